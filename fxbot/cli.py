@@ -1,0 +1,214 @@
+"""Command line: parse arguments, call the library, map errors to exit codes. Nothing else.
+
+Exit codes: 0 ok, 2 usage or configuration error, 3 data or model error, 4 delivery error,
+1 anything unexpected. Errors print as one line; ``--verbose`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fxbot import __version__
+from fxbot.config import Settings, load_settings
+from fxbot.errors import FxbotError, UsageError
+from fxbot.pairs import get_pair
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _pairs(args: argparse.Namespace, settings: Settings) -> list[str]:
+    return [get_pair(p).code for p in args.pairs] if args.pairs else list(settings.pairs)
+
+
+def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
+    """Make today's calls and deliver them (or only print them with --dry-run)."""
+    from fxbot.pipeline import RunOptions, default_dependencies, run_once
+
+    run_once(settings, default_dependencies(settings), RunOptions(as_of=args.as_of, dry_run=args.dry_run))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Train and write the ensembles."""
+    from fxbot.data.store import PriceStore
+    from fxbot.pipeline import bars_up_to
+
+    try:
+        from fxbot.model.training import train_pair
+    except ImportError as exc:
+        raise UsageError(
+            f"training needs TensorFlow ({exc.name} is missing); install with `pip install -e .[train]`"
+        ) from None
+    cfg = settings.training
+    if args.epochs is not None:
+        cfg = cfg.model_copy(update={"epochs": args.epochs})
+    store = PriceStore(settings.data.dir)
+    out_dir = Path(args.out) if args.out else settings.model.dir
+    for code in _pairs(args, settings):
+        bars = store.load(code)
+        if args.until:
+            bars = bars_up_to(bars, args.until)
+        manifest = train_pair(code, bars, cfg, out_dir, data_sha256=store.checksum(code))
+        accs = ", ".join(f"{m.val_accuracy:.3f}" for m in manifest.members)
+        print(
+            f"{code}: trained {manifest.train_start}..{manifest.train_end}, validation from "
+            f"{manifest.validation_start}; member val_acc {accs} -> {out_dir / code}"
+        )
+    return 0
+
+
+def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a broker export into the store."""
+    from fxbot.data.importer import read_broker_csv
+    from fxbot.data.store import PriceStore, merge_bars
+
+    pair = get_pair(args.pair).code
+    result = read_broker_csv(Path(args.path))
+    bars = result.bars
+    store = PriceStore(settings.data.dir)
+    stored = store.load_or_empty(pair)
+    preview = merge_bars(stored, bars, tolerance=args.tolerance)
+    overlap = len(bars.index.intersection(stored.index))
+    print(
+        f"{args.path}: {result.dialect}, {result.encoding}; {result.rows} rows, "
+        f"{bars.index[0].date()}..{bars.index[-1].date()}"
+    )
+    print(
+        f"  dropped {result.weekend_stubs} weekend stub bar(s) (not trading days) "
+        f"and {result.duplicates} duplicate date(s)"
+    )
+    print(
+        f"  overlaps {overlap} stored bar(s) of {pair}; {preview.revised} differ by more than {args.tolerance:.2%}; "
+        f"{preview.new} new"
+    )
+    if args.dry_run:
+        print("  dry run: nothing written")
+        return 0
+    if preview.changed:
+        store.save(pair, preview.bars)
+        print(
+            f"  wrote {store.path(pair)}: {len(preview.bars)} bars, "
+            f"{preview.bars.index[0].date()}..{preview.bars.index[-1].date()}"
+        )
+    else:
+        print("  nothing new; the store is unchanged")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    # --config and --verbose work before or after the command; the copy on each subcommand must
+    # not reset a value given before it, hence SUPPRESS there.
+    top = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False)
+    for target, default in ((top, None), (common, argparse.SUPPRESS)):
+        target.add_argument(
+            "--config",
+            metavar="PATH",
+            default=default,
+            help="YAML config (default: $FXBOT_CONFIG, else built-in defaults)",
+        )
+        target.add_argument(
+            "--verbose",
+            "-v",
+            action="store_true",
+            default=default or False,
+            help="log more and show tracebacks on errors",
+        )
+
+    parser = argparse.ArgumentParser(
+        prog="fxbot", description="Daily FX signal bot for USD/JPY, EUR/JPY and GBP/JPY.", parents=[top]
+    )
+    parser.add_argument("--version", action="version", version=f"fxbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "run-once",
+        parents=[common],
+        help="make today's calls and deliver them",
+        description="Make the calls from the latest bars and deliver them.",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the calls; post and record nothing")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="what the bot would have said after DATE's close (bars up to DATE only)",
+    )
+    p.set_defaults(handler=cmd_run_once)
+
+    p = sub.add_parser(
+        "train",
+        parents=[common],
+        help="train the five-member ensembles (needs fxbot[train])",
+        description="Train the ensembles on the stored bars and write them to model.dir.",
+    )
+    p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to train (default: all configured)")
+    p.add_argument("--until", type=_date, metavar="DATE", help="last bar used for training (default: all)")
+    p.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (default: training.epochs)")
+    p.add_argument("--out", metavar="DIR", help="write models here instead of model.dir")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser(
+        "import-csv",
+        parents=[common],
+        help="import a broker CSV export into the store",
+        description="Import a MetaTrader, generic or Japanese broker CSV export.",
+    )
+    p.add_argument("path", metavar="PATH", help="the CSV file")
+    p.add_argument("--pair", required=True, help="which pair the file holds, e.g. USDJPY")
+    p.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    p.add_argument(
+        "--tolerance", type=float, default=1e-4, help="relative difference that counts as disagreeing (default 0.0001)"
+    )
+    p.set_defaults(handler=cmd_import_csv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fxbot`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings(args.config)
+        return int(args.handler(args, settings))
+    except FxbotError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"fxbot: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("fxbot: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, the traceback on request
+        if args.verbose:
+            traceback.print_exc()
+        print(
+            f"fxbot: unexpected error: {type(exc).__name__}: {exc} (run with --verbose for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Price data: the validated bar store, broker-file import, and live providers."""

@@ -1,0 +1,67 @@
+"""One exception tree for fxbot; the CLI maps each branch to an exit code.
+
+    FxbotError                      exit 1 (anything not classified below)
+    ├── ConfigError                 exit 2  bad config file, unknown key, wrong type, unknown pair
+    │   └── UsageError              exit 2  a command-line argument that makes no sense
+    ├── DataError                   exit 3  missing, invalid or stale price data
+    │   ├── StaleDataError          exit 3  the last bar is older than the last trading day allows
+    │   └── ProviderError           exit 3  a data provider answered badly or not at all
+    ├── ModelError                  exit 3  missing, corrupt or incompatible model artifacts
+    └── DeliveryError               exit 4  a notifier could not deliver (Slack errors, timeouts)
+
+Every message is one line that says what is wrong and how to fix it; secrets never appear in it.
+Errors with ``transient = True`` may be retried by the caller (rate limits, 5xx, timeouts).
+"""
+
+from __future__ import annotations
+
+
+class FxbotError(Exception):
+    """Base of every error fxbot raises on purpose."""
+
+    exit_code = 1
+    transient = False
+
+
+class ConfigError(FxbotError):
+    """The configuration (file, environment or arguments) is wrong."""
+
+    exit_code = 2
+
+
+class UsageError(ConfigError):
+    """A command-line argument is wrong."""
+
+
+class DataError(FxbotError):
+    """Price data are missing, invalid or stale."""
+
+    exit_code = 3
+
+
+class StaleDataError(DataError):
+    """The newest stored bar is older than the last completed trading day allows."""
+
+
+class ProviderError(DataError):
+    """A market-data provider failed or returned something unusable."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class ModelError(FxbotError):
+    """Model artifacts are missing, corrupt or of a format this version does not understand."""
+
+    exit_code = 3
+
+
+class DeliveryError(FxbotError):
+    """A notifier could not deliver the report."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

@@ -1,0 +1,1 @@
+"""Models: artifacts (manifest + member files), training (TensorFlow), inference engines."""

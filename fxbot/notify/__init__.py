@@ -1,0 +1,1 @@
+"""Notifiers: deliver a Report (Slack, console); formatting lives beside them."""

@@ -1,0 +1,134 @@
+"""run_once: the daily run (bars -> windows -> ensembles -> vote -> sizing -> report -> notifiers).
+
+Everything it touches arrives in ``Dependencies``; nothing is hidden in globals, so tests and the
+scheduler's child process build their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from fxbot.calendar import last_completed_trading_day, next_trading_day, trading_days_between
+from fxbot.config import Settings
+from fxbot.data.store import PriceStore
+from fxbot.ensemble import Ensemble
+from fxbot.errors import DataError, StaleDataError
+from fxbot.features import live_window, min_bars
+from fxbot.notify.base import Notifier
+from fxbot.notify.console import ConsoleNotifier
+from fxbot.pairs import get_pair
+from fxbot.portfolio import size_position
+from fxbot.report import PairSignal, Report
+
+logger = logging.getLogger(__name__)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Dependencies:
+    """What a run talks to."""
+
+    store: PriceStore
+    load_ensemble: Callable[[str], Ensemble]
+    notifiers: list[Notifier] = field(default_factory=list)
+    now: Callable[[], dt.datetime] = _utc_now
+
+
+def default_dependencies(settings: Settings) -> Dependencies:
+    """The production wiring for ``settings``: the store, model folder and console output."""
+    engine = settings.model.engine
+    model_dir = settings.model.dir
+    return Dependencies(
+        store=PriceStore(settings.data.dir),
+        load_ensemble=lambda pair: Ensemble(model_dir / pair, engine),
+        notifiers=[ConsoleNotifier()],
+    )
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Switches of `fxbot run-once`."""
+
+    as_of: dt.date | None = None
+    dry_run: bool = False
+
+
+def bars_up_to(bars: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """Bars labelled ``day`` or earlier: what the bot knew after that day's close."""
+    return bars.loc[bars.index <= pd.Timestamp(day)]
+
+
+def build_report(settings: Settings, deps: Dependencies, as_of: dt.date | None = None) -> Report:
+    """Make each pair's call from bars up to ``as_of`` (default: the last completed trading day)."""
+    explicit = as_of is not None
+    target = as_of if as_of is not None else last_completed_trading_day(deps.now())
+    signals: list[PairSignal] = []
+    warnings: list[str] = []
+    for code in settings.pairs:
+        pair = get_pair(code)
+        bars = bars_up_to(deps.store.load(code), target)
+        if len(bars) < min_bars():
+            raise DataError(
+                f"{code}: only {len(bars)} bars up to {target.isoformat()}, need {min_bars()}; "
+                "choose a later --as-of or import more history"
+            )
+        ensemble = deps.load_ensemble(code)
+        try:
+            manifest = ensemble.manifest
+            window = live_window(bars, manifest.scaler, manifest.window)
+            decision = ensemble.predict(window)
+        finally:
+            ensemble.close()
+        bar_day = bars.index[-1].date()
+        close = float(bars["close"].iloc[-1])
+        position = size_position(decision.direction, settings.leverage_for(code), settings.account.equity_jpy, close)
+        signals.append(PairSignal(pair, bar_day, close, decision, position, manifest.version))
+        if bar_day.isoformat() <= manifest.train_end:
+            warnings.append(
+                f"{code}: the models were trained on bars through {manifest.train_end}, so this call from "
+                f"{bar_day.isoformat()} is in-sample, not a fair test; `fxbot backtest` gives honest figures"
+            )
+    newest = max(s.bar_date for s in signals)
+    lag = trading_days_between(newest, target)
+    if lag > settings.data.max_staleness_days:
+        note = (
+            ""
+            if explicit
+            else " Run `fxbot fetch` (needs a data provider) or `fxbot import-csv` to bring them up to date."
+        )
+        warnings.insert(
+            0,
+            f"the data are stale: the last bar is {newest.isoformat()}, {lag} trading day(s) before "
+            f"{target.isoformat()}; these calls are for {next_trading_day(newest).isoformat()}, "
+            f"not for the next trading day.{note}",
+        )
+    return Report(as_of=target, signals=signals, warnings=warnings)
+
+
+def is_stale(report: Report, settings: Settings) -> bool:
+    """True if the report's newest bar lags its as-of day by more than allowed."""
+    return trading_days_between(report.last_bar, report.as_of) > settings.data.max_staleness_days
+
+
+def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Report:
+    """One daily run. With ``dry_run`` the calls are only printed; stale data never get delivered."""
+    report = build_report(settings, deps, options.as_of)
+    if options.dry_run:
+        ConsoleNotifier().send_report(report)
+        return report
+    if is_stale(report, settings):
+        message = report.warnings[0]
+        for notifier in deps.notifiers:
+            notifier.send_alert(f"fxbot did not post calls: {message}")
+        raise StaleDataError(message)
+    for notifier in deps.notifiers:
+        notifier.send_report(report)
+    return report

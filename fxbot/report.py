@@ -1,0 +1,44 @@
+"""The daily signal report: what a run decided, in a form every notifier formats its own way."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from fxbot.ensemble import Vote
+from fxbot.pairs import Pair
+from fxbot.portfolio import Position
+
+
+@dataclass(frozen=True)
+class PairSignal:
+    """One pair's call for the trading day after ``bar_date``."""
+
+    pair: Pair
+    bar_date: dt.date
+    close: float
+    vote: Vote
+    position: Position
+    model_version: str
+
+    @property
+    def for_day(self) -> dt.date:
+        """The trading day the call is for (the one after the last bar)."""
+        from fxbot.calendar import next_trading_day
+
+        return next_trading_day(self.bar_date)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A run's calls and anything the reader must know about them."""
+
+    as_of: dt.date
+    signals: list[PairSignal]
+    warnings: list[str] = field(default_factory=list)
+    track_record: str = ""
+
+    @property
+    def last_bar(self) -> dt.date:
+        """The newest bar any call was made from."""
+        return max(s.bar_date for s in self.signals)

@@ -1,0 +1,54 @@
+"""Shared fixtures: a clean environment, the repo's bundled data and shipped models, tiny models."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fxbot.data.store import PriceStore
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLED_DATA = REPO / "data"
+SHIPPED_MODELS = REPO / "models"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's Slack, OANDA or fxbot settings."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "OANDA_", "FXBOT_")):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def bundled_store() -> PriceStore:
+    """The bundled history (read only)."""
+    return PriceStore(BUNDLED_DATA)
+
+
+@pytest.fixture(scope="session")
+def usdjpy(bundled_store: PriceStore) -> pd.DataFrame:
+    """All bundled USD/JPY bars."""
+    return bundled_store.load("USDJPY")
+
+
+def run_fxbot(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the fxbot CLI in a subprocess, as a user would, with a clean environment."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "fxbot.cli", *args],
+        cwd=cwd or REPO,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

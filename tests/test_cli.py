@@ -1,0 +1,120 @@
+"""The CLI as a user runs it: run-once on the bundled data, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+
+
+def _config(tmp_path: Path, **sections: object) -> Path:
+    base: dict[str, object] = {"data": {"dir": str(BUNDLED_DATA)}, "model": {"dir": str(SHIPPED_MODELS)}}
+    for key, value in sections.items():
+        base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value  # type: ignore[dict-item]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(base))
+    return path
+
+
+def test_run_once_dry_run_prints_three_calls() -> None:
+    result = run_fxbot("run-once", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for pair in ("USD/JPY", "EUR/JPY", "GBP/JPY"):
+        line = next(ln for ln in out.splitlines() if ln.startswith(pair))
+        assert "2024-12-31" in line and ("BUY" in line or "SELL" in line) and "/5" in line
+    assert "1.79x" in out and "1,790,000" in out and "1.68x" in out and "1.03x" in out
+    assert "WARNING: the data are stale: the last bar is 2024-12-31" in out
+    assert "Not investment advice." in out
+    assert "Traceback" not in result.stderr
+
+
+def test_as_of_uses_bars_up_to_that_day_only() -> None:
+    result = run_fxbot("run-once", "--dry-run", "--as-of", "2024-06-14")
+    assert result.returncode == 0, result.stderr
+    assert "as of 2024-06-14 (data up to 2024-06-14)" in result.stdout
+    assert "in-sample" in result.stdout
+    weekend = run_fxbot("run-once", "--dry-run", "--as-of", "2024-06-16")  # a Sunday
+    assert "data up to 2024-06-14" in weekend.stdout
+    assert "stale" not in weekend.stdout  # Friday's bar is the latest a Sunday can have
+
+
+def test_stale_data_are_not_delivered() -> None:
+    result = run_fxbot("run-once")
+    assert result.returncode == 3
+    assert "stale" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "message"),
+    [
+        ({"data": {"provder": "x"}}, 2, "data.provder: unknown key"),
+        ({"pairs": ["USDJPY", "XAUJPY"]}, 2, "unknown pair 'XAUJPY'"),
+        ({"model": {"engine": "onnx"}}, 2, "model.engine"),
+        ({"model": {"dir": "/nonexistent/models"}}, 3, "no model manifest at /nonexistent/models/USDJPY"),
+        ({"data": {"dir": "/nonexistent/data"}}, 3, "no price file for USDJPY"),
+    ],
+)
+def test_bad_configuration_is_one_line(tmp_path: Path, content: dict[str, object], code: int, message: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(content))
+    result = run_fxbot("run-once", "--dry-run", "--config", str(path))
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_corrupt_data_file_exit_3(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, data, ignore=shutil.ignore_patterns("*.md"))
+    text = (data / "EURJPY.csv").read_text().splitlines()
+    text[100] = text[100].replace(",", ",-", 1)  # a negative open
+    (data / "EURJPY.csv").write_text("\n".join(text) + "\n")
+    result = run_fxbot("run-once", "--dry-run", "--config", str(_config(tmp_path, data={"dir": str(data)})))
+    assert result.returncode == 3
+    assert "EURJPY.csv: row 100" in result.stderr and "price <= 0" in result.stderr
+
+
+def test_config_before_or_after_command(tmp_path: Path) -> None:
+    path = _config(tmp_path, pairs=["GBPJPY"])
+    for args in (("--config", str(path), "run-once", "--dry-run"), ("run-once", "--dry-run", "--config", str(path))):
+        result = run_fxbot(*args)
+        assert result.returncode == 0, result.stderr
+        assert "GBP/JPY" in result.stdout and "USD/JPY" not in result.stdout
+
+
+def test_verbose_shows_traceback(tmp_path: Path) -> None:
+    result = run_fxbot("run-once", "--dry-run", "--verbose", "--config", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2 and "Traceback" in result.stderr
+
+
+def test_usage_error_exit_2() -> None:
+    result = run_fxbot("run-once", "--as-of", "31/12/2024")
+    assert result.returncode == 2 and "use YYYY-MM-DD" in result.stderr
+
+
+def test_import_csv_dry_run_reports_and_writes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(BUNDLED_DATA / "USDJPY.csv", data / "USDJPY.csv")
+    before = (data / "USDJPY.csv").read_bytes()
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "<DATE>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\n"
+        "2024.12.30\t157.716\t158.073\t156.669\t156.843\t1\n"
+        "2024.12.31\t156.840\t157.548\t156.020\t157.400\t1\n"
+        "2025.01.02\t157.300\t157.900\t157.000\t157.500\t1\n"
+    )
+    config = _config(tmp_path, data={"dir": str(data)})
+    dry = run_fxbot("import-csv", str(export), "--pair", "usd/jpy", "--dry-run", "--config", str(config))
+    assert dry.returncode == 0, dry.stderr
+    assert "overlaps 2 stored bar(s) of USDJPY; 1 differ" in dry.stdout and "1 new" in dry.stdout
+    assert (data / "USDJPY.csv").read_bytes() == before
+    real = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(config))
+    assert real.returncode == 0 and "2006-06-16..2025-01-02" in real.stdout
+    again = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(config))
+    assert "nothing new" in again.stdout

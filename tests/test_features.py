@@ -1,0 +1,81 @@
+"""Features: no look-ahead, windows, and a scaler that never sees validation rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fxbot.data.bars import make_bars
+from fxbot.errors import DataError
+from fxbot.features import FEATURES, WINDOW, Scaler, build_dataset, feature_frame, live_window, min_bars, windows
+
+
+def _random_bars(seed: int, n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    open_ = close * np.exp(rng.normal(0, 0.003, n))
+    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.004, n)))
+    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.004, n)))
+    return make_bars(pd.bdate_range("2020-01-01", periods=n), open_, high, low, close)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(min_bars() + 1, 120),
+    cut=st.integers(min_bars(), 119),
+    noise=st.floats(0.5, 2.0),
+)
+def test_features_for_day_d_ignore_later_bars(seed: int, n: int, cut: int, noise: float) -> None:
+    bars = _random_bars(seed, n)
+    cut = min(cut, n - 1)
+    changed = bars.copy()
+    changed.iloc[cut:, :4] *= noise  # rewrite every bar after day `cut - 1`
+    kept = bars.iloc[:cut]
+    for other in (changed, bars.iloc[:cut]):
+        a = build_dataset(kept)
+        b = build_dataset(other)
+        common = a.dates.intersection(b.dates)
+        ia, ib = a.dates.get_indexer(common), b.dates.get_indexer(common)
+        np.testing.assert_array_equal(a.x[ia], b.x[ib])
+    # the live window for day D depends on bars up to D only
+    scaler = Scaler(tuple([0.0] * len(FEATURES)), tuple([1.0] * len(FEATURES)))
+    np.testing.assert_array_equal(live_window(kept, scaler), live_window(changed.iloc[:cut], scaler))
+
+
+def test_label_is_next_day_direction_and_last_is_unknown() -> None:
+    bars = _random_bars(1, 60)
+    data = build_dataset(bars)
+    closes = bars["close"]
+    for i, day in enumerate(data.dates[:-1]):
+        pos = closes.index.get_loc(day)
+        assert data.y[i] == float(closes.iloc[pos + 1] > closes.iloc[pos])
+    assert np.isnan(data.y[-1])
+    assert data.dates[-1] == bars.index[-1]
+
+
+def test_window_shape_and_alignment() -> None:
+    bars = _random_bars(2, 80)
+    data = build_dataset(bars)
+    assert data.x.shape == (80 - min_bars() + 1, WINDOW, len(FEATURES))
+    feats = feature_frame(bars)
+    np.testing.assert_allclose(data.x[-1][-1], feats.iloc[-1].to_numpy())
+    np.testing.assert_allclose(data.x[0][0], feats.iloc[0].to_numpy())
+
+
+def test_too_few_bars_says_how_many() -> None:
+    with pytest.raises(DataError, match=f"needs at least {min_bars()} daily bars .* got 7"):
+        build_dataset(_random_bars(3, 7))
+
+
+def test_windows_of_short_input_is_empty() -> None:
+    assert windows(np.zeros((3, 2)), 5).shape == (0, 5, 2)
+
+
+def test_scaler_zero_spread_is_safe() -> None:
+    scaler = Scaler.fit(np.array([[1.0, 2.0], [1.0, 4.0]]))
+    assert scaler.std[0] == 1.0
+    np.testing.assert_allclose(scaler.transform(np.array([[1.0, 3.0]])), [[0.0, 0.0]])

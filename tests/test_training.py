@@ -1,0 +1,70 @@
+"""Training end to end with a tiny configuration, then the daily run on the models it wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from fxbot.config import TrainingSettings
+from fxbot.data.store import PriceStore
+from fxbot.features import build_dataset
+from fxbot.model.artifacts import read_manifest
+
+from .conftest import BUNDLED_DATA, run_fxbot
+
+TINY = {"units": 4, "epochs": 2, "members": 3, "seeds": [1, 2, 3], "start": "2019-01-01"}
+
+
+@pytest.mark.slow
+def test_train_then_run_once_on_the_new_models(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "pairs": ["USDJPY"],
+                "data": {"dir": str(BUNDLED_DATA)},
+                "model": {"dir": str(tmp_path / "models")},
+                "training": TINY,
+            }
+        )
+    )
+    trained = run_fxbot("train", "--until", "2023-12-29", "--config", str(config))
+    assert trained.returncode == 0, trained.stderr
+    assert "USDJPY: trained 2019-01-01..2023-12-29" in trained.stdout
+    assert "epoch 1/2" in trained.stderr  # progress display
+    manifest = read_manifest(tmp_path / "models" / "USDJPY")
+    assert len(manifest.members) == 3 and manifest.train_end == "2023-12-29"
+    assert manifest.validation_start > manifest.train_start
+    assert all((tmp_path / "models" / "USDJPY" / m.tflite).stat().st_size > 1000 for m in manifest.members)
+
+    run = run_fxbot("run-once", "--dry-run", "--as-of", "2024-03-01", "--config", str(config))
+    assert run.returncode == 0, run.stderr
+    line = next(ln for ln in run.stdout.splitlines() if ln.startswith("USD/JPY"))
+    assert "2024-03-01" in line and "/3" in line
+    assert "in-sample" not in run.stdout  # 2024-03-01 is after the training data
+
+
+@pytest.mark.slow
+def test_scaler_is_fitted_on_training_rows_only() -> None:
+    from fxbot.model.training import prepare_training_data
+
+    bars = PriceStore(BUNDLED_DATA).load("EURJPY").loc["2018":"2020"]
+    data = prepare_training_data(bars, validation_fraction=0.25)
+    full = build_dataset(bars)
+    last_train_day = data.train_dates[-1]
+    # the rows the scaler may see: every feature row up to the last training window's end
+    visible = full.rows[: list(full.dates).index(last_train_day) + full.x.shape[1]]
+    np.testing.assert_allclose(data.scaler.mean, visible.mean(axis=0))
+    assert data.val_dates[0] > last_train_day
+    # moving validation or later rows does not move the scaler
+    shifted = bars.copy()
+    shifted.loc[shifted.index > data.val_dates[0], ["open", "high", "low", "close"]] *= 1.5
+    again = prepare_training_data(shifted, validation_fraction=0.25)
+    assert again.scaler == data.scaler
+
+
+def test_training_settings_need_enough_seeds() -> None:
+    assert len(TrainingSettings().seeds) == TrainingSettings().members

@@ -72,6 +72,7 @@ def build_report(settings: Settings, deps: Dependencies, as_of: dt.date | None =
     target = as_of if as_of is not None else last_completed_trading_day(deps.now())
     signals: list[PairSignal] = []
     warnings: list[str] = []
+    in_sample: list[str] = []
     for code in settings.pairs:
         pair = get_pair(code)
         bars = bars_up_to(deps.store.load(code), target)
@@ -91,11 +92,14 @@ def build_report(settings: Settings, deps: Dependencies, as_of: dt.date | None =
         close = float(bars["close"].iloc[-1])
         position = size_position(decision.direction, settings.leverage_for(code), settings.account.equity_jpy, close)
         signals.append(PairSignal(pair, bar_day, close, decision, position, manifest.version))
-        if bar_day.isoformat() <= manifest.train_end:
-            warnings.append(
-                f"{code}: the models were trained on bars through {manifest.train_end}, so this call from "
-                f"{bar_day.isoformat()} is in-sample, not a fair test; `fxbot backtest` gives honest figures"
-            )
+        if bar_day.isoformat() < manifest.train_end:
+            # The model saw the next day's move of this bar while training: a replay, not a forecast.
+            in_sample.append(code)
+    if in_sample:
+        warnings.append(
+            f"{', '.join(in_sample)}: the models were trained on these days' outcomes, so the calls are in-sample "
+            "replays, not forecasts; `fxbot backtest` gives honest figures"
+        )
     newest = max(s.bar_date for s in signals)
     lag = trading_days_between(newest, target)
     if lag > settings.data.max_staleness_days:

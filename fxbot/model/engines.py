@@ -37,12 +37,17 @@ class LiteRTMember:
     """A ``.tflite`` member in its own LiteRT interpreter."""
 
     def __init__(self, path: Path) -> None:
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
         if not Path(path).is_file():
             raise ModelError(f"model file {path} is missing; restore the models folder or retrain with `fxbot train`")
         try:
-            self._interpreter = Interpreter(model_path=str(path), num_threads=1)
+            # Plain built-in kernels: XNNPACK buys nothing for a 20x8 LSTM and announces itself on stderr.
+            self._interpreter = Interpreter(
+                model_path=str(path),
+                num_threads=1,
+                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            )
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(

@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# fxbot images. Default target `runtime`: the daily path only (LiteRT, no TensorFlow), non-root,
+# `fxbot schedule` as the command. Target `train` adds TensorFlow for `fxbot train` / `fxbot backtest`.
+#   docker build -t fxbot .                    docker build --target train -t fxbot-train .
+#   docker run -d --name fxbot --env-file /etc/fxbot/fxbot.env -v fxbot-state:/app/state -v fxbot-data:/app/data fxbot
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY fxbot ./fxbot
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir .
+
+FROM build AS build-train
+RUN /opt/venv/bin/pip install --no-cache-dir ".[train]"
+
+FROM ${PYTHON_IMAGE} AS runtime
+RUN groupadd --system fxbot \
+    && useradd --system --gid fxbot --home-dir /app --no-create-home --shell /usr/sbin/nologin fxbot
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY --chown=fxbot:fxbot configs ./configs
+COPY --chown=fxbot:fxbot data ./data
+COPY --chown=fxbot:fxbot models ./models
+RUN mkdir -p /app/state && chown fxbot:fxbot /app/state
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    FXBOT_CONFIG=/app/configs/default.yaml
+USER fxbot
+# Named volumes start as a copy of the image's bundled data and models; bind mounts replace them.
+VOLUME ["/app/configs", "/app/data", "/app/models", "/app/state"]
+ENTRYPOINT ["fxbot"]
+CMD ["schedule"]
+
+FROM runtime AS train
+COPY --from=build-train /opt/venv /opt/venv
+CMD ["train"]

@@ -1,0 +1,232 @@
+"""The `fxbot schedule` daemon: APScheduler fires the daily job; each job runs in a fresh child process.
+
+The daemon itself never imports TensorFlow, pandas or a model: every daily run is a new
+``python -m fxbot.cli run-once`` process (spawned, not forked) with a timeout. Whatever a run
+allocates dies with its process, so the daemon stays flat however long it runs and whichever
+inference engine is configured. A child that hangs is killed at ``schedule.job_timeout``; a child
+that crashes (killed by a signal, or an unexpected error) cannot have alerted, so the daemon does.
+
+Scheduling: a ``CronTrigger`` from ``schedule.cron`` / ``schedule.timezone`` with
+``misfire_grace_time``, ``coalesce=True`` and ``max_instances=1`` (APScheduler's own defaults drop
+a run that starts one second late). On start, if the last completed trading day has no delivery,
+the daemon catches up once. SIGTERM and SIGINT stop the scheduler; a job in flight is waited for
+(systemd's ``KillMode=mixed`` lets the child finish; a second signal, or the stop timeout, kills it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from fxbot.calendar import last_completed_trading_day
+from fxbot.config import ScheduleSettings
+from fxbot.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+JOB_ID = "fxbot-daily"
+
+
+def cron_trigger(schedule: ScheduleSettings) -> CronTrigger:
+    """The daily trigger; a bad expression or time zone is a one-line ConfigError.
+
+    Weekday numbers are refused: APScheduler counts 0 as Monday where crontab counts 0 as Sunday,
+    so ``* * * * 1-5`` would silently mean Tuesday-Saturday. Names (``mon-fri``) mean the same in both.
+    """
+    fields = schedule.cron.split()
+    if len(fields) != 5:
+        raise ConfigError(f"schedule.cron {schedule.cron!r} needs 5 fields: minute hour day month weekday")
+    if any(ch.isdigit() for ch in fields[4]):
+        raise ConfigError(
+            f"schedule.cron weekday field {fields[4]!r} uses numbers, which APScheduler and crontab read differently; "
+            "use names such as mon-fri"
+        )
+    try:
+        return CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone)
+    except (ValueError, KeyError, LookupError) as exc:
+        raise ConfigError(f"schedule.cron/schedule.timezone: {exc}; e.g. cron '15 22 * * mon-fri', timezone 'UTC'") from None
+
+
+def job_defaults(schedule: ScheduleSettings) -> dict[str, Any]:
+    """Job defaults: one instance at a time, missed runs coalesced, late runs allowed within the grace time."""
+    return {"misfire_grace_time": schedule.misfire_grace_time, "coalesce": True, "max_instances": 1}
+
+
+def catch_up_day(now: dt.datetime, delivered: Callable[[dt.date], bool]) -> dt.date | None:
+    """The trading day to catch up on at start, or None if its calls were already delivered."""
+    day = last_completed_trading_day(now)
+    return None if delivered(day) else day
+
+
+@dataclass(frozen=True)
+class ChildResult:
+    """How one daily child process ended."""
+
+    exit_code: int | None  # None: killed after the timeout
+    wall_seconds: float
+    peak_rss_mib: float
+    stderr_tail: str
+
+    @property
+    def timed_out(self) -> bool:
+        """True if the child was killed for running past its timeout."""
+        return self.exit_code is None
+
+    @property
+    def crashed(self) -> bool:
+        """True if the child died without being able to report (a signal, or an unexpected error)."""
+        return self.exit_code is not None and (self.exit_code < 0 or self.exit_code == 1)
+
+    def describe(self) -> str:
+        """One line for logs, alerts and the ledger."""
+        if self.timed_out:
+            return f"the daily run hung and was killed after {self.wall_seconds:.0f} s"
+        if self.exit_code is not None and self.exit_code < 0:
+            return f"the daily run was killed by signal {-self.exit_code} after {self.wall_seconds:.1f} s"
+        detail = f": {self.stderr_tail}" if self.stderr_tail else ""
+        return f"the daily run exited with code {self.exit_code}{detail}"
+
+
+def run_child(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> ChildResult:
+    """Run ``argv`` as a fresh process; kill it after ``timeout`` seconds; measure its peak RSS."""
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, env=env, stdout=None, stderr=subprocess.PIPE, text=True)
+    stderr_lines: list[str] = []
+    reader = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr or []), daemon=True)
+    reader.start()
+    deadline = start + timeout
+    status, usage, killed = 0, None, False
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() >= deadline:
+            proc.kill()
+            killed = True
+            _, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.05)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen it is reaped
+    reader.join(timeout=5)
+    for line in stderr_lines:
+        sys.stderr.write(line)  # the child's log lines reach the daemon's journal
+    tail = next((ln.strip() for ln in reversed(stderr_lines) if ln.strip()), "")
+    return ChildResult(
+        exit_code=None if killed else proc.returncode,
+        wall_seconds=time.monotonic() - start,
+        peak_rss_mib=usage.ru_maxrss / 1024 if usage else 0.0,
+        stderr_tail=tail[:300],
+    )
+
+
+def daily_command(config_path: Path | None, as_of: dt.date | None = None) -> list[str]:
+    """The child's command line: the same `fxbot run-once` a person runs by hand."""
+    argv = [sys.executable, "-m", "fxbot.cli", "run-once"]
+    if config_path is not None:
+        argv += ["--config", str(config_path)]
+    if as_of is not None:
+        argv += ["--as-of", as_of.isoformat()]
+    return argv
+
+
+class Daemon:
+    """Runs the daily job in child processes on a schedule, alerts on crashes, hangs and misses."""
+
+    def __init__(
+        self,
+        schedule: ScheduleSettings,
+        config_path: Path | None,
+        *,
+        alert: Callable[[str], None],
+        record_failure: Callable[[ChildResult], None] | None = None,
+        delivered: Callable[[dt.date], bool] | None = None,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        simulated_day: Callable[[], dt.date] | None = None,
+        trigger: BaseTrigger | None = None,
+        on_child: Callable[[ChildResult], None] | None = None,
+    ) -> None:
+        self.schedule = schedule
+        self.config_path = config_path
+        self.alert = alert
+        self.record_failure = record_failure
+        self.delivered = delivered
+        self.now = now
+        self.simulated_day = simulated_day  # benchmarks: pass --as-of instead of waiting for real days
+        self.on_child = on_child
+        self.scheduler: BaseScheduler = BlockingScheduler(job_defaults=job_defaults(schedule), timezone=dt.UTC)
+        self.scheduler.add_job(self.daily_job, trigger or cron_trigger(schedule), id=JOB_ID, name="fxbot daily run")
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        self._stopping = threading.Event()
+
+    def daily_job(self, as_of: dt.date | None = None) -> ChildResult:
+        """One daily run in a fresh child process."""
+        day = as_of or (self.simulated_day() if self.simulated_day else None)
+        result = run_child(daily_command(self.config_path, day), self.schedule.job_timeout)
+        logger.info("daily child: exit %s, %.1f s, peak RSS %.0f MiB", result.exit_code, result.wall_seconds, result.peak_rss_mib)
+        if result.timed_out or result.crashed:
+            message = f"fxbot: {result.describe()}; the calls were not delivered. Check the service log."
+            logger.error(message)
+            if self.record_failure:
+                self._safely(self.record_failure, result)
+            self._safely(self.alert, message)
+        if self.on_child:
+            self.on_child(result)
+        return result
+
+    def _safely(self, func: Callable[[Any], None], arg: Any) -> None:
+        try:
+            func(arg)
+        except Exception:  # an alert that fails must not kill the daemon
+            logger.exception("could not %s", getattr(func, "__name__", "report"))
+
+    def _on_event(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            self._safely(self.alert, f"fxbot: the daily run due at {event.scheduled_run_time} was missed (the host was down or busy)")
+        else:
+            self._safely(self.alert, f"fxbot: the daily job failed inside the daemon: {event.exception!r}")
+
+    def catch_up(self) -> dt.date | None:
+        """If the last completed trading day has no delivery, run it now (once)."""
+        if self.delivered is None:
+            return None
+        day = catch_up_day(self.now(), self.delivered)
+        if day is not None:
+            logger.warning("no delivery recorded for %s: catching up now", day)
+            self.daily_job()
+        return day
+
+    def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """Stop the scheduler, letting a job in flight finish."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        logger.warning("stopping (signal %s); a run in flight is allowed to finish", signum)
+        threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+    def run(self) -> None:
+        """Catch up if needed, then block running the schedule until SIGTERM or SIGINT."""
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        self.catch_up()
+        if self._stopping.is_set():
+            return
+        job = self.scheduler.get_job(JOB_ID)
+        logger.warning("fxbot schedule: next run %s", job.trigger.get_next_fire_time(None, self.now()) if job else "?")
+        self.scheduler.start()

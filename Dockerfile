@@ -18,8 +18,9 @@ FROM build AS build-train
 RUN /opt/venv/bin/pip install --no-cache-dir ".[train]"
 
 FROM ${PYTHON_IMAGE} AS runtime
-RUN groupadd --system fxbot \
-    && useradd --system --gid fxbot --home-dir /app --no-create-home --shell /usr/sbin/nologin fxbot
+# A fixed numeric id, so volume ownership on the host is predictable (chown 10001 state/).
+RUN groupadd --system --gid 10001 fxbot \
+    && useradd --system --uid 10001 --gid fxbot --home-dir /app --no-create-home --shell /usr/sbin/nologin fxbot
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=fxbot:fxbot configs ./configs
@@ -30,7 +31,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     FXBOT_CONFIG=/app/configs/default.yaml
-USER fxbot
+USER 10001:10001
 # Named volumes start as a copy of the image's bundled data and models; bind mounts replace them.
 VOLUME ["/app/configs", "/app/data", "/app/models", "/app/state"]
 ENTRYPOINT ["fxbot"]

@@ -33,6 +33,7 @@ check: $(VENV)/.dev-installed
 	$(BIN)/ruff check fxbot tests bench
 	$(BIN)/ruff format --check fxbot tests bench
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format fxbot tests bench

@@ -61,7 +61,9 @@ def cron_trigger(schedule: ScheduleSettings) -> CronTrigger:
     try:
         return CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone)
     except (ValueError, KeyError, LookupError) as exc:
-        raise ConfigError(f"schedule.cron/schedule.timezone: {exc}; e.g. cron '15 22 * * mon-fri', timezone 'UTC'") from None
+        raise ConfigError(
+            f"schedule.cron/schedule.timezone: {exc}; e.g. cron '15 22 * * mon-fri', timezone 'UTC'"
+        ) from None
 
 
 def job_defaults(schedule: ScheduleSettings) -> dict[str, Any]:
@@ -179,7 +181,12 @@ class Daemon:
         """One daily run in a fresh child process."""
         day = as_of or (self.simulated_day() if self.simulated_day else None)
         result = run_child(daily_command(self.config_path, day), self.schedule.job_timeout)
-        logger.info("daily child: exit %s, %.1f s, peak RSS %.0f MiB", result.exit_code, result.wall_seconds, result.peak_rss_mib)
+        logger.info(
+            "daily child: exit %s, %.1f s, peak RSS %.0f MiB",
+            result.exit_code,
+            result.wall_seconds,
+            result.peak_rss_mib,
+        )
         if result.timed_out or result.crashed:
             message = f"fxbot: {result.describe()}; the calls were not delivered. Check the service log."
             logger.error(message)
@@ -198,7 +205,10 @@ class Daemon:
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
-            self._safely(self.alert, f"fxbot: the daily run due at {event.scheduled_run_time} was missed (the host was down or busy)")
+            self._safely(
+                self.alert,
+                f"fxbot: the daily run due at {event.scheduled_run_time} was missed (the host was down or busy)",
+            )
         else:
             self._safely(self.alert, f"fxbot: the daily job failed inside the daemon: {event.exception!r}")
 

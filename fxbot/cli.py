@@ -52,7 +52,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         from fxbot.model.training import train_pair
     except ImportError as exc:
         raise UsageError(
-            f"training needs TensorFlow ({exc.name} is missing); install with `pip install -e .[train]`"
+            f"training needs TensorFlow ({exc.name} is missing); install with `pip install -e '.[train]'`"
         ) from None
     cfg = settings.training
     if args.epochs is not None:

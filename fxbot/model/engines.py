@@ -76,7 +76,13 @@ def load_members(folder: Path, manifest: Manifest, engine: str) -> list[Member]:
     if engine == "litert":
         return [LiteRTMember(folder / m.tflite) for m in manifest.members]
     if engine == "tensorflow":
-        from fxbot.model.tf_engine import TensorFlowMember
+        try:
+            from fxbot.model.tf_engine import TensorFlowMember
+        except ImportError as exc:
+            raise ConfigError(
+                f"model.engine: tensorflow needs TensorFlow ({exc.name} is missing); "
+                "install it with `pip install -e '.[train]'` or use model.engine: litert"
+            ) from None
 
         return [TensorFlowMember(folder / m.savedmodel) for m in manifest.members]
     raise ConfigError(f"model.engine {engine!r} is unknown; use one of {', '.join(ENGINES)}")

@@ -28,7 +28,6 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable
-from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlsplit
@@ -49,6 +48,9 @@ from fxbot.notify import messages
 from fxbot.report import Report
 
 logger = logging.getLogger(__name__)
+
+# Raised while waiting for Slack's answer: the request arrived, it may have been acted on.
+AMBIGUOUS = (TimeoutError, ConnectionResetError)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 REPORT_EVENT = "fxbot_daily_calls"
@@ -118,7 +120,10 @@ class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
 def retry_handlers(retries: int, backoff: float = 0.5) -> list[RetryHandler]:
     """Rate limit (Retry-After), connection errors and 5xx, each at most ``retries`` times.
 
-    Read timeouts are not among the connection errors: after one, Slack may have posted.
+    Only connection errors raised before a request was sent whole (urllib wraps those in URLError)
+    are retried here. A timeout or a dropped connection while waiting for the answer
+    (``TimeoutError``, ``ConnectionResetError``, ``RemoteDisconnected``) may come after Slack posted,
+    so the notifiers handle those themselves (see the module docstring).
     """
     interval = BackoffRetryIntervalCalculator(backoff_factor=backoff)
     return [
@@ -126,7 +131,7 @@ def retry_handlers(retries: int, backoff: float = 0.5) -> list[RetryHandler]:
         ConnectionErrorRetryHandler(
             max_retry_count=retries,
             interval_calculator=interval,
-            error_types=[URLError, ConnectionRefusedError, ConnectionResetError, RemoteDisconnected],
+            error_types=[URLError],
         ),
         AnyServerErrorRetryHandler(max_retry_count=retries, interval_calculator=interval),
     ]
@@ -229,15 +234,15 @@ class SlackWebNotifier:
         except SlackApiError as exc:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             status = exc.response.status_code
-            if data.get("error"):
-                raise DeliveryError(api_error_message(str(data["error"]), channel, data.get("needed"))) from None
             if status == 429:
                 raise DeliveryError(api_error_message("ratelimited", channel), transient=True) from None
-            raise DeliveryError(
-                f"Slack answered HTTP {status} after {self.retries} retries: Slack may be down; try again later",
-                transient=True,
-            ) from None
-        except TimeoutError:
+            if status >= 500 or not data.get("error"):
+                raise DeliveryError(
+                    f"Slack answered HTTP {status} after {self.retries} retries: Slack may be down; try again later",
+                    transient=True,
+                ) from None
+            raise DeliveryError(api_error_message(str(data["error"]), channel, data.get("needed"))) from None
+        except AMBIGUOUS:
             raise
         except (URLError, OSError, SlackClientError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -265,15 +270,15 @@ class SlackWebNotifier:
                 response = self._api(lambda: self.client.chat_postMessage(**payload), self.channel)
                 ts = str(response["ts"])
                 break
-            except TimeoutError:
+            except AMBIGUOUS:
                 logger.warning("no answer to chat.postMessage in time (try %d); looking for the post", attempt + 1)
                 ts = self.find_posted(report.as_of, started)
                 if ts is not None:
                     break
         if ts is None:
             raise UnknownOutcomeError(
-                f"Slack did not answer within {self.client.timeout}s, {self.retries + 1} times; the calls may not "
-                "have been posted: the next run looks for them and posts only if they are missing",
+                f"Slack did not answer within {self.client.timeout}s (or dropped the connection), {self.retries + 1} "
+                "times; the calls may not have been posted: the next run looks for them and posts only if missing",
             )
         logger.info("posted the calls of %s to %s (ts %s)", report.as_of, self.channel, ts)
         if self.chart is not None:
@@ -297,7 +302,7 @@ class SlackWebNotifier:
                 ),
                 self.channel,
             )
-        except (DeliveryError, TimeoutError, ValueError) as exc:
+        except (DeliveryError, *AMBIGUOUS, ValueError) as exc:
             logger.warning("the calls were posted, but the chart upload failed: %s", exc)
 
     def find_posted(self, as_of: dt.date, since: dt.datetime) -> str | None:
@@ -312,7 +317,7 @@ class SlackWebNotifier:
                     ),
                     self.channel,
                 )
-            except TimeoutError:
+            except AMBIGUOUS:
                 raise UnknownOutcomeError(
                     "Slack did not answer conversations.history in time; try again later"
                 ) from None
@@ -339,7 +344,7 @@ class SlackWebNotifier:
                 ),
                 self.error_channel,
             )
-        except TimeoutError:
+        except AMBIGUOUS:
             raise DeliveryError(f"Slack did not answer within {self.client.timeout}s; the alert may be lost") from None
 
     def check(self) -> list[str]:
@@ -357,7 +362,7 @@ class SlackWebNotifier:
                 if conv.get("is_member") is False:
                     raise DeliveryError(api_error_message("not_in_channel", channel))
                 lines.append(f"slack: {label} {channel} (#{conv.get('name', '?')}) reachable, the bot is a member")
-        except TimeoutError:
+        except AMBIGUOUS:
             raise DeliveryError(f"Slack did not answer within {self.client.timeout}s; try again later") from None
         return lines
 
@@ -381,10 +386,10 @@ class SlackWebhookNotifier:
     def _send(self, text: str, blocks: list[messages.Block]) -> None:
         try:
             response = self.client.send(text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
-        except TimeoutError:
+        except AMBIGUOUS:
             raise UnknownOutcomeError(
-                f"Slack's webhook did not answer within {self.client.timeout}s; the message may or may not be in the "
-                "channel: check it, and run `fxbot run-once --force` to post again if it is missing"
+                f"Slack's webhook did not answer within {self.client.timeout}s or dropped the connection; the message "
+                "may or may not be in the channel: check it, and run `fxbot run-once --force` to post it if missing"
             ) from None
         except (URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)

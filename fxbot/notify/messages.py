@@ -40,6 +40,8 @@ class _Words:
     no_track: str
     advice: str
     alert: str
+    stop: str = ". "
+    paren: tuple[str, str] = (" (", ")")
 
 
 _WORDS: dict[str, _Words] = {
@@ -76,6 +78,8 @@ _WORDS: dict[str, _Words] = {
         no_track="評価済みのシグナルはまだありません",
         advice="投資助言ではありません。",
         alert="fxbot 警告",
+        stop="。",
+        paren=("（", "）"),
     ),
 }
 
@@ -108,7 +112,8 @@ def report_text(report: Report, locale: str = "en") -> str:
     words = _words(locale)
     calls = " · ".join(f"{s.pair.display} {_call(s, words)[1]} {s.vote.label}" for s in report.signals)
     title = words.title.format(as_of=_day(report.as_of))
-    return f"{title} ({words.data_to.format(day=_day(report.last_bar))}): {calls}. {words.advice}"
+    data_to = words.data_to.format(day=_day(report.last_bar))
+    return f"{title}{words.paren[0]}{data_to}{words.paren[1]}: {calls}{words.stop}{words.advice}"
 
 
 def report_blocks(report: Report, locale: str = "en") -> list[Block]:

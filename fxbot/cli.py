@@ -39,7 +39,36 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     """Make today's calls and deliver them (or only print them with --dry-run)."""
     from fxbot.pipeline import RunOptions, default_dependencies, run_once
 
-    run_once(settings, default_dependencies(settings), RunOptions(as_of=args.as_of, dry_run=args.dry_run))
+    options = RunOptions(as_of=args.as_of, dry_run=args.dry_run, force=args.force)
+    run_once(settings, default_dependencies(settings), options)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Check config, data, models and Slack; post nothing."""
+    from fxbot.check import run_checks
+    from fxbot.config import Secrets
+
+    result = run_checks(settings, Secrets.from_env())
+    print("\n".join(result.lines))
+    return result.exit_code
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the ledger: calls, outcomes, deliveries, accuracy."""
+    from fxbot.data.store import PriceStore
+    from fxbot.history import format_history
+    from fxbot.ledger import Ledger
+
+    if args.days is not None and args.days < 1:
+        raise UsageError(f"--days must be at least 1, got {args.days}")
+    if not settings.ledger.path.exists():
+        print(f"no ledger at {settings.ledger.path} yet; `fxbot run-once` creates it")
+        return 0
+    ledger = Ledger(settings.ledger.path)
+    store = PriceStore(settings.data.dir)
+    ledger.update_outcomes({code: store.load_or_empty(code) for code in settings.pairs})
+    print(format_history(ledger, args.days))
     return 0
 
 
@@ -150,7 +179,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="what the bot would have said after DATE's close (bars up to DATE only)",
     )
+    p.add_argument("--force", action="store_true", help="post even if today's calls were already posted")
     p.set_defaults(handler=cmd_run_once)
+
+    p = sub.add_parser(
+        "check",
+        parents=[common],
+        help="check config, data, models and Slack without posting",
+        description="Validate the config, call Slack's auth.test and check the channel, report data and models.",
+    )
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser(
+        "history",
+        parents=[common],
+        help="the ledger: calls, realized moves, deliveries, accuracy",
+        description="Show recorded calls with their realized outcome and delivery status, and accuracy per pair.",
+    )
+    p.add_argument("--days", type=int, metavar="N", help="only the latest N bar days (default: all)")
+    p.set_defaults(handler=cmd_history)
 
     p = sub.add_parser(
         "train",

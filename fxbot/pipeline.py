@@ -1,11 +1,15 @@
 """run_once: the daily run (bars -> windows -> ensembles -> vote -> sizing -> report -> notifiers).
 
 Everything it touches arrives in ``Dependencies``; nothing is hidden in globals, so tests and the
-scheduler's child process build their own.
+scheduler's child process build their own. With a ledger, a run is recorded (start, end, status,
+error), its calls are stored, earlier calls are scored against the bars that followed them, and
+delivery is exactly once per (as-of day, channel) (``fxbot.notify.manager``). A run that fails for
+any reason sends a short alert before it re-raises.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -14,13 +18,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from fxbot.calendar import last_completed_trading_day, next_trading_day, trading_days_between
-from fxbot.config import Settings
+from fxbot.config import Secrets, Settings
 from fxbot.data.store import PriceStore
 from fxbot.ensemble import Ensemble
 from fxbot.errors import DataError, StaleDataError
 from fxbot.features import live_window, min_bars
+from fxbot.ledger import Ledger
 from fxbot.notify.base import Notifier
 from fxbot.notify.console import ConsoleNotifier
+from fxbot.notify.manager import NotifierManager
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
 from fxbot.report import PairSignal, Report
@@ -40,16 +46,31 @@ class Dependencies:
     load_ensemble: Callable[[str], Ensemble]
     notifiers: list[Notifier] = field(default_factory=list)
     now: Callable[[], dt.datetime] = _utc_now
+    ledger: Ledger | None = None
 
 
-def default_dependencies(settings: Settings) -> Dependencies:
-    """The production wiring for ``settings``: the store, model folder and console output."""
+def default_dependencies(settings: Settings, secrets: Secrets | None = None) -> Dependencies:
+    """The production wiring: store, models, ledger, the console and Slack if a credential is set."""
+    from fxbot.notify.slack import slack_notifier
+
     engine = settings.model.engine
     model_dir = settings.model.dir
+    store = PriceStore(settings.data.dir)
+    ledger = Ledger(settings.ledger.path)
+    chart = None
+    if settings.notify.slack.chart:
+        from fxbot.notify.chart import chart_source
+
+        chart = chart_source(store.load, ledger.recent_calls)
+    notifiers: list[Notifier] = [ConsoleNotifier()]
+    slack = slack_notifier(settings, secrets or Secrets.from_env(), chart=chart)
+    if slack is not None:
+        notifiers.append(slack)
     return Dependencies(
-        store=PriceStore(settings.data.dir),
+        store=store,
         load_ensemble=lambda pair: Ensemble(model_dir / pair, engine),
-        notifiers=[ConsoleNotifier()],
+        notifiers=notifiers,
+        ledger=ledger,
     )
 
 
@@ -59,6 +80,7 @@ class RunOptions:
 
     as_of: dt.date | None = None
     dry_run: bool = False
+    force: bool = False
 
 
 def bars_up_to(bars: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -122,17 +144,48 @@ def is_stale(report: Report, settings: Settings) -> bool:
     return trading_days_between(report.last_bar, report.as_of) > settings.data.max_staleness_days
 
 
+def update_outcomes(settings: Settings, deps: Dependencies) -> int:
+    """Score the ledger's open calls against the stored bars; returns how many were scored."""
+    if deps.ledger is None:
+        return 0
+    bars = {}
+    for code in settings.pairs:
+        try:
+            bars[code] = deps.store.load_or_empty(code)
+        except DataError as exc:  # the run itself reports bad data; scoring just waits
+            logger.warning("cannot score %s's calls: %s", code, exc)
+    return deps.ledger.update_outcomes(bars)
+
+
 def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Report:
     """One daily run. With ``dry_run`` the calls are only printed; stale data never get delivered."""
-    report = build_report(settings, deps, options.as_of)
-    if options.dry_run:
+    if options.dry_run:  # posts nothing and records nothing
+        report = build_report(settings, deps, options.as_of)
         ConsoleNotifier().send_report(report)
         return report
-    if is_stale(report, settings):
-        message = report.warnings[0]
-        for notifier in deps.notifiers:
-            notifier.send_alert(f"fxbot did not post calls: {message}")
-        raise StaleDataError(message)
-    for notifier in deps.notifiers:
-        notifier.send_report(report)
+    ledger = deps.ledger
+    manager = NotifierManager(deps.notifiers, ledger)
+    target = options.as_of or last_completed_trading_day(deps.now())
+    run_id = ledger.start_run(target) if ledger is not None else None
+    try:
+        update_outcomes(settings, deps)
+        report = build_report(settings, deps, options.as_of)
+        if is_stale(report, settings):
+            raise StaleDataError(report.warnings[0])
+        if ledger is not None and run_id is not None:
+            ledger.record_signals(run_id, report)
+            record = ledger.track_record(20)
+            report = dataclasses.replace(report, track=record, track_record=str(record))
+        result = manager.deliver(report, run_id=run_id, force=options.force)
+    except BaseException as exc:
+        error = str(exc) or type(exc).__name__
+        if ledger is not None and run_id is not None:
+            ledger.finish_run(run_id, "failed", error)
+        if isinstance(exc, Exception):
+            prefix = "fxbot did not post calls" if isinstance(exc, StaleDataError) else "fxbot run failed"
+            if not manager.alert(f"{prefix} (as of {target.isoformat()}): {error}"):
+                logger.error("the failure alert could not be delivered everywhere either")
+        raise
+    if ledger is not None and run_id is not None:
+        ledger.finish_run(run_id, "skipped" if result.skipped and not result.posted else "ok")
     return report

@@ -30,6 +30,17 @@ class PairSignal:
 
 
 @dataclass(frozen=True)
+class TrackRecord:
+    """How many of the latest scored calls (from the ledger) were right."""
+
+    scored: int
+    right: int
+
+    def __str__(self) -> str:
+        return f"last {self.scored} calls: {self.right} right" if self.scored else "no scored calls yet"
+
+
+@dataclass(frozen=True)
 class Report:
     """A run's calls and anything the reader must know about them."""
 
@@ -37,6 +48,7 @@ class Report:
     signals: list[PairSignal]
     warnings: list[str] = field(default_factory=list)
     track_record: str = ""
+    track: TrackRecord | None = None
 
     @property
     def last_bar(self) -> dt.date:

@@ -1,0 +1,69 @@
+"""`fxbot check`: the config, the data, the models and the Slack credentials, without posting anything."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+
+from fxbot.calendar import last_completed_trading_day, trading_days_between
+from fxbot.config import Secrets, Settings
+from fxbot.data.store import PriceStore
+from fxbot.errors import DeliveryError, FxbotError
+from fxbot.model.artifacts import read_manifest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class CheckResult:
+    """The lines to print and the exit code (the worst problem found)."""
+
+    lines: list[str] = dataclasses.field(default_factory=list)
+    exit_code: int = 0
+
+    def problem(self, line: str, code: int) -> None:
+        """Record a failed check."""
+        self.lines.append(f"PROBLEM {line}")
+        self.exit_code = max(self.exit_code, code)
+
+
+def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = None) -> CheckResult:
+    """Check everything a daily run needs; Slack is called (auth.test, conversations.info) but not posted to."""
+    from fxbot.notify.slack import slack_notifier
+
+    result = CheckResult(["config: ok"])
+    due = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
+    store = PriceStore(settings.data.dir)
+    for code in settings.pairs:
+        try:
+            bars = store.load(code)
+            last = bars.index[-1].date()
+            lag = trading_days_between(last, due)
+            line = f"data: {code}: {len(bars)} bars, last {last.isoformat()}"
+            if lag > settings.data.max_staleness_days:
+                result.problem(f"{line}, {lag} trading day(s) behind {due.isoformat()} (stale)", 3)
+            else:
+                result.lines.append(f"{line}, up to date")
+        except FxbotError as exc:
+            result.problem(f"data: {exc}", exc.exit_code)
+        try:
+            manifest = read_manifest(settings.model.dir / code)
+            result.lines.append(
+                f"model: {code}: {manifest.version}, {len(manifest.members)} members, trained to {manifest.train_end}"
+            )
+        except FxbotError as exc:
+            result.problem(f"model: {exc}", exc.exit_code)
+    try:
+        notifier = slack_notifier(settings, secrets)
+        if notifier is None:
+            result.lines.append("slack: no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL; calls go to the console only")
+        else:
+            result.lines.extend(notifier.check())
+    except DeliveryError as exc:
+        result.problem(f"slack: {exc}", exc.exit_code)
+    except FxbotError as exc:
+        result.problem(f"slack: {exc}", exc.exit_code)
+    ledger = settings.ledger.path
+    result.lines.append(f"ledger: {ledger}" + ("" if ledger.exists() else " (created by the first run)"))
+    return result

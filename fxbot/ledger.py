@@ -1,0 +1,344 @@
+"""The ledger: fxbot's memory in one SQLite file (stdlib sqlite3), schema versioned.
+
+    runs        one row per `run-once`: start, end, status (running, ok, skipped, failed), error
+    signals     each day's call per pair (keyed on bar day and pair) and, once the next bar is
+                stored, its realized outcome: move = close[next] / close[D] - 1, right if the sign
+                of the move matches the call
+    deliveries  one row per attempt to deliver a day's report to a destination (a Slack channel
+                ID, or a hash of the webhook URL: never the URL itself), with its status:
+                pending (intent recorded, post not confirmed), sent (with the Slack ts),
+                failed (known not to have been posted)
+
+Exactly once: before posting, a ``pending`` row is committed; after the post, the row is marked
+``sent`` with Slack's message timestamp. A crash between the two leaves ``pending``, which the
+next run reconciles (see ``fxbot.notify.manager``). Every write is its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fxbot.errors import ConfigError
+from fxbot.report import Report, TrackRecord
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    as_of TEXT,
+    status TEXT NOT NULL,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS signals (
+    bar_date TEXT NOT NULL,
+    pair TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    as_of TEXT NOT NULL,
+    for_day TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    votes INTEGER NOT NULL,
+    members INTEGER NOT NULL,
+    close REAL NOT NULL,
+    leverage REAL NOT NULL,
+    notional_jpy REAL NOT NULL,
+    units REAL NOT NULL,
+    model_version TEXT NOT NULL,
+    outcome_day TEXT,
+    outcome_close REAL,
+    move REAL,
+    right INTEGER,
+    PRIMARY KEY (bar_date, pair)
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER REFERENCES runs(id),
+    as_of TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    notifier TEXT NOT NULL,
+    status TEXT NOT NULL,
+    intent_at TEXT NOT NULL,
+    done_at TEXT,
+    ts TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (as_of, destination);
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery attempt as stored."""
+
+    id: int
+    as_of: dt.date
+    destination: str
+    notifier: str
+    status: str
+    intent_at: dt.datetime
+    ts: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One pair's call on one day, with its outcome and the day's delivery status."""
+
+    bar_date: dt.date
+    pair: str
+    direction: str
+    votes: int
+    members: int
+    move: float | None
+    right: bool | None
+    delivery: str
+
+
+class Ledger:
+    """Runs, signals, deliveries and outcomes in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None  # opened on first use: a dry run creates no file
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), one per write.
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")  # a recorded intent must survive a power cut
+            except (OSError, sqlite3.Error) as exc:
+                raise ConfigError(f"cannot open the ledger at {self.path} ({exc}); fix ledger.path") from None
+            self._conn = conn
+            self._migrate()
+        return self._conn
+
+    def close(self) -> None:
+        """Close the connection (a later call opens it again)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            # one statement at a time: executescript would commit the open transaction first
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row["value"]) > SCHEMA_VERSION:
+                raise ConfigError(
+                    f"the ledger {self.path} has schema version {row['value']}, newer than this fxbot "
+                    f"understands ({SCHEMA_VERSION}); upgrade fxbot or point ledger.path elsewhere"
+                )
+
+    # runs -----------------------------------------------------------------------------------
+
+    def start_run(self, as_of: dt.date | None) -> int:
+        """Record that a run started; returns its id."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO runs (started_at, as_of, status) VALUES (?, ?, 'running')",
+                (_now(), as_of.isoformat() if as_of else None),
+            )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
+        """Record how a run ended (ok, skipped, failed) and its error line."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET ended_at = ?, status = ?, error = ? WHERE id = ?", (_now(), status, error, run_id)
+            )
+
+    def runs(self, limit: int = 20) -> list[sqlite3.Row]:
+        """The latest runs, newest first."""
+        return list(self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)))
+
+    # signals and outcomes -------------------------------------------------------------------
+
+    def record_signals(self, run_id: int, report: Report) -> None:
+        """Store each pair's call of ``report`` (a re-run of the same bar day replaces it)."""
+        with self._tx() as db:
+            for s in report.signals:
+                db.execute(
+                    "INSERT INTO signals (bar_date, pair, run_id, as_of, for_day, direction, votes, members, close,"
+                    " leverage, notional_jpy, units, model_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (bar_date, pair) DO UPDATE SET run_id = excluded.run_id, as_of = excluded.as_of,"
+                    " direction = excluded.direction, votes = excluded.votes, members = excluded.members,"
+                    " close = excluded.close, leverage = excluded.leverage, notional_jpy = excluded.notional_jpy,"
+                    " units = excluded.units, model_version = excluded.model_version",
+                    (
+                        s.bar_date.isoformat(),
+                        s.pair.code,
+                        run_id,
+                        report.as_of.isoformat(),
+                        s.for_day.isoformat(),
+                        s.vote.direction.value,
+                        s.vote.votes,
+                        s.vote.members,
+                        s.close,
+                        s.position.leverage,
+                        s.position.notional_jpy,
+                        s.position.units,
+                        s.model_version,
+                    ),
+                )
+
+    def update_outcomes(self, bars_by_pair: dict[str, pd.DataFrame]) -> int:
+        """Score every open call whose next bar is now stored; returns how many were scored."""
+        scored = 0
+        open_calls = list(self._db.execute("SELECT bar_date, pair, direction, close FROM signals WHERE move IS NULL"))
+        with self._tx() as db:
+            for row in open_calls:
+                bars = bars_by_pair.get(row["pair"])
+                if bars is None or bars.empty:
+                    continue
+                later = bars.loc[bars.index > pd.Timestamp(row["bar_date"])]
+                if later.empty:
+                    continue
+                next_day = later.index[0].date()
+                next_close = float(later["close"].iloc[0])
+                move = next_close / float(row["close"]) - 1.0
+                sign = 1 if row["direction"] == "BUY" else -1
+                db.execute(
+                    "UPDATE signals SET outcome_day = ?, outcome_close = ?, move = ?, right = ?"
+                    " WHERE bar_date = ? AND pair = ?",
+                    (next_day.isoformat(), next_close, move, int(move * sign > 0), row["bar_date"], row["pair"]),
+                )
+                scored += 1
+        return scored
+
+    def track_record(self, last: int = 20) -> TrackRecord:
+        """How many of the ``last`` scored calls (all pairs) were right."""
+        rows = list(
+            self._db.execute(
+                "SELECT right FROM signals WHERE right IS NOT NULL ORDER BY bar_date DESC, pair LIMIT ?", (last,)
+            )
+        )
+        return TrackRecord(len(rows), sum(int(r["right"]) for r in rows))
+
+    def recent_calls(self, pair: str, limit: int = 60) -> list[tuple[dt.date, str]]:
+        """The latest calls of ``pair`` as (bar day, BUY/SELL), oldest first."""
+        rows = self._db.execute(
+            "SELECT bar_date, direction FROM signals WHERE pair = ? ORDER BY bar_date DESC LIMIT ?", (pair, limit)
+        )
+        return sorted((dt.date.fromisoformat(r["bar_date"]), r["direction"]) for r in rows)
+
+    def history(self, days: int | None = None) -> list[HistoryRow]:
+        """The calls of the latest ``days`` bar days (all if None), oldest first, with delivery status."""
+        limit_clause = ""
+        params: tuple[object, ...] = ()
+        if days is not None:
+            limit_clause = "WHERE bar_date IN (SELECT DISTINCT bar_date FROM signals ORDER BY bar_date DESC LIMIT ?)"
+            params = (days,)
+        rows = list(self._db.execute(f"SELECT * FROM signals {limit_clause} ORDER BY bar_date, pair", params))
+        out = []
+        for r in rows:
+            out.append(
+                HistoryRow(
+                    bar_date=dt.date.fromisoformat(r["bar_date"]),
+                    pair=r["pair"],
+                    direction=r["direction"],
+                    votes=int(r["votes"]),
+                    members=int(r["members"]),
+                    move=None if r["move"] is None else float(r["move"]),
+                    right=None if r["right"] is None else bool(r["right"]),
+                    delivery=self._delivery_summary(r["as_of"]),
+                )
+            )
+        return out
+
+    def _delivery_summary(self, as_of: str) -> str:
+        rows = list(
+            self._db.execute("SELECT destination, status FROM deliveries WHERE as_of = ? ORDER BY id", (as_of,))
+        )
+        latest: dict[str, str] = {}
+        for r in rows:
+            latest[r["destination"]] = r["status"]
+        return ", ".join(sorted(set(latest.values()))) if latest else "not delivered"
+
+    def accuracy_by_pair(self) -> dict[str, TrackRecord]:
+        """All scored calls per pair and how many were right."""
+        rows = self._db.execute(
+            "SELECT pair, COUNT(*) AS n, SUM(right) AS r FROM signals WHERE right IS NOT NULL GROUP BY pair"
+        )
+        return {r["pair"]: TrackRecord(int(r["n"]), int(r["r"] or 0)) for r in rows}
+
+    # deliveries -----------------------------------------------------------------------------
+
+    def latest_delivery(self, as_of: dt.date, destination: str) -> Delivery | None:
+        """The newest delivery attempt of ``as_of``'s report to ``destination``."""
+        row = self._db.execute(
+            "SELECT * FROM deliveries WHERE as_of = ? AND destination = ? ORDER BY id DESC LIMIT 1",
+            (as_of.isoformat(), destination),
+        ).fetchone()
+        if row is None:
+            return None
+        return Delivery(
+            id=int(row["id"]),
+            as_of=dt.date.fromisoformat(row["as_of"]),
+            destination=row["destination"],
+            notifier=row["notifier"],
+            status=row["status"],
+            intent_at=dt.datetime.fromisoformat(row["intent_at"]),
+            ts=row["ts"],
+            error=row["error"],
+        )
+
+    def begin_delivery(self, run_id: int | None, as_of: dt.date, destination: str, notifier: str) -> int:
+        """Commit the intent to post (status pending) before posting; returns the delivery id."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO deliveries (run_id, as_of, destination, notifier, status, intent_at)"
+                " VALUES (?, ?, ?, ?, 'pending', ?)",
+                (run_id, as_of.isoformat(), destination, notifier, _now()),
+            )
+        return int(cur.lastrowid or 0)
+
+    def mark_sent(self, delivery_id: int, ts: str | None) -> None:
+        """Record a confirmed post and its Slack message timestamp."""
+        self._set_delivery(delivery_id, "sent", ts=ts)
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        """Record a post that is known not to have happened."""
+        self._set_delivery(delivery_id, "failed", error=error)
+
+    def _set_delivery(self, delivery_id: int, status: str, *, ts: str | None = None, error: str | None = None) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE deliveries SET status = ?, done_at = ?, ts = COALESCE(?, ts), error = ? WHERE id = ?",
+                (status, _now(), ts, error, delivery_id),
+            )

@@ -1,0 +1,70 @@
+"""The optional Slack chart: the last 60 closes per pair with the recent calls marked, as a PNG.
+
+matplotlib is imported here only, and this module only when ``notify.slack.chart`` is on, so the
+daily path stays light when the chart is off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from collections.abc import Callable
+
+import pandas as pd
+
+from fxbot.report import Report
+
+logger = logging.getLogger(__name__)
+
+BARS = 60
+
+
+def render_chart(
+    report: Report,
+    bars_by_pair: dict[str, pd.DataFrame],
+    calls_by_pair: dict[str, list[tuple[dt.date, str]]],
+) -> bytes:
+    """One panel per pair: closes up to the report's bars, BUY calls as green ^, SELL as red v."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server
+    import matplotlib.pyplot as plt
+
+    pairs = [s.pair.code for s in report.signals]
+    fig, axes = plt.subplots(len(pairs), 1, figsize=(8, 2.4 * len(pairs)), squeeze=False)
+    try:
+        for ax, signal in zip(axes[:, 0], report.signals, strict=True):
+            code = signal.pair.code
+            bars = bars_by_pair[code]
+            closes = bars.loc[bars.index <= pd.Timestamp(signal.bar_date), "close"].iloc[-BARS:]
+            ax.plot(closes.index, closes.to_numpy(), color="0.3", linewidth=1.2)
+            for day, direction in calls_by_pair.get(code, []):
+                stamp = pd.Timestamp(day)
+                if stamp in closes.index:
+                    buy = direction == "BUY"
+                    marker, color = ("^", "tab:green") if buy else ("v", "tab:red")
+                    ax.scatter([stamp], [closes.loc[stamp]], marker=marker, color=color)
+            ax.set_title(f"{signal.pair.display}: {signal.vote.direction.value} {signal.vote.label}", fontsize=10)
+            ax.grid(alpha=0.3)
+        fig.suptitle(f"fxbot, as of {report.as_of.isoformat()} (last {BARS} closes)", fontsize=11)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=90)
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def chart_source(
+    load_bars: Callable[[str], pd.DataFrame], recent_calls: Callable[[str], list[tuple[dt.date, str]]]
+) -> Callable[[Report], bytes | None]:
+    """A chart maker for the Slack notifier, reading bars and recorded calls when the report is posted."""
+
+    def make(report: Report) -> bytes | None:
+        codes = [s.pair.code for s in report.signals]
+        calls = {code: recent_calls(code) for code in codes}
+        # The calls being posted now are in the ledger already (recorded before delivery).
+        return render_chart(report, {code: load_bars(code) for code in codes}, calls)
+
+    return make

@@ -1,0 +1,130 @@
+"""The notifier manager: delivers a report to every notifier exactly once, isolating their failures.
+
+A broken notifier never stops the others: each is tried, failures are collected, and the first
+delivery error is raised after all have had their turn (exit code 4).
+
+Notifiers with a ``destination`` (Slack) go through the ledger, keyed on (as-of day, destination):
+
+    latest attempt   what happens (without --force)
+    none / failed    record the intent (pending), post, record sent + ts (or failed)
+    sent             do not post; say so
+    pending          a run died, or timed out, between post and record. A notifier that can
+                     reconcile (Web API) looks for its message in the channel: found -> record
+                     it as sent and do not post; not found -> post. One that cannot (webhook)
+                     does not post again and says so: check the channel, `--force` re-posts.
+
+``--force`` posts regardless and records a new attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from fxbot.errors import DeliveryError
+from fxbot.ledger import Ledger
+from fxbot.notify.base import Notifier
+from fxbot.report import Report
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What the manager did for the report: how many posts, how many skipped as already delivered."""
+
+    posted: int
+    skipped: int
+
+
+class NotifierManager:
+    """Hands a report (or an alert) to every notifier; the ledger makes Slack posts exactly once."""
+
+    def __init__(self, notifiers: Sequence[Notifier], ledger: Ledger | None, out: TextIO | None = None) -> None:
+        self.notifiers = list(notifiers)
+        self.ledger = ledger
+        self.out = out
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.out or sys.stdout, flush=True)
+
+    def deliver(self, report: Report, *, run_id: int | None = None, force: bool = False) -> DeliveryResult:
+        """Deliver ``report`` to each notifier; raise the first DeliveryError once all were tried."""
+        errors: list[DeliveryError] = []
+        posted = skipped = 0
+        for notifier in self.notifiers:
+            try:
+                if self._deliver_one(notifier, report, run_id, force):
+                    posted += 1
+                else:
+                    skipped += 1
+            except DeliveryError as exc:
+                logger.error("%s: %s", notifier.name, exc)
+                errors.append(exc)
+            except Exception as exc:  # a notifier's bug must not stop the others
+                logger.exception("%s failed unexpectedly", notifier.name)
+                errors.append(DeliveryError(f"{notifier.name} failed unexpectedly: {type(exc).__name__}: {exc}"))
+        if errors:
+            raise errors[0]
+        return DeliveryResult(posted, skipped)
+
+    def _deliver_one(self, notifier: Notifier, report: Report, run_id: int | None, force: bool) -> bool:
+        """True if posted, False if skipped as already delivered."""
+        destination: str | None = getattr(notifier, "destination", None)
+        if destination is None or self.ledger is None:
+            notifier.send_report(report)
+            return True
+        ledger, day = self.ledger, report.as_of.isoformat()
+        previous = ledger.latest_delivery(report.as_of, destination)
+        if previous is not None and not force:
+            if previous.status == "sent":
+                when = f" (message ts {previous.ts})" if previous.ts else ""
+                self._say(
+                    f"fxbot: the calls as of {day} were already posted to {destination}{when}; "
+                    "not posting again (--force posts anyway)"
+                )
+                return False
+            if previous.status == "pending":
+                if getattr(notifier, "can_reconcile", False):
+                    ts = notifier.find_posted(report.as_of, previous.intent_at)  # type: ignore[attr-defined]
+                    if ts is not None:
+                        ledger.mark_sent(previous.id, ts)
+                        self._say(
+                            f"fxbot: an interrupted run had already posted the calls as of {day} to {destination} "
+                            f"(message ts {ts}); recorded it, not posting again"
+                        )
+                        return False
+                    ledger.mark_failed(previous.id, "not found in the channel after an interrupted run")
+                    logger.warning("an interrupted post for %s was not found in %s; posting now", day, destination)
+                else:
+                    raise DeliveryError(
+                        f"a run at {previous.intent_at:%Y-%m-%d %H:%M} UTC started posting the calls as of {day} "
+                        f"through {notifier.name} but never confirmed it; fxbot cannot tell whether the message "
+                        "arrived: check the channel, and run `fxbot run-once --force` to post it again if missing"
+                    )
+        delivery_id = ledger.begin_delivery(run_id, report.as_of, destination, notifier.name)
+        try:
+            ts = notifier.send_report(report)
+        except DeliveryError as exc:
+            if not getattr(exc, "posted_unknown", False):
+                ledger.mark_failed(delivery_id, str(exc))
+            raise
+        except Exception as exc:
+            ledger.mark_failed(delivery_id, f"{type(exc).__name__}: {exc}")
+            raise
+        ledger.mark_sent(delivery_id, ts)
+        return True
+
+    def alert(self, message: str) -> bool:
+        """Send ``message`` to every notifier as an alert; True if every one delivered it."""
+        delivered = True
+        for notifier in self.notifiers:
+            try:
+                notifier.send_alert(message)
+            except Exception as exc:
+                delivered = False
+                logger.error("%s could not deliver the alert either: %s", notifier.name, exc)
+        return delivered

@@ -1,0 +1,225 @@
+"""A Slack stand-in for tests: a real HTTP server on 127.0.0.1 speaking the Web API and webhook wire formats.
+
+Web API (``/api/<method>``): JSON bodies (chat.postMessage), form bodies (files.*) and query strings
+(conversations.*) in, ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}`` with HTTP 200 out,
+as Slack does; 429 with ``Retry-After`` and 5xx when scripted. Posted messages are kept per channel
+and ``conversations.history`` returns them (metadata only with ``include_all_metadata``), so
+reconciling works as against Slack. ``files.getUploadURLExternal`` hands out an upload URL on this
+server; ``files.completeUploadExternal`` completes it.
+
+Webhook (``/services/T.../B.../...``): a JSON body in, plain-text ``ok`` or an error word out.
+
+Each test scripts replies per method (``reply``) and reads what arrived (``requests``, ``posts``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+TOKEN = "xoxb-111-222-TESTSECRETtoken9f8e7d"
+WEBHOOK_PATH = "/services/T0000TEST/B0000TEST/WEBHOOKSECRETpath42"
+
+
+@dataclass
+class Reply:
+    """A scripted answer. ``body`` None means: do what Slack does (store the post, answer ok)."""
+
+    status: int = 200
+    body: dict[str, Any] | str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    process: bool | None = None  # default: only when body is None
+    drop: bool = False  # close the connection without answering
+
+    @property
+    def processes(self) -> bool:
+        return self.body is None if self.process is None else self.process
+
+
+@dataclass
+class Recorded:
+    """One request as the server saw it."""
+
+    http_method: str
+    path: str
+    api: str
+    headers: dict[str, str]
+    params: dict[str, Any]
+    raw: bytes
+
+
+class SlackStandIn:
+    """The server, its script and its record. Use as a context manager."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.requests: list[Recorded] = []
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.webhook_posts: list[dict[str, Any]] = []
+        self.uploads: dict[str, bytes] = {}
+        self.scripts: dict[str, deque[Reply]] = defaultdict(deque)
+        self.after: Callable[[Recorded], None] | None = None  # runs after a post is stored, before the answer
+        self.channel_info: dict[str, Any] = {"name": "fx-signals", "is_member": True, "is_archived": False}
+        self._lock = threading.Lock()
+        self._ts = time.time()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- test side ---------------------------------------------------------------------------
+
+    def __enter__(self) -> SlackStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """What FXBOT_SLACK_API_URL is set to (without the trailing slash: fxbot adds it)."""
+        return f"{self.base}/api"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base}{WEBHOOK_PATH}"
+
+    def reply(self, api: str, *replies: Reply) -> None:
+        """Queue answers for ``api`` (e.g. ``chat.postMessage`` or ``webhook``); afterwards the default."""
+        self.scripts[api].extend(replies)
+
+    def calls(self, api: str) -> list[Recorded]:
+        """The requests that arrived for ``api``."""
+        return [r for r in self.requests if r.api == api]
+
+    def posts(self, channel: str) -> list[dict[str, Any]]:
+        """Messages stored in ``channel`` (what a person would see)."""
+        return list(self.messages[channel])
+
+    # -- server side -------------------------------------------------------------------------
+
+    def _next_ts(self) -> str:
+        with self._lock:
+            self._ts = max(self._ts + 0.000001, time.time())
+            return f"{self._ts:.6f}"
+
+    def _default(self, rec: Recorded) -> tuple[int, dict[str, Any] | str]:
+        p = rec.params
+        if rec.api == "webhook":
+            self.webhook_posts.append(p)
+            return 200, "ok"
+        if rec.api.startswith("upload/"):
+            self.uploads[rec.api.split("/", 1)[1]] = rec.raw
+            return 200, f"OK - {len(rec.raw)}"
+        auth = rec.headers.get("authorization", "")
+        if not auth:
+            return 200, {"ok": False, "error": "not_authed"}
+        if auth != f"Bearer {self.token}":
+            return 200, {"ok": False, "error": "invalid_auth"}
+        if rec.api == "auth.test":
+            return 200, {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "fxbot", "user_id": "U1"}
+        if rec.api == "chat.postMessage":
+            ts = self._next_ts()
+            message = {"type": "message", "ts": ts, "text": p.get("text", ""), "blocks": p.get("blocks")}
+            if p.get("metadata"):
+                message["metadata"] = p["metadata"]
+            self.messages[p["channel"]].append(message)
+            return 200, {"ok": True, "channel": p["channel"], "ts": ts, "message": message}
+        if rec.api == "conversations.history":
+            oldest = float(p.get("oldest", 0))
+            include = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+            found = []
+            for m in reversed(self.messages[p["channel"]]):
+                if float(m["ts"]) >= oldest:
+                    found.append(m if include else {k: v for k, v in m.items() if k != "metadata"})
+            return 200, {"ok": True, "messages": found, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        if rec.api == "conversations.info":
+            return 200, {"ok": True, "channel": {"id": p["channel"], **self.channel_info}}
+        if rec.api == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + 1:04d}"
+            return 200, {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+        if rec.api == "files.completeUploadExternal":
+            files = json.loads(p["files"])
+            return 200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
+        return 200, {"ok": False, "error": "unknown_method"}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def _record(self) -> Recorded:
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
+                ctype = self.headers.get("Content-Type", "")
+                if url.path.startswith("/upload/"):
+                    api = url.path.lstrip("/")
+                elif url.path.startswith("/services/"):
+                    api = "webhook"
+                    params.update(json.loads(raw or b"{}"))
+                else:
+                    api = url.path.removeprefix("/api/")
+                    if "json" in ctype and raw:
+                        params.update(json.loads(raw))
+                    elif raw:
+                        params.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                return Recorded(self.command, url.path, api, headers, params, raw)
+
+            def _serve(self) -> None:
+                rec = stand_in._record_request(self._record())
+                with stand_in._lock:
+                    queue = stand_in.scripts.get(rec.api)
+                    scripted = queue.popleft() if queue else Reply()
+                status, body = scripted.status, scripted.body
+                if scripted.processes:
+                    status, body = stand_in._default(rec)
+                    status = scripted.status if scripted.status != 200 else status
+                if stand_in.after is not None:
+                    stand_in.after(rec)
+                if scripted.delay:
+                    time.sleep(scripted.delay)
+                if scripted.drop:
+                    self.close_connection = True
+                    return
+                data = (json.dumps(body) if isinstance(body, dict) else str(body or "")).encode()
+                try:
+                    self.send_response(status)
+                    ctype = "application/json; charset=utf-8" if isinstance(body, dict) else "text/plain"
+                    self.send_header("Content-Type", ctype)
+                    for key, value in scripted.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout) or died (crash test)
+
+            do_GET = _serve
+            do_POST = _serve
+
+        return Handler
+
+    def _record_request(self, rec: Recorded) -> Recorded:
+        with self._lock:
+            self.requests.append(rec)
+        return rec

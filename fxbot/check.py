@@ -33,6 +33,24 @@ def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = N
     from fxbot.notify.slack import slack_notifier
 
     result = CheckResult(["config: ok"])
+    check_data_and_models(settings, result, now)
+    try:
+        notifier = slack_notifier(settings, secrets)
+        if notifier is None:
+            result.lines.append("slack: no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL; calls go to the console only")
+        else:
+            result.lines.extend(notifier.check())
+    except DeliveryError as exc:
+        result.problem(f"slack: {exc}", exc.exit_code)
+    except FxbotError as exc:
+        result.problem(f"slack: {exc}", exc.exit_code)
+    ledger = settings.ledger.path
+    result.lines.append(f"ledger: {ledger}" + ("" if ledger.exists() else " (created by the first run)"))
+    return result
+
+
+def check_data_and_models(settings: Settings, result: CheckResult, now: dt.datetime | None = None) -> None:
+    """Add each pair's data freshness and model version to ``result`` (no network)."""
     due = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
     store = PriceStore(settings.data.dir)
     for code in settings.pairs:
@@ -54,16 +72,3 @@ def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = N
             )
         except FxbotError as exc:
             result.problem(f"model: {exc}", exc.exit_code)
-    try:
-        notifier = slack_notifier(settings, secrets)
-        if notifier is None:
-            result.lines.append("slack: no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL; calls go to the console only")
-        else:
-            result.lines.extend(notifier.check())
-    except DeliveryError as exc:
-        result.problem(f"slack: {exc}", exc.exit_code)
-    except FxbotError as exc:
-        result.problem(f"slack: {exc}", exc.exit_code)
-    ledger = settings.ledger.path
-    result.lines.append(f"ledger: {ledger}" + ("" if ledger.exists() else " (created by the first run)"))
-    return result

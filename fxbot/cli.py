@@ -54,6 +54,26 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return result.exit_code
 
 
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Print last run, next run, data freshness, models and ledger health."""
+    from fxbot.status import status_report
+
+    result = status_report(settings)
+    print("\n".join(result.lines))
+    return result.exit_code
+
+
+def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the daemon until SIGTERM or SIGINT."""
+    import os
+
+    from fxbot.scheduler import build_daemon
+
+    chosen = args.config or os.environ.get("FXBOT_CONFIG")
+    build_daemon(settings, Path(chosen).resolve() if chosen else None).run()
+    return 0
+
+
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     """Print the ledger: calls, outcomes, deliveries, accuracy."""
     from fxbot.data.store import PriceStore
@@ -189,6 +209,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate the config, call Slack's auth.test and check the channel, report data and models.",
     )
     p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser(
+        "schedule",
+        parents=[common],
+        help="run the daily job on schedule.cron until stopped (the daemon)",
+        description="Run `fxbot run-once` in a fresh child process at schedule.cron; SIGTERM stops cleanly.",
+    )
+    p.set_defaults(handler=cmd_schedule)
+
+    p = sub.add_parser(
+        "status",
+        parents=[common],
+        help="last run, next run, data freshness, models, ledger health",
+        description="Report local state without network access; exit 3 if data are stale or models missing.",
+    )
+    p.set_defaults(handler=cmd_status)
 
     p = sub.add_parser(
         "history",

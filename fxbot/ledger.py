@@ -183,6 +183,41 @@ class Ledger:
                 "UPDATE runs SET ended_at = ?, status = ?, error = ? WHERE id = ?", (_now(), status, error, run_id)
             )
 
+    def abandon_running(self, as_of: dt.date | None, error: str) -> int:
+        """Mark runs left ``running`` by a child that was killed as failed; record one if none had started.
+
+        Used by the daemon after a child hung or crashed: the child could not finish its own row.
+        Returns how many rows now carry the error.
+        """
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE runs SET ended_at = ?, status = 'failed', error = ? WHERE status = 'running'", (_now(), error)
+            )
+            if cur.rowcount:
+                return int(cur.rowcount)
+            db.execute(
+                "INSERT INTO runs (started_at, ended_at, as_of, status, error) VALUES (?, ?, ?, 'failed', ?)",
+                (_now(), _now(), as_of.isoformat() if as_of else None, error),
+            )
+            return 1
+
+    def completed(self, as_of: dt.date) -> bool:
+        """True if a run for ``as_of`` ended ok (posted, or found its post already delivered)."""
+        row = self._db.execute(
+            "SELECT 1 FROM runs WHERE as_of = ? AND status IN ('ok', 'skipped') LIMIT 1", (as_of.isoformat(),)
+        ).fetchone()
+        return row is not None
+
+    def health(self) -> dict[str, str | int]:
+        """SQLite's quick_check, and counts of runs, failed runs and unconfirmed (pending) deliveries."""
+        db = self._db
+        return {
+            "integrity": str(db.execute("PRAGMA quick_check").fetchone()[0]),
+            "runs": int(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]),
+            "failed": int(db.execute("SELECT COUNT(*) FROM runs WHERE status = 'failed'").fetchone()[0]),
+            "pending": int(db.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").fetchone()[0]),
+        }
+
     def runs(self, limit: int = 20) -> list[sqlite3.Row]:
         """The latest runs, newest first."""
         return list(self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)))

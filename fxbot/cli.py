@@ -70,7 +70,15 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     from fxbot.scheduler import build_daemon
 
     chosen = args.config or os.environ.get("FXBOT_CONFIG")
-    build_daemon(settings, Path(chosen).resolve() if chosen else None).run()
+    if args.replay_days is not None and args.replay_from is None:
+        raise UsageError("--replay-days needs --replay-from DATE")
+    daemon = build_daemon(
+        settings,
+        Path(chosen).resolve() if chosen else None,
+        replay_from=args.replay_from,
+        replay_days=args.replay_days,
+    )
+    daemon.run()
     return 0
 
 
@@ -216,6 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the daily job on schedule.cron until stopped (the daemon)",
         description="Run `fxbot run-once` in a fresh child process at schedule.cron; SIGTERM stops cleanly.",
     )
+    p.add_argument(
+        "--replay-from",
+        type=_date,
+        metavar="DATE",
+        help="replay: each firing runs the next trading day from DATE (as run-once --as-of) instead of today",
+    )
+    p.add_argument("--replay-days", type=int, metavar="N", help="with --replay-from: stop after N days")
     p.set_defaults(handler=cmd_schedule)
 
     p = sub.add_parser(

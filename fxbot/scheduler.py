@@ -35,7 +35,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from fxbot.calendar import last_completed_trading_day
+from fxbot.calendar import is_trading_day, last_completed_trading_day, next_trading_day
 from fxbot.config import ScheduleSettings, Secrets, Settings
 from fxbot.errors import ConfigError
 
@@ -47,19 +47,26 @@ JOB_ID = "fxbot-daily"
 def cron_trigger(schedule: ScheduleSettings) -> CronTrigger:
     """The daily trigger; a bad expression or time zone is a one-line ConfigError.
 
+    Five fields are crontab's (minute hour day month weekday); six put seconds first
+    (``*/5 * * * * *``: every five seconds, for trying the daemon out with ``--replay-from``).
     Weekday numbers are refused: APScheduler counts 0 as Monday where crontab counts 0 as Sunday,
     so ``* * * * 1-5`` would silently mean Tuesday-Saturday. Names (``mon-fri``) mean the same in both.
     """
     fields = schedule.cron.split()
-    if len(fields) != 5:
-        raise ConfigError(f"schedule.cron {schedule.cron!r} needs 5 fields: minute hour day month weekday")
-    if any(ch.isdigit() for ch in fields[4]):
+    if len(fields) not in (5, 6):
         raise ConfigError(
-            f"schedule.cron weekday field {fields[4]!r} uses numbers, which APScheduler and crontab read differently; "
-            "use names such as mon-fri"
+            f"schedule.cron {schedule.cron!r} needs 5 fields: minute hour day month weekday (or 6, seconds first)"
         )
+    if any(ch.isdigit() for ch in fields[-1]):
+        raise ConfigError(
+            f"schedule.cron weekday field {fields[-1]!r} uses numbers, which APScheduler and crontab read "
+            "differently; use names such as mon-fri"
+        )
+    names = ["minute", "hour", "day", "month", "day_of_week"]
+    if len(fields) == 6:
+        names.insert(0, "second")
     try:
-        return CronTrigger.from_crontab(schedule.cron, timezone=schedule.timezone)
+        return CronTrigger(**dict(zip(names, fields, strict=True)), timezone=schedule.timezone)
     except (ValueError, KeyError, LookupError) as exc:
         raise ConfigError(
             f"schedule.cron/schedule.timezone: {exc}; e.g. cron '15 22 * * mon-fri', timezone 'UTC'"
@@ -160,7 +167,8 @@ class Daemon:
         record_failure: Callable[[ChildResult], None] | None = None,
         delivered: Callable[[dt.date], bool] | None = None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-        simulated_day: Callable[[], dt.date] | None = None,
+        replay_from: dt.date | None = None,
+        replay_days: int | None = None,
         trigger: BaseTrigger | None = None,
         on_child: Callable[[ChildResult], None] | None = None,
     ) -> None:
@@ -170,16 +178,24 @@ class Daemon:
         self.record_failure = record_failure
         self.delivered = delivered
         self.now = now
-        self.simulated_day = simulated_day  # benchmarks: pass --as-of instead of waiting for real days
+        # Replay: each firing runs the next trading day from ``replay_from`` as --as-of, instead of
+        # waiting for real days (trying the daemon out, the soak benchmark); stops after replay_days.
+        self._replay_next = (
+            replay_from if replay_from is None or is_trading_day(replay_from) else next_trading_day(replay_from)
+        )
+        self.replay_days = replay_days
+        self.days_run = 0
         self.on_child = on_child
         self.scheduler: BaseScheduler = BlockingScheduler(job_defaults=job_defaults(schedule), timezone=dt.UTC)
         self.scheduler.add_job(self.daily_job, trigger or cron_trigger(schedule), id=JOB_ID, name="fxbot daily run")
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         self._stopping = threading.Event()
 
-    def daily_job(self, as_of: dt.date | None = None) -> ChildResult:
+    def daily_job(self) -> ChildResult:
         """One daily run in a fresh child process."""
-        day = as_of or (self.simulated_day() if self.simulated_day else None)
+        day = self._replay_next
+        if day is not None:
+            self._replay_next = next_trading_day(day)
         result = run_child(daily_command(self.config_path, day), self.schedule.job_timeout)
         logger.info(
             "daily child: exit %s, %.1f s, peak RSS %.0f MiB",
@@ -193,8 +209,11 @@ class Daemon:
             if self.record_failure:
                 self._safely(self.record_failure, result)
             self._safely(self.alert, message)
+        self.days_run += 1
         if self.on_child:
             self.on_child(result)
+        if self.replay_days is not None and self.days_run >= self.replay_days:
+            self.stop()
         return result
 
     def _safely(self, func: Callable[[Any], None], arg: Any) -> None:
@@ -214,7 +233,7 @@ class Daemon:
 
     def catch_up(self) -> dt.date | None:
         """If the last completed trading day has no delivery, run it now (once)."""
-        if self.delivered is None:
+        if self.delivered is None or self._replay_next is not None:
             return None
         day = catch_up_day(self.now(), self.delivered)
         if day is not None:

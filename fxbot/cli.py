@@ -39,7 +39,23 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     """Make today's calls and deliver them (or only print them with --dry-run)."""
     from fxbot.pipeline import RunOptions, default_dependencies, run_once
 
-    run_once(settings, default_dependencies(settings), RunOptions(as_of=args.as_of, dry_run=args.dry_run))
+    options = RunOptions(as_of=args.as_of, dry_run=args.dry_run, fetch=not args.no_fetch)
+    run_once(settings, default_dependencies(settings), options)
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the stored bars up to date from the configured provider."""
+    from fxbot.config import Secrets
+    from fxbot.data.fetch import fetch_for_settings
+    from fxbot.data.providers import choose_provider
+
+    choice = choose_provider(settings.data, Secrets.from_env())
+    if choice.warning and choice.network:
+        print(f"WARNING: {choice.warning}")
+    report = fetch_for_settings(settings, pairs=_pairs(args, settings))
+    for line in report.lines():
+        print(line)
     return 0
 
 
@@ -150,7 +166,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="what the bot would have said after DATE's close (bars up to DATE only)",
     )
+    p.add_argument("--no-fetch", action="store_true", help="use the stored bars as they are; fetch nothing first")
     p.set_defaults(handler=cmd_run_once)
+
+    p = sub.add_parser(
+        "fetch",
+        parents=[common],
+        help="bring the stored bars up to date from the data provider",
+        description="Fetch the bars after the last stored one (with a few days of overlap to catch revisions), "
+        "check them and merge them into the store. data.provider picks the source.",
+    )
+    p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to fetch (default: all configured)")
+    p.set_defaults(handler=cmd_fetch)
 
     p = sub.add_parser(
         "train",

@@ -15,9 +15,10 @@ import pandas as pd
 
 from fxbot.calendar import last_completed_trading_day, next_trading_day, trading_days_between
 from fxbot.config import Settings
+from fxbot.data.fetch import FetchReport, fetch_for_settings
 from fxbot.data.store import PriceStore
 from fxbot.ensemble import Ensemble
-from fxbot.errors import DataError, StaleDataError
+from fxbot.errors import DataError, ProviderError, StaleDataError
 from fxbot.features import live_window, min_bars
 from fxbot.notify.base import Notifier
 from fxbot.notify.console import ConsoleNotifier
@@ -40,16 +41,20 @@ class Dependencies:
     load_ensemble: Callable[[str], Ensemble]
     notifiers: list[Notifier] = field(default_factory=list)
     now: Callable[[], dt.datetime] = _utc_now
+    # Brings the store up to date before the run (`run-once` without --no-fetch); None: never fetch.
+    fetch: Callable[[], FetchReport] | None = None
 
 
 def default_dependencies(settings: Settings) -> Dependencies:
     """The production wiring for ``settings``: the store, model folder and console output."""
     engine = settings.model.engine
     model_dir = settings.model.dir
+    store = PriceStore(settings.data.dir)
     return Dependencies(
-        store=PriceStore(settings.data.dir),
+        store=store,
         load_ensemble=lambda pair: Ensemble(model_dir / pair, engine),
         notifiers=[ConsoleNotifier()],
+        fetch=lambda: fetch_for_settings(settings, store),
     )
 
 
@@ -59,6 +64,7 @@ class RunOptions:
 
     as_of: dt.date | None = None
     dry_run: bool = False
+    fetch: bool = True
 
 
 def bars_up_to(bars: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -122,14 +128,30 @@ def is_stale(report: Report, settings: Settings) -> bool:
     return trading_days_between(report.last_bar, report.as_of) > settings.data.max_staleness_days
 
 
+def fetch_first(deps: Dependencies) -> str | None:
+    """Run ``deps.fetch`` if there is one; a provider failure becomes a warning (the stale check decides)."""
+    if deps.fetch is None:
+        return None
+    try:
+        for line in deps.fetch().lines():
+            logger.info("fetch: %s", line)
+    except ProviderError as exc:
+        logger.warning("fetch failed: %s", exc)
+        return f"fetching new bars failed, the calls use the stored bars: {exc}"
+    return None
+
+
 def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Report:
     """One daily run. With ``dry_run`` the calls are only printed; stale data never get delivered."""
+    fetch_warning = fetch_first(deps) if options.fetch else None
     report = build_report(settings, deps, options.as_of)
+    if fetch_warning:
+        report.warnings.append(fetch_warning)
     if options.dry_run:
         ConsoleNotifier().send_report(report)
         return report
     if is_stale(report, settings):
-        message = report.warnings[0]
+        message = report.warnings[0] + (f" ({fetch_warning})" if fetch_warning else "")
         for notifier in deps.notifiers:
             notifier.send_alert(f"fxbot did not post calls: {message}")
         raise StaleDataError(message)

@@ -18,10 +18,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import pandas as pd
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from fxbot import __version__
@@ -122,9 +124,18 @@ def http_get(
             f"{source}: the response was cut off before its end (truncated body); try again later", transient=True
         ) from None
     except requests.exceptions.ConnectionError as exc:
-        reason = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, secret)[:200]
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        if isinstance(reason, ReadTimeoutError):
+            # requests reports a read timeout that outlived the retries as a ConnectionError.
+            raise ProviderError(
+                f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
+                transient=True,
+            ) from None
+        text = str(reason or exc) or type(exc).__name__
+        text = redact(text.split(": ", 1)[-1] if isinstance(reason, Exception) else text, secret)[:160]
+        host = urlsplit(url).netloc
         raise ProviderError(
-            f"{source}: cannot connect ({reason}); check the network and the provider URL", transient=True
+            f"{source}: cannot connect to {host} ({text}); check the network and the provider URL", transient=True
         ) from None
     except requests.exceptions.RequestException as exc:
         raise ProviderError(
@@ -210,7 +221,8 @@ def bars_from_rows(rows: Sequence[Row], source: str) -> pd.DataFrame:
         if row.high < row.low:
             raise ProviderError(f"{source}: bar {row.day.isoformat()} has high {row.high:g} below low {row.low:g}")
     bars = make_bars(
-        [pd.Timestamp(r.day) for r in rows],
+        # Parsed like PriceStore.load parses its dates, so the index has the same resolution.
+        pd.to_datetime([r.day.isoformat() for r in rows], format="%Y-%m-%d"),
         [r.open for r in rows],
         [r.high for r in rows],
         [r.low for r in rows],

@@ -94,7 +94,7 @@ def _span(dates: Sequence[dt.date]) -> str:
 
 def fetch_start(stored: pd.DataFrame, overlap_days: int) -> dt.date:
     """The first trading day to ask for: ``overlap_days`` trading days before the last stored bar's successor."""
-    if stored.empty:
+    if len(stored) == 0:
         return DEFAULT_HISTORY_START
     day = stored.index[-1].date()
     for _ in range(overlap_days):

@@ -46,13 +46,9 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the stored bars up to date from the configured provider."""
-    from fxbot.config import Secrets
     from fxbot.data.fetch import fetch_for_settings
-    from fxbot.data.providers import choose_provider
 
-    choice = choose_provider(settings.data, Secrets.from_env())
-    if choice.warning and choice.network:
-        print(f"WARNING: {choice.warning}")
+    # A provider with a caveat (Yahoo's day boundary) logs it as a warning when it is made.
     report = fetch_for_settings(settings, pairs=_pairs(args, settings))
     for line in report.lines():
         print(line)
@@ -216,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # urllib3 logs every retry as a warning; the provider's one-line error says what finally went wrong.
+    logging.getLogger("urllib3").setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
         settings = load_settings(args.config)
         return int(args.handler(args, settings))

@@ -221,7 +221,7 @@ def test_cli_yahoo_warns_about_the_day_boundary(tmp_path: Path, store: PriceStor
     config, _ = _cli_setup(tmp_path, store, server, provider="yahoo")
     result = run_fxbot("fetch", "--config", str(config), env={"FXBOT_YAHOO_API_URL": server.url})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("WARNING: Yahoo bars run midnight to midnight London time")
+    assert "WARNING fxbot.data.providers: Yahoo bars run midnight to midnight London time" in result.stderr
     assert "USDJPY: 11 new bar(s)" in result.stdout
 
 

@@ -242,7 +242,8 @@ def test_run_once_with_a_failing_provider_alerts_and_exits_3(
     server.token = "another-token"
     result = run_fxbot("run-once", "--config", str(config), env=env)
     assert result.returncode == 3
-    assert "ALERT: fxbot did not post calls: the data are stale" in result.stderr
+    alert = next(line for line in result.stderr.splitlines() if line.startswith("ALERT: fxbot did not post calls"))
+    assert "the data are stale" in alert and "token was refused" in alert
     assert "token was refused" in result.stderr and OANDA_TOKEN not in result.stderr
 
 

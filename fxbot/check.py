@@ -32,7 +32,13 @@ def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = N
     """Check everything a daily run needs; Slack is called (auth.test, conversations.info) but not posted to."""
     from fxbot.notify.slack import slack_notifier
 
+    from fxbot.data.providers import describe_provider
+
     result = CheckResult(["config: ok"])
+    try:
+        result.lines.extend(describe_provider(settings.data, secrets))
+    except FxbotError as exc:
+        result.problem(f"data provider: {exc}", exc.exit_code)
     check_data_and_models(settings, result, now)
     try:
         notifier = slack_notifier(settings, secrets)

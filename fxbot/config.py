@@ -63,7 +63,7 @@ class DataSettings(_Section):
     max_jump: float = Field(0.15, gt=0, description="Reject a fetched close this far from the previous close.")
     timeout_seconds: float = Field(10.0, gt=0, description="Connect and read timeout for providers.")
     retries: int = Field(3, ge=0, description="Retries on connection errors, 429 and 5xx.")
-    overlap_days: int = Field(5, ge=0, description="Days re-fetched before the last bar to detect revisions.")
+    overlap_days: int = Field(5, ge=0, description="Trading days re-fetched before the last bar to detect revisions.")
     oanda: OandaSettings = Field(default_factory=OandaSettings)  # type: ignore[arg-type]
 
 

@@ -19,9 +19,10 @@ import pandas as pd
 
 from fxbot.calendar import last_completed_trading_day, next_trading_day, trading_days_between
 from fxbot.config import Secrets, Settings
+from fxbot.data.fetch import FetchReport, fetch_for_settings
 from fxbot.data.store import PriceStore
 from fxbot.ensemble import Ensemble
-from fxbot.errors import DataError, StaleDataError
+from fxbot.errors import DataError, ProviderError, StaleDataError
 from fxbot.features import live_window, min_bars
 from fxbot.ledger import Ledger
 from fxbot.notify.base import Notifier
@@ -47,6 +48,8 @@ class Dependencies:
     notifiers: list[Notifier] = field(default_factory=list)
     now: Callable[[], dt.datetime] = _utc_now
     ledger: Ledger | None = None
+    # Brings the store up to date before the run (`run-once` without --no-fetch); None: never fetch.
+    fetch: Callable[[], FetchReport] | None = None
 
 
 def default_dependencies(settings: Settings, secrets: Secrets | None = None) -> Dependencies:
@@ -71,6 +74,7 @@ def default_dependencies(settings: Settings, secrets: Secrets | None = None) -> 
         load_ensemble=lambda pair: Ensemble(model_dir / pair, engine),
         notifiers=notifiers,
         ledger=ledger,
+        fetch=lambda: fetch_for_settings(settings, store),
     )
 
 
@@ -81,6 +85,7 @@ class RunOptions:
     as_of: dt.date | None = None
     dry_run: bool = False
     force: bool = False
+    fetch: bool = True
 
 
 def bars_up_to(bars: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -157,10 +162,26 @@ def update_outcomes(settings: Settings, deps: Dependencies) -> int:
     return deps.ledger.update_outcomes(bars)
 
 
+def fetch_first(deps: Dependencies) -> str | None:
+    """Run ``deps.fetch`` if there is one; a provider failure becomes a warning (the stale check decides)."""
+    if deps.fetch is None:
+        return None
+    try:
+        for line in deps.fetch().lines():
+            logger.info("fetch: %s", line)
+    except ProviderError as exc:
+        logger.warning("fetch failed: %s", exc)
+        return f"fetching new bars failed, the calls use the stored bars: {exc}"
+    return None
+
+
 def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Report:
     """One daily run. With ``dry_run`` the calls are only printed; stale data never get delivered."""
-    if options.dry_run:  # posts nothing and records nothing
+    if options.dry_run:  # posts nothing and records nothing (fetching still updates the store)
+        fetch_warning = fetch_first(deps) if options.fetch else None
         report = build_report(settings, deps, options.as_of)
+        if fetch_warning:
+            report.warnings.append(fetch_warning)
         ConsoleNotifier().send_report(report)
         return report
     ledger = deps.ledger
@@ -168,10 +189,13 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
     target = options.as_of or last_completed_trading_day(deps.now())
     run_id = ledger.start_run(target) if ledger is not None else None
     try:
+        fetch_warning = fetch_first(deps) if options.fetch else None
         update_outcomes(settings, deps)
         report = build_report(settings, deps, options.as_of)
+        if fetch_warning:
+            report.warnings.append(fetch_warning)
         if is_stale(report, settings):
-            raise StaleDataError(report.warnings[0])
+            raise StaleDataError(report.warnings[0] + (f" ({fetch_warning})" if fetch_warning else ""))
         if ledger is not None and run_id is not None:
             ledger.record_signals(run_id, report)
             record = ledger.track_record(20)

@@ -118,3 +118,29 @@ def test_import_csv_dry_run_reports_and_writes_nothing(tmp_path: Path) -> None:
     assert real.returncode == 0 and "2006-06-16..2025-01-02" in real.stdout
     again = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(config))
     assert "nothing new" in again.stdout
+
+
+def test_import_csv_japanese_shift_jis_file(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(BUNDLED_DATA / "EURJPY.csv", data / "EURJPY.csv")
+    export = tmp_path / "rates.csv"
+    rows = [
+        "日付,始値,高値,安値,終値",
+        "2024/12/31,163.239,163.430,162.448,162.891",
+        "2025/01/02,162.900,163.500,162.100,162.700",
+        "2025/01/03,162.700,163.100,162.000,162.400",
+        "2025/01/04,162.400,162.420,162.390,162.410",  # Saturday stub
+        "2025/01/03,162.700,163.100,162.000,162.450",  # the same day again: the later row wins
+    ]
+    export.write_bytes("\r\n".join(rows).encode("shift_jis"))
+    config = _config(tmp_path, data={"dir": str(data)})
+    result = run_fxbot("import-csv", str(export), "--pair", "EURJPY", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Japanese broker (日付,始値,高値,安値,終値), shift_jis; 5 rows, 2024-12-31..2025-01-03" in out
+    assert "dropped 1 weekend stub bar(s) (not trading days) and 1 duplicate date(s)" in out
+    assert "overlaps 1 stored bar(s) of EURJPY; 0 differ by more than 0.01%; 2 new" in out
+    assert "2006-06-16..2025-01-03" in out
+    tail = (data / "EURJPY.csv").read_text().splitlines()[-2:]
+    assert tail == ["2025-01-02,162.9,163.5,162.1,162.7,0", "2025-01-03,162.7,163.1,162,162.45,0"]

@@ -93,3 +93,12 @@ def test_shared_history_imports_like_the_bundled_file(bundled_store) -> None:  #
     stored = bundled_store.load("USDJPY")
     assert result.bars.index.equals(stored.index)
     assert (result.bars["close"] - stored["close"]).abs().max() < 1e-9
+
+
+def test_unusable_volumes_count_as_unknown() -> None:
+    text = "Date,Open,High,Low,Close,Volume\n" + "\n".join(
+        f"2024-12-{day},1,2,0.5,1.5,{v}"
+        for day, v in zip((23, 24, 26, 27, 30), ("inf", "1e400", "9" * 25, "-5", " 1234"), strict=True)
+    )
+    result = parse_broker_csv(text.encode(), "v.csv")
+    assert result.bars["volume"].tolist() == [0, 0, 0, 0, 1234]

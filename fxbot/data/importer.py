@@ -94,6 +94,13 @@ def _parse_dates(values: pd.Series, source: str) -> pd.DatetimeIndex:
     raise DataError(f"{source}: cannot read the date {sample!r}; expected 2024.12.31, 2024-12-31 or 2024/12/31")
 
 
+def _volumes(values: pd.Series) -> np.ndarray:
+    """Tick volumes; a value that is not a finite, non-negative count is unknown (0), never a wrapped integer."""
+    numbers = pd.to_numeric(values.str.strip().str.replace(",", ""), errors="coerce").to_numpy(dtype="float64")
+    usable = np.isfinite(numbers) & (numbers >= 0) & (numbers < 2.0**62)
+    return np.where(usable, numbers, 0.0).astype("int64")
+
+
 def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
     """Parse the bytes of a broker export into validated bars (weekend stubs dropped)."""
     text, encoding = _decode(raw, source)
@@ -153,9 +160,7 @@ def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
                 f"({frame[column].iloc[int(bad[0])]!r}); fix or drop the row"
             )
         prices[column] = values.to_numpy(dtype="float64")
-    volume = (
-        pd.to_numeric(frame["volume"], errors="coerce").fillna(0).to_numpy(dtype="int64") if "volume" in frame else None
-    )
+    volume = _volumes(frame["volume"]) if "volume" in frame else None
     bars = make_bars(dates, prices["open"], prices["high"], prices["low"], prices["close"], volume)
     bars = bars.sort_index()
     duplicated = bars.index.duplicated(keep="last")

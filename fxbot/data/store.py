@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from fxbot.data.bars import COLUMNS, PRICE_COLUMNS, empty_bars, validate_bars
 from fxbot.errors import DataError
 
 logger = logging.getLogger(__name__)
+
+# A temporary file this old is a leftover of a killed writer, not a write in progress.
+LEFTOVER_AGE_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -126,9 +130,28 @@ class PriceStore:
         """Like ``load`` but an absent file gives an empty frame."""
         return self.load(pair) if self.exists(pair) else empty_bars()
 
+    def remove_leftovers(self, pair: str, older_than: float = LEFTOVER_AGE_SECONDS) -> list[Path]:
+        """Delete temporary files a killed writer of ``pair`` left behind; returns what was removed.
+
+        Only files older than ``older_than`` seconds go, so a write in progress elsewhere is never touched.
+        """
+        removed = []
+        cutoff = time.time() - older_than
+        for leftover in self.directory.glob(f".{pair}.csv.*.tmp"):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    removed.append(leftover)
+            except FileNotFoundError:  # another process cleaned it first
+                continue
+        for path in removed:
+            logger.warning("removed %s, a temporary file left by an interrupted write", path)
+        return removed
+
     def save(self, pair: str, bars: pd.DataFrame) -> None:
         """Validate then atomically replace the file of ``pair`` with ``bars``."""
         validate_bars(bars, f"bars for {pair}")
+        self.remove_leftovers(pair)
         out = bars[COLUMNS].copy()
         out.index = out.index.strftime("%Y-%m-%d")
         out.index.name = "date"

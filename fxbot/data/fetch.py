@@ -1,0 +1,195 @@
+"""fxbot fetch: ask the provider for the bars after the last stored one, check them, merge, write.
+
+Per pair: request from the last stored bar minus ``data.overlap_days`` trading days (the overlap
+detects revised bars), drop bars on non-trading days, validate, refuse a close more than
+``data.max_jump`` from the previous close (the stored one included), and merge. Every pair is
+fetched and checked before any file is written, so a bad answer for one pair leaves every file as
+it was; each write is atomic (``PriceStore.save``). A second run right after the first finds
+nothing new and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from fxbot.calendar import is_trading_day, previous_trading_day
+from fxbot.config import Settings
+from fxbot.data.bars import PRICE_COLUMNS, validate_bars
+from fxbot.data.providers.base import Provider
+from fxbot.data.store import MergeResult, PriceStore, merge_bars
+from fxbot.errors import DataError, ProviderError
+
+logger = logging.getLogger(__name__)
+
+# Where a pair with no stored bars starts: the bundled history's first year.
+DEFAULT_HISTORY_START = dt.date(2006, 1, 2)
+# Relative price difference that makes an overlapping bar "revised" (rounding noise is not a revision).
+REVISION_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class PairUpdate:
+    """What fetching did to one pair."""
+
+    pair: str
+    requested_from: dt.date
+    received: int
+    new_dates: list[dt.date]
+    revised_dates: list[dt.date]
+    skipped_dates: list[dt.date]
+    last_bar: dt.date | None
+    fetched: bool = True
+
+    @property
+    def changed(self) -> bool:
+        """True if the pair's file was (or would be) rewritten."""
+        return bool(self.new_dates or self.revised_dates)
+
+    def summary(self) -> str:
+        """One line for the user."""
+        last = self.last_bar.isoformat() if self.last_bar else "none"
+        if not self.fetched:
+            return f"{self.pair}: not fetched; last bar {last}"
+        parts = []
+        if self.new_dates:
+            parts.append(f"{len(self.new_dates)} new bar(s) {_span(self.new_dates)}")
+        if self.revised_dates:
+            parts.append(f"{len(self.revised_dates)} revised bar(s) {_span(self.revised_dates)}")
+        if not parts:
+            parts.append("nothing new")
+        if self.skipped_dates:
+            parts.append(f"ignored {len(self.skipped_dates)} bar(s) on non-trading days {_span(self.skipped_dates)}")
+        return f"{self.pair}: {'; '.join(parts)}; last bar {last}"
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    """What one fetch did, per pair."""
+
+    provider: str
+    updates: list[PairUpdate] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def changed(self) -> bool:
+        """True if any file changed."""
+        return any(u.changed for u in self.updates)
+
+    def lines(self) -> list[str]:
+        """The report as lines for the console."""
+        head = [f"provider {self.provider}" + (f": {self.note}" if self.note else "")]
+        return head + [u.summary() for u in self.updates]
+
+
+def _span(dates: Sequence[dt.date]) -> str:
+    first, last = min(dates), max(dates)
+    return f"({first.isoformat()})" if first == last else f"({first.isoformat()}..{last.isoformat()})"
+
+
+def fetch_start(stored: pd.DataFrame, overlap_days: int) -> dt.date:
+    """The first trading day to ask for: ``overlap_days`` trading days before the last stored bar's successor."""
+    if len(stored) == 0:
+        return DEFAULT_HISTORY_START
+    day = stored.index[-1].date()
+    for _ in range(overlap_days):
+        day = previous_trading_day(day)
+    return day
+
+
+def check_jumps(merged: pd.DataFrame, first_new: pd.Timestamp, max_jump: float, source: str) -> None:
+    """Refuse any close from ``first_new`` on that is more than ``max_jump`` from the close before it."""
+    closes = merged["close"].to_numpy(dtype="float64")
+    if len(closes) < 2:
+        return
+    change = np.abs(closes[1:] / closes[:-1] - 1.0)
+    checked = merged.index[1:] >= first_new
+    bad = np.flatnonzero(checked & (change > max_jump))
+    if bad.size:
+        i = int(bad[0]) + 1
+        raise ProviderError(
+            f"{source}: the close of {merged.index[i].date()} ({closes[i]:g}) is {change[i - 1]:.1%} from the "
+            f"previous close ({closes[i - 1]:g} on {merged.index[i - 1].date()}), more than data.max_jump "
+            f"({max_jump:.0%}); the store is unchanged. If the move is real, raise data.max_jump or import-csv it"
+        )
+
+
+def _plan_pair(
+    store: PriceStore, provider: Provider, pair: str, overlap_days: int, max_jump: float
+) -> tuple[PairUpdate, MergeResult]:
+    stored = store.load_or_empty(pair)
+    start = fetch_start(stored, overlap_days)
+    source = f"{provider.name} {pair}"
+    incoming = provider.fetch(pair, start)
+    trading = np.array([is_trading_day(d.date()) for d in incoming.index], dtype=bool)
+    skipped = [d.date() for d in incoming.index[~trading]]
+    incoming = incoming.loc[trading]
+    try:
+        validate_bars(incoming, source)
+    except DataError as exc:
+        raise ProviderError(str(exc)) from None
+    result = merge_bars(stored, incoming, tolerance=REVISION_TOLERANCE)
+    if len(incoming):
+        check_jumps(result.bars, incoming.index[0], max_jump, source)
+    new_dates = [d.date() for d in incoming.index.difference(stored.index)]
+    common = incoming.index.intersection(stored.index)
+    old = stored.loc[common, PRICE_COLUMNS].to_numpy(dtype="float64")
+    upd = incoming.loc[common, PRICE_COLUMNS].to_numpy(dtype="float64")
+    # The same test merge_bars applies, so the dates listed are the ones it replaced.
+    differs = (np.abs(upd - old) > REVISION_TOLERANCE * np.abs(old)).any(axis=1)
+    revised = [d.date() for d in common[differs]]
+    last = result.bars.index[-1].date() if len(result.bars) else None
+    update = PairUpdate(pair, start, len(incoming), new_dates, revised, skipped, last)
+    return update, result
+
+
+def fetch_pairs(
+    store: PriceStore,
+    provider: Provider,
+    pairs: Sequence[str],
+    *,
+    overlap_days: int,
+    max_jump: float,
+    write: bool = True,
+) -> FetchReport:
+    """Bring ``pairs`` up to date from ``provider``; nothing is written unless every pair checks out."""
+    if not provider.network:
+        updates = []
+        for pair in pairs:
+            stored = store.load_or_empty(pair)
+            last = stored.index[-1].date() if len(stored) else None
+            updates.append(PairUpdate(pair, fetch_start(stored, 0), 0, [], [], [], last, fetched=False))
+        return FetchReport(provider.name, updates, "no network; the store is as it is (nothing fetched)")
+    planned = [_plan_pair(store, provider, pair, overlap_days, max_jump) for pair in pairs]
+    if write:
+        for update, result in planned:
+            if update.changed:
+                store.save(update.pair, result.bars)
+                logger.info("%s", update.summary())
+    return FetchReport(provider.name, [u for u, _ in planned])
+
+
+def fetch_for_settings(
+    settings: Settings,
+    store: PriceStore | None = None,
+    pairs: Sequence[str] | None = None,
+    *,
+    provider: Provider | None = None,
+) -> FetchReport:
+    """`fxbot fetch` for ``settings``: the configured provider (or ``provider``), store and pairs."""
+    from fxbot.data.providers import make_provider
+
+    store = store or PriceStore(settings.data.dir)
+    provider = provider or make_provider(settings.data)
+    return fetch_pairs(
+        store,
+        provider,
+        list(pairs or settings.pairs),
+        overlap_days=settings.data.overlap_days,
+        max_jump=settings.data.max_jump,
+    )

@@ -1,0 +1,245 @@
+"""The Provider protocol, and the HTTP plumbing and row checks every network provider shares.
+
+A provider turns a source's wire format into a bar frame (``fxbot.data.bars``): completed bars
+only, labelled with the trading day they close on. Anything unusable raises ``ProviderError`` with
+one line that says what was wrong; secrets never appear in it (``redact``).
+
+Retries are urllib3's ``Retry`` mounted through an ``HTTPAdapter``: bounded, with exponential
+backoff, on connection errors, read errors, 429 and 5xx, honouring ``Retry-After`` (capped, so a
+server asking for an hour cannot stall the daily job).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import pandas as pd
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from fxbot import __version__
+from fxbot.data.bars import empty_bars, make_bars, validate_bars
+from fxbot.errors import DataError, ProviderError
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+USER_AGENT = f"fxbot/{__version__}"
+
+
+class Provider(Protocol):
+    """A source of daily bars."""
+
+    name: str
+    network: bool
+
+    def fetch(self, pair: str, start: dt.date) -> pd.DataFrame:
+        """Completed bars of ``pair`` labelled ``start`` or later (may include non-trading days)."""
+        ...
+
+
+class CappedRetry(Retry):
+    """urllib3 ``Retry`` whose honoured ``Retry-After`` never exceeds ``MAX_RETRY_AFTER`` seconds."""
+
+    MAX_RETRY_AFTER = 60.0
+
+    def get_retry_after(self, response: Any) -> float | None:
+        """The server's ``Retry-After`` in seconds, capped."""
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, self.MAX_RETRY_AFTER)
+
+
+def make_session(retries: int, backoff_factor: float = 0.5) -> requests.Session:
+    """A ``requests.Session`` that retries GETs ``retries`` times with backoff (see module docstring)."""
+    retry = CappedRetry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        redirect=3,
+        allowed_methods=frozenset({"GET"}),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff_factor,
+        backoff_max=30.0,
+        respect_retry_after_header=True,
+        raise_on_status=False,  # the last response comes back, so its status gets a clear message
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with every given secret replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """The last HTTP response of a request (after any retries)."""
+
+    status: int
+    content_type: str
+    body: bytes
+    retry_after: str | None
+
+
+def http_get(
+    session: requests.Session,
+    url: str,
+    *,
+    source: str,
+    params: dict[str, str],
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    secret: str | None = None,
+) -> HttpAnswer:
+    """GET ``url``; network failures (after the session's retries) become a transient ProviderError."""
+    try:
+        response = session.get(url, params=params, headers=headers or {}, timeout=(timeout, timeout))
+        body = response.content
+    except requests.exceptions.Timeout:
+        raise ProviderError(
+            f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
+            transient=True,
+        ) from None
+    except requests.exceptions.ChunkedEncodingError:
+        raise ProviderError(
+            f"{source}: the response was cut off before its end (truncated body); try again later", transient=True
+        ) from None
+    except requests.exceptions.ConnectionError as exc:
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        if isinstance(reason, ReadTimeoutError):
+            # requests reports a read timeout that outlived the retries as a ConnectionError.
+            raise ProviderError(
+                f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
+                transient=True,
+            ) from None
+        text = str(reason or exc) or type(exc).__name__
+        text = redact(text.split(": ", 1)[-1] if isinstance(reason, Exception) else text, secret)[:160]
+        host = urlsplit(url).netloc
+        raise ProviderError(
+            f"{source}: cannot connect to {host} ({text}); check the network and the provider URL", transient=True
+        ) from None
+    except requests.exceptions.RequestException as exc:
+        raise ProviderError(
+            f"{source}: request failed ({type(exc).__name__}); try again later", transient=True
+        ) from None
+    return HttpAnswer(
+        status=response.status_code,
+        content_type=response.headers.get("Content-Type", ""),
+        body=body,
+        retry_after=response.headers.get("Retry-After"),
+    )
+
+
+def check_status(answer: HttpAnswer, source: str, retries: int, detail: str = "") -> None:
+    """Raise ProviderError for 429 and 5xx left after retries and any other non-2xx status."""
+    if 200 <= answer.status < 300:
+        return
+    extra = f": {detail}" if detail else ""
+    if answer.status == 429:
+        raise ProviderError(
+            f"{source}: rate limited (HTTP 429) after {retries} retries{extra}; try again later", transient=True
+        )
+    if answer.status >= 500:
+        raise ProviderError(
+            f"{source}: server error HTTP {answer.status} after {retries} retries{extra}; try again later",
+            transient=True,
+        )
+    raise ProviderError(f"{source}: HTTP {answer.status}{extra}")
+
+
+def decode_json(answer: HttpAnswer, source: str) -> Any:
+    """The JSON document in ``answer``, or a ProviderError naming what came instead."""
+    text = answer.body.strip()
+    if not text:
+        raise ProviderError(f"{source}: empty response (HTTP {answer.status}); try again later")
+    if "html" in answer.content_type.lower() or text[:1] == b"<":
+        raise ProviderError(
+            f"{source}: answered with an HTML page, not JSON (HTTP {answer.status}); "
+            "check the provider URL or try again later"
+        )
+    try:
+        return json.loads(text.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ProviderError(f"{source}: the response is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ProviderError(
+            f"{source}: invalid or truncated JSON ({exc.msg} at character {exc.pos} of {len(text)})"
+        ) from None
+    except RecursionError:
+        raise ProviderError(f"{source}: JSON nested too deeply") from None
+
+
+def price(value: object, field: str, where: str, source: str) -> float:
+    """A positive finite price from a JSON number or numeric string, else ProviderError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ProviderError(f"{source}: {where}: {field} is {type(value).__name__}, not a price")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ProviderError(f"{source}: {where}: non-numeric {field} {str(value)[:20]!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ProviderError(f"{source}: {where}: {field} {str(value)[:20]!r} is not a positive price")
+    return number
+
+
+@dataclass(frozen=True)
+class Row:
+    """One parsed bar before it joins a frame."""
+
+    day: dt.date
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+
+
+def bars_from_rows(rows: Sequence[Row], source: str) -> pd.DataFrame:
+    """A validated bar frame from parsed rows; high < low, unordered or duplicate days are ProviderErrors."""
+    if not rows:
+        return empty_bars()
+    for row in rows:
+        if row.high < row.low:
+            raise ProviderError(f"{source}: bar {row.day.isoformat()} has high {row.high:g} below low {row.low:g}")
+    bars = make_bars(
+        # Parsed like PriceStore.load parses its dates, so the index has the same resolution.
+        pd.to_datetime([r.day.isoformat() for r in rows], format="%Y-%m-%d"),
+        [r.open for r in rows],
+        [r.high for r in rows],
+        [r.low for r in rows],
+        [r.close for r in rows],
+        [r.volume for r in rows],
+    )
+    try:
+        validate_bars(bars, source)
+    except DataError as exc:
+        raise ProviderError(str(exc)) from None
+    return bars
+
+
+def volume(value: object) -> int:
+    """A tick volume; anything not a non-negative whole number counts as unknown (0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    if not math.isfinite(value) or value < 0 or value > 2**62:
+        return 0
+    return int(value)

@@ -1,0 +1,257 @@
+"""OANDA v20 and Yahoo providers against loopback servers speaking their wire formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+
+from fxbot.config import DataSettings, Secrets
+from fxbot.data.providers import choose_provider, describe_provider, make_provider
+from fxbot.data.providers.base import make_session
+from fxbot.data.providers.oanda import OandaProvider, bar_start
+from fxbot.data.providers.yahoo import YahooProvider
+from fxbot.errors import ConfigError, ProviderError
+
+from .market_servers import OANDA_TOKEN, MarketServer, Reply, serve
+
+UTC = dt.UTC
+NOW = dt.datetime(2025, 1, 2, 12, 0, tzinfo=UTC)  # Thursday, before the New York close
+
+
+@pytest.fixture
+def server(bundled_store) -> Iterator[MarketServer]:  # type: ignore[no-untyped-def]
+    bars = {p: bundled_store.load(p) for p in ("USDJPY", "EURJPY", "GBPJPY")}
+    with serve(bars) as srv:
+        yield srv
+
+
+def oanda(server: MarketServer, retries: int = 2, token: str = OANDA_TOKEN) -> OandaProvider:
+    return OandaProvider(make_session(retries, backoff_factor=0.01), server.url, token, timeout=5, retries=retries)
+
+
+def yahoo(server: MarketServer, now: dt.datetime = NOW, retries: int = 2) -> YahooProvider:
+    return YahooProvider(
+        make_session(retries, backoff_factor=0.01), server.url, timeout=5, retries=retries, now=lambda: now
+    )
+
+
+def test_bar_start_is_five_pm_new_york_the_day_before() -> None:
+    assert bar_start(dt.date(2024, 12, 31)) == dt.datetime(2024, 12, 30, 22, 0, tzinfo=UTC)  # EST
+    assert bar_start(dt.date(2024, 7, 2)) == dt.datetime(2024, 7, 1, 21, 0, tzinfo=UTC)  # EDT
+    assert bar_start(dt.date(2024, 12, 30)) == dt.datetime(2024, 12, 29, 22, 0, tzinfo=UTC)  # Monday: Sunday 17:00
+
+
+def test_oanda_round_trips_the_bundled_bars(server: MarketServer, usdjpy: pd.DataFrame) -> None:
+    bars = oanda(server).fetch("USDJPY", dt.date(2024, 10, 1))
+    expected = usdjpy.loc["2024-10-01":]
+    pd.testing.assert_frame_equal(bars, expected, check_freq=False)
+    request = server.requests[-1]
+    assert request.path == "/v3/instruments/USD_JPY/candles"
+    assert request.query["from"] == "2024-09-30T21:00:00.000000000Z"  # 17:00 New York (EDT) on Sep 30
+    assert request.query["price"] == "M" and request.query["granularity"] == "D"
+    assert request.headers["authorization"] == f"Bearer {OANDA_TOKEN}"
+
+
+def test_oanda_pages_through_full_pages(server: MarketServer, usdjpy: pd.DataFrame) -> None:
+    provider = oanda(server)
+    provider.page_size = 7
+    bars = provider.fetch("EURJPY", dt.date(2024, 11, 1))
+    assert len(server.requests) == 7  # 42 bars in 6 full pages of 7; a full page makes it ask for more
+    assert server.requests[1].query["includeFirst"] == "false"
+    assert bars.index[0] == pd.Timestamp("2024-11-01") and bars.index[-1] == pd.Timestamp("2024-12-31")
+    assert bars.index.is_unique and len(bars) == len(server.bars["EURJPY"].loc["2024-11-01":]) == 42
+
+
+def test_oanda_drops_the_still_forming_candle(server: MarketServer) -> None:
+    server.forming = True
+    bars = oanda(server).fetch("USDJPY", dt.date(2024, 12, 20))
+    assert bars.index[-1] == pd.Timestamp("2024-12-31")  # the forming 2025-01-02 candle is not a bar
+    # ... although the server did send it:
+    payload = server._oanda("USD_JPY", server.requests[-1].query, server.requests[-1].headers)
+    assert json.loads(payload.body)["candles"][-1]["complete"] is False
+
+
+def test_oanda_misaligned_candles_are_refused(server: MarketServer) -> None:
+    candle = {
+        "complete": True,
+        "volume": 1,
+        "time": "2024-12-31T00:00:00.000000000Z",
+        "mid": dict.fromkeys("ohlc", "1"),
+    }
+    server.script.append(Reply(200, json.dumps({"candles": [candle]}).encode(), {"Content-Type": "application/json"}))
+    with pytest.raises(ProviderError, match="starts at 19:00 New York, not 17:00"):
+        oanda(server).fetch("USDJPY", dt.date(2024, 12, 30))
+
+
+def test_429_retry_after_is_honoured(server: MarketServer) -> None:
+    server.script.append(Reply(429, b"Too Many Requests", {"Retry-After": "1"}))
+    start = time.monotonic()
+    bars = oanda(server).fetch("USDJPY", dt.date(2024, 12, 30))
+    assert time.monotonic() - start >= 0.9
+    assert len(bars) == 2 and len(server.requests) == 2
+
+
+def test_5xx_is_retried_then_succeeds(server: MarketServer) -> None:
+    server.script.extend([Reply(500, b"oops"), Reply(503, b"busy")])
+    assert len(oanda(server).fetch("USDJPY", dt.date(2024, 12, 30))) == 2
+    assert len(server.requests) == 3
+
+
+def test_retries_are_bounded(server: MarketServer) -> None:
+    server.script.extend([Reply(500, b"oops")] * 10)
+    with pytest.raises(ProviderError, match=r"OANDA: server error HTTP 500 after 2 retries") as info:
+        oanda(server, retries=2).fetch("USDJPY", dt.date(2024, 12, 30))
+    assert info.value.transient and len(server.requests) == 3
+
+
+def test_persistent_429_says_rate_limited(server: MarketServer) -> None:
+    server.script.extend([Reply(429, b"", {"Retry-After": "0"})] * 3)
+    with pytest.raises(ProviderError, match="rate limited"):
+        oanda(server, retries=1).fetch("USDJPY", dt.date(2024, 12, 30))
+    assert len(server.requests) == 2
+
+
+def test_401_names_the_token_but_never_shows_it(server: MarketServer) -> None:
+    wrong = "wrong-token-ABCDEFGHIJKLMNOP"
+    with pytest.raises(ProviderError) as info:
+        oanda(server, token=wrong).fetch("USDJPY", dt.date(2024, 12, 30))
+    message = str(info.value)
+    assert "OANDA_API_TOKEN" in message and "HTTP 401" in message and "Insufficient authorization" in message
+    assert wrong not in message and OANDA_TOKEN not in message
+    assert wrong not in repr(oanda(server, token=wrong))
+    assert len(server.requests) == 1  # a refused token is not retried
+
+
+def test_403_too(server: MarketServer) -> None:
+    server.script.append(Reply(403, json.dumps({"errorMessage": f"token {OANDA_TOKEN} forbidden"}).encode()))
+    with pytest.raises(ProviderError, match="token was refused") as info:
+        oanda(server).fetch("USDJPY", dt.date(2024, 12, 30))
+    assert OANDA_TOKEN not in str(info.value)  # even when the server echoes it
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (
+            Reply(200, b"<!DOCTYPE html><html><body>Maintenance</body></html>", {"Content-Type": "text/html"}),
+            "HTML page",
+        ),
+        (Reply(200, b"", {"Content-Type": "application/json"}), "empty response"),
+        (Reply(200, b'{"candles": [{"complete": true, "time": "2024-12-30T22:0', {}), "invalid or truncated JSON"),
+        (Reply(200, b'{"candles": [' + b" " * 50, {}, content_length=500), "cut off before its end"),
+        (Reply(200, b'{"instrument": "USD_JPY"}', {}), "no 'candles' list"),
+    ],
+)
+def test_unusable_oanda_bodies(server: MarketServer, reply: Reply, message: str) -> None:
+    server.script.append(reply)
+    with pytest.raises(ProviderError, match=message):
+        oanda(server).fetch("USDJPY", dt.date(2024, 12, 30))
+
+
+@pytest.mark.parametrize(
+    ("mid", "message"),
+    [
+        ({"o": "157.1", "h": "158", "l": "156"}, "candle 1 .2024-12-31.: close is NoneType, not a price"),
+        ({"o": "157.1", "h": "abc", "l": "156", "c": "157"}, "non-numeric high 'abc'"),
+        ({"o": "157.1", "h": "158", "l": "0", "c": "157"}, "low '0' is not a positive price"),
+        ({"o": "157.1", "h": "-158", "l": "156", "c": "157"}, "high '-158' is not a positive price"),
+        ({"o": "157.1", "h": "150", "l": "156", "c": "157"}, "high 150 below low 156"),
+    ],
+)
+def test_bad_candle_prices(server: MarketServer, mid: dict[str, str], message: str) -> None:
+    candle = {"complete": True, "volume": 3, "time": "2024-12-30T22:00:00.000000000Z", "mid": mid}
+    server.script.append(Reply(200, json.dumps({"candles": [candle]}).encode()))
+    with pytest.raises(ProviderError, match=message):
+        oanda(server).fetch("USDJPY", dt.date(2024, 12, 30))
+
+
+def test_connection_refused_is_transient_and_bounded() -> None:
+    with serve({}) as srv:
+        url = srv.url
+    provider = OandaProvider(make_session(2, 0.01), url, OANDA_TOKEN, timeout=2, retries=2)
+    start = time.monotonic()
+    with pytest.raises(ProviderError, match="cannot connect") as info:
+        provider.fetch("USDJPY", dt.date(2024, 12, 30))
+    assert info.value.transient and time.monotonic() - start < 10
+    assert OANDA_TOKEN not in str(info.value)
+
+
+def test_read_timeout(server: MarketServer) -> None:
+    server.delay = 1.0
+    provider = OandaProvider(make_session(1, 0.01), server.url, OANDA_TOKEN, timeout=0.2, retries=1)
+    with pytest.raises(ProviderError, match=r"no answer within 0.2 s"):
+        provider.fetch("USDJPY", dt.date(2024, 12, 30))
+    assert len(server.requests) == 2  # the timed-out read was retried once
+
+
+def test_yahoo_round_trips_the_bundled_bars(server: MarketServer, usdjpy: pd.DataFrame) -> None:
+    bars = yahoo(server).fetch("USDJPY", dt.date(2024, 12, 2))
+    expected = usdjpy.loc["2024-12-02":].copy()
+    expected["volume"] = 0
+    pd.testing.assert_frame_equal(bars, expected, check_freq=False)
+    request = server.requests[-1]
+    assert request.path == "/v8/finance/chart/USDJPY=X" and request.query["interval"] == "1d"
+    assert int(request.query["period2"]) == int(NOW.timestamp())
+
+
+def test_yahoo_drops_nulls_and_the_forming_bar(server: MarketServer) -> None:
+    server.forming = True
+    server.yahoo_now = dt.datetime(2025, 1, 2, 11, 30, tzinfo=UTC)
+    server.bars = {"USDJPY": server.bars["USDJPY"].loc[:"2024-12-31"]}
+    bars = yahoo(server, now=dt.datetime(2025, 1, 2, 11, 30, tzinfo=UTC)).fetch("USDJPY", dt.date(2024, 12, 23))
+    assert bars.index[-1] == pd.Timestamp("2024-12-31")  # 2025-01-02 is still forming at 11:30 UTC
+    payload = server._yahoo("USDJPY=X", server.requests[-1].query)
+    chart = json.loads(payload.body)["chart"]["result"][0]
+    chart["indicators"]["quote"][0]["close"][1] = None  # 2024-12-24 has a hole
+    server.script.append(Reply(200, json.dumps({"chart": {"result": [chart], "error": None}}).encode()))
+    holed = yahoo(server, now=dt.datetime(2025, 1, 3, tzinfo=UTC)).fetch("USDJPY", dt.date(2024, 12, 23))
+    assert pd.Timestamp("2024-12-24") not in holed.index and pd.Timestamp("2024-12-23") in holed.index
+
+
+def test_yahoo_result_null_error(server: MarketServer) -> None:
+    del server.bars["GBPJPY"]  # the server answers an unknown symbol the way Yahoo does: 404 + chart.error
+    with pytest.raises(ProviderError, match="Yahoo: HTTP 404: Not Found: No data found"):
+        yahoo(server).fetch("GBPJPY", dt.date(2024, 12, 2))
+    body = {"chart": {"result": None, "error": {"code": "Bad Request", "description": "Invalid input"}}}
+    server.script.append(Reply(200, json.dumps(body).encode()))
+    with pytest.raises(ProviderError, match="Yahoo: Bad Request: Invalid input"):
+        yahoo(server).fetch("USDJPY", dt.date(2024, 12, 2))
+
+
+def test_yahoo_arrays_of_different_lengths(server: MarketServer) -> None:
+    payload = json.loads(
+        server._yahoo("USDJPY=X", {"interval": "1d", "period1": "1733011200", "period2": "1735700000"}).body
+    )
+    payload["chart"]["result"][0]["indicators"]["quote"][0]["low"].pop()
+    server.script.append(Reply(200, json.dumps(payload).encode()))
+    with pytest.raises(ProviderError, match="quote 'low' is missing or not as long as"):
+        yahoo(server).fetch("USDJPY", dt.date(2024, 12, 2))
+
+
+def test_factory_choices() -> None:
+    none = Secrets.from_env({})
+    with_token = Secrets.from_env({"OANDA_API_TOKEN": "t0k3n", "FXBOT_OANDA_API_URL": "http://127.0.0.1:9"})
+    assert choose_provider(DataSettings(), none).name == "bundled"
+    auto = choose_provider(DataSettings(), with_token)
+    assert (auto.name, auto.url) == ("oanda", "http://127.0.0.1:9")
+    live = choose_provider(
+        DataSettings(provider="oanda", oanda={"environment": "live"}), Secrets.from_env({"OANDA_API_TOKEN": "x"})
+    )
+    assert live.url == "https://api-fxtrade.oanda.com"
+    assert choose_provider(DataSettings(provider="oanda"), Secrets.from_env({"OANDA_API_TOKEN": "x"})).url == (
+        "https://api-fxpractice.oanda.com"
+    )
+    with pytest.raises(ConfigError, match="OANDA_API_TOKEN is not set"):
+        choose_provider(DataSettings(provider="oanda"), none)
+    yahoo_lines = describe_provider(DataSettings(provider="yahoo"), none)
+    assert yahoo_lines[0].startswith("data provider: yahoo (https://query1.finance.yahoo.com")
+    assert "London" in yahoo_lines[1] and "17:00" in yahoo_lines[1]
+    assert choose_provider(DataSettings(provider="yahoo"), with_token).name == "yahoo"  # never auto-picked
+    assert "t0k3n" not in " ".join(describe_provider(DataSettings(), with_token))
+    assert make_provider(DataSettings(), none).name == "bundled"
+    assert make_provider(DataSettings(), with_token).name == "oanda"

@@ -30,9 +30,8 @@ class CheckResult:
 
 def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = None) -> CheckResult:
     """Check everything a daily run needs; Slack is called (auth.test, conversations.info) but not posted to."""
-    from fxbot.notify.slack import slack_notifier
-
     from fxbot.data.providers import describe_provider
+    from fxbot.notify.slack import slack_notifier
 
     result = CheckResult(["config: ok"])
     try:

@@ -164,7 +164,7 @@ class Daemon:
         config_path: Path | None,
         *,
         alert: Callable[[str], None],
-        record_failure: Callable[[ChildResult], None] | None = None,
+        record_failure: Callable[[ChildResult, dt.date], None] | None = None,
         delivered: Callable[[dt.date], bool] | None = None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         replay_from: dt.date | None = None,
@@ -207,7 +207,8 @@ class Daemon:
             message = f"fxbot: {result.describe()}; the calls were not delivered. Check the service log."
             logger.error(message)
             if self.record_failure:
-                self._safely(self.record_failure, result)
+                record_failure = self.record_failure
+                self._safely(lambda r: record_failure(r, day or last_completed_trading_day(self.now())), result)
             self._safely(self.alert, message)
         self.days_run += 1
         if self.on_child:
@@ -284,10 +285,10 @@ def build_daemon(
         if not manager.alert(message):
             logger.error("the alert could not be delivered everywhere: %s", message)
 
-    def record_failure(result: ChildResult) -> None:
+    def record_failure(result: ChildResult, day: dt.date) -> None:
         ledger = Ledger(settings.ledger.path)
         try:
-            ledger.abandon_running(last_completed_trading_day(now()), result.describe())
+            ledger.abandon_running(day, result.describe())
         finally:
             ledger.close()
 

@@ -247,7 +247,10 @@ class Daemon:
         if self._stopping.is_set():
             return
         self._stopping.set()
-        logger.warning("stopping (signal %s); a run in flight is allowed to finish", signum)
+        if signum is None:
+            logger.warning("stopping: the replay is done")
+        else:
+            logger.warning("stopping (signal %s); a run in flight is allowed to finish", signum)
         threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     def run(self) -> None:

@@ -14,12 +14,12 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from fxbot.calendar import last_completed_trading_day, next_trading_day, trading_days_between
 from fxbot.config import Secrets, Settings
-from fxbot.data.fetch import FetchReport, fetch_for_settings
 from fxbot.data.store import PriceStore
 from fxbot.ensemble import Ensemble
 from fxbot.errors import DataError, ProviderError, StaleDataError
@@ -31,6 +31,9 @@ from fxbot.notify.manager import NotifierManager
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
 from fxbot.report import PairSignal, Report
+
+if TYPE_CHECKING:
+    from fxbot.data.fetch import FetchReport
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +56,14 @@ class Dependencies:
 
 
 def default_dependencies(settings: Settings, secrets: Secrets | None = None) -> Dependencies:
-    """The production wiring: store, models, ledger, the console and Slack if a credential is set."""
-    from fxbot.notify.slack import slack_notifier
+    """The production wiring: store, models, ledger, the console and Slack if a credential is set.
 
+    HTTP libraries are imported only when something will use them: no Slack credential, no
+    slack_sdk; the bundled provider, no requests (a few hundred ms of the daily run's start-up).
+    """
+    from fxbot.data.source import provider_name
+
+    secrets = secrets or Secrets.from_env()
     engine = settings.model.engine
     model_dir = settings.model.dir
     store = PriceStore(settings.data.dir)
@@ -66,15 +74,26 @@ def default_dependencies(settings: Settings, secrets: Secrets | None = None) -> 
 
         chart = chart_source(store.load, ledger.recent_calls)
     notifiers: list[Notifier] = [ConsoleNotifier()]
-    slack = slack_notifier(settings, secrets or Secrets.from_env(), chart=chart)
-    if slack is not None:
-        notifiers.append(slack)
+    if secrets.slack_bot_token is not None or secrets.slack_webhook_url is not None:
+        from fxbot.notify.slack import slack_notifier
+
+        slack = slack_notifier(settings, secrets, chart=chart)
+        if slack is not None:
+            notifiers.append(slack)
+    fetch: Callable[[], FetchReport] | None = None
+    if provider_name(settings.data, secrets)[0] != "bundled":
+
+        def fetch() -> FetchReport:
+            from fxbot.data.fetch import fetch_for_settings
+
+            return fetch_for_settings(settings, store)
+
     return Dependencies(
         store=store,
         load_ensemble=lambda pair: Ensemble(model_dir / pair, engine),
         notifiers=notifiers,
         ledger=ledger,
-        fetch=lambda: fetch_for_settings(settings, store),
+        fetch=fetch,
     )
 
 

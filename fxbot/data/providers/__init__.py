@@ -18,6 +18,7 @@ from fxbot.data.providers.base import Provider, make_session
 from fxbot.data.providers.bundled import BundledProvider
 from fxbot.data.providers.oanda import HOSTS, OandaProvider
 from fxbot.data.providers.yahoo import BOUNDARY_WARNING, DEFAULT_URL, YahooProvider
+from fxbot.data.source import provider_name
 from fxbot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -42,14 +43,7 @@ class ProviderChoice:
 
 def choose_provider(settings: DataSettings, secrets: Secrets) -> ProviderChoice:
     """Resolve ``data.provider`` against the environment (no network)."""
-    name = settings.provider
-    if name == "auto":
-        if secrets.oanda_api_token is not None:
-            name, reason = "oanda", "data.provider is auto and OANDA_API_TOKEN is set"
-        else:
-            name, reason = "bundled", "data.provider is auto and OANDA_API_TOKEN is not set"
-    else:
-        reason = f"data.provider is {name}"
+    name, reason = provider_name(settings, secrets)
     if name == "oanda":
         if secrets.oanda_api_token is None:
             raise ConfigError("data.provider is oanda but OANDA_API_TOKEN is not set; export it or use auto/bundled")

@@ -60,8 +60,11 @@ def run_task(task: Task) -> TaskResult:
     in_period = (full.dates >= task.start) & (full.dates <= task.end)
     x_call = data.scaler.transform(full.x[in_period])
     probs, accs, epochs = [], [], []
+    fit_seconds = 0.0
     for i, seed in enumerate(task.cfg.seeds[: task.cfg.members]):
+        fit_began = time.perf_counter()
         member = fit_member(data, seed, task.cfg, f"{task.pair} {task.label} member {i + 1}", None)
+        fit_seconds += time.perf_counter() - fit_began
         out = member.model(x_call, training=False) if len(x_call) else np.empty(0)
         probs.append(np.asarray(out, dtype="float64").reshape(-1))
         accs.append(member.val_accuracy)
@@ -81,4 +84,5 @@ def run_task(task: Task) -> TaskResult:
         val_accuracy=tuple(accs),
         epochs_trained=tuple(epochs),
         seconds=time.perf_counter() - began,
+        fit_seconds=fit_seconds,
     )

@@ -115,6 +115,9 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         f"| original analysis | | | {_pct(ob['mean'], 2, True)} | {_pct(ob['std'])} | {_pct(ob['min'], 2, True)} | "
         f"{_pct(ob['max'], 2, True)} | {_pct(ob['low'], 2, True)}..{_pct(ob['high'], 2, True)} | | | | |",
         "",
+        "Max DD: the largest fall of the equity curve (1 + cumulative P/L at fixed notional) from its running peak, "
+        "as a share of that peak; above 100 % the account would have been wiped out. Sharpe: annualised, daily P/L.",
+        "",
         "Costs: "
         + "; ".join(
             f"{pair} gross {_pct(m['pnl_gross_total'], 1, True)}, net {_pct(m['pnl']['total'], 1, True)} "
@@ -187,6 +190,17 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             "",
             "These are in-sample to the backtest: the interval is estimated on the same blocks the leverages are "
             "fitted to, and assumes normal blocks; treat them as an upper limit.",
+        ]
+    checked = metrics.get("lookahead")
+    if checked:
+        worst = max(c["max_difference"] for c in checked)
+        lines += [
+            "",
+            "## Look-ahead check",
+            "",
+            f"{len(checked)} sampled calls recomputed with the data cut at their day (ensemble retrained on the bars "
+            f"before the period, window built from the cut data): every call identical, largest member difference "
+            f"{worst:.1e}. Days: " + ", ".join(f"{c['pair']} {c['day']}" for c in checked) + ".",
         ]
     lines += [
         "",

@@ -33,7 +33,7 @@ def test_train_then_run_once_on_the_new_models(tmp_path: Path) -> None:
     )
     trained = run_fxbot("train", "--until", "2023-12-29", "--config", str(config))
     assert trained.returncode == 0, trained.stderr
-    assert "USDJPY: trained 2019-01-01..2023-12-29" in trained.stdout
+    assert "USDJPY: trained 2019-01-02..2023-12-29" in trained.stdout  # no bar on Jan 1
     assert "epoch 1/2" in trained.stderr  # progress display
     manifest = read_manifest(tmp_path / "models" / "USDJPY")
     assert len(manifest.members) == 3 and manifest.train_end == "2023-12-29"

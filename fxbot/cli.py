@@ -141,6 +141,34 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
+    """Walk-forward backtest and risk report (needs fxbot[train])."""
+    try:
+        from fxbot.backtest.run import BacktestOptions, run_backtest, summary_lines
+    except ImportError as exc:
+        raise UsageError(
+            f"backtesting needs fxbot[train] ({exc.name} is missing); install with `pip install -e .[train]`"
+        ) from None
+    opts = BacktestOptions(
+        start=args.start,
+        end=args.end,
+        retrain=args.retrain,
+        workers=args.workers,
+        report_dir=Path(args.report),
+        pairs=_pairs(args, settings),
+        calibrate=args.calibrate,
+        max_loss=args.max_loss,
+        horizon=args.horizon,
+        confidence=args.confidence,
+        check_lookahead=args.check_lookahead,
+        samples=args.samples,
+        reuse=args.reuse,
+    )
+    analysis = run_backtest(settings, opts)
+    print("\n".join(summary_lines(analysis, opts.report_dir)))
+    return 0
+
+
 def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     """Import a broker export into the store."""
     from fxbot.data.importer import read_broker_csv
@@ -284,6 +312,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (default: training.epochs)")
     p.add_argument("--out", metavar="DIR", help="write models here instead of model.dir")
     p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser(
+        "backtest",
+        parents=[common],
+        help="walk-forward backtest and risk report (needs fxbot[train])",
+        description="Retrain the ensembles before each period, call each day of it from earlier bars only, "
+        "and write report.md, metrics.json and charts.",
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        type=_date,
+        default=dt.date(2013, 1, 1),
+        metavar="DATE",
+        help="first decision day (default 2013-01-01)",
+    )
+    p.add_argument("--to", dest="end", type=_date, metavar="DATE", help="last decision day (default: last bar)")
+    p.add_argument(
+        "--retrain",
+        choices=["yearly", "quarterly", "none"],
+        default="yearly",
+        help="how often the ensembles are retrained (default yearly)",
+    )
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="training processes (default 1)")
+    p.add_argument(
+        "--report", default="reports/backtest", metavar="DIR", help="report folder (default reports/backtest)"
+    )
+    p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to test (default: all configured)")
+    p.add_argument("--calibrate", action="store_true", help="propose leverages within the risk budget")
+    p.add_argument("--max-loss", type=float, default=0.25, metavar="F", help="risk budget, fraction of equity (0.25)")
+    p.add_argument("--horizon", type=int, default=20, metavar="DAYS", help="P/L horizon in trading days (20)")
+    p.add_argument("--confidence", type=float, default=0.999, metavar="C", help="interval confidence (0.999)")
+    p.add_argument(
+        "--check-lookahead",
+        action="store_true",
+        help="retrain sampled calls with the data cut at their day; fail if any differs",
+    )
+    p.add_argument("--samples", type=int, default=5, metavar="N", help="calls the look-ahead check recomputes (5)")
+    p.add_argument(
+        "--reuse", action="store_true", help="re-report the calls already in DIR (calls.csv) without retraining"
+    )
+    p.set_defaults(handler=cmd_backtest)
 
     p = sub.add_parser(
         "import-csv",

@@ -1,0 +1,199 @@
+"""From walk-forward calls to the report's figures: accuracy, baselines, P/L, blocks, risk. Pure.
+
+Everything is computed per pair and for the portfolio (pairs' daily P/L added on the union of
+their days; a pair without a call that day contributes nothing). Accuracy of the portfolio is
+the pooled accuracy of all pairs' calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fxbot.backtest import stats
+from fxbot.backtest.baselines import always_buy, repeat_yesterday
+from fxbot.backtest.walkforward import PairCalls, WalkForwardResult
+
+logger = logging.getLogger(__name__)
+
+# The figures of the original analysis the product was built on, quoted in the issue.
+ORIGINAL_WINDOW = ("2013-01-01", "2017-11-01")
+ORIGINAL_ACCURACY = 0.568
+ORIGINAL_CALLS = 1300
+ORIGINAL_BAND = (0.459, 0.551)
+ORIGINAL_BLOCK20 = {"mean": 0.0817, "std": 0.0988, "min": -0.2335, "max": 0.5733, "low": -0.2454, "high": 0.4068}
+ORIGINAL: dict[str, Any] = {
+    "window": list(ORIGINAL_WINDOW),
+    "accuracy": ORIGINAL_ACCURACY,
+    "calls": ORIGINAL_CALLS,
+    "band": list(ORIGINAL_BAND),
+    "block20": ORIGINAL_BLOCK20,
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How P/L and risk are counted."""
+
+    leverage: dict[str, float]
+    pip_size: dict[str, float]
+    cost_pips: float = 0.4
+    charge: stats.CostRule = "every_day"
+    horizon: int = 20
+    confidence: float = 0.999
+    band_level: float = 0.99
+    rolling_window: int = 60
+
+
+@dataclass
+class Series:
+    """Per-day arrays the charts need."""
+
+    dates: pd.DatetimeIndex
+    pnl: np.ndarray
+    hits: np.ndarray | None = None
+
+
+@dataclass
+class Analysis:
+    """metrics.json content plus the series behind the charts."""
+
+    metrics: dict[str, Any]
+    series: dict[str, Series] = field(default_factory=dict)
+    blocks: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+def accuracy_entry(calls_up: np.ndarray, actual_up: np.ndarray, level: float = 0.99) -> dict[str, Any]:
+    """Accuracy, hits, calls, exact two-sided p-value against 50 %, and the random guesser's band."""
+    n = len(actual_up)
+    hits = int(np.sum(np.asarray(calls_up, bool) == np.asarray(actual_up, bool)))
+    low, high = stats.random_band(n, level)
+    return {
+        "accuracy": hits / n if n else math.nan,
+        "hits": hits,
+        "calls": n,
+        "p_value": stats.binomial_p_value(hits, n),
+        "band": [low, high],
+    }
+
+
+def _risk(pnl: np.ndarray, opts: Options) -> dict[str, Any]:
+    z = stats.z_for(opts.confidence)
+    return {
+        "total": float(np.sum(pnl)),
+        "mean_daily": float(np.mean(pnl)) if len(pnl) else math.nan,
+        "blocks": stats.summarize_blocks(stats.block_sums(pnl, opts.horizon), z).as_dict(),
+        "rolling_blocks": stats.summarize_blocks(stats.rolling_sums(pnl, opts.horizon), z).as_dict(),
+        "max_drawdown": stats.max_drawdown(pnl),
+        "sharpe": stats.sharpe_ratio(pnl),
+    }
+
+
+def _pair_pnl(calls: PairCalls, direction: np.ndarray, opts: Options, leverage: float) -> np.ndarray:
+    return stats.daily_pnl(
+        direction, calls.close, calls.next_close, leverage, opts.cost_pips, opts.pip_size[calls.pair], opts.charge
+    )
+
+
+def analyze_pair(calls: PairCalls, opts: Options) -> tuple[dict[str, Any], Series]:
+    """Every figure of one pair."""
+    actual = calls.actual_up
+    vote_up = calls.vote_up
+    direction = np.where(vote_up, 1.0, -1.0)
+    leverage = opts.leverage[calls.pair]
+    pnl = _pair_pnl(calls, direction, opts, leverage)
+    other_rule: stats.CostRule = "on_change" if opts.charge == "every_day" else "every_day"
+    pnl_other = stats.daily_pnl(
+        direction, calls.close, calls.next_close, leverage, opts.cost_pips, opts.pip_size[calls.pair], other_rule
+    )
+    gross = stats.daily_pnl(direction, calls.close, calls.next_close, leverage, 0.0, 1.0)
+    baselines = {
+        "always_buy": always_buy(len(actual)),
+        "repeat_yesterday": repeat_yesterday(calls.close, calls.prev_close),
+        "logistic": calls.logistic_probs > 0.5,
+    }
+    metrics = {
+        "pair": calls.pair,
+        "first_day": calls.dates[0].date().isoformat() if len(calls.dates) else None,
+        "last_day": calls.dates[-1].date().isoformat() if len(calls.dates) else None,
+        "leverage": leverage,
+        "vote": accuracy_entry(vote_up, actual, opts.band_level),
+        "members": [accuracy_entry(calls.member_probs[:, j] > 0.5, actual) for j in range(calls.member_probs.shape[1])],
+        "baselines": {name: accuracy_entry(up, actual, opts.band_level) for name, up in baselines.items()},
+        "share_up_days": float(np.mean(actual)) if len(actual) else math.nan,
+        "pnl": _risk(pnl, opts),
+        "pnl_gross_total": float(np.sum(gross)),
+        f"pnl_total_cost_{other_rule}": float(np.sum(pnl_other)),
+        "direction_changes": int(np.sum(direction[1:] != direction[:-1])),
+    }
+    return metrics, Series(calls.dates, pnl, (vote_up == actual).astype(float))
+
+
+def portfolio_pnl(pair_series: dict[str, Series]) -> Series:
+    """Sum of the pairs' daily P/L on the union of their days."""
+    frame = pd.DataFrame({pair: pd.Series(s.pnl, index=s.dates) for pair, s in pair_series.items()}).fillna(0.0)
+    return Series(pd.DatetimeIndex(frame.index), frame.sum(axis=1).to_numpy())
+
+
+def _comparison(result: WalkForwardResult, opts: Options) -> dict[str, Any] | None:
+    first, last = (pd.Timestamp(d) for d in ORIGINAL_WINDOW)
+    covered = [c for c in result.calls.values() if len(c.dates) and c.dates[0] <= first + pd.Timedelta(days=7)]
+    if not covered or any(c.dates[-1] < last - pd.Timedelta(days=7) for c in covered):
+        return None  # the run does not span the original window: no like-for-like comparison
+    out: dict[str, Any] = {"window": list(ORIGINAL_WINDOW), "original": ORIGINAL, "pairs": {}}
+    all_up, all_actual = [], []
+    for c in covered:
+        mask = (c.dates >= first) & (c.dates <= last)
+        up, actual = c.vote_up[mask], c.actual_up[mask]
+        out["pairs"][c.pair] = accuracy_entry(up, actual, opts.band_level)
+        all_up.append(up)
+        all_actual.append(actual)
+    out["pooled"] = accuracy_entry(np.concatenate(all_up), np.concatenate(all_actual), opts.band_level)
+    out["band_for_original_calls"] = list(stats.random_band(ORIGINAL_CALLS, opts.band_level))
+    return out
+
+
+def analyze(result: WalkForwardResult, opts: Options) -> Analysis:
+    """metrics.json (per pair, portfolio, correlation, comparison with the original) and chart series."""
+    pairs: dict[str, Any] = {}
+    series: dict[str, Series] = {}
+    for pair, calls in result.calls.items():
+        pairs[pair], series[pair] = analyze_pair(calls, opts)
+    port = portfolio_pnl(series)
+    hits = np.concatenate([s.hits for s in series.values() if s.hits is not None])
+    ups = np.concatenate([c.vote_up for c in result.calls.values()])
+    actual = np.concatenate([c.actual_up for c in result.calls.values()])
+    aligned = pd.DataFrame({p: pd.Series(s.pnl, index=s.dates) for p, s in series.items()}).dropna()
+    names = list(aligned.columns)
+    corr = stats.correlation_matrix(aligned.to_numpy()) if len(names) > 1 else np.ones((1, 1))
+    metrics: dict[str, Any] = {
+        "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "options": {
+            "leverage": opts.leverage,
+            "cost_pips": opts.cost_pips,
+            "cost_charged": opts.charge,
+            "horizon_days": opts.horizon,
+            "confidence": opts.confidence,
+            "z": stats.z_for(opts.confidence),
+            "random_band_level": opts.band_level,
+        },
+        "periods": [{"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()} for p in result.periods],
+        "pairs": pairs,
+        "portfolio": {
+            "vote_pooled": accuracy_entry(ups, actual, opts.band_level),
+            "hits_total": int(hits.sum()),
+            "pnl": _risk(port.pnl, opts),
+            "days": len(port.pnl),
+        },
+        "correlation": {"pairs": names, "matrix": corr.tolist()},
+        "comparison_2013_2017": _comparison(result, opts),
+        "walk_forward": {"seconds": round(result.seconds, 1), "workers": result.workers, "training": result.training},
+    }
+    series["portfolio"] = port
+    return Analysis(metrics, series, stats.block_sums(port.pnl, opts.horizon))

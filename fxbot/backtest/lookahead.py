@@ -1,0 +1,129 @@
+"""Look-ahead check (TensorFlow): recompute sampled calls with the data cut at their day, compare.
+
+For a sampled pair and decision day D, the check takes the stored bars up to D only, retrains the
+period's ensemble on the bars before the period's first day (cut by position here, not by the
+walk-forward's own slicing), builds D's window from the cut data (its last window) and asks each
+member again. Any bar after D that reached the walk-forward's features, scaler or training would
+change a member's output; so would a training window that reached into the period. Training is
+deterministic on CPU (seeded, op determinism on), so outputs must match to float rounding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from tensorflow import keras
+
+from fxbot.backtest.walkforward import WalkForwardResult
+from fxbot.backtest.worker import configure_tensorflow
+from fxbot.config import TrainingSettings
+from fxbot.errors import ModelError
+from fxbot.features import build_dataset
+from fxbot.model.training import fit_member, prepare_training_data
+
+logger = logging.getLogger(__name__)
+
+PROB_TOLERANCE = 1e-4  # batch vs single-row inference differ by ~1e-7; a leak moves outputs by far more
+
+
+class LookAheadError(ModelError):
+    """A recomputed call or member output differs from the walk-forward's: something saw the future."""
+
+
+@dataclass(frozen=True)
+class CheckedCall:
+    """One sampled call: the walk-forward's member outputs and the recomputed ones."""
+
+    pair: str
+    day: str
+    period: str
+    run_probs: tuple[float, ...]
+    recomputed: tuple[float, ...]
+
+    @property
+    def max_difference(self) -> float:
+        """Largest absolute difference between a member's two outputs."""
+        return float(np.max(np.abs(np.subtract(self.run_probs, self.recomputed))))
+
+    @property
+    def same_call(self) -> bool:
+        """True if every member calls the same side both times."""
+        return all((a > 0.5) == (b > 0.5) for a, b in zip(self.run_probs, self.recomputed, strict=True))
+
+
+def recompute_member_probs(
+    bars: pd.DataFrame, period_start: pd.Timestamp, day: pd.Timestamp, cfg: TrainingSettings
+) -> np.ndarray:
+    """Each member's P(up) for ``day`` from a model retrained with the data cut at ``day``."""
+    cut = bars.loc[bars.index <= day]
+    first_in_period = int(np.searchsorted(cut.index.to_numpy(), period_start.to_datetime64(), side="left"))
+    train = cut.iloc[:first_in_period]  # up to the last bar before the period, by position
+    if cfg.start:
+        train = train.loc[train.index >= pd.Timestamp(cfg.start)]
+    data = prepare_training_data(train, cfg.validation_fraction)
+    window = build_dataset(cut)
+    if window.dates[-1] != day:
+        raise ModelError(f"no window ends on {day.date()}; the bar is missing from the data")
+    x = data.scaler.transform(window.x[-1:])
+    out = []
+    for seed in cfg.seeds[: cfg.members]:
+        member = fit_member(data, seed, cfg, f"check {day.date()}", None)
+        out.append(float(np.asarray(member.model(x, training=False)).reshape(-1)[0]))
+        keras.backend.clear_session()
+    return np.array(out)
+
+
+def sample_calls(result: WalkForwardResult, samples: int, seed: int = 0) -> list[tuple[str, int]]:
+    """``samples`` (pair, call index) picks; the first one is a period's first day, where off-by-ones bite."""
+    rng = np.random.default_rng(seed)
+    pairs = sorted(result.calls)
+    picks: list[tuple[str, int]] = []
+    if samples <= 0:
+        return picks
+    pair = pairs[int(rng.integers(len(pairs)))]
+    labels = result.calls[pair].period
+    starts = [i for i in range(len(labels)) if i == 0 or labels[i] != labels[i - 1]]
+    picks.append((pair, starts[int(rng.integers(len(starts)))]))
+    while len(picks) < samples:
+        pair = pairs[int(rng.integers(len(pairs)))]
+        pick = (pair, int(rng.integers(len(result.calls[pair].dates))))
+        if pick not in picks or len(picks) >= sum(len(c.dates) for c in result.calls.values()):
+            picks.append(pick)
+    return picks
+
+
+def check_lookahead(
+    result: WalkForwardResult,
+    bars_by_pair: dict[str, pd.DataFrame],
+    cfg: TrainingSettings,
+    samples: int,
+    progress: Callable[[str], None] | None = None,
+) -> list[CheckedCall]:
+    """Recompute ``samples`` calls with the data cut at their day; raise LookAheadError on any difference."""
+    configure_tensorflow(None)
+    starts = {p.label: pd.Timestamp(p.start) for p in result.periods}
+    checked = []
+    for pair, i in sample_calls(result, samples):
+        calls = result.calls[pair]
+        day, label = calls.dates[i], str(calls.period[i])
+        again = recompute_member_probs(bars_by_pair[pair], starts[label], day, cfg)
+        item = CheckedCall(pair, day.date().isoformat(), label, tuple(calls.member_probs[i]), tuple(again))
+        checked.append(item)
+        if progress:
+            progress(
+                f"look-ahead check {len(checked)}/{samples}: {pair} {item.day} ({label}) "
+                f"max |difference| {item.max_difference:.2e}, {'same call' if item.same_call else 'CALL DIFFERS'}"
+            )
+    bad = [c for c in checked if not c.same_call or c.max_difference > PROB_TOLERANCE]
+    if bad:
+        first = bad[0]
+        raise LookAheadError(
+            f"look-ahead check FAILED on {len(bad)} of {len(checked)} sampled call(s), e.g. {first.pair} "
+            f"{first.day}: walk-forward {np.round(first.run_probs, 6).tolist()} vs data cut at that day "
+            f"{np.round(first.recomputed, 6).tolist()}; the backtest used information from after the call"
+        )
+    return checked

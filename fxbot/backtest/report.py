@@ -1,0 +1,278 @@
+"""Write a backtest report: report.md (tables), metrics.json (machine readable), PNG charts.
+
+Charts use matplotlib's Agg backend (no display). Files are written atomically, so an interrupted
+run leaves either the previous report or the new one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from fxbot.backtest import stats
+from fxbot.backtest.analysis import ORIGINAL_BLOCK20, ORIGINAL_CALLS, Analysis
+from fxbot.data.store import atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+CHARTS = ("equity.png", "pnl_blocks.png", "rolling_accuracy.png")
+
+
+def _pct(v: float | None, digits: int = 2, sign: bool = False) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return f"{v * 100:+.{digits}f} %" if sign else f"{v * 100:.{digits}f} %"
+
+
+def _p(v: float) -> str:
+    return "n/a" if math.isnan(v) else (f"{v:.3f}" if v >= 0.001 else f"{v:.1e}")
+
+
+def _band(entry: dict[str, Any]) -> str:
+    low, high = entry["band"]
+    return f"{_pct(low, 1)}..{_pct(high, 1)}"
+
+
+def _save_png(fig: Any, path: Path) -> None:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    tmp = path.with_suffix(".png.tmp")
+    tmp.write_bytes(buf.getvalue())
+    tmp.replace(path)
+
+
+def render_markdown(metrics: dict[str, Any]) -> str:
+    """report.md from metrics.json's content."""
+    opts = metrics["options"]
+    pairs = metrics["pairs"]
+    port = metrics["portfolio"]
+    lines = [
+        "# fxbot walk-forward backtest",
+        "",
+        f"Periods: {len(metrics['periods'])} ({metrics['periods'][0]['start']} .. {metrics['periods'][-1]['end']}), "
+        f"each ensemble trained only on bars before its period. Cost {opts['cost_pips']} pip per trade, charged "
+        + (
+            "on every call (each call is a one-day trade, close D to close D+1, as the bot posts it)."
+            if opts["cost_charged"] == "every_day"
+            else "only when the call changes direction (a position held while the call repeats)."
+        ),
+        f"P/L is a fraction of equity at the leverages {opts['leverage']}; h-day P/L is the sum of daily P/L "
+        f"(fixed notional). Random band: the central {opts['random_band_level']:.0%} of a coin-flip guesser's "
+        "accuracy over the same number of calls. p-values: exact two-sided binomial test against 50 %.",
+        "",
+        "## Directional accuracy",
+        "",
+        "| pair | calls | vote | p-value | random band | members | always buy | repeat yesterday | logistic |",
+        "|---|---:|---:|---:|---|---|---:|---:|---:|",
+    ]
+    for pair, m in pairs.items():
+        v, b = m["vote"], m["baselines"]
+        members = " ".join(f"{e['accuracy'] * 100:.1f}" for e in m["members"])
+        lines.append(
+            f"| {pair} | {v['calls']} | {_pct(v['accuracy'], 1)} | {_p(v['p_value'])} | {_band(v)} | {members} | "
+            f"{_pct(b['always_buy']['accuracy'], 1)} | {_pct(b['repeat_yesterday']['accuracy'], 1)} | "
+            f"{_pct(b['logistic']['accuracy'], 1)} |"
+        )
+    pooled = port["vote_pooled"]
+    lines += [
+        f"| all (pooled) | {pooled['calls']} | {_pct(pooled['accuracy'], 1)} | {_p(pooled['p_value'])} | "
+        f"{_band(pooled)} | | | | |",
+        "",
+        "Baseline p-values: "
+        + "; ".join(
+            f"{pair} " + ", ".join(f"{name} {_p(e['p_value'])}" for name, e in m["baselines"].items())
+            for pair, m in pairs.items()
+        ),
+        "",
+        f"## P/L and risk ({opts['horizon_days']}-trading-day blocks, interval mean +/- {opts['z']:.4f} std)",
+        "",
+        "| | total | blocks | mean | std | min | max | interval | rolling: min | rolling: interval | max DD | Sharpe |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|",
+    ]
+    rows = [(p, m["pnl"]) for p, m in pairs.items()] + [("portfolio", port["pnl"])]
+    for name, r in rows:
+        b, rb = r["blocks"], r["rolling_blocks"]
+        lines.append(
+            f"| {name} | {_pct(r['total'], 1, True)} | {b['count']} | {_pct(b['mean'], 2, True)} | {_pct(b['std'])} | "
+            f"{_pct(b['min'], 2, True)} | {_pct(b['max'], 2, True)} | "
+            f"{_pct(b['low'], 2, True)}..{_pct(b['high'], 2, True)} | "
+            f"{_pct(rb['min'], 2, True)} | {_pct(rb['low'], 2, True)}..{_pct(rb['high'], 2, True)} | "
+            f"{_pct(r['max_drawdown'], 1)} | {r['sharpe']:.2f} |"
+        )
+    ob = ORIGINAL_BLOCK20
+    lines += [
+        f"| original analysis | | | {_pct(ob['mean'], 2, True)} | {_pct(ob['std'])} | {_pct(ob['min'], 2, True)} | "
+        f"{_pct(ob['max'], 2, True)} | {_pct(ob['low'], 2, True)}..{_pct(ob['high'], 2, True)} | | | | |",
+        "",
+        "Max DD: the largest fall of the equity curve (1 + cumulative P/L at fixed notional) from its running peak, "
+        "as a share of that peak; above 100 % the account would have been wiped out. Sharpe: annualised, daily P/L.",
+        "",
+        "Costs: "
+        + "; ".join(
+            f"{pair} gross {_pct(m['pnl_gross_total'], 1, True)}, net {_pct(m['pnl']['total'], 1, True)} "
+            f"({m['direction_changes']} direction changes; "
+            + ", ".join(
+                f"{k[len('pnl_total_cost_') :]} {_pct(v, 1, True)}"
+                for k, v in m.items()
+                if k.startswith("pnl_total_cost_")
+            )
+            + ")"
+            for pair, m in pairs.items()
+        ),
+        "",
+        "Correlation of the pairs' daily P/L:",
+        "",
+        "| | " + " | ".join(metrics["correlation"]["pairs"]) + " |",
+        "|---|" + "---:|" * len(metrics["correlation"]["pairs"]),
+    ]
+    for name, row in zip(metrics["correlation"]["pairs"], metrics["correlation"]["matrix"], strict=True):
+        lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
+    comp = metrics.get("comparison_2013_2017")
+    lines += ["", "## Against the original analysis (2013-01-01 .. 2017-11-01)", ""]
+    if comp:
+        lines += [
+            f"The original reported 56.8 % directional accuracy on about "
+            f"{ORIGINAL_CALLS} calls against a random 99 % band of 45.9 %..55.1 % (the binomial band for "
+            f"{ORIGINAL_CALLS} calls is {_pct(comp['band_for_original_calls'][0], 1)}.."
+            f"{_pct(comp['band_for_original_calls'][1], 1)}). fxbot's walk-forward on the same days:",
+            "",
+            "| pair | calls | vote | p-value | random band |",
+            "|---|---:|---:|---:|---|",
+        ]
+        for pair, e in [*comp["pairs"].items(), ("all (pooled)", comp["pooled"])]:
+            lines.append(f"| {pair} | {e['calls']} | {_pct(e['accuracy'], 1)} | {_p(e['p_value'])} | {_band(e)} |")
+    else:
+        lines.append("This run does not span that window, so there is no like-for-like comparison.")
+    cal = metrics.get("calibration")
+    if cal:
+        lines += [
+            "",
+            f"## Leverage calibration (max loss {_pct(cal['max_loss'], 0)} over {cal['horizon']} days at "
+            f"{cal['confidence']:.1%}, {cal['blocks']} blocks)",
+            "",
+            f"Configured leverages give a {cal['horizon']}-day interval of "
+            f"{_pct(cal['configured_interval'][0], 2, True)}"
+            f"..{_pct(cal['configured_interval'][1], 2, True)}."
+            + (
+                f" Scaling that mix by {cal['scale']:.2f} puts the lower bound at -{_pct(cal['max_loss'], 0)}."
+                if cal["scale"] is not None
+                else " The lower bound never reaches the budget (the mean outweighs the spread)."
+            ),
+            ""
+            + (
+                "**The mean horizon P/L is negative at the configured leverages: in this backtest more leverage only "
+                "loses faster, and the proposal below is a risk ceiling, not a recommendation.**"
+                if cal["configured_mean"] <= 0
+                else ""
+            ),
+            "",
+            "| pair | configured | proposed (configured mix scaled) | most it could carry alone |",
+            "|---|---:|---:|---:|",
+        ]
+        for pair in cal["pairs"]:
+            prop, alone = cal["proposed"][pair], cal["alone"][pair]
+            lines.append(
+                f"| {pair} | {cal['configured'][pair]:.2f} | {'no limit' if prop is None else f'{prop:.2f}'} | "
+                f"{'no limit' if alone is None else f'{alone:.2f}'} |"
+            )
+        lines += [
+            "",
+            "These are in-sample to the backtest: the interval is estimated on the same blocks the leverages are "
+            "fitted to, and assumes normal blocks; treat them as an upper limit.",
+        ]
+    checked = metrics.get("lookahead")
+    if checked:
+        worst = max(c["max_difference"] for c in checked)
+        lines += [
+            "",
+            "## Look-ahead check",
+            "",
+            f"{len(checked)} sampled calls recomputed with the data cut at their day (ensemble retrained on the bars "
+            f"before the period, window built from the cut data): every call identical, largest member difference "
+            f"{worst:.1e}. Days: " + ", ".join(f"{c['pair']} {c['day']}" for c in checked) + ".",
+        ]
+    lines += [
+        "",
+        "## Charts",
+        "",
+        "![equity](equity.png)",
+        "",
+        "![20-day P/L](pnl_blocks.png)",
+        "",
+        "![rolling accuracy](rolling_accuracy.png)",
+        "",
+        f"Walk-forward wall time {metrics['walk_forward']['seconds']:.0f} s on {metrics['walk_forward']['workers']} "
+        "worker(s); per-period training log in metrics.json.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def draw_charts(analysis: Analysis, folder: Path) -> None:
+    """equity.png, pnl_blocks.png and rolling_accuracy.png."""
+    opts = analysis.metrics["options"]
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for name, s in analysis.series.items():
+        ax.plot(s.dates, stats.equity_curve(s.pnl), label=name, linewidth=2 if name == "portfolio" else 1)
+    ax.set_title("Equity (multiple of starting equity; fixed notional, net of cost)")
+    ax.axhline(1.0, color="grey", linewidth=0.5)
+    ax.legend()
+    _save_png(fig, folder / "equity.png")
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    blocks = analysis.blocks * 100
+    b = analysis.metrics["portfolio"]["pnl"]["blocks"]
+    ax.hist(blocks, bins=max(5, min(40, len(blocks) // 3)), color="steelblue")
+    for v, style, label in (
+        (b["low"], "-", f"{opts['confidence']:.1%} interval"),
+        (b["high"], "-", None),
+        (b["mean"], ":", "mean"),
+    ):
+        if v is not None and not math.isnan(v):
+            ax.axvline(v * 100, color="red", linestyle=style, label=label)
+    ob = ORIGINAL_BLOCK20
+    ax.axvline(ob["low"] * 100, color="grey", linestyle="--", label="original interval")
+    ax.axvline(ob["high"] * 100, color="grey", linestyle="--")
+    ax.set_xlabel(f"portfolio P/L over {opts['horizon_days']} trading days, % of equity")
+    ax.set_ylabel("blocks")
+    ax.legend()
+    _save_png(fig, folder / "pnl_blocks.png")
+
+    window = 60
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for name, s in analysis.series.items():
+        if s.hits is not None and len(s.hits) >= window:
+            ax.plot(s.dates[window - 1 :], stats.rolling_accuracy(s.hits, window) * 100, label=name, linewidth=1)
+    low, high = stats.random_band(window, opts["random_band_level"])
+    ax.axhspan(low * 100, high * 100, color="grey", alpha=0.2, label=f"random {opts['random_band_level']:.0%} band")
+    ax.axhline(50, color="grey", linewidth=0.5)
+    ax.set_title(f"Rolling {window}-call directional accuracy of the vote, %")
+    ax.legend()
+    _save_png(fig, folder / "rolling_accuracy.png")
+
+
+def write_report(analysis: Analysis, folder: Path) -> Path:
+    """Write report.md, metrics.json and the charts to ``folder``; return report.md's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def default(v: Any) -> Any:
+        if isinstance(v, np.generic):
+            return v.item()
+        raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+    text = json.dumps(analysis.metrics, indent=1, default=default, allow_nan=True)
+    atomic_write_text(folder / "metrics.json", text.replace("NaN", "null"))
+    draw_charts(analysis, folder)
+    atomic_write_text(folder / "report.md", render_markdown(analysis.metrics))
+    return folder / "report.md"

@@ -1,0 +1,158 @@
+"""Backtest statistics: pure functions over numpy arrays, no I/O, no TensorFlow.
+
+Conventions shared by every function here:
+
+- a *direction* is +1 (BUY) or -1 (SELL); an *outcome* ``up`` is True when the next close is
+  strictly higher (a flat day counts as not up, as in the training labels);
+- daily P/L is a fraction of account equity: direction x (close[D+1] / close[D] - 1) x leverage,
+  minus the cost of a trade, ``cost_pips`` x pip size / close[D] x leverage;
+- the notional is leverage x a fixed equity (as ``account.equity_jpy`` sizes it), so P/L adds up over
+  days: an h-day P/L is the sum of its daily P/L, and the equity curve is 1 + the running sum.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+logger = logging.getLogger(__name__)
+
+Z_999 = 3.2905  # two-sided 99.9 % normal quantile, as in the original analysis
+TRADING_DAYS_PER_YEAR = 252
+CostRule = Literal["every_day", "on_change"]
+
+
+def directional_accuracy(calls_up: np.ndarray, actual_up: np.ndarray) -> float:
+    """Share of calls whose direction matched the outcome (NaN for no calls)."""
+    calls_up, actual_up = np.asarray(calls_up, bool), np.asarray(actual_up, bool)
+    if calls_up.shape != actual_up.shape:
+        raise ValueError(f"calls and outcomes differ in shape: {calls_up.shape} vs {actual_up.shape}")
+    return float(np.mean(calls_up == actual_up)) if len(calls_up) else math.nan
+
+
+def binomial_p_value(correct: int, n: int, p: float = 0.5) -> float:
+    """Exact two-sided binomial p-value of ``correct`` hits in ``n`` calls against chance ``p``."""
+    if n == 0:
+        return math.nan
+    return float(stats.binomtest(int(correct), int(n), p, alternative="two-sided").pvalue)
+
+
+def random_band(n: int, level: float = 0.99) -> tuple[float, float]:
+    """Central ``level`` band of a coin-flip guesser's accuracy over ``n`` calls (binomial quantiles)."""
+    if n == 0:
+        return (math.nan, math.nan)
+    tail = (1.0 - level) / 2.0
+    low, high = stats.binom.ppf([tail, 1.0 - tail], n, 0.5)
+    return (float(low) / n, float(high) / n)
+
+
+def daily_pnl(
+    direction: np.ndarray,
+    close: np.ndarray,
+    next_close: np.ndarray,
+    leverage: float,
+    cost_pips: float,
+    pip_size: float,
+    charge: CostRule = "every_day",
+) -> np.ndarray:
+    """P/L per call as a fraction of equity, net of cost (see the module docstring).
+
+    ``charge="every_day"`` pays the cost on every call (each call is a one-day trade, opened at
+    D's close and closed at D+1's); ``"on_change"`` pays it only on the first call and when the
+    direction flips (a trader who keeps a position open while the call repeats).
+    """
+    direction = np.asarray(direction, dtype="float64")
+    close, next_close = np.asarray(close, "float64"), np.asarray(next_close, "float64")
+    gross = direction * (next_close / close - 1.0) * leverage
+    cost = cost_pips * pip_size / close * leverage
+    if charge == "on_change":
+        changed = np.ones(len(direction), dtype=bool)
+        changed[1:] = direction[1:] != direction[:-1]
+        cost = np.where(changed, cost, 0.0)
+    elif charge != "every_day":
+        raise ValueError(f"unknown cost rule {charge!r}; use 'every_day' or 'on_change'")
+    return gross - cost
+
+
+def block_sums(pnl: np.ndarray, horizon: int = 20) -> np.ndarray:
+    """P/L of consecutive non-overlapping ``horizon``-day blocks; an incomplete last block is dropped."""
+    pnl = np.asarray(pnl, "float64")
+    n = len(pnl) // horizon
+    return pnl[: n * horizon].reshape(n, horizon).sum(axis=1)
+
+
+def rolling_sums(pnl: np.ndarray, horizon: int = 20) -> np.ndarray:
+    """P/L of every ``horizon``-day window (overlapping, one per end day)."""
+    pnl = np.asarray(pnl, "float64")
+    if len(pnl) < horizon:
+        return np.empty(0)
+    csum = np.concatenate([[0.0], np.cumsum(pnl)])
+    return csum[horizon:] - csum[:-horizon]
+
+
+@dataclass(frozen=True)
+class BlockStats:
+    """Summary of horizon P/L blocks and the interval mean +/- z x std."""
+
+    count: int
+    mean: float
+    std: float
+    min: float
+    max: float
+    low: float
+    high: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        """Plain dict for metrics.json."""
+        return asdict(self)
+
+
+def summarize_blocks(blocks: np.ndarray, z: float = Z_999) -> BlockStats:
+    """Count, mean, sample std (ddof=1), min, max and the interval mean +/- ``z`` std of ``blocks``."""
+    blocks = np.asarray(blocks, "float64")
+    if len(blocks) < 2:
+        nan = math.nan
+        return BlockStats(len(blocks), nan, nan, nan, nan, nan, nan)
+    mean, std = float(blocks.mean()), float(blocks.std(ddof=1))
+    return BlockStats(len(blocks), mean, std, float(blocks.min()), float(blocks.max()), mean - z * std, mean + z * std)
+
+
+def z_for(confidence: float) -> float:
+    """Two-sided normal quantile for ``confidence`` (0.999 -> 3.2905)."""
+    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+
+
+def equity_curve(pnl: np.ndarray) -> np.ndarray:
+    """Equity as a multiple of the starting equity: 1 + running sum of daily P/L."""
+    return 1.0 + np.cumsum(np.asarray(pnl, "float64"))
+
+
+def max_drawdown(pnl: np.ndarray) -> float:
+    """Largest fall of the equity curve from its running peak, as a fraction of that peak (>= 0)."""
+    equity = np.concatenate([[1.0], equity_curve(pnl)])
+    peak = np.maximum.accumulate(equity)
+    return float(np.max((peak - equity) / peak))
+
+
+def sharpe_ratio(pnl: np.ndarray, periods_per_year: int = TRADING_DAYS_PER_YEAR) -> float:
+    """Annualised Sharpe ratio of daily P/L (zero risk-free rate): mean / std x sqrt(periods)."""
+    pnl = np.asarray(pnl, "float64")
+    if len(pnl) < 2:
+        return math.nan
+    std = pnl.std(ddof=1)
+    return float(pnl.mean() / std * math.sqrt(periods_per_year)) if std > 0 else math.nan
+
+
+def correlation_matrix(columns: np.ndarray) -> np.ndarray:
+    """Pearson correlation between the columns of a (days, series) array."""
+    return np.atleast_2d(np.corrcoef(np.asarray(columns, "float64"), rowvar=False))
+
+
+def rolling_accuracy(hits: np.ndarray, window: int = 60) -> np.ndarray:
+    """Share of hits in each trailing ``window`` of calls (one value per end call, from call ``window``)."""
+    return rolling_sums(np.asarray(hits, "float64"), window) / window

@@ -276,11 +276,15 @@ class Ledger:
                 scored += 1
         return scored
 
-    def track_record(self, last: int = 20) -> TrackRecord:
-        """How many of the ``last`` scored calls (all pairs) were right."""
+    def track_record(self, last: int = 20, known_by: dt.date | None = None) -> TrackRecord:
+        """How many of the ``last`` scored calls (all pairs) were right, counting only outcomes
+        realised by ``known_by`` (a replay with --as-of must not see later days)."""
+        cutoff = known_by.isoformat() if known_by else "9999-12-31"
         rows = list(
             self._db.execute(
-                "SELECT right FROM signals WHERE right IS NOT NULL ORDER BY bar_date DESC, pair LIMIT ?", (last,)
+                "SELECT right FROM signals WHERE right IS NOT NULL AND outcome_day <= ?"
+                " ORDER BY bar_date DESC, pair LIMIT ?",
+                (cutoff, last),
             )
         )
         return TrackRecord(len(rows), sum(int(r["right"]) for r in rows))

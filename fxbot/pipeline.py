@@ -146,26 +146,30 @@ def build_report(settings: Settings, deps: Dependencies, as_of: dt.date | None =
             f"{', '.join(in_sample)}: the models were trained on these days' outcomes, so the calls are in-sample "
             "replays, not forecasts; `fxbot backtest` gives honest figures"
         )
-    newest = max(s.bar_date for s in signals)
-    lag = trading_days_between(newest, target)
-    if lag > settings.data.max_staleness_days:
+    # Judged per pair: one pair brought up to date must not make the others' old calls look fresh.
+    stale = [s for s in signals if trading_days_between(s.bar_date, target) > settings.data.max_staleness_days]
+    if stale:
+        oldest = min(s.bar_date for s in stale)
+        lag = trading_days_between(oldest, target)
         note = (
             ""
             if explicit
             else " Run `fxbot fetch` (needs a data provider) or `fxbot import-csv` to bring them up to date."
         )
+        which = "" if len(stale) == len(signals) else f" for {', '.join(s.pair.code for s in stale)}"
         warnings.insert(
             0,
-            f"the data are stale: the last bar is {newest.isoformat()}, {lag} trading day(s) before "
-            f"{target.isoformat()}; these calls are for {next_trading_day(newest).isoformat()}, "
+            f"the data are stale{which}: the last bar is {oldest.isoformat()}, {lag} trading day(s) before "
+            f"{target.isoformat()}; these calls are for {next_trading_day(oldest).isoformat()}, "
             f"not for the next trading day.{note}",
         )
     return Report(as_of=target, signals=signals, warnings=warnings)
 
 
 def is_stale(report: Report, settings: Settings) -> bool:
-    """True if the report's newest bar lags its as-of day by more than allowed."""
-    return trading_days_between(report.last_bar, report.as_of) > settings.data.max_staleness_days
+    """True if any pair's last bar lags the report's as-of day by more than allowed."""
+    allowed = settings.data.max_staleness_days
+    return any(trading_days_between(s.bar_date, report.as_of) > allowed for s in report.signals)
 
 
 def update_outcomes(settings: Settings, deps: Dependencies) -> int:
@@ -217,7 +221,7 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             raise StaleDataError(report.warnings[0] + (f" ({fetch_warning})" if fetch_warning else ""))
         if ledger is not None and run_id is not None:
             ledger.record_signals(run_id, report)
-            record = ledger.track_record(20)
+            record = ledger.track_record(20, known_by=report.as_of)
             report = dataclasses.replace(report, track=record, track_record=str(record))
         result = manager.deliver(report, run_id=run_id, force=options.force)
     except BaseException as exc:

@@ -137,3 +137,21 @@ def test_fetch_runs_first_and_its_failure_reaches_the_alert(tmp_path: Path, bund
     recorder, report, error = _run(tmp_path, bundled_store, "2024-12-24", fresh_now, fetch=good_fetch)
     assert error is None and calls == ["fetch", "fetch"] and report is not None
     assert not [w for w in report.warnings if "stale" in w or "fetch" in w]
+
+
+def test_staleness_is_judged_per_pair(tmp_path: Path, bundled_store: PriceStore) -> None:
+    """One pair brought up to date must not make the others' old bars pass as fresh."""
+    store = PriceStore(tmp_path / "data")
+    store.save("USDJPY", bundled_store.load("USDJPY").loc[:"2024-12-31"])
+    store.save("EURJPY", bundled_store.load("EURJPY").loc[:"2024-12-27"])  # two trading days behind
+    settings = Settings(pairs=["USDJPY", "EURJPY"], data={"dir": store.directory})
+    recorder = Recorder()
+    deps = Dependencies(
+        store=store,
+        load_ensemble=lambda pair: Ensemble(SHIPPED_MODELS / pair, "litert"),
+        notifiers=[recorder],
+        now=lambda: dt.datetime(2024, 12, 31, 23, 0, tzinfo=UTC),
+    )
+    with pytest.raises(StaleDataError, match=r"stale for EURJPY: the last bar is 2024-12-27, 2 trading day"):
+        run_once(settings, deps, RunOptions())
+    assert recorder.reports == [] and len(recorder.alerts) == 1

@@ -40,6 +40,13 @@ def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = N
         result.problem(f"data provider: {exc}", exc.exit_code)
     check_data_and_models(settings, result, now)
     try:
+        from fxbot.scheduler import cron_trigger
+
+        fire = cron_trigger(settings.schedule).get_next_fire_time(None, now or dt.datetime.now(dt.UTC))
+        result.lines.append(f"schedule: {settings.schedule.cron!r} {settings.schedule.timezone}; next run {fire}")
+    except FxbotError as exc:
+        result.problem(f"schedule: {exc}", exc.exit_code)
+    try:
         notifier = slack_notifier(settings, secrets)
         if notifier is None:
             result.lines.append("slack: no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL; calls go to the console only")

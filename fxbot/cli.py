@@ -66,10 +66,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     """Run the daemon until SIGTERM or SIGINT."""
-    import os
-
     from fxbot.scheduler import build_daemon
 
+    # The daemon's own lines (each child's exit code, time and peak RSS) belong in the journal.
+    logging.getLogger("fxbot").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     chosen = args.config or os.environ.get("FXBOT_CONFIG")
     if args.replay_days is not None and args.replay_from is None:
         raise UsageError("--replay-days needs --replay-from DATE")
@@ -147,7 +147,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         from fxbot.backtest.run import BacktestOptions, run_backtest, summary_lines
     except ImportError as exc:
         raise UsageError(
-            f"backtesting needs fxbot[train] ({exc.name} is missing); install with `pip install -e .[train]`"
+            f"backtesting needs fxbot[train] ({exc.name} is missing); install with `pip install -e '.[train]'`"
         ) from None
     opts = BacktestOptions(
         start=args.start,

@@ -7,17 +7,26 @@ rejected with the dotted path of the key. Relative paths resolve against the wor
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from fxbot.errors import ConfigError
 from fxbot.pairs import PAIRS, get_pair
 
 DEFAULT_LEVERAGE = {"USDJPY": 1.79, "EURJPY": 1.68, "GBPJPY": 1.03}
+
+
+def _pair_code(name: str) -> str:
+    """A pair's code; an unknown pair is a ValueError, so pydantic names the key that holds it."""
+    try:
+        return get_pair(name).code
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class _Section(BaseModel):
@@ -40,7 +49,7 @@ class AccountSettings(_Section):
         for name, lev in value.items():
             if lev <= 0:
                 raise ValueError(f"leverage for {name} must be > 0, got {lev}")
-            out[get_pair(name).code] = float(lev)
+            out[_pair_code(name)] = float(lev)
         return out
 
 
@@ -87,7 +96,7 @@ class TrainingSettings(_Section):
     patience: int = Field(5, ge=0, description="Early-stopping patience in epochs on validation loss.")
     validation_fraction: float = Field(0.2, gt=0, lt=0.5, description="Latest share of samples held out.")
     learning_rate: float = Field(1e-3, gt=0, description="Adam learning rate.")
-    start: str | None = Field(None, description="First bar date used for training (YYYY-MM-DD), or all.")
+    start: dt.date | None = Field(None, description="First bar date used for training (YYYY-MM-DD), or all.")
 
     @field_validator("members")
     @classmethod
@@ -95,6 +104,12 @@ class TrainingSettings(_Section):
         if value % 2 == 0:
             raise ValueError(f"members must be odd so the vote cannot tie, got {value}")
         return value
+
+    @model_validator(mode="after")
+    def _a_seed_per_member(self) -> TrainingSettings:
+        if len(self.seeds) < self.members:
+            raise ValueError(f"training.seeds has {len(self.seeds)} seeds for {self.members} members; add seeds")
+        return self
 
 
 class SlackSettings(_Section):
@@ -153,7 +168,17 @@ class Settings(_Section):
     def _canonical_pairs(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("at least one pair is needed")
-        return [get_pair(p).code for p in value]
+        return [_pair_code(p) for p in value]
+
+    @model_validator(mode="after")
+    def _leverage_for_every_pair(self) -> Settings:
+        # A leverage map in a config file replaces the default one: catch a forgotten pair at load time.
+        missing = [p for p in self.pairs if p not in self.account.leverage]
+        if missing:
+            raise ValueError(
+                f"account.leverage has no entry for {', '.join(missing)}; give every pair in `pairs` a leverage"
+            )
+        return self
 
     def leverage_for(self, pair: str) -> float:
         """Configured leverage of ``pair``; a pair without one is a configuration error."""
@@ -198,7 +223,7 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
     if first["type"] == "extra_forbidden":
         detail = "unknown key; check its spelling against configs/default.yaml"
     else:
-        detail = first["msg"]
+        detail = first["msg"].removeprefix("Value error, ")
     more = len(exc.errors()) - 1
     tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"{source}: {path}: {detail}{tail}"

@@ -66,10 +66,24 @@ def test_unknown_pair_is_rejected(tmp_path: Path) -> None:
 
 def test_pair_spellings_are_normalised(tmp_path: Path) -> None:
     settings = load_settings(
-        _write(tmp_path, {"pairs": ["usd/jpy", "EUR_JPY"], "account": {"leverage": {"usd/jpy": 2}}})
+        _write(tmp_path, {"pairs": ["usd/jpy", "EUR_JPY"], "account": {"leverage": {"usd/jpy": 2, "eurjpy": 1}}})
     )
     assert settings.pairs == ["USDJPY", "EURJPY"]
-    assert settings.account.leverage == {"USDJPY": 2.0}
+    assert settings.account.leverage == {"USDJPY": 2.0, "EURJPY": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"account": {"leverage": {"USDJPY": 1.5}}}, r"account\.leverage has no entry for EURJPY, GBPJPY"),
+        ({"pairs": ["USDJPY", "AUDJPY"]}, r"pairs: unknown pair 'AUDJPY'"),
+        ({"training": {"members": 7}}, r"training\.seeds has 5 seeds for 7 members"),
+        ({"training": {"start": "yesterday"}}, r"training\.start: "),
+    ],
+)
+def test_mistakes_found_at_load_time_not_at_the_first_run(tmp_path: Path, content: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(_write(tmp_path, content))
 
 
 def test_even_member_count_is_rejected(tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def test_all_schedules_agree_with_the_default_config() -> None:
     assert (Settings().schedule.timezone, cron) == ("UTC", "15 22 * * mon-fri")
     assert _directives("fxbot-run-once.timer")["OnCalendar"] == ["Mon..Fri *-*-* 22:15:00 UTC"]
     crontab = (DEPLOY / "crontab.example").read_text()
-    assert "CRON_TZ=UTC" in crontab
+    assert "CRON_TZ=UTC" in crontab and "UTC host" in crontab
     assert re.search(r"^15 22 \* \* 1-5 .*fxbot run-once", crontab, re.MULTILINE)
 
 

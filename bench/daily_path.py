@@ -19,17 +19,15 @@ from pathlib import Path
 
 import yaml
 
+from fxbot.scheduler import run_child
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Run a command; return (wall seconds, peak RSS MiB, exit code) measured with wait4."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+def measure(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MiB, exit code) of one run, by the daemon's own child runner."""
+    result = run_child(args, timeout=600, env=env, stdout=subprocess.DEVNULL)
+    return result.wall_seconds, result.peak_rss_mib, -1 if result.exit_code is None else result.exit_code
 
 
 def daily_path_command(config: Path) -> list[str]:
@@ -53,10 +51,10 @@ def bench_engines(repeats: int) -> None:
                 )
             )
             command = daily_path_command(config)
-            run_child(command, env)  # warm the page cache
+            measure(command, env)  # warm the page cache
             walls, rss = [], []
             for _ in range(repeats):
-                wall, peak, code = run_child(command, env)
+                wall, peak, code = measure(command, env)
                 if code != 0:
                     raise SystemExit(f"{engine}: run-once exited {code}")
                 walls.append(wall)

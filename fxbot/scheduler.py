@@ -113,10 +113,15 @@ class ChildResult:
         return f"the daily run exited with code {self.exit_code}{detail}"
 
 
-def run_child(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> ChildResult:
-    """Run ``argv`` as a fresh process; kill it after ``timeout`` seconds; measure its peak RSS."""
+def run_child(
+    argv: list[str], timeout: float, env: dict[str, str] | None = None, stdout: int | None = None
+) -> ChildResult:
+    """Run ``argv`` as a fresh process; kill it after ``timeout`` seconds; measure its peak RSS.
+
+    ``stdout`` is inherited by default (the daemon's journal); benchmarks pass ``subprocess.DEVNULL``.
+    """
     start = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdout=None, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True)
     stderr_lines: list[str] = []
     reader = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr or []), daemon=True)
     reader.start()

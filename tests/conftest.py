@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from fxbot.data.store import PriceStore
+
+from .slack_server import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED_DATA = REPO / "data"
@@ -23,6 +26,13 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "OANDA_", "FXBOT_")):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    """A Slack Web API and webhook stand-in on 127.0.0.1, stopped after the test."""
+    with SlackStandIn() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

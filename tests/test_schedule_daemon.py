@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,6 @@ from .slack_server import TOKEN, Reply, SlackStandIn
 
 CHANNEL = "C0FXSIGNALS"
 ALERTS = "C0FXALERTS"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as server:
-        yield server
 
 
 def _config(tmp_path: Path, **schedule: Any) -> Path:

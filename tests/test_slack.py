@@ -14,7 +14,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,6 @@ from .slack_server import TOKEN, WEBHOOK_PATH, Recorded, Reply, SlackStandIn
 CHANNEL = "C0FXSIGNALS"
 ALERTS = "C0FXALERTS"
 DAY = "2024-06-14"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as server:
-        yield server
 
 
 def write_config(tmp_path: Path, *, models: Path = SHIPPED_MODELS, locale: str = "en", **slack: Any) -> Path:

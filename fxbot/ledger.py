@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from fxbot.errors import ConfigError
-from fxbot.report import Report, TrackRecord
+from fxbot.signals import Report, TrackRecord
 
 logger = logging.getLogger(__name__)
 

@@ -21,16 +21,16 @@ import pandas as pd
 from fxbot.calendar import last_completed_trading_day, next_trading_day, trading_days_between
 from fxbot.config import Secrets, Settings
 from fxbot.data.store import PriceStore
-from fxbot.ensemble import Ensemble
 from fxbot.errors import DataError, ProviderError, StaleDataError
 from fxbot.features import live_window, min_bars
 from fxbot.ledger import Ledger
+from fxbot.model.ensemble import Ensemble
 from fxbot.notify.base import Notifier
 from fxbot.notify.console import ConsoleNotifier
 from fxbot.notify.manager import NotifierManager
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
-from fxbot.report import PairSignal, Report
+from fxbot.signals import PairSignal, Report
 
 if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport

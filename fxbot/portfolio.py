@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fxbot.ensemble import Direction
+from fxbot.voting import Direction
 
 
 @dataclass(frozen=True)

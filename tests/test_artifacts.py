@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from fxbot.ensemble import Ensemble
 from fxbot.errors import ModelError
 from fxbot.model.artifacts import FORMAT_VERSION, read_manifest, write_manifest
+from fxbot.model.ensemble import Ensemble
 
 from .conftest import SHIPPED_MODELS
 

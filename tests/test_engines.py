@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fxbot.data.store import PriceStore
-from fxbot.ensemble import Ensemble
 from fxbot.features import build_dataset
+from fxbot.model.ensemble import Ensemble
 
 from .conftest import SHIPPED_MODELS
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fxbot.ensemble import Direction, vote
 from fxbot.errors import ModelError
 from fxbot.portfolio import size_position
+from fxbot.voting import Direction, vote
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ import pytest
 from fxbot.config import Settings
 from fxbot.data.fetch import FetchReport
 from fxbot.data.store import PriceStore
-from fxbot.ensemble import Ensemble
 from fxbot.errors import ProviderError, StaleDataError
+from fxbot.model.ensemble import Ensemble
 from fxbot.pipeline import Dependencies, RunOptions, run_once
-from fxbot.report import Report
+from fxbot.signals import Report
 
 from .conftest import SHIPPED_MODELS
 

@@ -27,8 +27,8 @@ import pandas as pd
 
 from fxbot.config import TrainingSettings
 from fxbot.data.store import atomic_write_text
-from fxbot.ensemble import vote
 from fxbot.errors import DataError, UsageError
+from fxbot.voting import vote
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from fxbot.report import Report
+from fxbot.signals import Report
 
 
 class Notifier(Protocol):

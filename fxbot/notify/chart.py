@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from fxbot.report import Report
+from fxbot.signals import Report
 
 logger = logging.getLogger(__name__)
 

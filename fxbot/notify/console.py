@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from fxbot.report import Report
+from fxbot.signals import Report
 
 
 def format_table(report: Report) -> str:

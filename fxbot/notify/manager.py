@@ -27,7 +27,7 @@ from typing import TextIO
 from fxbot.errors import DeliveryError
 from fxbot.ledger import Ledger
 from fxbot.notify.base import Notifier
-from fxbot.report import Report
+from fxbot.signals import Report
 
 logger = logging.getLogger(__name__)
 

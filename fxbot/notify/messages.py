@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fxbot.report import PairSignal, Report, TrackRecord
+from fxbot.signals import PairSignal, Report, TrackRecord
 
 logger = logging.getLogger(__name__)
 

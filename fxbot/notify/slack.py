@@ -45,7 +45,7 @@ from slack_sdk.webhook import WebhookClient
 from fxbot.config import Secrets, Settings
 from fxbot.errors import ConfigError, DeliveryError
 from fxbot.notify import messages
-from fxbot.report import Report
+from fxbot.signals import Report
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
-"""The daily signal report: what a run decided, in a form every notifier formats its own way."""
+"""The daily signals and their report: what a run decided, in a form every notifier formats its own way."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from fxbot.ensemble import Vote
 from fxbot.pairs import Pair
 from fxbot.portfolio import Position
+from fxbot.voting import Vote
 
 
 @dataclass(frozen=True)

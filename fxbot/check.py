@@ -6,9 +6,9 @@ import dataclasses
 import datetime as dt
 import logging
 
+from fxbot import wiring
 from fxbot.calendar import last_completed_trading_day, trading_days_between
 from fxbot.config import Secrets, Settings
-from fxbot.data.store import PriceStore
 from fxbot.errors import DeliveryError, FxbotError
 from fxbot.model.artifacts import read_manifest
 
@@ -31,7 +31,6 @@ class CheckResult:
 def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = None) -> CheckResult:
     """Check everything a daily run needs; Slack is called (auth.test, conversations.info) but not posted to."""
     from fxbot.data.providers import describe_provider
-    from fxbot.notify.slack import slack_notifier
 
     result = CheckResult(["config: ok"])
     try:
@@ -47,7 +46,7 @@ def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = N
     except FxbotError as exc:
         result.problem(f"schedule: {exc}", exc.exit_code)
     try:
-        notifier = slack_notifier(settings, secrets)
+        notifier = wiring.slack_notifier(settings, secrets)
         if notifier is None:
             result.lines.append("slack: no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL; calls go to the console only")
         else:
@@ -64,11 +63,11 @@ def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = N
 def check_data_and_models(settings: Settings, result: CheckResult, now: dt.datetime | None = None) -> None:
     """Add each pair's data freshness and model version to ``result`` (no network)."""
     due = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
-    store = PriceStore(settings.data.dir)
+    store = wiring.store(settings)
     for code in settings.pairs:
         try:
             bars = store.load(code)
-            last = bars.index[-1].date()
+            last = bars.last_date
             lag = trading_days_between(last, due)
             line = f"data: {code}: {len(bars)} bars, last {last.isoformat()}"
             if lag > settings.data.max_staleness_days:

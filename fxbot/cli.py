@@ -38,10 +38,12 @@ def _pairs(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     """Make today's calls and deliver them (or only print them with --dry-run)."""
-    from fxbot.pipeline import RunOptions, default_dependencies, run_once
+    from fxbot import wiring
+    from fxbot.config import Secrets
+    from fxbot.pipeline import RunOptions, run_once
 
     options = RunOptions(as_of=args.as_of, dry_run=args.dry_run, force=args.force, fetch=not args.no_fetch)
-    run_once(settings, default_dependencies(settings), options)
+    run_once(settings, wiring.daily_dependencies(settings, Secrets.from_env()), options)
     return 0
 
 
@@ -66,7 +68,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     """Run the daemon until SIGTERM or SIGINT."""
-    from fxbot.scheduler import build_daemon
+    from fxbot.config import Secrets
+    from fxbot.wiring import build_daemon
 
     # The daemon's own lines (each child's exit code, time and peak RSS) belong in the journal.
     logging.getLogger("fxbot").setLevel(logging.DEBUG if args.verbose else logging.INFO)
@@ -76,6 +79,7 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     daemon = build_daemon(
         settings,
         Path(chosen).resolve() if chosen else None,
+        Secrets.from_env(),
         replay_from=args.replay_from,
         replay_days=args.replay_days,
     )
@@ -85,17 +89,16 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     """Print the ledger: calls, outcomes, deliveries, accuracy."""
-    from fxbot.data.store import PriceStore
+    from fxbot import wiring
     from fxbot.history import format_history
-    from fxbot.ledger import Ledger
 
     if args.days is not None and args.days < 1:
         raise UsageError(f"--days must be at least 1, got {args.days}")
     if not settings.ledger.path.exists():
         print(f"no ledger at {settings.ledger.path} yet; `fxbot run-once` creates it")
         return 0
-    ledger = Ledger(settings.ledger.path)
-    store = PriceStore(settings.data.dir)
+    ledger = wiring.ledger(settings)
+    store = wiring.store(settings)
     ledger.update_outcomes({code: store.load_or_empty(code) for code in settings.pairs})
     print(format_history(ledger, args.days))
     return 0
@@ -103,10 +106,15 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     """Bring the stored bars up to date from the configured provider."""
+    from fxbot import wiring
+    from fxbot.config import Secrets
     from fxbot.data.fetch import fetch_for_settings
 
     # A provider with a caveat (Yahoo's day boundary) logs it as a warning when it is made.
-    report = fetch_for_settings(settings, pairs=_pairs(args, settings))
+    secrets = Secrets.from_env()
+    report = fetch_for_settings(
+        settings, wiring.store(settings), wiring.provider(settings, secrets), _pairs(args, settings)
+    )
     for line in report.lines():
         print(line)
     return 0
@@ -115,7 +123,6 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train and write the ensembles."""
     from fxbot.data.store import PriceStore
-    from fxbot.pipeline import bars_up_to
 
     try:
         from fxbot.model.training import train_pair
@@ -131,7 +138,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     for code in _pairs(args, settings):
         bars = store.load(code)
         if args.until:
-            bars = bars_up_to(bars, args.until)
+            bars = bars.up_to(args.until)
         manifest = train_pair(code, bars, cfg, out_dir, data_sha256=store.checksum(code))
         accs = ", ".join(f"{m.val_accuracy:.3f}" for m in manifest.members)
         print(
@@ -171,6 +178,8 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     """Import a broker export into the store."""
+    import numpy as np
+
     from fxbot.data.importer import read_broker_csv
     from fxbot.data.store import PriceStore, merge_bars
 
@@ -180,11 +189,8 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     store = PriceStore(settings.data.dir)
     stored = store.load_or_empty(pair)
     preview = merge_bars(stored, bars, tolerance=args.tolerance)
-    overlap = len(bars.index.intersection(stored.index))
-    print(
-        f"{args.path}: {result.dialect}, {result.encoding}; {result.rows} rows, "
-        f"{bars.index[0].date()}..{bars.index[-1].date()}"
-    )
+    overlap = int(np.isin(bars.dates, stored.dates).sum())
+    print(f"{args.path}: {result.dialect}, {result.encoding}; {result.rows} rows, {bars.first_date}..{bars.last_date}")
     print(
         f"  dropped {result.weekend_stubs} weekend stub bar(s) (not trading days) "
         f"and {result.duplicates} duplicate date(s)"
@@ -199,8 +205,7 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     if preview.changed:
         store.save(pair, preview.bars)
         print(
-            f"  wrote {store.path(pair)}: {len(preview.bars)} bars, "
-            f"{preview.bars.index[0].date()}..{preview.bars.index[-1].date()}"
+            f"  wrote {store.path(pair)}: {len(preview.bars)} bars, {preview.bars.first_date}..{preview.bars.last_date}"
         )
     else:
         print("  nothing new; the store is unchanged")

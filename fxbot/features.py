@@ -15,6 +15,9 @@ Log ratios make the three pairs (and 2007 vs 2024 price levels) comparable. The 
 no 20-day average and are dropped. The label of day D is 1 if C_{D+1} > C_D (tomorrow's direction),
 unknown (NaN) for the last stored day. A ``Scaler`` is fitted on training rows only and travels in
 the model manifest, so live inputs are scaled exactly as training inputs were.
+
+numpy only (``fxbot.data.bars.Bars`` in, arrays out): the daily path never imports pandas, and
+training, the backtest and the live call share ``feature_rows`` and ``build_dataset``.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from fxbot.data.bars import Bars
 from fxbot.errors import DataError
 
 FEATURES = ["ret1", "gap", "body", "range", "upper", "lower", "ma5", "ma20"]
@@ -36,35 +39,39 @@ def min_bars(window: int = WINDOW) -> int:
     return _WARMUP + window
 
 
-def feature_frame(bars: pd.DataFrame) -> pd.DataFrame:
-    """Per-day features of ``bars`` (see module docstring); rows without full history are dropped."""
-    o, h, low, c = (bars[k].to_numpy(dtype="float64") for k in ("open", "high", "low", "close"))
+def moving_average(values: np.ndarray, n: int) -> np.ndarray:
+    """Mean of the last ``n`` values at each position (NaN where fewer than ``n`` exist)."""
+    out = np.full(len(values), np.nan)
+    if len(values) >= n:
+        out[n - 1 :] = np.lib.stride_tricks.sliding_window_view(values, n).mean(axis=1)
+    return out
+
+
+def feature_rows(bars: Bars) -> np.ndarray:
+    """The (rows, 8) features of ``bars`` (see module docstring); the first 19 days, without full history, are dropped.
+
+    Row i belongs to ``bars.dates[i + 19]``.
+    """
+    o, h, low, c = bars.open, bars.high, bars.low, bars.close
     prev_c = np.concatenate([[np.nan], c[:-1]])
-    close = pd.Series(c)
-    ma5 = close.rolling(5).mean().to_numpy()
-    ma20 = close.rolling(20).mean().to_numpy()
-    frame = pd.DataFrame(
-        {
-            "ret1": np.log(c / prev_c),
-            "gap": np.log(o / prev_c),
-            "body": np.log(c / o),
-            "range": np.log(h / low),
-            "upper": np.log(h / np.maximum(o, c)),
-            "lower": np.log(np.minimum(o, c) / low),
-            "ma5": np.log(c / ma5),
-            "ma20": np.log(c / ma20),
-        },
-        index=bars.index,
-    )
-    return frame.iloc[_WARMUP:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns = [
+            np.log(c / prev_c),
+            np.log(o / prev_c),
+            np.log(c / o),
+            np.log(h / low),
+            np.log(h / np.maximum(o, c)),
+            np.log(np.minimum(o, c) / low),
+            np.log(c / moving_average(c, 5)),
+            np.log(c / moving_average(c, 20)),
+        ]
+    return np.column_stack(columns)[_WARMUP:]
 
 
-def next_day_up(bars: pd.DataFrame) -> pd.Series:
+def next_day_up(close: np.ndarray) -> np.ndarray:
     """Label per day: 1.0 if the next close is higher, 0.0 if not, NaN for the last day."""
-    close = bars["close"]
-    nxt = close.shift(-1)
-    label = (nxt > close).astype("float64")
-    label[nxt.isna()] = np.nan
+    label = np.full(len(close), np.nan)
+    label[:-1] = (close[1:] > close[:-1]).astype("float64")
     return label
 
 
@@ -101,23 +108,21 @@ class Dataset:
 
     x: np.ndarray  # (n, window, F), unscaled
     y: np.ndarray  # (n,)
-    dates: pd.DatetimeIndex
+    dates: np.ndarray  # (n,) datetime64[D]: window i ends on this trading day
     rows: np.ndarray  # (rows, F) unscaled feature rows; window i ends at rows[i + window - 1]
 
 
-def build_dataset(bars: pd.DataFrame, window: int = WINDOW) -> Dataset:
+def build_dataset(bars: Bars, window: int = WINDOW) -> Dataset:
     """Every window of ``bars`` and its label; the same function serves training, backtest and live."""
     if len(bars) < min_bars(window):
         raise DataError(f"needs at least {min_bars(window)} daily bars to build a {window}-day window, got {len(bars)}")
-    feats = feature_frame(bars)
-    labels = next_day_up(bars).loc[feats.index].to_numpy()
-    rows = feats.to_numpy(dtype="float64")
+    rows = feature_rows(bars)
+    labels = next_day_up(bars.close)[_WARMUP:]
     x = windows(rows, window)
-    return Dataset(x=x, y=labels[window - 1 :], dates=feats.index[window - 1 :], rows=rows)
+    return Dataset(x=x, y=labels[window - 1 :], dates=bars.dates[_WARMUP + window - 1 :], rows=rows)
 
 
-def live_window(bars: pd.DataFrame, scaler: Scaler, window: int = WINDOW) -> np.ndarray:
+def live_window(bars: Bars, scaler: Scaler, window: int = WINDOW) -> np.ndarray:
     """The scaled (1, window, F) input for the last bar of ``bars``."""
-    tail = bars.iloc[-(min_bars(window)) :]
-    data = build_dataset(tail, window)
+    data = build_dataset(bars.tail(min_bars(window)), window)
     return scaler.transform(data.x[-1:])

@@ -23,11 +23,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from fxbot.errors import ConfigError
 from fxbot.signals import Report, TrackRecord
+
+if TYPE_CHECKING:
+    from fxbot.data.bars import Bars
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +254,7 @@ class Ledger:
                     ),
                 )
 
-    def update_outcomes(self, bars_by_pair: dict[str, pd.DataFrame]) -> int:
+    def update_outcomes(self, bars_by_pair: dict[str, Bars]) -> int:
         """Score every open call whose next bar is now stored; returns how many were scored."""
         scored = 0
         open_calls = list(self._db.execute("SELECT bar_date, pair, direction, close FROM signals WHERE move IS NULL"))
@@ -261,11 +263,11 @@ class Ledger:
                 bars = bars_by_pair.get(row["pair"])
                 if bars is None or bars.empty:
                     continue
-                later = bars.loc[bars.index > pd.Timestamp(row["bar_date"])]
+                later = bars.since(dt.date.fromisoformat(row["bar_date"]) + dt.timedelta(days=1))
                 if later.empty:
                     continue
-                next_day = later.index[0].date()
-                next_close = float(later["close"].iloc[0])
+                next_day = later.first_date
+                next_close = float(later.close[0])
                 move = next_close / float(row["close"]) - 1.0
                 sign = 1 if row["direction"] == "BUY" else -1
                 db.execute(
@@ -381,3 +383,44 @@ class Ledger:
                 "UPDATE deliveries SET status = ?, done_at = ?, ts = COALESCE(?, ts), error = ? WHERE id = ?",
                 (status, _now(), ts, error, delivery_id),
             )
+
+
+class NullLedger:
+    """A ledger that records nothing: runs without state (tests, tools); every question has the empty answer."""
+
+    path = None
+
+    def start_run(self, as_of: dt.date | None) -> int:
+        """No run is recorded; 0 stands for its id."""
+        return 0
+
+    def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
+        """Nothing to record."""
+
+    def update_outcomes(self, bars_by_pair: dict[str, Bars]) -> int:
+        """No calls to score."""
+        return 0
+
+    def record_signals(self, run_id: int, report: Report) -> None:
+        """Nothing to record."""
+
+    def track_record(self, last: int = 20, known_by: dt.date | None = None) -> TrackRecord | None:
+        """No record: the report shows none."""
+        return None
+
+    def latest_delivery(self, as_of: dt.date, destination: str) -> Delivery | None:
+        """Nothing was delivered as far as this ledger knows."""
+        return None
+
+    def begin_delivery(self, run_id: int | None, as_of: dt.date, destination: str, notifier: str) -> int:
+        """No intent is recorded; 0 stands for its id."""
+        return 0
+
+    def mark_sent(self, delivery_id: int, ts: str | None) -> None:
+        """Nothing to record."""
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        """Nothing to record."""
+
+    def close(self) -> None:
+        """Nothing to close."""

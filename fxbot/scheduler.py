@@ -1,6 +1,7 @@
 """The `fxbot schedule` daemon: APScheduler fires the daily job; each job runs in a fresh child process.
 
-The daemon itself never imports TensorFlow, pandas or a model: every daily run is a new
+The daemon itself never imports TensorFlow, pandas, numpy, a model loader or (without a Slack
+credential) slack_sdk; ``tests/test_import_rules.py`` checks it. Every daily run is a new
 ``python -m fxbot.cli run-once`` process (spawned, not forked) with a timeout. Whatever a run
 allocates dies with its process, so the daemon stays flat however long it runs and whichever
 inference engine is configured. A child that hangs is killed at ``schedule.job_timeout``; a child
@@ -36,7 +37,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from fxbot.calendar import is_trading_day, last_completed_trading_day, next_trading_day
-from fxbot.config import ScheduleSettings, Secrets, Settings
+from fxbot.config import ScheduleSettings
 from fxbot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -268,53 +269,3 @@ class Daemon:
         job = self.scheduler.get_job(JOB_ID)
         logger.warning("fxbot schedule: next run %s", job.trigger.get_next_fire_time(None, self.now()) if job else "?")
         self.scheduler.start()
-
-
-def build_daemon(
-    settings: Settings, config_path: Path | None, secrets: Secrets | None = None, **overrides: Any
-) -> Daemon:
-    """The production daemon: alerts through the console and Slack, failures and catch-up via the ledger.
-
-    The ledger is opened for each use and closed again, so the daemon holds no file for months.
-    """
-    from fxbot.ledger import Ledger
-    from fxbot.notify.console import ConsoleNotifier
-    from fxbot.notify.manager import NotifierManager
-    from fxbot.notify.slack import slack_notifier
-
-    notifiers: list[Any] = [ConsoleNotifier()]
-    slack = slack_notifier(settings, secrets or Secrets.from_env())
-    if slack is not None:
-        notifiers.append(slack)
-    manager = NotifierManager(notifiers, None)
-    now: Callable[[], dt.datetime] = overrides.pop("now", lambda: dt.datetime.now(dt.UTC))
-
-    def alert(message: str) -> None:
-        if not manager.alert(message):
-            logger.error("the alert could not be delivered everywhere: %s", message)
-
-    def record_failure(result: ChildResult, day: dt.date) -> None:
-        ledger = Ledger(settings.ledger.path)
-        try:
-            ledger.abandon_running(day, result.describe())
-        finally:
-            ledger.close()
-
-    def delivered(day: dt.date) -> bool:
-        if not settings.ledger.path.exists():
-            return False
-        ledger = Ledger(settings.ledger.path)
-        try:
-            return ledger.completed(day)
-        finally:
-            ledger.close()
-
-    return Daemon(
-        settings.schedule,
-        config_path,
-        alert=alert,
-        record_failure=record_failure,
-        delivered=delivered,
-        now=now,
-        **overrides,
-    )

@@ -20,6 +20,7 @@ class PairSignal:
     vote: Vote
     position: Position
     model_version: str
+    in_sample: bool = False  # the models were trained on this bar's next-day move
 
     @property
     def for_day(self) -> dt.date:
@@ -41,6 +42,16 @@ class TrackRecord:
 
 
 @dataclass(frozen=True)
+class Staleness:
+    """Pairs whose last bar lags the as-of day by more than ``data.max_staleness_days``."""
+
+    pairs: tuple[str, ...]
+    oldest_bar: dt.date
+    lag_days: int  # trading days between the oldest last bar and the as-of day
+    message: str  # the warning shown with the calls, and the error when a run refuses to post them
+
+
+@dataclass(frozen=True)
 class Report:
     """A run's calls and anything the reader must know about them."""
 
@@ -49,6 +60,12 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     track_record: str = ""
     track: TrackRecord | None = None
+    staleness: Staleness | None = None
+
+    @property
+    def stale(self) -> bool:
+        """True if any pair's data lag the as-of day by more than allowed."""
+        return self.staleness is not None
 
     @property
     def last_bar(self) -> dt.date:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
+from fxbot import wiring
 from fxbot.check import CheckResult, check_data_and_models
 from fxbot.config import Settings
 from fxbot.errors import FxbotError
-from fxbot.ledger import Ledger
 from fxbot.scheduler import cron_trigger
 
 
@@ -23,7 +23,7 @@ def status_report(settings: Settings, now: dt.datetime | None = None) -> CheckRe
     if not path.exists():
         result.lines.append(f"last run: none yet (no ledger at {path})")
     else:
-        ledger = Ledger(path)
+        ledger = wiring.ledger(settings)
         try:
             runs = ledger.runs(1)
             if runs:

@@ -21,6 +21,7 @@ from tensorflow import keras
 from fxbot.backtest.walkforward import WalkForwardResult
 from fxbot.backtest.worker import configure_tensorflow
 from fxbot.config import TrainingSettings
+from fxbot.data.bars import Bars, as_date
 from fxbot.errors import ModelError
 from fxbot.features import build_dataset
 from fxbot.model.training import fit_member, prepare_training_data
@@ -64,9 +65,9 @@ def recompute_member_probs(
     train = cut.iloc[:first_in_period]  # up to the last bar before the period, by position
     if cfg.start:
         train = train.loc[train.index >= pd.Timestamp(cfg.start)]
-    data = prepare_training_data(train, cfg.validation_fraction)
-    window = build_dataset(cut)
-    if window.dates[-1] != day:
+    data = prepare_training_data(Bars.from_frame(train), cfg.validation_fraction)
+    window = build_dataset(Bars.from_frame(cut))
+    if as_date(window.dates[-1]) != day.date():
         raise ModelError(f"no window ends on {day.date()}; the bar is missing from the data")
     x = data.scaler.transform(window.x[-1:])
     out = []

@@ -86,7 +86,7 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
     validate(opts)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ chatter would drown the progress lines
     store = PriceStore(settings.data.dir)
-    bars = {p: store.load(p) for p in opts.pairs}
+    bars = {p: store.load(p).to_frame() for p in opts.pairs}
     end = opts.end or min(b.index[-1].date() for b in bars.values())
     if opts.reuse:
         result = load_result(opts.report_dir)

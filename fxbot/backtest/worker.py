@@ -18,6 +18,7 @@ from tensorflow import keras
 from fxbot.backtest.baselines import logistic_probabilities
 from fxbot.backtest.walkforward import Task, TaskResult
 from fxbot.config import TrainingSettings
+from fxbot.data.bars import Bars
 from fxbot.errors import DataError
 from fxbot.features import build_dataset
 from fxbot.model.training import fit_member, prepare_training_data
@@ -49,15 +50,16 @@ def run_task(task: Task) -> TaskResult:
     began = time.perf_counter()
     train = training_bars(task.bars, task.start, task.cfg)
     try:
-        data = prepare_training_data(train, task.cfg.validation_fraction)
+        data = prepare_training_data(Bars.from_frame(train), task.cfg.validation_fraction)
     except DataError as exc:
         raise DataError(
             f"{task.pair} {task.label}: {exc} (before {task.start.date()}); start the backtest later"
         ) from None
-    # Features of D use bars <= D only (feature_frame is causal), so one pass over the history up to
+    # Features of D use bars <= D only (feature_rows is causal), so one pass over the history up to
     # the period's end gives the same windows as cutting the data at each D (--check-lookahead verifies).
-    full = build_dataset(task.bars.loc[task.bars.index <= task.end])
-    in_period = (full.dates >= task.start) & (full.dates <= task.end)
+    full = build_dataset(Bars.from_frame(task.bars.loc[task.bars.index <= task.end]))
+    full_dates = pd.DatetimeIndex(full.dates.astype("datetime64[ns]"))
+    in_period = (full_dates >= task.start) & (full_dates <= task.end)
     x_call = data.scaler.transform(full.x[in_period])
     probs, accs, epochs = [], [], []
     fit_seconds = 0.0
@@ -74,7 +76,7 @@ def run_task(task: Task) -> TaskResult:
     return TaskResult(
         pair=task.pair,
         label=task.label,
-        dates=full.dates[in_period],
+        dates=full_dates[in_period],
         member_probs=np.stack(probs, axis=1),
         logistic_probs=logistic,
         train_start=train.index[0].date().isoformat(),

@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from fxbot.calendar import is_trading_day, previous_trading_day
 from fxbot.config import Settings
-from fxbot.data.bars import PRICE_COLUMNS, validate_bars
+from fxbot.data.bars import Bars, as_date, validate_bars
 from fxbot.data.providers.base import Provider
 from fxbot.data.store import MergeResult, PriceStore, merge_bars
 from fxbot.errors import DataError, ProviderError
@@ -92,29 +91,29 @@ def _span(dates: Sequence[dt.date]) -> str:
     return f"({first.isoformat()})" if first == last else f"({first.isoformat()}..{last.isoformat()})"
 
 
-def fetch_start(stored: pd.DataFrame, overlap_days: int) -> dt.date:
+def fetch_start(stored: Bars, overlap_days: int) -> dt.date:
     """The first trading day to ask for: ``overlap_days`` trading days before the last stored bar's successor."""
-    if len(stored) == 0:
+    if stored.empty:
         return DEFAULT_HISTORY_START
-    day = stored.index[-1].date()
+    day = stored.last_date
     for _ in range(overlap_days):
         day = previous_trading_day(day)
     return day
 
 
-def check_jumps(merged: pd.DataFrame, first_new: pd.Timestamp, max_jump: float, source: str) -> None:
+def check_jumps(merged: Bars, first_new: dt.date, max_jump: float, source: str) -> None:
     """Refuse any close from ``first_new`` on that is more than ``max_jump`` from the close before it."""
-    closes = merged["close"].to_numpy(dtype="float64")
+    closes = merged.close
     if len(closes) < 2:
         return
     change = np.abs(closes[1:] / closes[:-1] - 1.0)
-    checked = merged.index[1:] >= first_new
+    checked = merged.dates[1:] >= np.datetime64(first_new, "D")
     bad = np.flatnonzero(checked & (change > max_jump))
     if bad.size:
         i = int(bad[0]) + 1
         raise ProviderError(
-            f"{source}: the close of {merged.index[i].date()} ({closes[i]:g}) is {change[i - 1]:.1%} from the "
-            f"previous close ({closes[i - 1]:g} on {merged.index[i - 1].date()}), more than data.max_jump "
+            f"{source}: the close of {merged.date(i)} ({closes[i]:g}) is {change[i - 1]:.1%} from the "
+            f"previous close ({closes[i - 1]:g} on {merged.date(i - 1)}), more than data.max_jump "
             f"({max_jump:.0%}); the store is unchanged. If the move is real, raise data.max_jump or import-csv it"
         )
 
@@ -126,24 +125,19 @@ def _plan_pair(
     start = fetch_start(stored, overlap_days)
     source = f"{provider.name} {pair}"
     incoming = provider.fetch(pair, start)
-    trading = np.array([is_trading_day(d.date()) for d in incoming.index], dtype=bool)
-    skipped = [d.date() for d in incoming.index[~trading]]
-    incoming = incoming.loc[trading]
+    trading = np.array([is_trading_day(as_date(d)) for d in incoming.dates], dtype=bool)
+    skipped = [as_date(d) for d in incoming.dates[~trading]]
+    incoming = incoming.take(trading)
     try:
         validate_bars(incoming, source)
     except DataError as exc:
         raise ProviderError(str(exc)) from None
     result = merge_bars(stored, incoming, tolerance=REVISION_TOLERANCE)
     if len(incoming):
-        check_jumps(result.bars, incoming.index[0], max_jump, source)
-    new_dates = [d.date() for d in incoming.index.difference(stored.index)]
-    common = incoming.index.intersection(stored.index)
-    old = stored.loc[common, PRICE_COLUMNS].to_numpy(dtype="float64")
-    upd = incoming.loc[common, PRICE_COLUMNS].to_numpy(dtype="float64")
-    # The same test merge_bars applies, so the dates listed are the ones it replaced.
-    differs = (np.abs(upd - old) > REVISION_TOLERANCE * np.abs(old)).any(axis=1)
-    revised = [d.date() for d in common[differs]]
-    last = result.bars.index[-1].date() if len(result.bars) else None
+        check_jumps(result.bars, incoming.first_date, max_jump, source)
+    new_dates = [as_date(d) for d in result.new_dates]
+    revised = [as_date(d) for d in result.revised_dates]
+    last = result.bars.last_date if len(result.bars) else None
     update = PairUpdate(pair, start, len(incoming), new_dates, revised, skipped, last)
     return update, result
 
@@ -162,7 +156,7 @@ def fetch_pairs(
         updates = []
         for pair in pairs:
             stored = store.load_or_empty(pair)
-            last = stored.index[-1].date() if len(stored) else None
+            last = stored.last_date if len(stored) else None
             updates.append(PairUpdate(pair, fetch_start(stored, 0), 0, [], [], [], last, fetched=False))
         return FetchReport(provider.name, updates, "no network; the store is as it is (nothing fetched)")
     planned = [_plan_pair(store, provider, pair, overlap_days, max_jump) for pair in pairs]
@@ -175,17 +169,9 @@ def fetch_pairs(
 
 
 def fetch_for_settings(
-    settings: Settings,
-    store: PriceStore | None = None,
-    pairs: Sequence[str] | None = None,
-    *,
-    provider: Provider | None = None,
+    settings: Settings, store: PriceStore, provider: Provider, pairs: Sequence[str] | None = None
 ) -> FetchReport:
-    """`fxbot fetch` for ``settings``: the configured provider (or ``provider``), store and pairs."""
-    from fxbot.data.providers import make_provider
-
-    store = store or PriceStore(settings.data.dir)
-    provider = provider or make_provider(settings.data)
+    """`fxbot fetch` for ``settings``: ``provider`` (from ``fxbot.wiring``) into ``store``, for ``pairs`` or all."""
     return fetch_pairs(
         store,
         provider,

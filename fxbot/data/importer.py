@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fxbot.data.bars import PRICE_COLUMNS, drop_weekend_stubs, make_bars, validate_bars
+from fxbot.data.bars import PRICE_COLUMNS, Bars, drop_weekend_stubs, make_bars, unique_days, validate_bars
 from fxbot.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ _HEADER_ALIASES = {
 class ImportResult:
     """A parsed broker file and what was found in it."""
 
-    bars: pd.DataFrame
+    bars: Bars
     dialect: str
     encoding: str
     rows: int
@@ -161,11 +161,9 @@ def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
             )
         prices[column] = values.to_numpy(dtype="float64")
     volume = _volumes(frame["volume"]) if "volume" in frame else None
-    bars = make_bars(dates, prices["open"], prices["high"], prices["low"], prices["close"], volume)
-    bars = bars.sort_index()
-    duplicated = bars.index.duplicated(keep="last")
-    duplicates = int(duplicated.sum())
-    bars = bars.loc[~duplicated]
+    parsed = make_bars(dates.to_numpy(), prices["open"], prices["high"], prices["low"], prices["close"], volume)
+    bars = unique_days(parsed)
+    duplicates = len(parsed) - len(bars)
     bars, stubs = drop_weekend_stubs(bars)
     validate_bars(bars, source)
     return ImportResult(bars, dialect, encoding, len(frame), stubs, duplicates)

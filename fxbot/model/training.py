@@ -26,11 +26,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
-import pandas as pd
 import tensorflow as tf
 from tensorflow import keras
 
 from fxbot.config import TrainingSettings
+from fxbot.data.bars import Bars, as_date
 from fxbot.errors import DataError, ModelError
 from fxbot.features import FEATURES, WINDOW, Scaler, build_dataset
 from fxbot.model.artifacts import FORMAT_VERSION, Manifest, MemberInfo, write_manifest
@@ -55,11 +55,11 @@ class TrainingData:
     x_val: np.ndarray
     y_val: np.ndarray
     scaler: Scaler
-    train_dates: pd.DatetimeIndex
-    val_dates: pd.DatetimeIndex
+    train_dates: np.ndarray  # datetime64[D]
+    val_dates: np.ndarray
 
 
-def prepare_training_data(bars: pd.DataFrame, validation_fraction: float, window: int = WINDOW) -> TrainingData:
+def prepare_training_data(bars: Bars, validation_fraction: float, window: int = WINDOW) -> TrainingData:
     """Split ``bars``' labelled windows in time and scale them with a scaler fitted on training rows."""
     data = build_dataset(bars, window)
     known = ~np.isnan(data.y)
@@ -193,7 +193,7 @@ def library_versions() -> dict[str, str]:
 
 def train_pair(
     pair: str,
-    bars: pd.DataFrame,
+    bars: Bars,
     cfg: TrainingSettings,
     out_dir: Path,
     *,
@@ -208,7 +208,7 @@ def train_pair(
     if len(cfg.seeds) < cfg.members:
         raise ModelError(f"training.seeds has {len(cfg.seeds)} seeds for {cfg.members} members; add seeds")
     if cfg.start:
-        bars = bars.loc[bars.index >= pd.Timestamp(cfg.start)]
+        bars = bars.since(cfg.start)
     data = prepare_training_data(bars, cfg.validation_fraction)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{pair}.", dir=out_dir))
@@ -231,9 +231,9 @@ def train_pair(
             window=data.x_train.shape[1],
             scaler_mean=list(data.scaler.mean),
             scaler_std=list(data.scaler.std),
-            train_start=bars.index[0].date().isoformat(),
-            train_end=bars.index[-1].date().isoformat(),
-            validation_start=data.val_dates[0].date().isoformat(),
+            train_start=bars.first_date.isoformat(),
+            train_end=bars.last_date.isoformat(),
+            validation_start=as_date(data.val_dates[0]).isoformat(),
             samples_train=len(data.y_train),
             samples_validation=len(data.y_val),
             data_sha256=data_sha256,

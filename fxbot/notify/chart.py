@@ -11,8 +11,9 @@ import io
 import logging
 from collections.abc import Callable
 
-import pandas as pd
+import numpy as np
 
+from fxbot.data.bars import Bars
 from fxbot.signals import Report
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ BARS = 60
 
 def render_chart(
     report: Report,
-    bars_by_pair: dict[str, pd.DataFrame],
+    bars_by_pair: dict[str, Bars],
     calls_by_pair: dict[str, list[tuple[dt.date, str]]],
 ) -> bytes:
     """One panel per pair: closes up to the report's bars, BUY calls as green ^, SELL as red v."""
@@ -37,14 +38,14 @@ def render_chart(
         for ax, signal in zip(axes[:, 0], report.signals, strict=True):
             code = signal.pair.code
             bars = bars_by_pair[code]
-            closes = bars.loc[bars.index <= pd.Timestamp(signal.bar_date), "close"].iloc[-BARS:]
-            ax.plot(closes.index, closes.to_numpy(), color="0.3", linewidth=1.2)
+            shown = bars.up_to(signal.bar_date).tail(BARS)
+            ax.plot(shown.dates, shown.close, color="0.3", linewidth=1.2)
             for day, direction in calls_by_pair.get(code, []):
-                stamp = pd.Timestamp(day)
-                if stamp in closes.index:
+                at = np.flatnonzero(shown.dates == np.datetime64(day, "D"))
+                if at.size:
                     buy = direction == "BUY"
                     marker, color = ("^", "tab:green") if buy else ("v", "tab:red")
-                    ax.scatter([stamp], [closes.loc[stamp]], marker=marker, color=color)
+                    ax.scatter(shown.dates[at], shown.close[at], marker=marker, color=color)
             ax.set_title(f"{signal.pair.display}: {signal.vote.direction.value} {signal.vote.label}", fontsize=10)
             ax.grid(alpha=0.3)
         fig.suptitle(f"fxbot, as of {report.as_of.isoformat()} (last {BARS} closes)", fontsize=11)
@@ -57,7 +58,7 @@ def render_chart(
 
 
 def chart_source(
-    load_bars: Callable[[str], pd.DataFrame], recent_calls: Callable[[str], list[tuple[dt.date, str]]]
+    load_bars: Callable[[str], Bars], recent_calls: Callable[[str], list[tuple[dt.date, str]]]
 ) -> Callable[[Report], bytes | None]:
     """A chart maker for the Slack notifier, reading bars and recorded calls when the report is posted."""
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from fxbot.errors import DeliveryError
-from fxbot.ledger import Ledger
+from fxbot.ledger import Ledger, NullLedger
 from fxbot.notify.base import Notifier
 from fxbot.signals import Report
 
@@ -43,7 +43,9 @@ class DeliveryResult:
 class NotifierManager:
     """Hands a report (or an alert) to every notifier; the ledger makes Slack posts exactly once."""
 
-    def __init__(self, notifiers: Sequence[Notifier], ledger: Ledger | None, out: TextIO | None = None) -> None:
+    def __init__(
+        self, notifiers: Sequence[Notifier], ledger: Ledger | NullLedger | None, out: TextIO | None = None
+    ) -> None:
         self.notifiers = list(notifiers)
         self.ledger = ledger
         self.out = out

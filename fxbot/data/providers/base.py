@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import pandas as pd
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from fxbot import __version__
-from fxbot.data.bars import empty_bars, make_bars, validate_bars
+from fxbot.data.bars import Bars, empty_bars, make_bars, validate_bars
 from fxbot.errors import DataError, ProviderError
 
 logger = logging.getLogger(__name__)
@@ -42,7 +41,7 @@ class Provider(Protocol):
     name: str
     network: bool
 
-    def fetch(self, pair: str, start: dt.date) -> pd.DataFrame:
+    def fetch(self, pair: str, start: dt.date) -> Bars:
         """Completed bars of ``pair`` labelled ``start`` or later (may include non-trading days)."""
         ...
 
@@ -213,7 +212,7 @@ class Row:
     volume: int
 
 
-def bars_from_rows(rows: Sequence[Row], source: str) -> pd.DataFrame:
+def bars_from_rows(rows: Sequence[Row], source: str) -> Bars:
     """A validated bar frame from parsed rows; high < low, unordered or duplicate days are ProviderErrors."""
     if not rows:
         return empty_bars()
@@ -221,8 +220,7 @@ def bars_from_rows(rows: Sequence[Row], source: str) -> pd.DataFrame:
         if row.high < row.low:
             raise ProviderError(f"{source}: bar {row.day.isoformat()} has high {row.high:g} below low {row.low:g}")
     bars = make_bars(
-        # Parsed like PriceStore.load parses its dates, so the index has the same resolution.
-        pd.to_datetime([r.day.isoformat() for r in rows], format="%Y-%m-%d"),
+        [r.day for r in rows],
         [r.open for r in rows],
         [r.high for r in rows],
         [r.low for r in rows],

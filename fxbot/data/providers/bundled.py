@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
-
-from fxbot.data.bars import empty_bars
+from fxbot.data.bars import Bars, empty_bars
 
 
 class BundledProvider:
@@ -15,6 +13,6 @@ class BundledProvider:
     name = "bundled"
     network = False
 
-    def fetch(self, pair: str, start: dt.date) -> pd.DataFrame:
+    def fetch(self, pair: str, start: dt.date) -> Bars:
         """No new bars, ever."""
         return empty_bars()

@@ -13,10 +13,10 @@ import json
 import logging
 from typing import Any
 
-import pandas as pd
 import requests
 
 from fxbot.calendar import NEW_YORK
+from fxbot.data.bars import Bars, concat_bars, unique_days
 from fxbot.data.providers.base import (
     Row,
     bars_from_rows,
@@ -54,12 +54,12 @@ def trading_day_of(time: object, where: str) -> tuple[dt.date, str]:
     if not isinstance(time, str):
         raise ProviderError(f"{SOURCE}: {where}: missing or non-text 'time'")
     try:
-        stamp = pd.Timestamp(time)
+        stamp = dt.datetime.fromisoformat(time)
     except (ValueError, OverflowError):
         raise ProviderError(f"{SOURCE}: {where}: 'time' {time[:40]!r} is not an RFC3339 time") from None
-    if stamp is pd.NaT or stamp.tzinfo is None:
+    if stamp.tzinfo is None:
         raise ProviderError(f"{SOURCE}: {where}: 'time' {time[:40]!r} has no time zone")
-    local = stamp.tz_convert(NEW_YORK)
+    local = stamp.astimezone(NEW_YORK)
     if (local.hour, local.minute, local.second) != (17, 0, 0):
         raise ProviderError(
             f"{SOURCE}: {where}: candle starts at {local:%H:%M} New York, not 17:00; "
@@ -68,7 +68,7 @@ def trading_day_of(time: object, where: str) -> tuple[dt.date, str]:
     return local.date() + dt.timedelta(days=1), time
 
 
-def parse_candles(payload: Any) -> tuple[pd.DataFrame, str | None]:
+def parse_candles(payload: Any) -> tuple[Bars, str | None]:
     """Completed bars from a candles response, and the ``time`` of its last candle (for paging)."""
     if not isinstance(payload, dict) or not isinstance(payload.get("candles"), list):
         raise ProviderError(f"{SOURCE}: the response has no 'candles' list; is the URL an OANDA v20 API?")
@@ -123,7 +123,7 @@ class OandaProvider:
     def __repr__(self) -> str:
         return f"OandaProvider(base_url={self.base_url!r})"  # never the token
 
-    def fetch(self, pair: str, start: dt.date) -> pd.DataFrame:
+    def fetch(self, pair: str, start: dt.date) -> Bars:
         """Completed daily bars of ``pair`` labelled ``start`` or later."""
         instrument = get_pair(pair).oanda_instrument
         url = f"{self.base_url}/v3/instruments/{instrument}/candles"
@@ -162,6 +162,4 @@ class OandaProvider:
             params = {**params, "from": last_time, "includeFirst": "false"}
         else:
             raise ProviderError(f"{SOURCE}: more than {MAX_PAGES} pages of candles; fetch a shorter range")
-        bars = pd.concat(frames) if len(frames) > 1 else frames[0]
-        bars = bars.loc[~bars.index.duplicated(keep="last")].sort_index()
-        return bars.loc[bars.index >= pd.Timestamp(start)]
+        return unique_days(concat_bars(frames)).since(start)

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pandas as pd
 import requests
 
+from fxbot.data.bars import Bars
 from fxbot.data.providers.base import Row, bars_from_rows, check_status, decode_json, http_get, price, volume
 from fxbot.errors import ProviderError
 from fxbot.pairs import get_pair
@@ -53,7 +53,7 @@ def _error_text(error: object) -> str:
     return str(error)[:120]
 
 
-def parse_chart(payload: Any, now: dt.datetime) -> pd.DataFrame:
+def parse_chart(payload: Any, now: dt.datetime) -> Bars:
     """Completed bars from a chart response; entries with nulls and the still-forming bar are dropped."""
     chart = payload.get("chart") if isinstance(payload, dict) else None
     if not isinstance(chart, dict):
@@ -135,7 +135,7 @@ class YahooProvider:
         self.retries = retries
         self._now = now
 
-    def fetch(self, pair: str, start: dt.date) -> pd.DataFrame:
+    def fetch(self, pair: str, start: dt.date) -> Bars:
         """Completed daily bars of ``pair`` labelled ``start`` or later."""
         symbol = get_pair(pair).yahoo_symbol
         now = self._now()
@@ -158,4 +158,4 @@ class YahooProvider:
                 raise ProviderError(f"{SOURCE}: HTTP {answer.status}: {_error_text(payload['chart']['error'])}")
         check_status(answer, SOURCE, self.retries)
         bars = parse_chart(decode_json(answer, SOURCE), now)
-        return bars.loc[bars.index >= pd.Timestamp(start)]
+        return bars.since(start)

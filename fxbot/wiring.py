@@ -1,0 +1,166 @@
+"""The composition root: the one place that builds the store, the provider, the notifiers, the chart
+source and the ledger from the settings and the secrets it is given.
+
+`run-once`, `schedule`, `check`, `status`, `fetch` and `history` get their adapters here; nothing
+below this module reads the environment (the CLI reads ``Secrets`` once and passes them in).
+
+Imports are made inside the functions, so each command loads only what it uses: the daemon
+(``build_daemon``) never imports numpy, a model loader or the daily pipeline, and no command
+imports slack_sdk or requests unless a Slack credential or a network provider calls for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fxbot.config import Secrets, Settings
+
+if TYPE_CHECKING:
+    from fxbot.data.fetch import FetchReport
+    from fxbot.data.providers.base import Provider
+    from fxbot.data.store import PriceStore
+    from fxbot.ledger import Ledger
+    from fxbot.notify.base import Notifier
+    from fxbot.notify.slack import SlackWebhookNotifier, SlackWebNotifier
+    from fxbot.pipeline import Dependencies
+    from fxbot.scheduler import ChildResult, Daemon
+    from fxbot.signals import Report
+
+logger = logging.getLogger(__name__)
+
+ChartSource = Callable[["Report"], "bytes | None"]
+
+
+def store(settings: Settings) -> PriceStore:
+    """The price store of ``data.dir``."""
+    from fxbot.data.store import PriceStore
+
+    return PriceStore(settings.data.dir)
+
+
+def ledger(settings: Settings) -> Ledger:
+    """The ledger at ``ledger.path`` (the file is opened on first use)."""
+    from fxbot.ledger import Ledger
+
+    return Ledger(settings.ledger.path)
+
+
+def provider_is_network(settings: Settings, secrets: Secrets) -> bool:
+    """True if the configured provider fetches over the network (decided without importing requests)."""
+    from fxbot.data.source import provider_name
+
+    return provider_name(settings.data, secrets)[0] != "bundled"
+
+
+def provider(settings: Settings, secrets: Secrets) -> Provider:
+    """The data provider ``data.provider`` and ``secrets`` select (OANDA's token comes from ``secrets``)."""
+    from fxbot.data.providers import make_provider
+
+    return make_provider(settings.data, secrets)
+
+
+def fetcher(settings: Settings, secrets: Secrets, price_store: PriceStore) -> Callable[[], FetchReport] | None:
+    """A function that brings ``price_store`` up to date from the configured provider, or None for bundled data."""
+    if not provider_is_network(settings, secrets):
+        return None
+
+    def fetch() -> FetchReport:
+        from fxbot.data.fetch import fetch_for_settings
+
+        return fetch_for_settings(settings, price_store, provider(settings, secrets))
+
+    return fetch
+
+
+def chart_source(settings: Settings, price_store: PriceStore, the_ledger: Ledger) -> ChartSource | None:
+    """The Slack chart maker when ``notify.slack.chart`` is on, else None (matplotlib is then never imported)."""
+    if not settings.notify.slack.chart:
+        return None
+    from fxbot.notify.chart import chart_source as make_chart_source
+
+    return make_chart_source(price_store.load, the_ledger.recent_calls)
+
+
+def slack_notifier(
+    settings: Settings, secrets: Secrets, chart: ChartSource | None = None
+) -> SlackWebNotifier | SlackWebhookNotifier | None:
+    """The Slack notifier a credential calls for, or None (slack_sdk is imported only with a credential)."""
+    if secrets.slack_bot_token is None and secrets.slack_webhook_url is None:
+        return None
+    from fxbot.notify.slack import slack_notifier as make_slack_notifier
+
+    return make_slack_notifier(settings, secrets, chart=chart)
+
+
+def notifiers(settings: Settings, secrets: Secrets, chart: ChartSource | None = None) -> list[Notifier]:
+    """The console, and Slack when a credential is set."""
+    from fxbot.notify.console import ConsoleNotifier
+
+    out: list[Notifier] = [ConsoleNotifier()]
+    slack = slack_notifier(settings, secrets, chart)
+    if slack is not None:
+        out.append(slack)
+    return out
+
+
+def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
+    """What `fxbot run-once` talks to: store, models, ledger, notifiers and the fetch step."""
+    from fxbot.model.ensemble import Ensemble
+    from fxbot.pipeline import Dependencies
+
+    price_store = store(settings)
+    the_ledger = ledger(settings)
+    engine, model_dir = settings.model.engine, settings.model.dir
+    return Dependencies(
+        store=price_store,
+        load_ensemble=lambda pair: Ensemble(model_dir / pair, engine),
+        notifiers=notifiers(settings, secrets, chart_source(settings, price_store, the_ledger)),
+        ledger=the_ledger,
+        fetch=fetcher(settings, secrets, price_store),
+    )
+
+
+def build_daemon(settings: Settings, config_path: Path | None, secrets: Secrets, **overrides: Any) -> Daemon:
+    """The `fxbot schedule` daemon: alerts through the console and Slack, failures and catch-up via the ledger.
+
+    The ledger is opened for each use and closed again, so the daemon holds no file for months.
+    """
+    from fxbot.notify.manager import NotifierManager
+    from fxbot.scheduler import Daemon
+
+    manager = NotifierManager(notifiers(settings, secrets), None)
+    now: Callable[[], dt.datetime] = overrides.pop("now", lambda: dt.datetime.now(dt.UTC))
+
+    def alert(message: str) -> None:
+        if not manager.alert(message):
+            logger.error("the alert could not be delivered everywhere: %s", message)
+
+    def record_failure(result: ChildResult, day: dt.date) -> None:
+        the_ledger = ledger(settings)
+        try:
+            the_ledger.abandon_running(day, result.describe())
+        finally:
+            the_ledger.close()
+
+    def delivered(day: dt.date) -> bool:
+        if not settings.ledger.path.exists():
+            return False
+        the_ledger = ledger(settings)
+        try:
+            return the_ledger.completed(day)
+        finally:
+            the_ledger.close()
+
+    return Daemon(
+        settings.schedule,
+        config_path,
+        alert=alert,
+        record_failure=record_failure,
+        delivered=delivered,
+        now=now,
+        **overrides,
+    )

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+from fxbot.data.bars import Bars
 from fxbot.data.store import PriceStore
 
 from .slack_server import SlackStandIn
@@ -42,7 +42,7 @@ def bundled_store() -> PriceStore:
 
 
 @pytest.fixture(scope="session")
-def usdjpy(bundled_store: PriceStore) -> pd.DataFrame:
+def usdjpy(bundled_store: PriceStore) -> Bars:
     """All bundled USD/JPY bars."""
     return bundled_store.load("USDJPY")
 

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from fxbot.calendar import next_trading_day
+from fxbot.data.bars import Bars
 from fxbot.data.providers.oanda import bar_start, rfc3339
 
 LONDON = ZoneInfo("Europe/London")
@@ -125,8 +126,9 @@ class _QuietServer(ThreadingHTTPServer):
 class MarketServer:
     """One server answering both APIs from per-pair bar frames, scripted replies first."""
 
-    def __init__(self, bars: dict[str, pd.DataFrame], token: str = OANDA_TOKEN) -> None:
-        self.bars = bars
+    def __init__(self, bars: Mapping[str, pd.DataFrame | Bars], token: str = OANDA_TOKEN) -> None:
+        # The stand-in slices its history with pandas; fxbot's own Bars arrive as frames here.
+        self.bars = {code: b.to_frame() if isinstance(b, Bars) else b for code, b in bars.items()}
         self.token = token
         self.script: deque[Reply] = deque()
         self.requests: list[Recorded] = []
@@ -230,7 +232,7 @@ class MarketServer:
 
 
 @contextmanager
-def serve(bars: dict[str, pd.DataFrame]) -> Iterator[MarketServer]:
+def serve(bars: Mapping[str, pd.DataFrame | Bars]) -> Iterator[MarketServer]:
     """A started MarketServer, stopped afterwards."""
     server = MarketServer(bars).start()
     try:

@@ -9,15 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fxbot.data.bars import make_bars, validate_bars
+from fxbot.data.bars import Bars, make_bars, validate_bars
 from fxbot.data.store import PriceStore, merge_bars
 from fxbot.errors import DataError
 
 
-def _bars(n: int = 5, start: str = "2024-01-01") -> pd.DataFrame:
-    dates = pd.bdate_range(start, periods=n)
+def _frame(n: int = 5, start: str = "2024-01-01") -> pd.DataFrame:
+    dates = pd.bdate_range(start, periods=n).to_numpy()
     close = 100 + np.arange(n, dtype=float)
-    return make_bars(dates, close - 0.5, close + 1, close - 1, close, np.full(n, 10))
+    return make_bars(dates, close - 0.5, close + 1, close - 1, close, np.full(n, 10)).to_frame()
+
+
+def _bars(n: int = 5, start: str = "2024-01-01") -> Bars:
+    return Bars.from_frame(_frame(n, start))
 
 
 @pytest.mark.parametrize(
@@ -30,18 +34,18 @@ def _bars(n: int = 5, start: str = "2024-01-01") -> pd.DataFrame:
     ],
 )
 def test_validation_names_file_and_row(column: str, row: int, value: float, message: str) -> None:
-    bars = _bars()
-    bars.iloc[row, bars.columns.get_loc(column)] = value
+    frame = _frame()
+    frame.iloc[row, frame.columns.get_loc(column)] = value
     with pytest.raises(DataError, match=f"^some.csv: {message}"):
-        validate_bars(bars, "some.csv")
+        validate_bars(Bars.from_frame(frame), "some.csv")
 
 
 def test_duplicate_and_unsorted_dates() -> None:
     bars = _bars()
-    dup = pd.concat([bars.iloc[:3], bars.iloc[2:3]])
+    dup = bars.take(np.array([0, 1, 2, 2]))
     with pytest.raises(DataError, match=r"row 4 \(2024-01-03\) duplicates the date before it"):
         validate_bars(dup, "f")
-    unsorted = bars.iloc[[0, 2, 1, 3]]
+    unsorted = bars.take(np.array([0, 2, 1, 3]))
     with pytest.raises(DataError, match=r"row 3 \(2024-01-02\) is earlier than the row before it"):
         validate_bars(unsorted, "f")
 
@@ -52,12 +56,13 @@ def test_valid_bars_pass() -> None:
 
 def test_merge_counts_new_revised_unchanged() -> None:
     stored = _bars(5)
-    incoming = _bars(7).iloc[3:].copy()
-    incoming.iloc[0, incoming.columns.get_loc("close")] += 0.25  # revise 2024-01-04
+    frame = _frame(7).iloc[3:].copy()
+    frame.iloc[0, frame.columns.get_loc("close")] += 0.25  # revise 2024-01-04
+    incoming = Bars.from_frame(frame)
     result = merge_bars(stored, incoming)
     assert (result.new, result.revised, result.unchanged) == (2, 1, 1)
     assert len(result.bars) == 7
-    assert result.bars.loc["2024-01-04", "close"] == pytest.approx(103.25)
+    assert result.bars.to_frame().loc["2024-01-04", "close"] == pytest.approx(103.25)
     assert merge_bars(result.bars, incoming).changed is False
 
 
@@ -65,10 +70,8 @@ def test_store_round_trip_and_idempotent_merge(tmp_path: Path) -> None:
     store = PriceStore(tmp_path)
     store.save("USDJPY", _bars(5))
     loaded = store.load("USDJPY")
-    pd.testing.assert_frame_equal(loaded, _bars(5), check_freq=False)
-    before = store.path("USDJPY").read_bytes()
-    assert store.merge("USDJPY", _bars(5)).changed is False
-    assert store.path("USDJPY").read_bytes() == before
+    pd.testing.assert_frame_equal(loaded.to_frame(), _frame(5), check_freq=False)
+    assert merge_bars(loaded, _bars(5)).changed is False
 
 
 def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,10 +93,10 @@ def test_invalid_bars_are_never_written(tmp_path: Path) -> None:
     store = PriceStore(tmp_path)
     store.save("USDJPY", _bars(5))
     before = store.path("USDJPY").read_bytes()
-    bad = _bars(7)
+    bad = _frame(7)
     bad.iloc[6, bad.columns.get_loc("high")] = 1.0
     with pytest.raises(DataError):
-        store.merge("USDJPY", bad)
+        store.save("USDJPY", Bars.from_frame(bad))
     assert store.path("USDJPY").read_bytes() == before
 
 
@@ -109,6 +112,33 @@ def test_corrupt_store_file_is_a_data_error(tmp_path: Path) -> None:
 def test_bundled_data_are_valid_trading_days(bundled_store: PriceStore) -> None:
     for pair in ("USDJPY", "EURJPY", "GBPJPY"):
         bars = bundled_store.load(pair)
-        assert (bars.index.day_of_week < 5).all()
-        assert bars.index[-1] == pd.Timestamp("2024-12-31")
+        frame = bars.to_frame()
+        assert (frame.index.day_of_week < 5).all()
+        assert frame.index[-1] == pd.Timestamp("2024-12-31")
         assert len(bars) > 4700
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("2024-01-02,1,2,0.5,1.5", r"line 2: 5 fields where the header has 6"),
+        ("2024-1-2,1,2,0.5,1.5,1", r"line 2: the date '2024-1-2' is not YYYY-MM-DD"),
+        ("2024-02-30,1,2,0.5,1.5,1", r"line 2: the date '2024-02-30' is not YYYY-MM-DD"),
+        ("2024-01-02,1,2,0.5,1.5,lots", r"line 2: the volume is not a whole number"),
+    ],
+)
+def test_malformed_store_lines_are_named(tmp_path: Path, line: str, message: str) -> None:
+    store = PriceStore(tmp_path)
+    store.path("USDJPY").write_text(
+        "date,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,1\n".replace("2024-01-01,1,2,0.5,1.5,1", line)
+    )
+    with pytest.raises(DataError, match=message):
+        store.load("USDJPY")
+
+
+def test_bundled_files_round_trip_byte_for_byte(bundled_store: PriceStore) -> None:
+    """Parsing and writing back a bundled file changes no byte: a fetch rewrites only what it changes."""
+    from fxbot.data.store import format_bars_csv
+
+    for pair in ("USDJPY", "EURJPY", "GBPJPY"):
+        assert format_bars_csv(bundled_store.load(pair)) == bundled_store.path(pair).read_text()

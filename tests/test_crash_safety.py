@@ -77,7 +77,7 @@ def test_killed_fetch_leaves_the_store_as_it_was(
 ) -> None:
     store = PriceStore(tmp_path / "data")
     for pair in PAIRS:
-        store.save(pair, bundled_store.load(pair).loc[:"2024-12-13"])
+        store.save(pair, bundled_store.load(pair).up_to("2024-12-13"))
     before = {p: store.path(p).read_bytes() for p in PAIRS}
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"data": {"dir": str(store.directory), "retries": 0}}))
@@ -127,7 +127,7 @@ def test_killed_fetch_leaves_the_store_as_it_was(
     assert result.returncode == 0, result.stderr
     assert list(store.directory.glob(".*.tmp")) == []
     for pair in PAIRS:
-        assert store.load(pair).index[-1] == pd.Timestamp("2024-12-31")
+        assert store.load(pair).to_frame().index[-1] == pd.Timestamp("2024-12-31")
     final = store.path("USDJPY").read_bytes()
     if where == "mid-write":  # the kill really hit a half-written temporary file
         assert final.startswith(partial) and len(partial) == len(final.decode()) // 2

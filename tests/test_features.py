@@ -8,18 +8,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fxbot.data.bars import make_bars
+from fxbot.data.bars import Bars, make_bars
 from fxbot.errors import DataError
-from fxbot.features import FEATURES, WINDOW, Scaler, build_dataset, feature_frame, live_window, min_bars, windows
+from fxbot.features import FEATURES, WINDOW, Scaler, build_dataset, feature_rows, live_window, min_bars, windows
 
 
-def _random_bars(seed: int, n: int) -> pd.DataFrame:
+def _random_frame(seed: int, n: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     open_ = close * np.exp(rng.normal(0, 0.003, n))
     high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.004, n)))
     low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.004, n)))
-    return make_bars(pd.bdate_range("2020-01-01", periods=n), open_, high, low, close)
+    return make_bars(pd.bdate_range("2020-01-01", periods=n).to_numpy(), open_, high, low, close).to_frame()
+
+
+def _random_bars(seed: int, n: int) -> Bars:
+    return Bars.from_frame(_random_frame(seed, n))
 
 
 @settings(max_examples=40, deadline=None)
@@ -30,40 +34,40 @@ def _random_bars(seed: int, n: int) -> pd.DataFrame:
     noise=st.floats(0.5, 2.0),
 )
 def test_features_for_day_d_ignore_later_bars(seed: int, n: int, cut: int, noise: float) -> None:
-    bars = _random_bars(seed, n)
+    frame = _random_frame(seed, n)
     cut = min(cut, n - 1)
-    changed = bars.copy()
-    changed.iloc[cut:, :4] *= noise  # rewrite every bar after day `cut - 1`
-    kept = bars.iloc[:cut]
-    for other in (changed, bars.iloc[:cut]):
-        a = build_dataset(kept)
-        b = build_dataset(other)
-        common = a.dates.intersection(b.dates)
-        ia, ib = a.dates.get_indexer(common), b.dates.get_indexer(common)
-        np.testing.assert_array_equal(a.x[ia], b.x[ib])
+    changed = frame.copy()
+    changed.iloc[cut:, :4] *= noise  # rewrite every bar from day `cut` on
+    kept = Bars.from_frame(frame.iloc[:cut])
+    a = build_dataset(kept)
+    # the changed history holds more days than the kept one: compare the windows on the days both have
+    b = build_dataset(Bars.from_frame(changed))
+    common, ia, ib = np.intersect1d(a.dates, b.dates, return_indices=True)
+    assert len(common) == len(a.dates)  # every kept day is compared
+    np.testing.assert_array_equal(a.x[ia], b.x[ib])
     # the live window for day D depends on bars up to D only
     scaler = Scaler(tuple([0.0] * len(FEATURES)), tuple([1.0] * len(FEATURES)))
-    np.testing.assert_array_equal(live_window(kept, scaler), live_window(changed.iloc[:cut], scaler))
+    np.testing.assert_array_equal(live_window(kept, scaler), live_window(Bars.from_frame(changed.iloc[:cut]), scaler))
 
 
 def test_label_is_next_day_direction_and_last_is_unknown() -> None:
     bars = _random_bars(1, 60)
     data = build_dataset(bars)
-    closes = bars["close"]
+    closes = bars.close
     for i, day in enumerate(data.dates[:-1]):
-        pos = closes.index.get_loc(day)
-        assert data.y[i] == float(closes.iloc[pos + 1] > closes.iloc[pos])
+        pos = int(np.flatnonzero(bars.dates == day)[0])
+        assert data.y[i] == float(closes[pos + 1] > closes[pos])
     assert np.isnan(data.y[-1])
-    assert data.dates[-1] == bars.index[-1]
+    assert data.dates[-1] == bars.dates[-1]
 
 
 def test_window_shape_and_alignment() -> None:
     bars = _random_bars(2, 80)
     data = build_dataset(bars)
     assert data.x.shape == (80 - min_bars() + 1, WINDOW, len(FEATURES))
-    feats = feature_frame(bars)
-    np.testing.assert_allclose(data.x[-1][-1], feats.iloc[-1].to_numpy())
-    np.testing.assert_allclose(data.x[0][0], feats.iloc[0].to_numpy())
+    feats = feature_rows(bars)
+    np.testing.assert_allclose(data.x[-1][-1], feats[-1])
+    np.testing.assert_allclose(data.x[0][0], feats[0])
 
 
 def test_too_few_bars_says_how_many() -> None:
@@ -79,3 +83,23 @@ def test_scaler_zero_spread_is_safe() -> None:
     scaler = Scaler.fit(np.array([[1.0, 2.0], [1.0, 4.0]]))
     assert scaler.std[0] == 1.0
     np.testing.assert_allclose(scaler.transform(np.array([[1.0, 3.0]])), [[0.0, 0.0]])
+
+
+def test_features_match_their_definitions_by_hand() -> None:
+    """The eight numpy features against the module docstring's formulas, computed by hand for one day."""
+    frame = _random_frame(4, 30)
+    rows = feature_rows(Bars.from_frame(frame))
+    o, h, low, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))
+    d = 29  # the last day; its feature row is rows[-1]
+    expected = [
+        np.log(c[d] / c[d - 1]),
+        np.log(o[d] / c[d - 1]),
+        np.log(c[d] / o[d]),
+        np.log(h[d] / low[d]),
+        np.log(h[d] / max(o[d], c[d])),
+        np.log(min(o[d], c[d]) / low[d]),
+        np.log(c[d] / c[d - 4 : d + 1].mean()),
+        np.log(c[d] / c[d - 19 : d + 1].mean()),
+    ]
+    np.testing.assert_allclose(rows[-1], expected, rtol=1e-12)
+    assert rows.shape == (30 - 19, len(FEATURES))

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from fxbot.data.bars import Bars, make_bars
 from fxbot.data.fetch import fetch_pairs, fetch_start
 from fxbot.data.providers.base import make_session
 from fxbot.data.providers.bundled import BundledProvider
@@ -28,21 +29,21 @@ CUT = "2024-12-13"  # the test store ends here; the server has the bundled bars 
 
 
 @pytest.fixture
-def full(bundled_store: PriceStore) -> dict[str, pd.DataFrame]:
+def full(bundled_store: PriceStore) -> dict[str, Bars]:
     return {p: bundled_store.load(p) for p in PAIRS}
 
 
 @pytest.fixture
-def store(tmp_path: Path, full: dict[str, pd.DataFrame]) -> PriceStore:
+def store(tmp_path: Path, full: dict[str, Bars]) -> PriceStore:
     store = PriceStore(tmp_path / "data")
     for pair, bars in full.items():
-        store.save(pair, bars.loc[:CUT])
+        store.save(pair, bars.up_to(CUT))
     return store
 
 
 @pytest.fixture
-def server(full: dict[str, pd.DataFrame]) -> Iterator[MarketServer]:
-    with serve({p: b.copy() for p, b in full.items()}) as srv:
+def server(full: dict[str, Bars]) -> Iterator[MarketServer]:
+    with serve({p: b.to_frame().copy() for p, b in full.items()}) as srv:
         yield srv
 
 
@@ -76,7 +77,7 @@ def test_fetch_brings_the_store_up_to_date_then_finds_nothing(store: PriceStore,
 
 
 def test_fetch_start_counts_trading_days_back() -> None:
-    bars = pd.DataFrame(index=pd.DatetimeIndex([pd.Timestamp("2025-01-02")]))
+    bars = make_bars([dt.date(2025, 1, 2)], [1.0], [1.0], [1.0], [1.0])
     assert fetch_start(bars, 2) == dt.date(2024, 12, 30)  # skips Jan 1
     assert fetch_start(bars, 0) == dt.date(2025, 1, 2)
 
@@ -87,7 +88,7 @@ def test_revised_bars_in_the_overlap_are_replaced_and_reported(store: PriceStore
     usd = report.updates[0]
     assert usd.revised_dates == [dt.date(2024, 12, 12)]
     assert "1 revised bar(s) (2024-12-12)" in usd.summary()
-    assert store.load("USDJPY").loc["2024-12-12", "close"] == pytest.approx(
+    assert store.load("USDJPY").to_frame().loc["2024-12-12", "close"] == pytest.approx(
         server.bars["USDJPY"].loc["2024-12-12", "close"]
     )
     assert report.updates[1].revised_dates == []
@@ -121,7 +122,7 @@ def test_bars_on_non_trading_days_are_ignored(store: PriceStore, server: MarketS
     update = fetch(store, oanda(server)).updates[0]
     assert update.skipped_dates == [dt.date(2024, 12, 25)]
     assert "ignored 1 bar(s) on non-trading days (2024-12-25)" in update.summary()
-    assert pd.Timestamp("2024-12-25") not in store.load("USDJPY").index
+    assert pd.Timestamp("2024-12-25") not in store.load("USDJPY").to_frame().index
 
 
 def _bad_candles() -> dict[str, Reply]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fxbot.data.bars import Bars
 from fxbot.data.importer import parse_broker_csv, read_broker_csv
 from fxbot.errors import DataError
 
@@ -19,9 +20,10 @@ ROWS = [
 ]
 
 
-def _check(result_bars, stubs: int = 1) -> None:  # type: ignore[no-untyped-def]
-    assert [d.isoformat() for d in result_bars.index.date] == ["2024-12-27", "2024-12-30", "2024-12-31"]
-    assert result_bars["close"].tolist() == [157.86, 156.843, 157.298]
+def _check(result_bars: Bars, stubs: int = 1) -> None:
+    frame = result_bars.to_frame()
+    assert [d.isoformat() for d in frame.index.date] == ["2024-12-27", "2024-12-30", "2024-12-31"]
+    assert frame["close"].tolist() == [157.86, 156.843, 157.298]
 
 
 def test_mt5_plain_header() -> None:
@@ -66,7 +68,7 @@ def test_japanese_broker_file(encoding: str) -> None:
 def test_duplicates_keep_the_last() -> None:
     text = "Date,Open,High,Low,Close\n2024-12-30,1,2,0.5,1.5\n2024-12-30,1,2,0.5,1.7\n"
     result = parse_broker_csv(text.encode(), "d.csv")
-    assert result.duplicates == 1 and result.bars["close"].tolist() == [1.7]
+    assert result.duplicates == 1 and result.bars.to_frame()["close"].tolist() == [1.7]
 
 
 @pytest.mark.parametrize(
@@ -90,9 +92,10 @@ def test_malformed_files_are_data_errors(text: str, message: str) -> None:
 def test_shared_history_imports_like_the_bundled_file(bundled_store) -> None:  # type: ignore[no-untyped-def]
     result = read_broker_csv(SHARED_USDJPY)
     assert result.weekend_stubs == 252
-    stored = bundled_store.load("USDJPY")
-    assert result.bars.index.equals(stored.index)
-    assert (result.bars["close"] - stored["close"]).abs().max() < 1e-9
+    stored = bundled_store.load("USDJPY").to_frame()
+    imported = result.bars.to_frame()
+    assert imported.index.equals(stored.index)
+    assert (imported["close"] - stored["close"]).abs().max() < 1e-9
 
 
 def test_unusable_volumes_count_as_unknown() -> None:
@@ -101,4 +104,4 @@ def test_unusable_volumes_count_as_unknown() -> None:
         for day, v in zip((23, 24, 26, 27, 30), ("inf", "1e400", "9" * 25, "-5", " 1234"), strict=True)
     )
     result = parse_broker_csv(text.encode(), "v.csv")
-    assert result.bars["volume"].tolist() == [0, 0, 0, 0, 1234]
+    assert result.bars.to_frame()["volume"].tolist() == [0, 0, 0, 0, 1234]

@@ -7,11 +7,11 @@ import datetime as dt
 import json
 from typing import Any
 
-import pandas as pd
+import numpy as np
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from fxbot.data.bars import COLUMNS, validate_bars
+from fxbot.data.bars import COLUMNS, PRICE_COLUMNS, Bars, validate_bars
 from fxbot.data.importer import parse_broker_csv
 from fxbot.data.providers.base import HttpAnswer, decode_json
 from fxbot.data.providers.oanda import parse_candles
@@ -40,10 +40,14 @@ times = st.one_of(
 )
 
 
-def assert_bars(bars: pd.DataFrame) -> None:
+def assert_bars(bars: Bars) -> None:
     event("valid bars" if len(bars) else "no bars")
-    assert list(bars.columns) == COLUMNS
-    assert (bars["volume"] >= 0).all()
+    assert bars.dates.dtype == np.dtype("datetime64[D]") and bars.volume.dtype == np.dtype("int64")
+    assert all(getattr(bars, c).dtype == np.dtype("float64") for c in PRICE_COLUMNS)
+    assert all(len(getattr(bars, c)) == len(bars) for c in COLUMNS)
+    frame = bars.to_frame()
+    assert list(frame.columns) == COLUMNS
+    assert (frame["volume"] >= 0).all()
     validate_bars(bars, "property")
 
 
@@ -135,7 +139,7 @@ def test_yahoo_parser_returns_bars_or_provider_error(payload: object) -> None:
         event(f"refused: {str(exc).split(':')[1].strip()[:12]}")
         return
     assert_bars(bars)
-    assert all(d.date() < NOW.date() for d in bars.index)  # nothing still forming
+    assert all(d.date() < NOW.date() for d in bars.to_frame().index)  # nothing still forming
 
 
 @PROPERTY
@@ -156,7 +160,7 @@ def test_any_body_decodes_or_is_a_provider_error(body: bytes, content_type: str)
 def test_a_real_candle_payload_survives_the_json_round_trip() -> None:
     body = json.dumps({"candles": [good_candle(0), good_candle(1)]}).encode()
     bars, last = parse_candles(decode_json(HttpAnswer(200, "application/json", body, None), "t"))
-    assert [d.date().isoformat() for d in bars.index] == ["2024-12-03", "2024-12-04"] and last is not None
+    assert [d.date().isoformat() for d in bars.to_frame().index] == ["2024-12-03", "2024-12-04"] and last is not None
 
 
 cells = st.one_of(
@@ -211,4 +215,4 @@ def test_importer_returns_bars_or_data_error(raw: bytes) -> None:
         event("refused")
         return
     assert_bars(result.bars)
-    assert result.rows >= len(result.bars) and not (result.bars.index.day_of_week >= 5).any()
+    assert result.rows >= len(result.bars) and not (result.bars.to_frame().index.day_of_week >= 5).any()

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from fxbot.config import DataSettings, Secrets
+from fxbot.data.bars import Bars
 from fxbot.data.providers import choose_provider, describe_provider, make_provider
 from fxbot.data.providers.base import make_session
 from fxbot.data.providers.oanda import OandaProvider, bar_start
@@ -46,9 +47,9 @@ def test_bar_start_is_five_pm_new_york_the_day_before() -> None:
     assert bar_start(dt.date(2024, 12, 30)) == dt.datetime(2024, 12, 29, 22, 0, tzinfo=UTC)  # Monday: Sunday 17:00
 
 
-def test_oanda_round_trips_the_bundled_bars(server: MarketServer, usdjpy: pd.DataFrame) -> None:
-    bars = oanda(server).fetch("USDJPY", dt.date(2024, 10, 1))
-    expected = usdjpy.loc["2024-10-01":]
+def test_oanda_round_trips_the_bundled_bars(server: MarketServer, usdjpy: Bars) -> None:
+    bars = oanda(server).fetch("USDJPY", dt.date(2024, 10, 1)).to_frame()
+    expected = usdjpy.to_frame().loc["2024-10-01":]
     pd.testing.assert_frame_equal(bars, expected, check_freq=False)
     request = server.requests[-1]
     assert request.path == "/v3/instruments/USD_JPY/candles"
@@ -57,10 +58,10 @@ def test_oanda_round_trips_the_bundled_bars(server: MarketServer, usdjpy: pd.Dat
     assert request.headers["authorization"] == f"Bearer {OANDA_TOKEN}"
 
 
-def test_oanda_pages_through_full_pages(server: MarketServer, usdjpy: pd.DataFrame) -> None:
+def test_oanda_pages_through_full_pages(server: MarketServer, usdjpy: Bars) -> None:
     provider = oanda(server)
     provider.page_size = 7
-    bars = provider.fetch("EURJPY", dt.date(2024, 11, 1))
+    bars = provider.fetch("EURJPY", dt.date(2024, 11, 1)).to_frame()
     assert len(server.requests) == 7  # 42 bars in 6 full pages of 7; a full page makes it ask for more
     assert server.requests[1].query["includeFirst"] == "false"
     assert bars.index[0] == pd.Timestamp("2024-11-01") and bars.index[-1] == pd.Timestamp("2024-12-31")
@@ -69,7 +70,7 @@ def test_oanda_pages_through_full_pages(server: MarketServer, usdjpy: pd.DataFra
 
 def test_oanda_drops_the_still_forming_candle(server: MarketServer) -> None:
     server.forming = True
-    bars = oanda(server).fetch("USDJPY", dt.date(2024, 12, 20))
+    bars = oanda(server).fetch("USDJPY", dt.date(2024, 12, 20)).to_frame()
     assert bars.index[-1] == pd.Timestamp("2024-12-31")  # the forming 2025-01-02 candle is not a bar
     # ... although the server did send it:
     payload = server._oanda("USD_JPY", server.requests[-1].query, server.requests[-1].headers)
@@ -189,9 +190,9 @@ def test_read_timeout(server: MarketServer) -> None:
     assert len(server.requests) == 2  # the timed-out read was retried once
 
 
-def test_yahoo_round_trips_the_bundled_bars(server: MarketServer, usdjpy: pd.DataFrame) -> None:
-    bars = yahoo(server).fetch("USDJPY", dt.date(2024, 12, 2))
-    expected = usdjpy.loc["2024-12-02":].copy()
+def test_yahoo_round_trips_the_bundled_bars(server: MarketServer, usdjpy: Bars) -> None:
+    bars = yahoo(server).fetch("USDJPY", dt.date(2024, 12, 2)).to_frame()
+    expected = usdjpy.to_frame().loc["2024-12-02":].copy()
     expected["volume"] = 0
     pd.testing.assert_frame_equal(bars, expected, check_freq=False)
     request = server.requests[-1]
@@ -203,13 +204,15 @@ def test_yahoo_drops_nulls_and_the_forming_bar(server: MarketServer) -> None:
     server.forming = True
     server.yahoo_now = dt.datetime(2025, 1, 2, 11, 30, tzinfo=UTC)
     server.bars = {"USDJPY": server.bars["USDJPY"].loc[:"2024-12-31"]}
-    bars = yahoo(server, now=dt.datetime(2025, 1, 2, 11, 30, tzinfo=UTC)).fetch("USDJPY", dt.date(2024, 12, 23))
+    bars = (
+        yahoo(server, now=dt.datetime(2025, 1, 2, 11, 30, tzinfo=UTC)).fetch("USDJPY", dt.date(2024, 12, 23)).to_frame()
+    )
     assert bars.index[-1] == pd.Timestamp("2024-12-31")  # 2025-01-02 is still forming at 11:30 UTC
     payload = server._yahoo("USDJPY=X", server.requests[-1].query)
     chart = json.loads(payload.body)["chart"]["result"][0]
     chart["indicators"]["quote"][0]["close"][1] = None  # 2024-12-24 has a hole
     server.script.append(Reply(200, json.dumps({"chart": {"result": [chart], "error": None}}).encode()))
-    holed = yahoo(server, now=dt.datetime(2025, 1, 3, tzinfo=UTC)).fetch("USDJPY", dt.date(2024, 12, 23))
+    holed = yahoo(server, now=dt.datetime(2025, 1, 3, tzinfo=UTC)).fetch("USDJPY", dt.date(2024, 12, 23)).to_frame()
     assert pd.Timestamp("2024-12-24") not in holed.index and pd.Timestamp("2024-12-23") in holed.index
 
 

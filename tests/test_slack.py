@@ -418,7 +418,7 @@ def test_track_record_comes_from_realized_outcomes(
     right = 0
     for section in [b for b in calls if "fields" in b]:
         pair = section["text"]["text"].split("*")[1].split()[0].replace("/", "")
-        closes = store.load(pair)["close"]
+        closes = store.load(pair).to_frame()["close"]
         move = closes.loc["2024-06-14"] / closes.loc["2024-06-13"] - 1
         buy = "BUY" in section["text"]["text"]
         right += int((move > 0) == buy)

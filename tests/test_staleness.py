@@ -48,7 +48,7 @@ def _run(
     fetch: object = None,
 ) -> tuple[Recorder, Report | None, Exception | None]:
     store = PriceStore(tmp_path / "data")
-    store.save("USDJPY", bundled_store.load("USDJPY").loc[:last_bar])
+    store.save("USDJPY", bundled_store.load("USDJPY").up_to(last_bar))
     settings = Settings(pairs=["USDJPY"], data={"dir": store.directory, "max_staleness_days": max_staleness_days})
     recorder = Recorder()
     deps = Dependencies(
@@ -142,8 +142,8 @@ def test_fetch_runs_first_and_its_failure_reaches_the_alert(tmp_path: Path, bund
 def test_staleness_is_judged_per_pair(tmp_path: Path, bundled_store: PriceStore) -> None:
     """One pair brought up to date must not make the others' old bars pass as fresh."""
     store = PriceStore(tmp_path / "data")
-    store.save("USDJPY", bundled_store.load("USDJPY").loc[:"2024-12-31"])
-    store.save("EURJPY", bundled_store.load("EURJPY").loc[:"2024-12-27"])  # two trading days behind
+    store.save("USDJPY", bundled_store.load("USDJPY").up_to("2024-12-31"))
+    store.save("EURJPY", bundled_store.load("EURJPY").up_to("2024-12-27"))  # two trading days behind
     settings = Settings(pairs=["USDJPY", "EURJPY"], data={"dir": store.directory})
     recorder = Recorder()
     deps = Dependencies(

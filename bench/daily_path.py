@@ -134,8 +134,17 @@ def bench_daily_path(repeats: int) -> None:
                 [python, "-m", "fxbot.cli", "run-once", "--dry-run", "--no-fetch", "--config", str(config)], env
             ),
             "run-once recording (ledger)": lambda: measure(
-                [python, "-m", "fxbot.cli", "run-once", "--no-fetch", "--as-of", "2024-12-31", "--force"]
-                + ["--config", str(config)],
+                [
+                    python,
+                    "-m",
+                    "fxbot.cli",
+                    "run-once",
+                    "--no-fetch",
+                    "--as-of",
+                    "2024-12-31",
+                    "--force",
+                    *["--config", str(config)],
+                ],
                 env,
             ),
             # exit 3: the bundled data are stale by today's date, which status reports

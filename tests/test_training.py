@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from fxbot.config import TrainingSettings
+from fxbot.data.bars import Bars
 from fxbot.data.store import PriceStore
 from fxbot.features import build_dataset
 from fxbot.model.artifacts import read_manifest
@@ -51,7 +52,8 @@ def test_train_then_run_once_on_the_new_models(tmp_path: Path) -> None:
 def test_scaler_is_fitted_on_training_rows_only() -> None:
     from fxbot.model.training import prepare_training_data
 
-    bars = PriceStore(BUNDLED_DATA).load("EURJPY").loc["2018":"2020"]
+    frame = PriceStore(BUNDLED_DATA).load("EURJPY").to_frame().loc["2018":"2020"]
+    bars = Bars.from_frame(frame)
     data = prepare_training_data(bars, validation_fraction=0.25)
     full = build_dataset(bars)
     last_train_day = data.train_dates[-1]
@@ -60,9 +62,9 @@ def test_scaler_is_fitted_on_training_rows_only() -> None:
     np.testing.assert_allclose(data.scaler.mean, visible.mean(axis=0))
     assert data.val_dates[0] > last_train_day
     # moving validation or later rows does not move the scaler
-    shifted = bars.copy()
+    shifted = frame.copy()
     shifted.loc[shifted.index > data.val_dates[0], ["open", "high", "low", "close"]] *= 1.5
-    again = prepare_training_data(shifted, validation_fraction=0.25)
+    again = prepare_training_data(Bars.from_frame(shifted), validation_fraction=0.25)
     assert again.scaler == data.scaler
 
 

@@ -1,7 +1,7 @@
 """Benchmark the daily path: wall time and peak RSS of `fxbot run-once --dry-run` per engine,
 and the time to train one member. Prints figures; asserts nothing (targets are in the README).
 
-    .venv/bin/python bench/daily_path.py [--repeats 5] [--skip-training]
+    .venv/bin/python -m bench.daily_path [--repeats 5] [--skip-training]
 
 Targets on a 2-core machine: litert peak RSS <= 150 MB and wall <= 2 s; tensorflow inside 1 GiB.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from fxbot.scheduler import run_child
+from tests.support.env import clean_env
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,7 +40,7 @@ def daily_path_command(config: Path) -> list[str]:
 
 
 def bench_engines(repeats: int) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
+    env = clean_env()
     print(f"run-once --dry-run on the bundled data and shipped models, median of {repeats} (after 1 warm-up)")
     print(f"{'engine':<12}{'wall s':>9}{'min s':>8}{'max s':>8}{'peak RSS MiB':>15}{'max MiB':>9}")
     with tempfile.TemporaryDirectory() as tmp:

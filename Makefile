@@ -40,7 +40,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix fxbot tests bench
 
 bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/daily_path.py
+	$(BIN)/python -m bench.daily_path
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

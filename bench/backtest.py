@@ -1,6 +1,6 @@
 """Benchmark the walk-forward: wall time of `fxbot backtest` per worker count, and what dominates.
 
-    .venv/bin/python bench/backtest.py [--from 2013-01-01] [--to 2024-12-31] [--workers 1 2] [--keep DIR]
+    .venv/bin/python -m bench.backtest [--from 2013-01-01] [--to 2024-12-31] [--workers 1 2] [--keep DIR]
 
 Default: a yearly walk-forward 2013-01-01..2024-12-31 (12 retrains x 3 pairs x 5 members) with
 --workers 1 and --workers 2. Target: under 20 minutes with 2 workers on a 2-core machine. Prints
@@ -19,12 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.env import clean_env
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def run(start: str, end: str, workers: int, report: Path) -> tuple[float, dict]:
     """Run one backtest in a child process; return its wall time and metrics.json."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
+    env = clean_env()
     cmd = [sys.executable, "-m", "fxbot.cli", "backtest", "--from", start, "--to", end, "--retrain", "yearly"]
     cmd += ["--workers", str(workers), "--report", str(report)]
     began = time.perf_counter()

@@ -7,7 +7,7 @@ Prints medians and ratios measured in one run; asserts nothing (targets are in t
     the daemon's idle RSS           <= 45 MiB
     fxbot status                    <= 0.2 s
 
-    .venv/bin/python bench/daily_path.py [--repeats 7] [--engines] [--training]
+    .venv/bin/python -m bench.daily_path [--repeats 7] [--engines] [--training]
 
 ``--engines`` also times the `tensorflow` inference engine; ``--training`` one member's fit.
 """
@@ -27,13 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fxbot.scheduler import run_child
+from tests.support.env import clean_env
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def clean_env() -> dict[str, str]:
-    """The environment without Slack, OANDA or fxbot settings."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
 
 
 PIN = ["taskset", "-c", "0"] if shutil.which("taskset") else []

@@ -1,6 +1,6 @@
 """Soak benchmark: the daemon's real job loop for N simulated trading days in one daemon process.
 
-    .venv/bin/python bench/soak.py [--days 365] [--engine litert|tensorflow] [--inject-failures] [--png PATH]
+    .venv/bin/python -m bench.soak [--days 365] [--engine litert|tensorflow] [--inject-failures] [--png PATH]
 
 The daemon (``fxbot.scheduler.build_daemon``, the same wiring `fxbot schedule` uses) runs in this
 process with a one-second trigger and replays trading days (``--replay-from``): each firing
@@ -34,7 +34,6 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 CHANNEL, ALERTS = "C0SOAKCALLS", "C0SOAKALERT"
 
@@ -50,8 +49,8 @@ def rss_mib() -> float:
 def serve(day_value: Any, hang_day: Any, ready: Any, results: Any, stop: Any) -> None:
     """Server process: OANDA bars up to the shared simulated day, and the Slack stand-in."""
     from fxbot.data.store import PriceStore
-    from tests.market_servers import MarketServer
-    from tests.slack_server import TOKEN, SlackStandIn
+    from tests.support.market_servers import MarketServer
+    from tests.support.slack_server import TOKEN, SlackStandIn
 
     full = {p: PriceStore(REPO / "data").load(p) for p in ("USDJPY", "EURJPY", "GBPJPY")}
 

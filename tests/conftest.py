@@ -13,7 +13,8 @@ import pytest
 from fxbot.data.bars import Bars
 from fxbot.data.store import PriceStore
 
-from .slack_server import SlackStandIn
+from .support.env import OWN_PREFIXES, clean_env
+from .support.slack_server import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED_DATA = REPO / "data"
@@ -24,7 +25,7 @@ SHIPPED_MODELS = REPO / "models"
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's Slack, OANDA or fxbot settings."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "OANDA_", "FXBOT_")):
+        if name.startswith(OWN_PREFIXES):
             monkeypatch.delenv(name, raising=False)
 
 
@@ -51,8 +52,7 @@ def run_fxbot(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """Run the fxbot CLI in a subprocess, as a user would, with a clean environment."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
-    base.update(env or {})
+    base = clean_env(env)
     return subprocess.run(
         [sys.executable, "-m", "fxbot.cli", *args],
         cwd=cwd or REPO,

@@ -21,7 +21,8 @@ import yaml
 from fxbot.data.store import PriceStore
 
 from .conftest import REPO
-from .market_servers import OANDA_TOKEN, MarketServer, serve
+from .support.env import clean_env
+from .support.market_servers import OANDA_TOKEN, MarketServer, serve
 
 PAIRS = ["USDJPY", "EURJPY", "GBPJPY"]
 
@@ -84,8 +85,7 @@ def test_killed_fetch_leaves_the_store_as_it_was(
     runner = tmp_path / "runner.py"
     runner.write_text(RUNNER)
     signal_file = tmp_path / "paused"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
-    env.update({"OANDA_API_TOKEN": OANDA_TOKEN, "FXBOT_OANDA_API_URL": server.url})
+    env = clean_env({"OANDA_API_TOKEN": OANDA_TOKEN, "FXBOT_OANDA_API_URL": server.url})
     child = subprocess.Popen(
         [sys.executable, str(runner), str(signal_file), where, "fetch", "--config", str(config)],
         cwd=REPO,

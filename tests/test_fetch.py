@@ -22,7 +22,7 @@ from fxbot.data.store import PriceStore
 from fxbot.errors import ProviderError
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
-from .market_servers import OANDA_TOKEN, MarketServer, Reply, serve
+from .support.market_servers import OANDA_TOKEN, MarketServer, Reply, serve
 
 PAIRS = ["USDJPY", "EURJPY", "GBPJPY"]
 CUT = "2024-12-13"  # the test store ends here; the server has the bundled bars up to 2024-12-31

@@ -8,12 +8,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS
+from .support.env import clean_env
 
 HEAVY = ("tensorflow", "keras", "sklearn", "pandas", "pydantic", "scipy", "matplotlib")
 
@@ -26,11 +26,10 @@ print("MODULES " + json.dumps({"exit": code, "modules": sorted(sys.modules)}))
 
 
 def _modules_after(args: list[str], tmp_path: Path, env: dict[str, str] | None = None) -> set[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
     result = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         cwd=tmp_path,
-        env={**clean, **(env or {})},
+        env=clean_env(env),
         capture_output=True,
         text=True,
         timeout=300,

@@ -18,7 +18,7 @@ from fxbot.data.providers.oanda import OandaProvider, bar_start
 from fxbot.data.providers.yahoo import YahooProvider
 from fxbot.errors import ConfigError, ProviderError
 
-from .market_servers import OANDA_TOKEN, MarketServer, Reply, serve
+from .support.market_servers import OANDA_TOKEN, MarketServer, Reply, serve
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 1, 2, 12, 0, tzinfo=UTC)  # Thursday, before the New York close

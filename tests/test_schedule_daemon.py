@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -16,7 +15,8 @@ import pytest
 import yaml
 
 from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS
-from .slack_server import TOKEN, Reply, SlackStandIn
+from .support.env import clean_env
+from .support.slack_server import TOKEN, Reply, SlackStandIn
 
 CHANNEL = "C0FXSIGNALS"
 ALERTS = "C0FXALERTS"
@@ -36,8 +36,7 @@ def _config(tmp_path: Path, **schedule: Any) -> Path:
 
 
 def _start(config: Path, slack: SlackStandIn, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
-    env.update({"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url})
+    env = clean_env({"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url})
     return subprocess.Popen(
         [sys.executable, "-m", "fxbot.cli", "schedule", "--config", str(config), *args],
         cwd=REPO,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import socket
 import sqlite3
 import subprocess
@@ -24,7 +23,8 @@ from fxbot.cli import main
 from fxbot.data.store import PriceStore
 
 from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS
-from .slack_server import TOKEN, WEBHOOK_PATH, Recorded, Reply, SlackStandIn
+from .support.env import clean_env
+from .support.slack_server import TOKEN, WEBHOOK_PATH, Recorded, Reply, SlackStandIn
 
 CHANNEL = "C0FXSIGNALS"
 ALERTS = "C0FXALERTS"
@@ -134,11 +134,10 @@ def test_dry_run_posts_and_records_nothing(
 
 
 def _spawn(config: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
     return subprocess.Popen(
         [sys.executable, "-m", "fxbot.cli", "run-once", "--as-of", DAY, "--config", str(config), *extra],
         cwd=REPO,
-        env={**base, **env},
+        env=clean_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def daily_pnl(
     """
     direction = np.asarray(direction, dtype="float64")
     close, next_close = np.asarray(close, "float64"), np.asarray(next_close, "float64")
-    gross = direction * (next_close / close - 1.0) * leverage
+    gross: npt.NDArray[np.float64] = direction * (next_close / close - 1.0) * leverage
     cost = cost_pips * pip_size / close * leverage
     if charge == "on_change":
         changed = np.ones(len(direction), dtype=bool)
@@ -83,7 +84,8 @@ def block_sums(pnl: np.ndarray, horizon: int = 20) -> np.ndarray:
     """P/L of consecutive non-overlapping ``horizon``-day blocks; an incomplete last block is dropped."""
     pnl = np.asarray(pnl, "float64")
     n = len(pnl) // horizon
-    return pnl[: n * horizon].reshape(n, horizon).sum(axis=1)
+    sums: npt.NDArray[np.float64] = pnl[: n * horizon].reshape(n, horizon).sum(axis=1)  # numpy types an axis sum as Any
+    return sums
 
 
 def rolling_sums(pnl: np.ndarray, horizon: int = 20) -> np.ndarray:
@@ -91,7 +93,7 @@ def rolling_sums(pnl: np.ndarray, horizon: int = 20) -> np.ndarray:
     pnl = np.asarray(pnl, "float64")
     if len(pnl) < horizon:
         return np.empty(0)
-    csum = np.concatenate([[0.0], np.cumsum(pnl)])
+    csum: npt.NDArray[np.float64] = np.concatenate([[0.0], np.cumsum(pnl)])
     return csum[horizon:] - csum[:-horizon]
 
 

@@ -95,7 +95,7 @@ def build_model(window: int, n_features: int, units: int, learning_rate: float) 
     return model
 
 
-class _EpochProgress(keras.callbacks.Callback):
+class _EpochProgress(keras.callbacks.Callback):  # type: ignore[misc]  # Keras ships no types: Callback is Any
     def __init__(self, label: str, epochs: int, progress: Progress) -> None:
         super().__init__()
         self.label, self.epochs, self.progress = label, epochs, progress

@@ -91,7 +91,8 @@ class Scaler:
 
     def transform(self, rows: np.ndarray) -> np.ndarray:
         """Scale rows (any leading shape, features last) to float32."""
-        return ((rows - np.asarray(self.mean)) / np.asarray(self.std)).astype("float32")
+        scaled: np.ndarray = (rows - np.asarray(self.mean)) / np.asarray(self.std)
+        return scaled.astype("float32")
 
 
 def windows(values: np.ndarray, window: int = WINDOW) -> np.ndarray:

@@ -66,6 +66,8 @@ def bench_engines(repeats: int) -> None:
 
 
 def bench_training() -> None:
+    import msgspec
+
     from fxbot.config import TrainingSettings
     from fxbot.data.store import PriceStore
     from fxbot.model.training import fit_member, prepare_training_data
@@ -74,7 +76,7 @@ def bench_training() -> None:
     data = prepare_training_data(PriceStore(REPO / "data").load("USDJPY"), cfg.validation_fraction)
     for patience, label in ((cfg.patience, "with early stopping (as shipped)"), (cfg.epochs, "all 30 epochs")):
         start = time.perf_counter()
-        member = fit_member(data, cfg.seeds[0], cfg.model_copy(update={"patience": patience}), "bench", None)
+        member = fit_member(data, cfg.seeds[0], msgspec.structs.replace(cfg, patience=patience), "bench", None)
         elapsed = time.perf_counter() - start
         print(
             f"train one member, USDJPY {len(data.y_train)} samples, {label}: "

@@ -132,7 +132,9 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         ) from None
     cfg = settings.training
     if args.epochs is not None:
-        cfg = cfg.model_copy(update={"epochs": args.epochs})
+        import msgspec
+
+        cfg = msgspec.structs.replace(cfg, epochs=args.epochs)
     store = PriceStore(settings.data.dir)
     out_dir = Path(args.out) if args.out else settings.model.dir
     for code in _pairs(args, settings):

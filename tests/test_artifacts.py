@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fxbot.errors import ModelError
-from fxbot.model.artifacts import FORMAT_VERSION, read_manifest, write_manifest
+from fxbot.model.artifacts import FORMAT_VERSION, Manifest, MemberInfo, manifest_json, read_manifest, write_manifest
 from fxbot.model.ensemble import Ensemble
 
 from .conftest import SHIPPED_MODELS
@@ -62,3 +63,84 @@ def test_corrupt_and_missing(model_copy: Path, tmp_path: Path) -> None:
     (model_copy / "manifest.json").write_text("{ truncated")
     with pytest.raises(ModelError, match="unreadable manifest"):
         read_manifest(model_copy)
+
+
+# The versions the shipped models were published under; they enter ledgers and reports.
+SHIPPED_VERSIONS = {
+    "USDJPY": "USDJPY-20241231-0c103168",
+    "EURJPY": "EURJPY-20241231-a1bc08ba",
+    "GBPJPY": "GBPJPY-20241231-371a6ba4",
+}
+
+
+@pytest.mark.parametrize("pair", sorted(SHIPPED_VERSIONS))
+def test_shipped_versions_never_change(pair: str) -> None:
+    assert read_manifest(SHIPPED_MODELS / pair).version == SHIPPED_VERSIONS[pair]
+
+
+@pytest.mark.parametrize("pair", sorted(SHIPPED_VERSIONS))
+def test_write_manifest_rewrites_a_shipped_manifest_byte_for_byte(pair: str, tmp_path: Path) -> None:
+    shipped = (SHIPPED_MODELS / pair / "manifest.json").read_bytes()
+    write_manifest(tmp_path, read_manifest(SHIPPED_MODELS / pair))
+    assert (tmp_path / "manifest.json").read_bytes() == shipped
+
+
+def _manifest(**changes: Any) -> Manifest:
+    member = MemberInfo(
+        seed=1, tflite="m.tflite", keras="m.keras", savedmodel="m.sm", val_accuracy=0.5, val_loss=0.69, epochs_trained=3
+    )
+    fields: dict[str, Any] = dict(
+        format_version=1, pair="USDJPY", features=["a"], window=20, scaler_mean=[0.0], scaler_std=[1.0],
+        train_start="2020-01-01", train_end="2020-12-31", validation_start="2020-10-01", samples_train=10,
+        samples_validation=3, data_sha256="0" * 64, units=4, epochs=1, created_at="2021-01-01T00:00:00+00:00",
+        library_versions={}, members=[member],
+    )  # fmt: skip
+    return Manifest(**{**fields, **changes})
+
+
+def test_json_is_written_as_pydantic_wrote_it() -> None:
+    """Floats keep the format of the pydantic writer: e+ on positive exponents, no e notation near 1."""
+    floats = [1e16, 1.2345678901234568e17, 1e-7, 1.234e-6, 0.00001234, 1e15, -0.0, float("nan"), 0.1, 5e-324]
+    manifest = _manifest(scaler_mean=floats, pair="日本", library_versions={"a": 'q"\\\n'})
+    text = manifest_json(manifest)
+    assert text.startswith('{"format_version":1,"pair":"日本","features":["a"],"window":20,"scaler_mean":')
+    assert (
+        '"scaler_mean":[1e+16,1.2345678901234568e+17,1e-7,1.234e-6,0.00001234,1000000000000000.0,-0.0,null,0.1,5e-324]'
+        in text
+    )
+    assert '"library_versions":{"a":"q\\"\\\\\\n"}' in text
+    assert manifest_json(_manifest(library_versions={}, members=[]), indent=2).endswith(
+        '"library_versions": {},\n  "members": []\n}'
+    )
+
+
+def _broken(model_copy: Path, change: Any) -> None:
+    path = model_copy / "manifest.json"
+    raw = json.loads(path.read_text())
+    change(raw)
+    path.write_text(json.dumps(raw))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r.update(window="20"), r"invalid manifest at window: Expected `int`, got `str`; retrain"),
+        (lambda r: r.update(extra=1), r"invalid manifest at extra: unknown key; retrain"),
+        (lambda r: r.pop("pair"), r"invalid manifest at pair: required key is missing; retrain"),
+        (
+            lambda r: r["members"][2].update(seed=None),
+            r"invalid manifest at members\.2\.seed: Expected `int`, got `null`",
+        ),
+        (
+            lambda r: r["library_versions"].update(numpy=2),
+            r"invalid manifest at library_versions\.numpy: Expected `str`",
+        ),
+        (lambda r: r["scaler_std"].pop(), "scaler size does not match the feature list"),
+        (lambda r: r["members"].pop(), "4 members can tie; an ensemble needs an odd count"),
+    ],
+)
+def test_invalid_manifest_is_one_line_naming_the_key(model_copy: Path, change: Any, message: str) -> None:
+    _broken(model_copy, change)
+    with pytest.raises(ModelError, match=message) as caught:
+        read_manifest(model_copy)
+    assert str(caught.value).startswith(str(model_copy / "manifest.json")) and "\n" not in str(caught.value)

@@ -43,7 +43,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from fxbot.config import Secrets, Settings
-from fxbot.errors import ConfigError, DeliveryError
+from fxbot.errors import ConfigError, DeliveryError, UnknownOutcomeError
 from fxbot.notify import messages
 from fxbot.signals import Report
 
@@ -57,12 +57,6 @@ REPORT_EVENT = "fxbot_daily_calls"
 # How far conversations.history is read back before the recorded intent (clock skew margin).
 _RECONCILE_MARGIN_S = 120
 _RECONCILE_PAGES = 5
-
-
-class UnknownOutcomeError(DeliveryError):
-    """A post may or may not have reached Slack: the ledger keeps its intent pending for reconciling."""
-
-    posted_unknown = True
 
 
 class _Redactor(logging.Filter):
@@ -235,11 +229,10 @@ class SlackWebNotifier:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             status = exc.response.status_code
             if status == 429:
-                raise DeliveryError(api_error_message("ratelimited", channel), transient=True) from None
+                raise DeliveryError(api_error_message("ratelimited", channel)) from None
             if status >= 500 or not data.get("error"):
                 raise DeliveryError(
                     f"Slack answered HTTP {status} after {self.retries} retries: Slack may be down; try again later",
-                    transient=True,
                 ) from None
             raise DeliveryError(api_error_message(str(data["error"]), channel, data.get("needed"))) from None
         except AMBIGUOUS:
@@ -250,7 +243,6 @@ class SlackWebNotifier:
             raise DeliveryError(
                 f"cannot reach Slack at {host} ({reason}) after {self.retries} retries; check the network "
                 "or FXBOT_SLACK_API_URL",
-                transient=True,
             ) from None
 
     def send_report(self, report: Report) -> str:
@@ -395,7 +387,6 @@ class SlackWebhookNotifier:
             reason = getattr(exc, "reason", exc)
             raise DeliveryError(
                 f"cannot reach Slack's webhook ({reason}) after {self.retries} retries; check the network",
-                transient=True,
             ) from None
         # WebhookClient.send does not raise on HTTP errors: the status and body tell.
         if response.status_code != 200 or response.body.strip() != "ok":

@@ -117,11 +117,10 @@ def http_get(
     except requests.exceptions.Timeout:
         raise ProviderError(
             f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
-            transient=True,
         ) from None
     except requests.exceptions.ChunkedEncodingError:
         raise ProviderError(
-            f"{source}: the response was cut off before its end (truncated body); try again later", transient=True
+            f"{source}: the response was cut off before its end (truncated body); try again later",
         ) from None
     except requests.exceptions.ConnectionError as exc:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
@@ -129,17 +128,16 @@ def http_get(
             # requests reports a read timeout that outlived the retries as a ConnectionError.
             raise ProviderError(
                 f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
-                transient=True,
             ) from None
         text = str(reason or exc) or type(exc).__name__
         text = redact(text.split(": ", 1)[-1] if isinstance(reason, Exception) else text, secret)[:160]
         host = urlsplit(url).netloc
         raise ProviderError(
-            f"{source}: cannot connect to {host} ({text}); check the network and the provider URL", transient=True
+            f"{source}: cannot connect to {host} ({text}); check the network and the provider URL",
         ) from None
     except requests.exceptions.RequestException as exc:
         raise ProviderError(
-            f"{source}: request failed ({type(exc).__name__}); try again later", transient=True
+            f"{source}: request failed ({type(exc).__name__}); try again later",
         ) from None
     return HttpAnswer(
         status=response.status_code,
@@ -156,12 +154,11 @@ def check_status(answer: HttpAnswer, source: str, retries: int, detail: str = ""
     extra = f": {detail}" if detail else ""
     if answer.status == 429:
         raise ProviderError(
-            f"{source}: rate limited (HTTP 429) after {retries} retries{extra}; try again later", transient=True
+            f"{source}: rate limited (HTTP 429) after {retries} retries{extra}; try again later",
         )
     if answer.status >= 500:
         raise ProviderError(
             f"{source}: server error HTTP {answer.status} after {retries} retries{extra}; try again later",
-            transient=True,
         )
     raise ProviderError(f"{source}: HTTP {answer.status}{extra}")
 

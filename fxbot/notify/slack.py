@@ -18,8 +18,8 @@ Exactly once and the crash window (the ledger side is in ``fxbot.notify.manager`
   Only errors that prove nothing was posted (connection refused, 429, 5xx) are retried.
 
 Secrets: the token is only ever in the Authorization header; the webhook URL is the secret
-itself, so it is never printed, and the clients log through a logger that redacts both
-(slack_sdk logs request URLs when it retries).
+itself, so it is never printed. slack_sdk logs request URLs when it retries: the log filter the
+CLI installs (``fxbot.redaction``) redacts them.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from slack_sdk.webhook import WebhookClient
 from fxbot.config import Secrets, Settings
 from fxbot.errors import ConfigError, DeliveryError, UnknownOutcomeError
 from fxbot.notify import messages
+from fxbot.redaction import redact
 from fxbot.signals import Report
 
 logger = logging.getLogger(__name__)
@@ -57,44 +58,6 @@ REPORT_EVENT = "fxbot_daily_calls"
 # How far conversations.history is read back before the recorded intent (clock skew margin).
 _RECONCILE_MARGIN_S = 120
 _RECONCILE_PAGES = 5
-
-
-class _Redactor(logging.Filter):
-    """Replaces every registered secret in a log record with ``[redacted]``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = redact(message, self.secrets)
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-_REDACTOR = _Redactor()
-# slack_sdk logs through the logger it is given; this one never shows a secret.
-sdk_logger = logging.getLogger(f"{__name__}.sdk")
-sdk_logger.addFilter(_REDACTOR)
-
-
-def redact(text: str, secrets: set[str] | frozenset[str]) -> str:
-    """``text`` with each secret (and a webhook URL's path, which is its secret part) replaced."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
-def _register_secret(secret: str) -> None:
-    _REDACTOR.secrets.add(secret)
-    path = urlsplit(secret).path
-    if len(path) > 8:  # the /services/T../B../xyz part of a webhook URL
-        _REDACTOR.secrets.add(path)
-    # slack_sdk logs at INFO only when it retries; below that, only errors, which fxbot reports itself.
-    sdk_logger.setLevel(logging.INFO if logging.getLogger().isEnabledFor(logging.INFO) else logging.CRITICAL)
 
 
 class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
@@ -234,7 +197,8 @@ class SlackWebNotifier:
                 raise DeliveryError(
                     f"Slack answered HTTP {status} after {self.retries} retries: Slack may be down; try again later",
                 ) from None
-            raise DeliveryError(api_error_message(str(data["error"]), channel, data.get("needed"))) from None
+            message = api_error_message(str(data["error"]), channel, data.get("needed"))
+            raise DeliveryError(redact(message, [self.client.token])) from None  # in case Slack echoes it
         except AMBIGUOUS:
             raise
         except (URLError, OSError, SlackClientError) as exc:
@@ -390,7 +354,8 @@ class SlackWebhookNotifier:
             ) from None
         # WebhookClient.send does not raise on HTTP errors: the status and body tell.
         if response.status_code != 200 or response.body.strip() != "ok":
-            raise DeliveryError(webhook_error_message(response.status_code, response.body))
+            # The answer is Slack's text: redacted in case it echoes the URL.
+            raise DeliveryError(webhook_error_message(response.status_code, redact(response.body, [self.client.url])))
 
     def send_report(self, report: Report) -> str | None:
         """Post the report; a webhook returns no message id."""
@@ -437,14 +402,12 @@ def slack_notifier(
         if cfg.error_channel:
             _validate_channel(cfg.error_channel, "notify.slack.error_channel")
         token = secrets.slack_bot_token.get_secret_value()
-        _register_secret(token)
         if secrets.slack_webhook_url is not None:
             logger.info("both SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are set; using the bot token")
         client = WebClient(
             token=token,
             base_url=api_url(secrets),
             timeout=timeout,
-            logger=sdk_logger,
             retry_handlers=retry_handlers(cfg.retries, backoff),
         )
         return SlackWebNotifier(
@@ -459,11 +422,10 @@ def slack_notifier(
         url = secrets.slack_webhook_url.get_secret_value()
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise ConfigError("SLACK_WEBHOOK_URL is not an http(s) URL; copy it again from the Slack app's settings")
-        _register_secret(url)
         if cfg.chart:
             logger.warning("notify.slack.chart needs SLACK_BOT_TOKEN; a webhook posts no charts")
         return SlackWebhookNotifier(
-            WebhookClient(url, timeout=timeout, logger=sdk_logger, retry_handlers=retry_handlers(cfg.retries, backoff)),
+            WebhookClient(url, timeout=timeout, retry_handlers=retry_handlers(cfg.retries, backoff)),
             locale=settings.notify.locale,
             retries=cfg.retries,
         )

@@ -29,6 +29,7 @@ from urllib3.util.retry import Retry
 from fxbot import __version__
 from fxbot.data.bars import empty_bars, make_bars, validate_bars
 from fxbot.errors import DataError, ProviderError
+from fxbot.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +83,6 @@ def make_session(retries: int, backoff_factor: float = 0.5) -> requests.Session:
     return session
 
 
-def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with every given secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
 @dataclass(frozen=True)
 class HttpAnswer:
     """The last HTTP response of a request (after any retries)."""
@@ -130,7 +123,7 @@ def http_get(
                 f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
             ) from None
         text = str(reason or exc) or type(exc).__name__
-        text = redact(text.split(": ", 1)[-1] if isinstance(reason, Exception) else text, secret)[:160]
+        text = redact(text.split(": ", 1)[-1] if isinstance(reason, Exception) else text, [secret])[:160]
         host = urlsplit(url).netloc
         raise ProviderError(
             f"{source}: cannot connect to {host} ({text}); check the network and the provider URL",

@@ -10,7 +10,6 @@ deterministic on CPU (seeded, op determinism on), so outputs must match to float
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,8 +23,6 @@ from fxbot.config import TrainingSettings
 from fxbot.errors import LookAheadError, ModelError
 from fxbot.features import build_dataset
 from fxbot.model.training import fit_member, prepare_training_data
-
-logger = logging.getLogger(__name__)
 
 PROB_TOLERANCE = 1e-4  # batch vs single-row inference differ by ~1e-7; a leak moves outputs by far more
 

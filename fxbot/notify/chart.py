@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import logging
 from collections.abc import Callable
 
 import pandas as pd
 
 from fxbot.signals import Report
-
-logger = logging.getLogger(__name__)
 
 BARS = 60
 

@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fxbot import __version__
-from fxbot.config import Settings, load_settings
+from fxbot.config import Secrets, Settings, load_settings
 from fxbot.errors import FxbotError, UsageError
 from fxbot.pairs import get_pair
+from fxbot.redaction import install_log_filter
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Check config, data, models and Slack; post nothing."""
     from fxbot.check import run_checks
-    from fxbot.config import Secrets
 
     result = run_checks(settings, Secrets.from_env())
     print("\n".join(result.lines))
@@ -389,6 +389,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # urllib3 logs every retry as a warning; the provider's one-line error says what finally went wrong.
     logging.getLogger("urllib3").setLevel(logging.INFO if args.verbose else logging.ERROR)
+    # slack_sdk logs at INFO only when it retries; below that only errors, which fxbot reports itself.
+    logging.getLogger("slack_sdk").setLevel(logging.INFO if args.verbose else logging.CRITICAL)
+    # Once, on the root handlers: every record from every logger passes it (slack_sdk logs request URLs).
+    secrets = Secrets.from_env()
+    install_log_filter(
+        s.get_secret_value()
+        for s in (secrets.slack_bot_token, secrets.slack_webhook_url, secrets.oanda_api_token)
+        if s is not None
+    )
     try:
         settings = load_settings(args.config)
         return int(args.handler(args, settings))

@@ -7,10 +7,13 @@
     │   ├── StaleDataError          exit 3  the last bar is older than the last trading day allows
     │   └── ProviderError           exit 3  a data provider answered badly or not at all
     ├── ModelError                  exit 3  missing, corrupt or incompatible model artifacts
+    ├── LookAheadError              exit 3  a backtest call changed when recomputed with the data cut at
+    │                                       its day: the walk-forward saw the future, its results are void
     └── DeliveryError               exit 4  a notifier could not deliver (Slack errors, timeouts)
+        └── UnknownOutcomeError     exit 4  a post may or may not have arrived; its intent stays pending
 
-Every message is one line that says what is wrong and how to fix it; secrets never appear in it.
-Errors with ``transient = True`` may be retried by the caller (rate limits, 5xx, timeouts).
+Every message is one line that says what is wrong and how to fix it; secrets never appear in it
+(``fxbot.redaction``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ class FxbotError(Exception):
     """Base of every error fxbot raises on purpose."""
 
     exit_code = 1
-    transient = False
 
 
 class ConfigError(FxbotError):
@@ -46,13 +48,15 @@ class StaleDataError(DataError):
 class ProviderError(DataError):
     """A market-data provider failed or returned something unusable."""
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
-
 
 class ModelError(FxbotError):
     """Model artifacts are missing, corrupt or of a format this version does not understand."""
+
+    exit_code = 3
+
+
+class LookAheadError(FxbotError):
+    """A recomputed backtest call or member output differs from the walk-forward's: something saw the future."""
 
     exit_code = 3
 
@@ -62,6 +66,6 @@ class DeliveryError(FxbotError):
 
     exit_code = 4
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
+
+class UnknownOutcomeError(DeliveryError):
+    """A post may or may not have reached Slack: the ledger keeps its intent pending for reconciling."""

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 from fxbot.ledger import Ledger
 from fxbot.pairs import get_pair
-
-logger = logging.getLogger(__name__)
 
 
 def format_history(ledger: Ledger, days: int | None) -> str:

@@ -12,12 +12,6 @@ from fxbot.backtest.baselines import always_buy, logistic_probabilities, repeat_
 from fxbot.backtest.calibrate import calibrate, largest_scale
 
 
-def test_directional_accuracy_counts_matches() -> None:
-    assert stats.directional_accuracy(np.array([1, 0, 1, 1]), np.array([1, 1, 1, 0])) == 0.5
-    with pytest.raises(ValueError, match="shape"):
-        stats.directional_accuracy(np.ones(3), np.ones(2))
-
-
 def test_binomial_p_value_is_the_exact_two_sided_test() -> None:
     # P(X >= 7) + P(X <= 3) for X ~ Bin(10, 1/2) = 2 * (120 + 45 + 10 + 1) / 1024
     assert stats.binomial_p_value(7, 10) == pytest.approx(2 * 176 / 1024)

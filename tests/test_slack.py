@@ -515,3 +515,12 @@ def test_ledger_refuses_a_newer_schema(tmp_path: Path) -> None:
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(ConfigError, match="schema version 99, newer"):
         Ledger(tmp_path / "l.sqlite").runs()
+
+
+# -- import cost -------------------------------------------------------------------------------------
+
+
+def test_importing_the_slack_package_imports_no_pandas() -> None:
+    code = "import sys, fxbot.notify.slack; print(sorted(m for m in ('pandas', 'tensorflow') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

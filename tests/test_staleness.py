@@ -122,7 +122,7 @@ def test_fetch_runs_first_and_its_failure_reaches_the_alert(tmp_path: Path, bund
 
     def failing_fetch() -> FetchReport:
         calls.append("fetch")
-        raise ProviderError("OANDA: server error HTTP 503 after 3 retries; try again later", transient=True)
+        raise ProviderError("OANDA: server error HTTP 503 after 3 retries; try again later")
 
     now = dt.datetime(2024, 12, 26, 22, 1, tzinfo=UTC)
     recorder, _, error = _run(tmp_path, bundled_store, "2024-12-24", now, fetch=failing_fetch)

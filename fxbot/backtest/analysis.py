@@ -8,7 +8,6 @@ the pooled accuracy of all pairs' calls.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +18,6 @@ import pandas as pd
 from fxbot.backtest import stats
 from fxbot.backtest.baselines import always_buy, repeat_yesterday
 from fxbot.backtest.walkforward import PairCalls, WalkForwardResult
-
-logger = logging.getLogger(__name__)
 
 # The figures of the original analysis the product was built on, quoted in the issue.
 ORIGINAL_WINDOW = ("2013-01-01", "2017-11-01")

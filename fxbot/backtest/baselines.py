@@ -7,12 +7,8 @@ walk-forward period on the same training rows the members were fitted on.
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-
-logger = logging.getLogger(__name__)
 
 
 def always_buy(n: int) -> np.ndarray:

@@ -10,7 +10,6 @@ the hand-picked proportions), and each pair on its own (the most it could carry 
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,6 @@ from typing import Any
 import numpy as np
 
 from fxbot.backtest import stats
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ deterministic on CPU (seeded, op determinism on), so outputs must match to float
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,17 +21,11 @@ from fxbot.backtest.walkforward import WalkForwardResult
 from fxbot.backtest.worker import configure_tensorflow
 from fxbot.config import TrainingSettings
 from fxbot.data.bars import Bars, as_date
-from fxbot.errors import ModelError
+from fxbot.errors import LookAheadError, ModelError
 from fxbot.features import build_dataset
 from fxbot.model.training import fit_member, prepare_training_data
 
-logger = logging.getLogger(__name__)
-
 PROB_TOLERANCE = 1e-4  # batch vs single-row inference differ by ~1e-7; a leak moves outputs by far more
-
-
-class LookAheadError(ModelError):
-    """A recomputed call or member output differs from the walk-forward's: something saw the future."""
 
 
 @dataclass(frozen=True)

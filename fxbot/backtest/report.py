@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,6 @@ import numpy as np
 from fxbot.backtest import stats
 from fxbot.backtest.analysis import ORIGINAL_BLOCK20, ORIGINAL_CALLS, Analysis
 from fxbot.data.store import atomic_write_text
-
-logger = logging.getLogger(__name__)
-
-CHARTS = ("equity.png", "pnl_blocks.png", "rolling_accuracy.png")
 
 
 def _pct(v: float | None, digits: int = 2, sign: bool = False) -> str:

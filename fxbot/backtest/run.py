@@ -7,7 +7,6 @@ analyses it, writes the report and returns the lines the CLI prints.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +30,6 @@ from fxbot.config import Settings
 from fxbot.data.store import PriceStore
 from fxbot.errors import UsageError
 from fxbot.pairs import get_pair
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ Conventions shared by every function here:
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -21,19 +20,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-logger = logging.getLogger(__name__)
-
 Z_999 = 3.2905  # two-sided 99.9 % normal quantile, as in the original analysis
 TRADING_DAYS_PER_YEAR = 252
 CostRule = Literal["every_day", "on_change"]
-
-
-def directional_accuracy(calls_up: np.ndarray, actual_up: np.ndarray) -> float:
-    """Share of calls whose direction matched the outcome (NaN for no calls)."""
-    calls_up, actual_up = np.asarray(calls_up, bool), np.asarray(actual_up, bool)
-    if calls_up.shape != actual_up.shape:
-        raise ValueError(f"calls and outcomes differ in shape: {calls_up.shape} vs {actual_up.shape}")
-    return float(np.mean(calls_up == actual_up)) if len(calls_up) else math.nan
 
 
 def binomial_p_value(correct: int, n: int, p: float = 0.5) -> float:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import multiprocessing
 import os
 import sys
@@ -29,8 +28,6 @@ from fxbot.config import TrainingSettings
 from fxbot.data.store import atomic_write_text
 from fxbot.errors import DataError, UsageError
 from fxbot.voting import vote
-
-logger = logging.getLogger(__name__)
 
 TASKS_PER_WORKER = 8
 Retrain = Literal["yearly", "quarterly", "none"]

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import logging
 from collections.abc import Callable
 
 import numpy as np
 
 from fxbot.data.bars import Bars
 from fxbot.signals import Report
-
-logger = logging.getLogger(__name__)
 
 BARS = 60
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from fxbot.errors import DeliveryError
+from fxbot.errors import DeliveryError, UnknownOutcomeError
 from fxbot.ledger import Ledger, NullLedger
 from fxbot.notify.base import Notifier
 from fxbot.signals import Report
@@ -111,7 +111,7 @@ class NotifierManager:
         try:
             ts = notifier.send_report(report)
         except DeliveryError as exc:
-            if not getattr(exc, "posted_unknown", False):
+            if not isinstance(exc, UnknownOutcomeError):
                 ledger.mark_failed(delivery_id, str(exc))
             raise
         except Exception as exc:

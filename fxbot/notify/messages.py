@@ -7,13 +7,10 @@ show, so it carries the whole call in one line: each pair's direction and votes.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from fxbot.signals import PairSignal, Report, TrackRecord
-
-logger = logging.getLogger(__name__)
 
 Locale = Literal["en", "ja"]
 Block = dict[str, Any]

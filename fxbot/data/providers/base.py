@@ -28,6 +28,7 @@ from urllib3.util.retry import Retry
 from fxbot import __version__
 from fxbot.data.bars import Bars, empty_bars, make_bars, validate_bars
 from fxbot.errors import DataError, ProviderError
+from fxbot.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -81,14 +82,6 @@ def make_session(retries: int, backoff_factor: float = 0.5) -> requests.Session:
     return session
 
 
-def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with every given secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
 @dataclass(frozen=True)
 class HttpAnswer:
     """The last HTTP response of a request (after any retries)."""
@@ -116,11 +109,10 @@ def http_get(
     except requests.exceptions.Timeout:
         raise ProviderError(
             f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
-            transient=True,
         ) from None
     except requests.exceptions.ChunkedEncodingError:
         raise ProviderError(
-            f"{source}: the response was cut off before its end (truncated body); try again later", transient=True
+            f"{source}: the response was cut off before its end (truncated body); try again later",
         ) from None
     except requests.exceptions.ConnectionError as exc:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
@@ -128,17 +120,16 @@ def http_get(
             # requests reports a read timeout that outlived the retries as a ConnectionError.
             raise ProviderError(
                 f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
-                transient=True,
             ) from None
         text = str(reason or exc) or type(exc).__name__
-        text = redact(text.split(": ", 1)[-1] if isinstance(reason, Exception) else text, secret)[:160]
+        text = redact(text.split(": ", 1)[-1] if isinstance(reason, Exception) else text, [secret])[:160]
         host = urlsplit(url).netloc
         raise ProviderError(
-            f"{source}: cannot connect to {host} ({text}); check the network and the provider URL", transient=True
+            f"{source}: cannot connect to {host} ({text}); check the network and the provider URL",
         ) from None
     except requests.exceptions.RequestException as exc:
         raise ProviderError(
-            f"{source}: request failed ({type(exc).__name__}); try again later", transient=True
+            f"{source}: request failed ({type(exc).__name__}); try again later",
         ) from None
     return HttpAnswer(
         status=response.status_code,
@@ -155,12 +146,11 @@ def check_status(answer: HttpAnswer, source: str, retries: int, detail: str = ""
     extra = f": {detail}" if detail else ""
     if answer.status == 429:
         raise ProviderError(
-            f"{source}: rate limited (HTTP 429) after {retries} retries{extra}; try again later", transient=True
+            f"{source}: rate limited (HTTP 429) after {retries} retries{extra}; try again later",
         )
     if answer.status >= 500:
         raise ProviderError(
             f"{source}: server error HTTP {answer.status} after {retries} retries{extra}; try again later",
-            transient=True,
         )
     raise ProviderError(f"{source}: HTTP {answer.status}{extra}")
 

@@ -24,11 +24,11 @@ from fxbot.data.providers.base import (
     decode_json,
     http_get,
     price,
-    redact,
     volume,
 )
 from fxbot.errors import ProviderError
 from fxbot.pairs import get_pair
+from fxbot.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _error_message(body: bytes, token: str) -> str:
     except (ValueError, UnicodeDecodeError):
         return ""
     message = payload.get("errorMessage") if isinstance(payload, dict) else None
-    return redact(str(message), token)[:200] if message else ""
+    return redact(str(message), [token])[:200] if message else ""
 
 
 class OandaProvider:

@@ -1,0 +1,111 @@
+"""Slack delivery through slack_sdk: the Web API with a bot token, or an incoming webhook.
+
+Which one runs follows from the credential: ``SLACK_BOT_TOKEN`` (``chat.postMessage`` to
+``notify.slack.channel``, a channel ID) wins over ``SLACK_WEBHOOK_URL``; ``slack_notifier`` builds
+it. One job per module:
+
+    __init__        slack_notifier: settings + credentials -> the notifier they call for, or None
+    web             SlackWebNotifier: bot token; exactly once by reconciling with the channel's history
+    webhook         SlackWebhookNotifier: incoming webhook; never re-sent after an uncertain outcome
+    retry           slack_sdk's retry handlers (429, connection errors, 5xx) and what counts as ambiguous
+    error_messages  one actionable line per Slack error answer
+
+Secrets: the token is only ever in the Authorization header; the webhook URL is the secret
+itself, so it is never printed. slack_sdk logs request URLs when it retries: the log filter the
+CLI installs (``fxbot.redaction``) redacts them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from fxbot.config import Secrets, Settings
+from fxbot.errors import ConfigError
+from fxbot.notify.slack.error_messages import api_error_message, webhook_error_message
+from fxbot.notify.slack.retry import AMBIGUOUS, retry_handlers
+from fxbot.notify.slack.web import REPORT_EVENT, SlackWebNotifier
+from fxbot.notify.slack.webhook import SlackWebhookNotifier
+from fxbot.signals import Report
+
+__all__ = [
+    "AMBIGUOUS",
+    "DEFAULT_API_URL",
+    "REPORT_EVENT",
+    "SlackWebNotifier",
+    "SlackWebhookNotifier",
+    "api_error_message",
+    "api_url",
+    "retry_handlers",
+    "slack_notifier",
+    "webhook_error_message",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def api_url(secrets: Secrets) -> str:
+    """The Web API base URL: ``FXBOT_SLACK_API_URL`` (normalised to end with /) or Slack's."""
+    url = secrets.slack_api_url or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def _validate_channel(channel: str, key: str) -> None:
+    if not channel:
+        raise ConfigError(f"{key} is empty; SLACK_BOT_TOKEN needs a channel ID there (e.g. C0123456789)")
+    if channel.startswith("#") or not channel[:1].isupper() or not channel.isalnum():
+        raise ConfigError(
+            f"{key} must be a channel ID like C0123456789, got {channel!r}; find it in the channel's details "
+            "in Slack (bottom of the About tab)"
+        )
+
+
+def slack_notifier(
+    settings: Settings,
+    secrets: Secrets,
+    *,
+    chart: Callable[[Report], bytes | None] | None = None,
+    backoff: float = 0.5,
+) -> SlackWebNotifier | SlackWebhookNotifier | None:
+    """The Slack notifier the credentials call for (bot token first, then webhook), or None."""
+    cfg = settings.notify.slack
+    timeout = max(1, round(cfg.timeout_seconds))
+    if secrets.slack_bot_token is not None:
+        _validate_channel(cfg.channel, "notify.slack.channel")
+        if cfg.error_channel:
+            _validate_channel(cfg.error_channel, "notify.slack.error_channel")
+        token = secrets.slack_bot_token.get_secret_value()
+        if secrets.slack_webhook_url is not None:
+            logger.info("both SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are set; using the bot token")
+        client = WebClient(
+            token=token,
+            base_url=api_url(secrets),
+            timeout=timeout,
+            retry_handlers=retry_handlers(cfg.retries, backoff),
+        )
+        return SlackWebNotifier(
+            client,
+            cfg.channel,
+            error_channel=cfg.error_channel,
+            locale=settings.notify.locale,
+            retries=cfg.retries,
+            chart=chart if cfg.chart else None,
+        )
+    if secrets.slack_webhook_url is not None:
+        url = secrets.slack_webhook_url.get_secret_value()
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise ConfigError("SLACK_WEBHOOK_URL is not an http(s) URL; copy it again from the Slack app's settings")
+        if cfg.chart:
+            logger.warning("notify.slack.chart needs SLACK_BOT_TOKEN; a webhook posts no charts")
+        return SlackWebhookNotifier(
+            WebhookClient(url, timeout=timeout, retry_handlers=retry_handlers(cfg.retries, backoff)),
+            locale=settings.notify.locale,
+            retries=cfg.retries,
+        )
+    return None

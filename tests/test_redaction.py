@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +17,8 @@ from fxbot.notify.slack import SlackWebhookNotifier
 from fxbot.redaction import MARKER, SecretFilter, redact
 
 from .conftest import REPO
-from .slack_server import TOKEN, WEBHOOK_PATH, Reply, SlackStandIn
+from .support.env import clean_env
+from .support.slack_server import TOKEN, WEBHOOK_PATH, Reply, SlackStandIn
 
 HOOK = f"https://hooks.slack.com{WEBHOOK_PATH}"
 OANDA = "0123abcd-OANDASECRET-4567ef"
@@ -92,7 +92,7 @@ def test_cli_filter_redacts_records_of_every_logger(tmp_path: Path) -> None:
         sys.exit(code)
         """
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OANDA_", "FXBOT_"))}
+    env = clean_env()
     env.update({"SLACK_BOT_TOKEN": TOKEN, "SLACK_WEBHOOK_URL": HOOK, "OANDA_API_TOKEN": OANDA})
     result = subprocess.run(
         [sys.executable, "-c", script, str(config)],

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from fxbot.errors import ConfigError
 from fxbot.signals import Report, TrackRecord
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from fxbot.data.bars import Bars
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ class Ledger:
     @property
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
+            import sqlite3  # on first use: a dry run, which never opens the ledger, does not pay for it
+
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), one per write.
@@ -261,9 +264,10 @@ class Ledger:
         with self._tx() as db:
             for row in open_calls:
                 bars = bars_by_pair.get(row["pair"])
-                if bars is None or bars.empty:
-                    continue
-                later = bars.since(dt.date.fromisoformat(row["bar_date"]) + dt.timedelta(days=1))
+                day = dt.date.fromisoformat(row["bar_date"])
+                if bars is None or bars.empty or day < bars.first_date:
+                    continue  # the bars given start after the call: its next bar is not among them
+                later = bars.since(day + dt.timedelta(days=1))
                 if later.empty:
                     continue
                 next_day = later.first_date

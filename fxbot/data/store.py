@@ -10,11 +10,9 @@ daily path.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -84,6 +82,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that a crash leaves the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    import tempfile  # here, not at the top: the daily path reads the store and never writes it
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)  # mkstemp makes 0600; keep the file's own (or a readable) mode
@@ -182,6 +182,12 @@ def _parse_lines(text: str, path: str) -> Bars:
     return make_bars(days, prices[:, 0], prices[:, 1], prices[:, 2], prices[:, 3], volume)
 
 
+def _tail(text: str, rows: int) -> str:
+    """The header line and the last ``rows`` non-empty lines of a store file's ``text``."""
+    lines = text.rstrip("\n").split("\n")
+    return "\n".join([lines[0], *lines[max(1, len(lines) - rows) :]]) + "\n"
+
+
 def _is_iso_day(text: str) -> bool:
     try:
         return str(np.datetime64(text, "D")) == text
@@ -203,8 +209,12 @@ class PriceStore:
         """True if a file for ``pair`` exists."""
         return self.path(pair).is_file()
 
-    def load(self, pair: str) -> Bars:
-        """Load and validate the bars of ``pair``; a missing or invalid file is a DataError."""
+    def load(self, pair: str, last: int | None = None) -> Bars:
+        """Load and validate the bars of ``pair`` (only the ``last`` ones if given); missing or invalid is a DataError.
+
+        ``last`` serves the daily run, which needs a few weeks of a file that holds decades: it parses
+        and validates only the file's tail. Everything else reads the whole file.
+        """
         path = self.path(pair)
         if not path.is_file():
             raise DataError(
@@ -214,6 +224,8 @@ class PriceStore:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise DataError(f"{path}: not UTF-8 text; restore it from backup or re-import") from None
+        if last is not None:
+            text = _tail(text, last)
         bars = parse_bars_csv(text, str(path))
         validate_bars(bars, str(path))
         return bars
@@ -248,4 +260,6 @@ class PriceStore:
 
     def checksum(self, pair: str) -> str:
         """SHA-256 of the stored file (recorded in model manifests)."""
+        import hashlib
+
         return hashlib.sha256(self.path(pair).read_bytes()).hexdigest()

@@ -9,6 +9,7 @@ import logging
 from fxbot import wiring
 from fxbot.calendar import last_completed_trading_day, trading_days_between
 from fxbot.config import Secrets, Settings
+from fxbot.data.freshness import last_bar_day, store_file
 from fxbot.errors import DeliveryError, FxbotError
 from fxbot.model.artifacts import read_manifest
 
@@ -39,7 +40,7 @@ def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = N
         result.problem(f"data provider: {exc}", exc.exit_code)
     check_data_and_models(settings, result, now)
     try:
-        from fxbot.scheduler import cron_trigger
+        from fxbot.cron import cron_trigger
 
         fire = cron_trigger(settings.schedule).get_next_fire_time(None, now or dt.datetime.now(dt.UTC))
         result.lines.append(f"schedule: {settings.schedule.cron!r} {settings.schedule.timezone}; next run {fire}")
@@ -60,16 +61,24 @@ def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = N
     return result
 
 
-def check_data_and_models(settings: Settings, result: CheckResult, now: dt.datetime | None = None) -> None:
-    """Add each pair's data freshness and model version to ``result`` (no network)."""
+def check_data_and_models(
+    settings: Settings, result: CheckResult, now: dt.datetime | None = None, *, whole_files: bool = True
+) -> None:
+    """Add each pair's data freshness and model version to ``result`` (no network).
+
+    ``whole_files``: parse and validate every bar (`fxbot check`); otherwise only the last bar, and
+    count the rest (`fxbot status`, a health check that runs often).
+    """
     due = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
-    store = wiring.store(settings)
     for code in settings.pairs:
         try:
-            bars = store.load(code)
-            last = bars.last_date
+            if whole_files:
+                bars = wiring.store(settings).load(code)
+                count, last = len(bars), bars.last_date
+            else:
+                last, count = last_bar_day(store_file(settings.data.dir, code))
             lag = trading_days_between(last, due)
-            line = f"data: {code}: {len(bars)} bars, last {last.isoformat()}"
+            line = f"data: {code}: {count} bars, last {last.isoformat()}"
             if lag > settings.data.max_staleness_days:
                 result.problem(f"{line}, {lag} trading day(s) behind {due.isoformat()} (stale)", 3)
             else:

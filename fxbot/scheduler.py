@@ -34,44 +34,14 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 
 from fxbot.calendar import is_trading_day, last_completed_trading_day, next_trading_day
 from fxbot.config import ScheduleSettings
-from fxbot.errors import ConfigError
+from fxbot.cron import cron_trigger
 
 logger = logging.getLogger(__name__)
 
 JOB_ID = "fxbot-daily"
-
-
-def cron_trigger(schedule: ScheduleSettings) -> CronTrigger:
-    """The daily trigger; a bad expression or time zone is a one-line ConfigError.
-
-    Five fields are crontab's (minute hour day month weekday); six put seconds first
-    (``*/5 * * * * *``: every five seconds, for trying the daemon out with ``--replay-from``).
-    Weekday numbers are refused: APScheduler counts 0 as Monday where crontab counts 0 as Sunday,
-    so ``* * * * 1-5`` would silently mean Tuesday-Saturday. Names (``mon-fri``) mean the same in both.
-    """
-    fields = schedule.cron.split()
-    if len(fields) not in (5, 6):
-        raise ConfigError(
-            f"schedule.cron {schedule.cron!r} needs 5 fields: minute hour day month weekday (or 6, seconds first)"
-        )
-    if any(ch.isdigit() for ch in fields[-1]):
-        raise ConfigError(
-            f"schedule.cron weekday field {fields[-1]!r} uses numbers, which APScheduler and crontab read "
-            "differently; use names such as mon-fri"
-        )
-    names = ["minute", "hour", "day", "month", "day_of_week"]
-    if len(fields) == 6:
-        names.insert(0, "second")
-    try:
-        return CronTrigger(**dict(zip(names, fields, strict=True)), timezone=schedule.timezone)
-    except (ValueError, KeyError, LookupError) as exc:
-        raise ConfigError(
-            f"schedule.cron/schedule.timezone: {exc}; e.g. cron '15 22 * * mon-fri', timezone 'UTC'"
-        ) from None
 
 
 def job_defaults(schedule: ScheduleSettings) -> dict[str, Any]:

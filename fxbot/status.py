@@ -11,8 +11,8 @@ import sqlite3
 from fxbot import wiring
 from fxbot.check import CheckResult, check_data_and_models
 from fxbot.config import Settings
+from fxbot.cron import cron_trigger
 from fxbot.errors import FxbotError
-from fxbot.scheduler import cron_trigger
 
 
 def status_report(settings: Settings, now: dt.datetime | None = None) -> CheckResult:
@@ -51,5 +51,5 @@ def status_report(settings: Settings, now: dt.datetime | None = None) -> CheckRe
         result.lines.append(f"next scheduled run: {when} ({settings.schedule.cron!r} {settings.schedule.timezone})")
     except FxbotError as exc:
         result.problem(f"schedule: {exc}", exc.exit_code)
-    check_data_and_models(settings, result, now)
+    check_data_and_models(settings, result, now, whole_files=False)
     return result

@@ -8,8 +8,9 @@ import sys
 import pytest
 
 from fxbot.config import ScheduleSettings
+from fxbot.cron import cron_trigger
 from fxbot.errors import ConfigError
-from fxbot.scheduler import ChildResult, catch_up_day, cron_trigger, job_defaults, run_child
+from fxbot.scheduler import ChildResult, catch_up_day, job_defaults, run_child
 
 UTC = dt.UTC
 

@@ -39,9 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Bars a run about today reads from the end of each file (about a year of trading days).
-RECENT_BARS = 260
-
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -75,7 +72,7 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
     as_of = resolve_as_of(options.as_of, deps.now)
     if options.dry_run:  # posts nothing and records nothing (fetching still updates the store)
         fetch_warning = fetch_first(deps) if options.fetch else None
-        bars = load_bars(settings, deps.store, recent_only=options.as_of is None)
+        bars = load_bars(settings, deps.store)
         report = build_report(settings, deps, bars, as_of, explicit=options.as_of)
         report = _with_warning(report, fetch_warning)
         ConsoleNotifier().send_report(report)
@@ -85,7 +82,7 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
     run_id = ledger.start_run(as_of)
     try:
         fetch_warning = fetch_first(deps) if options.fetch else None
-        bars = load_bars(settings, deps.store, recent_only=options.as_of is None)
+        bars = load_bars(settings, deps.store)
         ledger.update_outcomes(bars)
         report = _with_warning(build_report(settings, deps, bars, as_of, explicit=options.as_of), fetch_warning)
         if report.staleness is not None:
@@ -125,15 +122,9 @@ def fetch_first(deps: Dependencies) -> str | None:
     return None
 
 
-def load_bars(settings: Settings, price_store: PriceStore, *, recent_only: bool = False) -> dict[str, Bars]:
-    """Every configured pair's stored bars, loaded once per run.
-
-    ``recent_only``: the last ``RECENT_BARS`` of each file, for a run about today (a replay with
-    --as-of reads everything). Enough for the 39 bars of a window and for scoring the open calls of
-    the past year; an older open call waits for a run that reads the whole file (`fxbot history`).
-    """
-    last = RECENT_BARS if recent_only else None
-    return {code: price_store.load(code, last) for code in settings.pairs}
+def load_bars(settings: Settings, price_store: PriceStore) -> dict[str, Bars]:
+    """Every configured pair's stored bars, loaded (and so validated, the whole file) once per run."""
+    return {code: price_store.load(code) for code in settings.pairs}
 
 
 def build_report(

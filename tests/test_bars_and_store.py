@@ -143,11 +143,3 @@ def test_bundled_files_round_trip_byte_for_byte(bundled_store: PriceStore) -> No
     for pair in ("USDJPY", "EURJPY", "GBPJPY"):
         assert format_bars_csv(bundled_store.load(pair)) == bundled_store.path(pair).read_text()
 
-
-def test_loading_the_tail_gives_the_last_bars_of_the_whole_file(bundled_store: PriceStore) -> None:
-    full = bundled_store.load("USDJPY")
-    tail = bundled_store.load("USDJPY", last=50)
-    assert len(tail) == 50
-    for name in ("dates", "open", "high", "low", "close", "volume"):
-        np.testing.assert_array_equal(getattr(tail, name), getattr(full.tail(50), name))
-    assert len(bundled_store.load("USDJPY", last=10**6)) == len(full)

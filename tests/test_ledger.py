@@ -36,12 +36,12 @@ def test_calls_are_scored_by_the_next_bar(tmp_path: Path, bundled_store: PriceSt
 
 
 def test_a_call_older_than_the_bars_given_waits(tmp_path: Path, bundled_store: PriceStore) -> None:
-    """The daily run reads only the tail of each file: a call before it must not be scored by the tail's first bar."""
+    """Bars that start after a call (a cut history) must not score it with their first bar."""
     ledger = Ledger(tmp_path / "l.sqlite")
     day = dt.date(2020, 3, 2)
     full = bundled_store.load("USDJPY")
     ledger.record_signals(ledger.start_run(day), report_for(day, float(full.up_to(day).close[-1])))
-    assert ledger.update_outcomes({"USDJPY": bundled_store.load("USDJPY", last=260)}) == 0
+    assert ledger.update_outcomes({"USDJPY": full.since(dt.date(2021, 1, 4))}) == 0
     assert ledger.history()[0].move is None
     assert ledger.update_outcomes({"USDJPY": full}) == 1
     assert ledger.history()[0].move is not None

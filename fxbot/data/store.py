@@ -182,12 +182,6 @@ def _parse_lines(text: str, path: str) -> Bars:
     return make_bars(days, prices[:, 0], prices[:, 1], prices[:, 2], prices[:, 3], volume)
 
 
-def _tail(text: str, rows: int) -> str:
-    """The header line and the last ``rows`` non-empty lines of a store file's ``text``."""
-    lines = text.rstrip("\n").split("\n")
-    return "\n".join([lines[0], *lines[max(1, len(lines) - rows) :]]) + "\n"
-
-
 def _is_iso_day(text: str) -> bool:
     try:
         return str(np.datetime64(text, "D")) == text
@@ -209,12 +203,8 @@ class PriceStore:
         """True if a file for ``pair`` exists."""
         return self.path(pair).is_file()
 
-    def load(self, pair: str, last: int | None = None) -> Bars:
-        """Load and validate the bars of ``pair`` (only the ``last`` ones if given); missing or invalid is a DataError.
-
-        ``last`` serves the daily run, which needs a few weeks of a file that holds decades: it parses
-        and validates only the file's tail. Everything else reads the whole file.
-        """
+    def load(self, pair: str) -> Bars:
+        """Load and validate the bars of ``pair``; a missing or invalid file is a DataError."""
         path = self.path(pair)
         if not path.is_file():
             raise DataError(
@@ -224,8 +214,6 @@ class PriceStore:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise DataError(f"{path}: not UTF-8 text; restore it from backup or re-import") from None
-        if last is not None:
-            text = _tail(text, last)
         bars = parse_bars_csv(text, str(path))
         validate_bars(bars, str(path))
         return bars

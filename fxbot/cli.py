@@ -43,7 +43,9 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     from fxbot.config import Secrets
     from fxbot.pipeline import RunOptions, run_once
 
-    options = RunOptions(as_of=args.as_of, dry_run=args.dry_run, force=args.force, fetch=not args.no_fetch)
+    options = RunOptions(
+        as_of=args.as_of, dry_run=args.dry_run, force=args.force, fetch=not args.no_fetch, replay=args.replay
+    )
     run_once(settings, wiring.daily_dependencies(settings, Secrets.from_env()), options)
     return 0
 
@@ -254,7 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="what the bot would have said after DATE's close (bars up to DATE only)",
     )
-    p.add_argument("--force", action="store_true", help="post even if today's calls were already posted")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="post even if the day's calls were already posted (a person's decision; also allows a past --as-of)",
+    )
+    p.add_argument(
+        "--replay",
+        action="store_true",
+        help="allow a past --as-of to post; the post says it is a replay, and a posted day is not posted again",
+    )
     p.add_argument("--no-fetch", action="store_true", help="use the stored bars as they are; fetch nothing first")
     p.set_defaults(handler=cmd_run_once)
 

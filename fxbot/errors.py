@@ -9,8 +9,10 @@
     ├── ModelError                  exit 3  missing, corrupt or incompatible model artifacts
     ├── LookAheadError              exit 3  a backtest call changed when recomputed with the data cut at
     │                                       its day: the walk-forward saw the future, its results are void
+    ├── LedgerError                 exit 3  the ledger is damaged, read-only, or gone after use
     └── DeliveryError               exit 4  a notifier could not deliver (Slack errors, timeouts)
-        └── UnknownOutcomeError     exit 4  a post may or may not have arrived; its intent stays pending
+        ├── UnknownOutcomeError     exit 4  a post may or may not have arrived; its intent stays pending
+        └── LeaseHeldError          exit 4  another live run is delivering the same day to the same place
 
 Every message is one line that says what is wrong and how to fix it; secrets never appear in it
 (``fxbot.redaction``).
@@ -61,6 +63,12 @@ class LookAheadError(FxbotError):
     exit_code = 3
 
 
+class LedgerError(FxbotError):
+    """The ledger (SQLite state) cannot be used: damaged, read-only, or missing after it was in use."""
+
+    exit_code = 3
+
+
 class DeliveryError(FxbotError):
     """A notifier could not deliver the report."""
 
@@ -69,3 +77,7 @@ class DeliveryError(FxbotError):
 
 class UnknownOutcomeError(DeliveryError):
     """A post may or may not have reached Slack: the ledger keeps its intent pending for reconciling."""
+
+
+class LeaseHeldError(DeliveryError):
+    """Another live fxbot process holds the lease on delivering this day to this destination."""

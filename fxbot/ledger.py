@@ -11,20 +11,33 @@
 
 Exactly once: before posting, a ``pending`` row is committed; after the post, the row is marked
 ``sent`` with Slack's message timestamp. A crash between the two leaves ``pending``, which the
-next run reconciles (see ``fxbot.notify.manager``). Every write is its own transaction.
+next run reconciles (see ``fxbot.notify.manager``). Every write is its own transaction. Two live
+runs never deliver the same day to the same place at once: each holds a lease (``lease``), an
+exclusive ``flock`` on a small file that the kernel releases when its process dies, so a run takes
+over only from a process that is really gone.
+
+The calls of a day that was posted are never rewritten: a later run (another model, --force)
+keeps what the channel actually received.
+
+A ledger that fails fails loudly: a damaged, read-only or vanished file is a ``LedgerError``
+(exit 3, one line naming the file and the fix), never a silent new ledger. A marker file beside it
+(``<name>.in-use``) remembers that a ledger was in use, so a deleted or truncated one is noticed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fxbot.errors import ConfigError
+from fxbot.errors import ConfigError, LeaseHeldError, LedgerError
 from fxbot.signals import Report, TrackRecord
 
 if TYPE_CHECKING:
@@ -82,6 +95,39 @@ CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (as_of, destination);
 """
 
 
+_T = TypeVar("_T")
+
+
+def ledger_error(path: Path, exc: BaseException) -> LedgerError:
+    """One line for a ledger that cannot be used, naming the file and the fix."""
+    text = str(exc) or type(exc).__name__
+    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+        fix = f"give the user fxbot runs as write access to {path} and its folder {path.parent}"
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        fix = (
+            f"move it aside (mv {path} {path}.broken) to start a new one, or restore it from a backup; "
+            "with a Slack bot token fxbot looks in the channel before it posts, so nothing is posted twice"
+        )
+    else:
+        fix = "check the disk and the file's permissions, or restore it from a backup"
+    return LedgerError(f"the ledger {path} cannot be used ({text}); {fix}")
+
+
+def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Turn SQLite and file-system failures inside a ledger method into a one-line LedgerError."""
+
+    @functools.wraps(method)
+    def wrapper(self: Ledger, *args: Any, **kwargs: Any) -> _T:
+        import sqlite3
+
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as exc:
+            raise ledger_error(self.path, exc) from None
+
+    return wrapper
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
@@ -122,10 +168,22 @@ class Ledger:
         self._conn: sqlite3.Connection | None = None  # opened on first use: a dry run creates no file
 
     @property
+    def marker(self) -> Path:
+        """The file that remembers a ledger was in use here (so a deleted or emptied one is noticed)."""
+        return self.path.with_name(self.path.name + ".in-use")
+
+    @property
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             import sqlite3  # on first use: a dry run, which never opens the ledger, does not pay for it
 
+            if self.marker.exists() and (not self.path.exists() or self.path.stat().st_size == 0):
+                raise LedgerError(
+                    f"the ledger {self.path} was in use (see {self.marker}) and is now "
+                    f"{'gone' if not self.path.exists() else 'empty'}; restore it from a backup, or delete "
+                    f"{self.marker} to start a new ledger (with a Slack bot token fxbot looks in the channel "
+                    "before it posts, so nothing is posted twice)"
+                )
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), one per write.
@@ -133,17 +191,34 @@ class Ledger:
                 conn.row_factory = sqlite3.Row
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")  # a recorded intent must survive a power cut
+                self._conn = conn
+                self._migrate()
             except (OSError, sqlite3.Error) as exc:
-                raise ConfigError(f"cannot open the ledger at {self.path} ({exc}); fix ledger.path") from None
-            self._conn = conn
-            self._migrate()
+                self.close()
+                raise ledger_error(self.path, exc) from None
+            if not self.marker.exists():
+                self.marker.write_text(
+                    f"fxbot's ledger {self.path.name} has been in use here since {_now()}. If the ledger is gone "
+                    "and this file is not, fxbot refuses to start a new one silently.\n",
+                    encoding="utf-8",
+                )
         return self._conn
 
     def close(self) -> None:
         """Close the connection (a later call opens it again)."""
         if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except Exception:  # closing a broken database must not hide why it broke
+                logger.debug("closing the ledger failed", exc_info=True)
+
+    def lease(self, as_of: dt.date, destination: str, wait_seconds: float) -> AbstractContextManager[None]:
+        """Hold the lease on delivering ``as_of``'s calls to ``destination``; wait up to ``wait_seconds`` for it.
+
+        Raises LeaseHeldError if another live process still holds it after the wait.
+        """
+        return _file_lease(self.path.parent / "leases", as_of, destination, wait_seconds)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -165,13 +240,14 @@ class Ledger:
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             elif int(row["value"]) > SCHEMA_VERSION:
-                raise ConfigError(
+                raise ConfigError(  # a newer fxbot's ledger: point this one elsewhere or upgrade
                     f"the ledger {self.path} has schema version {row['value']}, newer than this fxbot "
                     f"understands ({SCHEMA_VERSION}); upgrade fxbot or point ledger.path elsewhere"
                 )
 
     # runs -----------------------------------------------------------------------------------
 
+    @_guarded
     def start_run(self, as_of: dt.date | None) -> int:
         """Record that a run started; returns its id."""
         with self._tx() as db:
@@ -181,6 +257,7 @@ class Ledger:
             )
         return int(cur.lastrowid or 0)
 
+    @_guarded
     def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
         """Record how a run ended (ok, skipped, failed) and its error line."""
         with self._tx() as db:
@@ -188,6 +265,7 @@ class Ledger:
                 "UPDATE runs SET ended_at = ?, status = ?, error = ? WHERE id = ?", (_now(), status, error, run_id)
             )
 
+    @_guarded
     def abandon_running(self, as_of: dt.date | None, error: str) -> int:
         """Mark runs left ``running`` by a child that was killed as failed; record one if none had started.
 
@@ -206,6 +284,7 @@ class Ledger:
             )
             return 1
 
+    @_guarded
     def completed(self, as_of: dt.date) -> bool:
         """True if a run for ``as_of`` ended ok (posted, or found its post already delivered)."""
         row = self._db.execute(
@@ -213,6 +292,7 @@ class Ledger:
         ).fetchone()
         return row is not None
 
+    @_guarded
     def health(self) -> dict[str, str | int]:
         """SQLite's quick_check, and counts of runs, failed runs and unconfirmed (pending) deliveries."""
         db = self._db
@@ -223,14 +303,23 @@ class Ledger:
             "pending": int(db.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'").fetchone()[0]),
         }
 
+    @_guarded
     def runs(self, limit: int = 20) -> list[sqlite3.Row]:
         """The latest runs, newest first."""
         return list(self._db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)))
 
     # signals and outcomes -------------------------------------------------------------------
 
+    @_guarded
     def record_signals(self, run_id: int, report: Report) -> None:
-        """Store each pair's call of ``report`` (a re-run of the same bar day replaces it)."""
+        """Store each pair's call of ``report``; a re-run of the same bar day replaces it unless that day was posted."""
+        kept = self._posted_calls_that_differ(report)
+        if kept:
+            logger.warning(
+                "the calls of %s were posted already and stay as posted in the ledger; this run's differ for %s",
+                report.as_of,
+                ", ".join(kept),
+            )
         with self._tx() as db:
             for s in report.signals:
                 db.execute(
@@ -239,7 +328,10 @@ class Ledger:
                     " ON CONFLICT (bar_date, pair) DO UPDATE SET run_id = excluded.run_id, as_of = excluded.as_of,"
                     " direction = excluded.direction, votes = excluded.votes, members = excluded.members,"
                     " close = excluded.close, leverage = excluded.leverage, notional_jpy = excluded.notional_jpy,"
-                    " units = excluded.units, model_version = excluded.model_version",
+                    " units = excluded.units, model_version = excluded.model_version"
+                    # the calls of a day that reached a channel stay what the channel received
+                    " WHERE NOT EXISTS"
+                    " (SELECT 1 FROM deliveries d WHERE d.as_of = signals.as_of AND d.status = 'sent')",
                     (
                         s.bar_date.isoformat(),
                         s.pair.code,
@@ -257,6 +349,20 @@ class Ledger:
                     ),
                 )
 
+    @_guarded
+    def _posted_calls_that_differ(self, report: Report) -> list[str]:
+        rows = self._db.execute(
+            "SELECT s.bar_date, s.pair, s.direction FROM signals s WHERE EXISTS"
+            " (SELECT 1 FROM deliveries d WHERE d.as_of = s.as_of AND d.status = 'sent')"
+        ).fetchall()
+        posted = {(r["bar_date"], r["pair"]): r["direction"] for r in rows}
+        return [
+            s.pair.code
+            for s in report.signals
+            if posted.get((s.bar_date.isoformat(), s.pair.code), s.vote.direction.value) != s.vote.direction.value
+        ]
+
+    @_guarded
     def update_outcomes(self, bars_by_pair: dict[str, Bars]) -> int:
         """Score every open call whose next bar is now stored; returns how many were scored."""
         scored = 0
@@ -282,6 +388,7 @@ class Ledger:
                 scored += 1
         return scored
 
+    @_guarded
     def track_record(self, last: int = 20, known_by: dt.date | None = None) -> TrackRecord:
         """How many of the ``last`` scored calls (all pairs) were right, counting only outcomes
         realised by ``known_by`` (a replay with --as-of must not see later days)."""
@@ -295,6 +402,7 @@ class Ledger:
         )
         return TrackRecord(len(rows), sum(int(r["right"]) for r in rows))
 
+    @_guarded
     def recent_calls(self, pair: str, limit: int = 60) -> list[tuple[dt.date, str]]:
         """The latest calls of ``pair`` as (bar day, BUY/SELL), oldest first."""
         rows = self._db.execute(
@@ -302,6 +410,7 @@ class Ledger:
         )
         return sorted((dt.date.fromisoformat(r["bar_date"]), r["direction"]) for r in rows)
 
+    @_guarded
     def history(self, days: int | None = None) -> list[HistoryRow]:
         """The calls of the latest ``days`` bar days (all if None), oldest first, with delivery status."""
         limit_clause = ""
@@ -335,6 +444,7 @@ class Ledger:
             latest[r["destination"]] = r["status"]
         return ", ".join(sorted(set(latest.values()))) if latest else "not delivered"
 
+    @_guarded
     def accuracy_by_pair(self) -> dict[str, TrackRecord]:
         """All scored calls per pair and how many were right."""
         rows = self._db.execute(
@@ -344,6 +454,7 @@ class Ledger:
 
     # deliveries -----------------------------------------------------------------------------
 
+    @_guarded
     def latest_delivery(self, as_of: dt.date, destination: str) -> Delivery | None:
         """The newest delivery attempt of ``as_of``'s report to ``destination``."""
         row = self._db.execute(
@@ -363,6 +474,7 @@ class Ledger:
             error=row["error"],
         )
 
+    @_guarded
     def begin_delivery(self, run_id: int | None, as_of: dt.date, destination: str, notifier: str) -> int:
         """Commit the intent to post (status pending) before posting; returns the delivery id."""
         with self._tx() as db:
@@ -373,10 +485,12 @@ class Ledger:
             )
         return int(cur.lastrowid or 0)
 
+    @_guarded
     def mark_sent(self, delivery_id: int, ts: str | None) -> None:
         """Record a confirmed post and its Slack message timestamp."""
         self._set_delivery(delivery_id, "sent", ts=ts)
 
+    @_guarded
     def mark_failed(self, delivery_id: int, error: str) -> None:
         """Record a post that is known not to have happened."""
         self._set_delivery(delivery_id, "failed", error=error)
@@ -426,5 +540,50 @@ class NullLedger:
     def mark_failed(self, delivery_id: int, error: str) -> None:
         """Nothing to record."""
 
+    def lease(self, as_of: dt.date, destination: str, wait_seconds: float) -> AbstractContextManager[None]:
+        """No lease: without a ledger nothing is recorded to be exactly once against."""
+        return no_lease()
+
     def close(self) -> None:
         """Nothing to close."""
+
+
+@contextmanager
+def _file_lease(folder: Path, as_of: dt.date, destination: str, wait_seconds: float) -> Iterator[None]:
+    """An exclusive flock on ``folder/<day>.<destination hash>.lock``; the holder's pid and start time inside."""
+    import fcntl
+    import hashlib
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(destination.encode()).hexdigest()[:12]
+    path = folder / f"{as_of.isoformat()}.{key}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        logged = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+                    raise LeaseHeldError(
+                        f"another fxbot run ({holder}) is still delivering the calls as of {as_of.isoformat()} "
+                        f"to {destination}; not posting twice. `fxbot status` shows the runs; this one gave up "
+                        f"after {wait_seconds:g} s"
+                    ) from None
+                if not logged:
+                    logger.warning("another fxbot run is delivering %s to %s; waiting for it", as_of, destination)
+                    logged = True
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {_now()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def no_lease() -> AbstractContextManager[None]:
+    """The lease of a ledger that records nothing: no other run can be told apart, so none is waited for."""
+    return nullcontext()

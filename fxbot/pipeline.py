@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from fxbot.calendar import last_completed_trading_day, next_trading_day, trading
 from fxbot.config import Settings
 from fxbot.data.bars import Bars
 from fxbot.data.store import PriceStore
-from fxbot.errors import DataError, ProviderError, StaleDataError
+from fxbot.errors import DataError, LedgerError, ProviderError, StaleDataError, UsageError
 from fxbot.features import live_window, min_bars
 from fxbot.ledger import Ledger, NullLedger
 from fxbot.model.ensemble import Ensemble
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
 
 logger = logging.getLogger(__name__)
+
+# How long a run waits for another live run that is delivering the same day to the same place.
+LEASE_WAIT_SECONDS = 120.0
 
 
 def _utc_now() -> dt.datetime:
@@ -63,13 +67,21 @@ class RunOptions:
 
     as_of: dt.date | None = None
     dry_run: bool = False
-    force: bool = False
+    force: bool = False  # post even if the day was posted (and allow a past --as-of)
     fetch: bool = True
+    replay: bool = False  # allow a past --as-of to post, marked as a replay (exactly once still holds)
+    lease_wait: float = LEASE_WAIT_SECONDS
 
 
 def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Report:
     """One daily run. With ``dry_run`` the calls are only printed; stale data never get delivered."""
     as_of = resolve_as_of(options.as_of, deps.now)
+    replay = is_replay(as_of, deps.now)
+    if replay and not (options.dry_run or options.force or options.replay):
+        raise UsageError(
+            f"--as-of {as_of.isoformat()} is a past day: its calls are a replay, not news. Add --dry-run to look "
+            "without posting, or --replay to post them marked as a replay (--force also re-posts a posted day)"
+        )
     if options.dry_run:  # posts nothing and records nothing (fetching still updates the store)
         fetch_warning = fetch_first(deps) if options.fetch else None
         bars = load_bars(settings, deps.store)
@@ -79,22 +91,33 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
         return report
     ledger = deps.ledger
     manager = NotifierManager(deps.notifiers, ledger)
-    run_id = ledger.start_run(as_of)
+    run_id: int | None = None
     try:
+        run_id = ledger.start_run(as_of)
         fetch_warning = fetch_first(deps) if options.fetch else None
         bars = load_bars(settings, deps.store)
         ledger.update_outcomes(bars)
         report = _with_warning(build_report(settings, deps, bars, as_of, explicit=options.as_of), fetch_warning)
         if report.staleness is not None:
             raise StaleDataError(report.staleness.message + (f" ({fetch_warning})" if fetch_warning else ""))
-        ledger.record_signals(run_id, report)
-        record = ledger.track_record(20, known_by=report.as_of)
-        if record is not None:
-            report = dataclasses.replace(report, track=record, track_record=str(record))
-        result = manager.deliver(report, run_id=run_id, force=options.force)
+        if replay:
+            report = _with_warning(report, replay_warning(as_of, deps.now))
+        with ExitStack() as leases:
+            # One live run per (day, destination): a second one waits here, then finds the day delivered.
+            for destination in sorted({d for n in deps.notifiers if (d := getattr(n, "destination", None))}):
+                leases.enter_context(ledger.lease(as_of, destination, options.lease_wait))
+            ledger.record_signals(run_id, report)
+            record = ledger.track_record(20, known_by=report.as_of)
+            if record is not None:
+                report = dataclasses.replace(report, track=record, track_record=str(record))
+            result = manager.deliver(report, run_id=run_id, force=options.force)
     except BaseException as exc:
         error = str(exc) or type(exc).__name__
-        ledger.finish_run(run_id, "failed", error)
+        if run_id is not None:
+            try:
+                ledger.finish_run(run_id, "failed", error)
+            except LedgerError as ledger_exc:  # the alert below matters more than the record
+                logger.error("%s", ledger_exc)
         if isinstance(exc, Exception):
             prefix = "fxbot did not post calls" if isinstance(exc, StaleDataError) else "fxbot run failed"
             if not manager.alert(f"{prefix} (as of {as_of.isoformat()}): {error}"):
@@ -102,6 +125,19 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
         raise
     ledger.finish_run(run_id, "skipped" if result.skipped and not result.posted else "ok")
     return report
+
+
+def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:
+    """True if ``as_of`` is before the last completed trading day: its calls are history, not news."""
+    return as_of < last_completed_trading_day(now())
+
+
+def replay_warning(as_of: dt.date, now: Callable[[], dt.datetime]) -> str:
+    """The line every replayed post carries."""
+    return (
+        f"REPLAY: these are the calls fxbot would have made after {as_of.isoformat()}'s close, run on "
+        f"{now().date().isoformat()}; they are not for trading now"
+    )
 
 
 def resolve_as_of(as_of: dt.date | None, now: Callable[[], dt.datetime]) -> dt.date:

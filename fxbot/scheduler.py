@@ -12,6 +12,8 @@ Scheduling: a ``CronTrigger`` from ``schedule.cron`` / ``schedule.timezone`` wit
 a run that starts one second late). On start, if the last completed trading day has no delivery,
 the daemon catches up once. SIGTERM and SIGINT stop the scheduler; a job in flight is waited for
 (systemd's ``KillMode=mixed`` lets the child finish; a second signal, or the stop timeout, kills it).
+SIGHUP reloads the schedule from the config file (``systemctl reload fxbot``). Every child that
+exits non-zero is alerted.
 """
 
 from __future__ import annotations
@@ -126,8 +128,8 @@ def daily_command(config_path: Path | None, as_of: dt.date | None = None) -> lis
     argv = [sys.executable, "-m", "fxbot.cli", "run-once"]
     if config_path is not None:
         argv += ["--config", str(config_path)]
-    if as_of is not None:
-        argv += ["--as-of", as_of.isoformat()]
+    if as_of is not None:  # a replayed day: marked as such in its post, still posted at most once
+        argv += ["--as-of", as_of.isoformat(), "--replay"]
     return argv
 
 
@@ -147,6 +149,7 @@ class Daemon:
         replay_days: int | None = None,
         trigger: BaseTrigger | None = None,
         on_child: Callable[[ChildResult], None] | None = None,
+        reload_schedule: Callable[[], ScheduleSettings] | None = None,
     ) -> None:
         self.schedule = schedule
         self.config_path = config_path
@@ -162,6 +165,7 @@ class Daemon:
         self.replay_days = replay_days
         self.days_run = 0
         self.on_child = on_child
+        self.reload_schedule = reload_schedule
         self.scheduler: BaseScheduler = BlockingScheduler(job_defaults=job_defaults(schedule), timezone=dt.UTC)
         self.scheduler.add_job(self.daily_job, trigger or cron_trigger(schedule), id=JOB_ID, name="fxbot daily run")
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
@@ -179,10 +183,13 @@ class Daemon:
             result.wall_seconds,
             result.peak_rss_mib,
         )
-        if result.timed_out or result.crashed:
-            message = f"fxbot: {result.describe()}; the calls were not delivered. Check the service log."
+        if result.exit_code != 0:
+            # Any non-zero exit is news: a crash or hang could not alert; a run that failed on purpose
+            # (stale data, a broken ledger, Slack down) may not have reached anyone either.
+            when = (day or last_completed_trading_day(self.now())).isoformat()
+            message = f"fxbot: {result.describe()} (as of {when}); check the service log."
             logger.error(message)
-            if self.record_failure:
+            if (result.timed_out or result.crashed) and self.record_failure:
                 record_failure = self.record_failure
                 self._safely(lambda r: record_failure(r, day or last_completed_trading_day(self.now())), result)
             self._safely(self.alert, message)
@@ -209,10 +216,23 @@ class Daemon:
             self._safely(self.alert, f"fxbot: the daily job failed inside the daemon: {event.exception!r}")
 
     def catch_up(self) -> dt.date | None:
-        """If the last completed trading day has no delivery, run it now (once)."""
+        """If the last completed trading day has no delivery, run it now (once).
+
+        A ledger that cannot answer is alerted, and the day is run: the child then fails loudly
+        (exit 3) or, with a bot token, finds its post in the channel.
+        """
         if self.delivered is None or self._replay_next is not None:
             return None
-        day = catch_up_day(self.now(), self.delivered)
+        delivered = self.delivered
+
+        def known_delivered(day: dt.date) -> bool:
+            try:
+                return delivered(day)
+            except Exception as exc:
+                self._safely(self.alert, f"fxbot: the daemon cannot read the ledger: {exc}")
+                return False
+
+        day = catch_up_day(self.now(), known_delivered)
         if day is not None:
             logger.warning("no delivery recorded for %s: catching up now", day)
             self.daily_job()
@@ -229,10 +249,38 @@ class Daemon:
             logger.warning("stopping (signal %s); a run in flight is allowed to finish", signum)
         threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
+    def reload(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """SIGHUP: read the schedule again from the config file and reschedule (in a thread, off the handler).
+
+        The daily children read the whole config at every run anyway; only the schedule lives in the
+        daemon. A config that no longer loads is alerted and the old schedule kept.
+        """
+        threading.Thread(target=self._reload, name="fxbot-reload", daemon=True).start()
+
+    def _reload(self) -> None:
+        logger.warning("SIGHUP: reloading the schedule from %s", self.config_path or "the built-in defaults")
+        if self.reload_schedule is None:
+            logger.warning("nothing to reload: the daemon was started without a config loader")
+            return
+        try:
+            schedule = self.reload_schedule()
+            trigger = cron_trigger(schedule)
+        except Exception as exc:
+            logger.error("the reload failed, keeping the old schedule: %s", exc)
+            self._safely(self.alert, f"fxbot: SIGHUP reload failed, the old schedule stays: {exc}")
+            return
+        self.schedule = schedule
+        self.scheduler.reschedule_job(JOB_ID, trigger=trigger)
+        job = self.scheduler.get_job(JOB_ID)
+        logger.warning(
+            "reloaded: %r %s; next run %s", schedule.cron, schedule.timezone, job.next_run_time if job else "?"
+        )
+
     def run(self) -> None:
-        """Catch up if needed, then block running the schedule until SIGTERM or SIGINT."""
+        """Catch up if needed, then block running the schedule until SIGTERM or SIGINT; SIGHUP reloads."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGHUP, self.reload)
         self.catch_up()
         if self._stopping.is_set():
             return

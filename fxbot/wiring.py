@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fxbot.config import Secrets, Settings
+from fxbot.config import ScheduleSettings, Secrets, Settings
 
 if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
@@ -155,6 +155,11 @@ def build_daemon(settings: Settings, config_path: Path | None, secrets: Secrets,
         finally:
             the_ledger.close()
 
+    def reload_schedule() -> ScheduleSettings:
+        from fxbot.config import load_settings
+
+        return load_settings(config_path).schedule
+
     return Daemon(
         settings.schedule,
         config_path,
@@ -162,5 +167,6 @@ def build_daemon(settings: Settings, config_path: Path | None, secrets: Secrets,
         record_failure=record_failure,
         delivered=delivered,
         now=now,
+        reload_schedule=reload_schedule,
         **overrides,
     )

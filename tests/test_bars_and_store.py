@@ -142,4 +142,3 @@ def test_bundled_files_round_trip_byte_for_byte(bundled_store: PriceStore) -> No
 
     for pair in ("USDJPY", "EURJPY", "GBPJPY"):
         assert format_bars_csv(bundled_store.load(pair)) == bundled_store.path(pair).read_text()
-

@@ -48,8 +48,16 @@ def use_bot(monkeypatch: pytest.MonkeyPatch, server: SlackStandIn, token: str = 
     monkeypatch.setenv("FXBOT_SLACK_API_URL", server.api_url)
 
 
+def replaying(args: tuple[str, ...] | list[str]) -> list[str]:
+    """``args`` with --replay after run-once when it posts a past --as-of (every DAY here is in the past)."""
+    args = list(args)
+    if args[:1] == ["run-once"] and "--as-of" in args and "--dry-run" not in args:
+        args.insert(1, "--replay")
+    return args
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    code = main(replaying(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -135,7 +143,7 @@ def test_dry_run_posts_and_records_nothing(
 
 def _spawn(config: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "fxbot.cli", "run-once", "--as-of", DAY, "--config", str(config), *extra],
+        [sys.executable, "-m", "fxbot.cli", "run-once", "--replay", "--as-of", DAY, "--config", str(config), *extra],
         cwd=REPO,
         env=clean_env(env),
         stdout=subprocess.PIPE,
@@ -475,14 +483,16 @@ def test_secrets_never_appear_in_output_logs_or_ledger(slack: SlackStandIn, tmp_
     outputs: list[str] = []
     bot = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url}
     slack.reply("chat.postMessage", Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0"}))
-    for args in (("run-once", "--as-of", DAY), ("run-once", "--as-of", DAY), ("check",)):
+    for args in (("run-once", "--replay", "--as-of", DAY), ("run-once", "--replay", "--as-of", DAY), ("check",)):
         result = run_fxbot(*args, "-v", "--config", str(config), env=bot)
         outputs += [result.stdout, result.stderr]
-    bad = run_fxbot("run-once", "-v", "--as-of", DAY, "--config", str(config), env={**bot, "SLACK_BOT_TOKEN": "x"})
+    bad = run_fxbot(
+        "run-once", "--replay", "-v", "--as-of", DAY, "--config", str(config), env={**bot, "SLACK_BOT_TOKEN": "x"}
+    )
     outputs += [bad.stdout, bad.stderr]
     hook = {"SLACK_WEBHOOK_URL": slack.webhook_url}
     slack.reply("webhook", Reply(503, "busy"), Reply(404, "no_service"), Reply(404, "no_service"))
-    result = run_fxbot("run-once", "-v", "--as-of", "2024-06-13", "--config", str(config), env=hook)
+    result = run_fxbot("run-once", "--replay", "-v", "--as-of", "2024-06-13", "--config", str(config), env=hook)
     outputs += [result.stdout, result.stderr]
     assert result.returncode == 4 and len(slack.calls("webhook")) == 3
     # nothing listens on this port: slack_sdk retries the connection and logs the URL it retries
@@ -490,12 +500,19 @@ def test_secrets_never_appear_in_output_logs_or_ledger(slack: SlackStandIn, tmp_
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}{WEBHOOK_PATH}"
     result = run_fxbot(
-        "run-once", "-v", "--as-of", "2024-06-12", "--config", str(config), env={"SLACK_WEBHOOK_URL": closed}
+        "run-once",
+        "--replay",
+        "-v",
+        "--as-of",
+        "2024-06-12",
+        "--config",
+        str(config),
+        env={"SLACK_WEBHOOK_URL": closed},
     )
     outputs += [result.stdout, result.stderr]
     assert result.returncode == 4 and "cannot reach Slack's webhook" in result.stderr
     assert "Going to retry the same request: POST [redacted]" in result.stderr  # logged, redacted
-    state = b"".join(p.read_bytes() for p in (tmp_path / "state").iterdir())
+    state = b"".join(p.read_bytes() for p in sorted((tmp_path / "state").rglob("*")) if p.is_file())
     assert len(slack.calls("chat.postMessage")) >= 2
     secret_path = WEBHOOK_PATH.rsplit("/", 1)[1]
     for secret in (TOKEN, "TESTSECRET", secret_path):

@@ -36,7 +36,7 @@ def test_status_before_any_run_and_after_one(tmp_path: Path) -> None:
 
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump(_raw(tmp_path)))
-    run = run_fxbot("run-once", "--no-fetch", "--as-of", "2024-06-14", "--config", str(config))
+    run = run_fxbot("run-once", "--replay", "--no-fetch", "--as-of", "2024-06-14", "--config", str(config))
     assert run.returncode == 0, run.stderr
     after = status_report(settings, NOW)
     assert "as of 2024-06-14, ok" in after.lines[0]

@@ -101,7 +101,7 @@ _T = TypeVar("_T")
 def ledger_error(path: Path, exc: BaseException) -> LedgerError:
     """One line for a ledger that cannot be used, naming the file and the fix."""
     text = str(exc) or type(exc).__name__
-    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError) or not _writable(path):
         fix = f"give the user fxbot runs as write access to {path} and its folder {path.parent}"
     elif "not a database" in text or "malformed" in text or "corrupt" in text:
         fix = (
@@ -111,6 +111,21 @@ def ledger_error(path: Path, exc: BaseException) -> LedgerError:
     else:
         fix = "check the disk and the file's permissions, or restore it from a backup"
     return LedgerError(f"the ledger {path} cannot be used ({text}); {fix}")
+
+
+def _writable(path: Path) -> bool:
+    """True if ``path`` (when it exists) and its folder can be written: SQLite needs both (journal files)."""
+    import tempfile
+
+    try:
+        if path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+        if path.parent.exists():
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".fxbot-probe-"):
+                pass
+    except OSError:
+        return False
+    return True
 
 
 def _guarded(method: Callable[..., _T]) -> Callable[..., _T]:

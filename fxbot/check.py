@@ -1,19 +1,41 @@
-"""`fxbot check`: the config, the data, the models and the Slack credentials, without posting anything."""
+"""`fxbot check`: everything a deployment needs, tried without posting anything.
+
+- the config (loaded before this runs: a file that does not load never gets here);
+- the data provider, and with OANDA one small candles request (the token and the host);
+- write access to the data, models and ledger directories (a temporary file, created and removed);
+- each pair's data, and every model member loaded with the configured engine and run once on the
+  pair's live window;
+- the schedule, and Slack's auth.test and conversations.info (never a post).
+
+A configuration problem makes the exit code 2 whatever else is found, and then no line says
+"config: ok".
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fxbot import wiring
 from fxbot.calendar import last_completed_trading_day, trading_days_between
 from fxbot.config import Secrets, Settings
 from fxbot.data.freshness import last_bar_day, store_file
-from fxbot.errors import DeliveryError, FxbotError
+from fxbot.errors import ConfigError, DeliveryError, FxbotError
 from fxbot.model.artifacts import read_manifest
 
+if TYPE_CHECKING:
+    from fxbot.data.bars import Bars
+    from fxbot.model.artifacts import Manifest
+
 logger = logging.getLogger(__name__)
+
+#: How far back the OANDA probe asks for candles: a week always holds trading days.
+PROBE_DAYS = 7
 
 
 @dataclasses.dataclass
@@ -22,27 +44,31 @@ class CheckResult:
 
     lines: list[str] = dataclasses.field(default_factory=list)
     exit_code: int = 0
+    config_problem: bool = False  # a problem with exit code 2 was found
 
     def problem(self, line: str, code: int) -> None:
         """Record a failed check."""
         self.lines.append(f"PROBLEM {line}")
         self.exit_code = max(self.exit_code, code)
+        self.config_problem = self.config_problem or code == ConfigError.exit_code
 
 
-def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = None) -> CheckResult:
-    """Check everything a daily run needs; Slack is called (auth.test, conversations.info) but not posted to."""
-    from fxbot.data.providers import describe_provider
+def run_checks(
+    settings: Settings, secrets: Secrets, now: dt.datetime | None = None, *, config_source: str | None = None
+) -> CheckResult:
+    """Check everything a daily run needs; Slack is called (auth.test, conversations.info) but not posted to.
 
-    result = CheckResult(["config: ok"])
-    try:
-        result.lines.extend(describe_provider(settings.data, secrets))
-    except FxbotError as exc:
-        result.problem(f"data provider: {exc}", exc.exit_code)
-    check_data_and_models(settings, result, now)
+    ``config_source`` names the file the settings came from (None: the built-in defaults).
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    result = CheckResult()
+    check_provider(settings, secrets, result, now)
+    check_directories(settings, result)
+    check_data_and_models(settings, result, now, run_members=True)
     try:
         from fxbot.cron import cron_trigger
 
-        fire = cron_trigger(settings.schedule).get_next_fire_time(None, now or dt.datetime.now(dt.UTC))
+        fire = cron_trigger(settings.schedule).get_next_fire_time(None, now)
         result.lines.append(f"schedule: {settings.schedule.cron!r} {settings.schedule.timezone}; next run {fire}")
     except FxbotError as exc:
         result.problem(f"schedule: {exc}", exc.exit_code)
@@ -56,21 +82,97 @@ def run_checks(settings: Settings, secrets: Secrets, now: dt.datetime | None = N
         result.problem(f"slack: {exc}", exc.exit_code)
     except FxbotError as exc:
         result.problem(f"slack: {exc}", exc.exit_code)
-    ledger = settings.ledger.path
-    result.lines.append(f"ledger: {ledger}" + ("" if ledger.exists() else " (created by the first run)"))
+    source = config_source or "built-in defaults"
+    if result.config_problem:
+        # The file loaded, but a setting is wrong for this machine: the config is the first thing to fix.
+        result.exit_code = ConfigError.exit_code
+        result.lines.insert(0, f"config: {source} loaded, but a setting is wrong: see the PROBLEM line(s)")
+    else:
+        result.lines.insert(0, f"config: ok ({source})")
     return result
 
 
+def check_provider(settings: Settings, secrets: Secrets, result: CheckResult, now: dt.datetime) -> None:
+    """The active data provider; with OANDA, one candles request tries the token and the host."""
+    from fxbot.data.providers import choose_provider, describe_provider
+
+    try:
+        result.lines.extend(describe_provider(settings.data, secrets))
+        if choose_provider(settings.data, secrets).name != "oanda":
+            return
+        pair = settings.pairs[0]
+        since = now.date() - dt.timedelta(days=PROBE_DAYS)
+        bars = wiring.provider(settings, secrets).fetch(pair, since)
+    except FxbotError as exc:
+        result.problem(f"data provider: {exc}", exc.exit_code)
+        return
+    result.lines.append(
+        f"data provider: oanda token and host ok ({len(bars)} daily bar(s) of {pair} since {since.isoformat()})"
+    )
+
+
+def write_problem(directory: Path) -> str | None:
+    """Why fxbot cannot create a file in ``directory``, or None if it can.
+
+    A directory that does not exist yet is judged by the nearest existing one above it, which the
+    first run will create it in; nothing is created here but a temporary file, removed at once.
+    """
+    target = directory
+    while not target.exists() and target.parent != target:
+        target = target.parent
+    if not target.is_dir():
+        return f"{target} is not a directory"
+    try:
+        handle, name = tempfile.mkstemp(prefix=".fxbot-check-", dir=target)
+    except OSError as exc:
+        return f"cannot create a file in {target}: {exc.strerror or type(exc).__name__}"
+    os.close(handle)
+    try:
+        os.unlink(name)
+    except OSError as exc:
+        return f"cannot remove a file from {target}: {exc.strerror or type(exc).__name__}"
+    return None
+
+
+def check_directories(settings: Settings, result: CheckResult) -> None:
+    """Write access to the data, models and ledger directories (exit 3 naming the one that fails)."""
+    ledger = settings.ledger.path
+    for key, directory, who in (
+        ("data.dir", settings.data.dir, "`fxbot fetch` and `fxbot import-csv` write bars there"),
+        ("model.dir", settings.model.dir, "`fxbot train` writes models there"),
+        ("ledger.path", ledger.parent, "every run records its calls and deliveries there"),
+    ):
+        problem = write_problem(directory)
+        if problem:
+            result.problem(
+                f"{key}: directory {directory} is not writable ({problem}); {who}: give the user running fxbot "
+                f"write access to it or point {key} elsewhere",
+                3,
+            )
+        elif key == "ledger.path":
+            result.lines.append(f"ledger: {ledger}" + ("" if ledger.exists() else " (created by the first run)"))
+        else:
+            result.lines.append(f"{key}: {directory} writable")
+
+
 def check_data_and_models(
-    settings: Settings, result: CheckResult, now: dt.datetime | None = None, *, whole_files: bool = True
+    settings: Settings,
+    result: CheckResult,
+    now: dt.datetime | None = None,
+    *,
+    whole_files: bool = True,
+    run_members: bool = False,
 ) -> None:
     """Add each pair's data freshness and model version to ``result`` (no network).
 
     ``whole_files``: parse and validate every bar (`fxbot check`); otherwise only the last bar, and
-    count the rest (`fxbot status`, a health check that runs often).
+    count the rest (`fxbot status`, a health check that runs often). ``run_members``: load every
+    member with ``model.engine`` and run it once on the pair's live window (`fxbot check`);
+    otherwise only the manifest is read and checked.
     """
     due = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
     for code in settings.pairs:
+        bars = None
         try:
             if whole_files:
                 bars = wiring.store(settings).load(code)
@@ -85,10 +187,38 @@ def check_data_and_models(
                 result.lines.append(f"{line}, up to date")
         except FxbotError as exc:
             result.problem(f"data: {exc}", exc.exit_code)
+        folder = settings.model.dir / code
         try:
-            manifest = read_manifest(settings.model.dir / code)
+            if run_members:
+                manifest, ran = _run_members(settings, folder, bars)
+            else:
+                manifest, ran = read_manifest(folder, min_members=settings.training.members), ""
             result.lines.append(
-                f"model: {code}: {manifest.version}, {len(manifest.members)} members, trained to {manifest.train_end}"
+                f"model: {code}: {manifest.version}, {len(manifest.members)} members, "
+                f"trained to {manifest.train_end}{ran}"
             )
         except FxbotError as exc:
             result.problem(f"model: {exc}", exc.exit_code)
+
+
+def _run_members(settings: Settings, folder: Path, bars: Bars | None) -> tuple[Manifest, str]:
+    """Load every member of ``folder`` and run each once on the live window of ``bars`` (if usable).
+
+    Returns the manifest and what was done, for the model line. numpy and the engine are imported
+    here only: `fxbot status` shares this module and reads manifests alone.
+    """
+    from fxbot.features import live_window, min_bars
+    from fxbot.model.ensemble import Ensemble
+
+    ensemble = Ensemble(folder, settings.model.engine, min_members=settings.training.members)
+    try:
+        manifest = ensemble.manifest
+        if bars is None or len(bars) < min_bars(manifest.window):
+            return manifest, f"; all loaded ({settings.model.engine}), none run: no usable bars"
+        probabilities = ensemble.member_probabilities(live_window(bars, manifest.scaler, manifest.window))
+    finally:
+        ensemble.close()
+    return manifest, (
+        f"; all loaded ({settings.model.engine}) and run on {bars.last_date.isoformat()}: "
+        f"P(up) {min(probabilities):.3f}..{max(probabilities):.3f}"
+    )

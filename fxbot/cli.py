@@ -54,7 +54,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Check config, data, models and Slack; post nothing."""
     from fxbot.check import run_checks
 
-    result = run_checks(settings, Secrets.from_env())
+    result = run_checks(settings, Secrets.from_env(), config_source=args.config or os.environ.get("FXBOT_CONFIG"))
     print("\n".join(result.lines))
     return result.exit_code
 

@@ -7,7 +7,10 @@ rejected with the dotted path of the key. Relative paths resolve against the wor
 The sections are frozen ``msgspec.Struct``s: msgspec imports at a fraction of pydantic's cost
 (which was about 95 ms of the daily path). Every field carries its description (and its bounds) in a
 ``msgspec.Meta``. ``settings_from_mapping`` validates types, bounds and unknown keys; the checks
-msgspec cannot express live in ``__post_init__``.
+msgspec cannot express live in ``__post_init__``. Every number has a lower and an upper bound, so
+none can be NaN or infinite. Before any of that, ``settings_from_mapping`` refuses a key or value
+that looks like a credential (a Slack token or webhook URL, an OANDA token), naming its key but
+never echoing it: secrets belong in the environment.
 Building a section in code trusts its argument types, except that a nested section may be given as
 a mapping, which is then validated like a file. ``yaml`` is imported only when a file is read.
 """
@@ -15,6 +18,7 @@ a mapping, which is then validated like a file. ``yaml`` is imported only when a
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import types
@@ -30,6 +34,22 @@ from fxbot.pairs import PAIRS, get_pair
 
 DEFAULT_LEVERAGE = {"USDJPY": 1.79, "EURJPY": 1.68, "GBPJPY": 1.03}
 UNKNOWN_KEY = "unknown key; check its spelling against configs/default.yaml"
+#: The highest leverage accepted: 25x is the legal cap on retail FX leverage in Japan.
+MAX_LEVERAGE = 25.0
+#: The largest config file read: the annotated default is about 4 KB; more is the wrong file.
+MAX_CONFIG_BYTES = 1_000_000
+#: Seeds must fit every library that takes one (numpy, TensorFlow, Python's random).
+MAX_SEED = 2**31 - 1
+SECRET_HINT = (
+    "looks like a secret; secrets go in the environment (SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL, OANDA_API_TOKEN), "
+    "never in the config file: remove it, and revoke it if the file was shared"
+)
+# Slack tokens (xoxb-, xoxp-, xoxa-, xoxe.xoxp-, xapp-), Slack webhook URLs, OANDA v20 tokens
+# (32 hex, dash, 32 hex) and URLs that carry a password.
+_SECRET = re.compile(
+    r"xox[a-z]-|xoxe\.|xapp-|hooks\.slack(-gov)?\.com|[0-9a-f]{32}-[0-9a-f]{32}|^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]*@",
+    re.IGNORECASE,
+)
 
 
 class _Invalid(ValueError):
@@ -72,19 +92,24 @@ class _Section(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
 class AccountSettings(_Section, frozen=True):
     """Account size and per-pair leverage of the portfolio."""
 
-    equity_jpy: Annotated[float, Meta(gt=0, description="Account equity in JPY used for sizing.")] = 1_000_000.0
+    equity_jpy: Annotated[
+        float, Meta(gt=0, le=1e12, description="Account equity in JPY used for sizing (at most 1e12).")
+    ] = 1_000_000.0
     leverage: Annotated[
         dict[str, float],
-        Meta(description="Leverage per pair as a multiple of equity (notional = leverage x equity)."),
+        Meta(description="Leverage per pair as a multiple of equity (notional = leverage x equity); > 0, at most 25."),
     ] = field(default_factory=lambda: dict(DEFAULT_LEVERAGE))
 
     def __post_init__(self) -> None:
         out: dict[str, float] = {}
         for name, value in self.leverage.items():
             lev = float(value)
-            if lev <= 0:
-                raise _Invalid("leverage", f"leverage for {name} must be > 0, got {lev}")
-            out[_pair_code(name, "leverage")] = lev
+            if not 0 < lev <= MAX_LEVERAGE:  # also false for NaN
+                raise _Invalid("leverage", f"leverage for {name} must be > 0 and at most {MAX_LEVERAGE:g}, got {lev}")
+            code = _pair_code(name, "leverage")
+            if code in out:
+                raise _Invalid("leverage", f"{code} is given twice (two spellings of one pair); keep one")
+            out[code] = lev
         msgspec.structs.force_setattr(self, "leverage", out)
 
 
@@ -103,15 +128,18 @@ class DataSettings(_Section, frozen=True):
         Meta(description="auto: oanda if OANDA_API_TOKEN is set, else bundled (no network)."),
     ] = "auto"
     max_staleness_days: Annotated[
-        int, Meta(ge=0, description="Trading days the last bar may lag the last completed trading day.")
+        int,
+        Meta(ge=0, le=260, description="Trading days the last bar may lag the last completed trading day (0-260)."),
     ] = 0
-    max_jump: Annotated[float, Meta(gt=0, description="Reject a fetched close this far from the previous close.")] = (
-        0.15
-    )
-    timeout_seconds: Annotated[float, Meta(gt=0, description="Connect and read timeout for providers.")] = 10.0
-    retries: Annotated[int, Meta(ge=0, description="Retries on connection errors, 429 and 5xx.")] = 3
+    max_jump: Annotated[
+        float, Meta(gt=0, le=0.5, description="Reject a fetched close this far (fraction, at most 0.5) from the last.")
+    ] = 0.15
+    timeout_seconds: Annotated[
+        float, Meta(gt=0, le=300, description="Connect and read timeout for providers, seconds (at most 300).")
+    ] = 10.0
+    retries: Annotated[int, Meta(ge=0, le=10, description="Retries on connection errors, 429 and 5xx (0-10).")] = 3
     overlap_days: Annotated[
-        int, Meta(ge=0, description="Trading days re-fetched before the last bar to detect revisions.")
+        int, Meta(ge=0, le=260, description="Trading days re-fetched before the last bar to detect revisions (0-260).")
     ] = 5
     oanda: Annotated[OandaSettings, Meta(description="OANDA v20 REST provider.")] = field(default_factory=OandaSettings)
 
@@ -132,16 +160,21 @@ class ModelSettings(_Section, frozen=True):
 class TrainingSettings(_Section, frozen=True):
     """How `fxbot train` (and the backtest) fit the ensembles."""
 
-    members: Annotated[int, Meta(ge=1, description="Ensemble size; odd, so the vote never ties.")] = 5
-    seeds: Annotated[list[int], Meta(description="One seed per member.")] = field(
-        default_factory=lambda: [11, 23, 37, 41, 53]
-    )
-    units: Annotated[int, Meta(ge=1, description="LSTM units.")] = 32
-    epochs: Annotated[int, Meta(ge=1, description="Maximum epochs (early stopping may end sooner).")] = 30
-    batch_size: Annotated[int, Meta(ge=1, description="Mini-batch size.")] = 32
-    patience: Annotated[int, Meta(ge=0, description="Early-stopping patience in epochs on validation loss.")] = 5
+    members: Annotated[int, Meta(ge=1, le=25, description="Ensemble size (1-25); odd, so the vote never ties.")] = 5
+    seeds: Annotated[
+        list[Annotated[int, Meta(ge=0, le=MAX_SEED)]],
+        Meta(description="One distinct seed per member (0 to 2**31-1)."),
+    ] = field(default_factory=lambda: [11, 23, 37, 41, 53])
+    units: Annotated[int, Meta(ge=1, le=1024, description="LSTM units (1-1024).")] = 32
+    epochs: Annotated[
+        int, Meta(ge=1, le=1000, description="Maximum epochs (1-1000; early stopping may end sooner).")
+    ] = 30
+    batch_size: Annotated[int, Meta(ge=1, le=4096, description="Mini-batch size (1-4096).")] = 32
+    patience: Annotated[
+        int, Meta(ge=0, le=1000, description="Early-stopping patience in epochs on validation loss (0-1000).")
+    ] = 5
     validation_fraction: Annotated[float, Meta(gt=0, lt=0.5, description="Latest share of samples held out.")] = 0.2
-    learning_rate: Annotated[float, Meta(gt=0, description="Adam learning rate.")] = 1e-3
+    learning_rate: Annotated[float, Meta(gt=0, le=1, description="Adam learning rate (at most 1).")] = 1e-3
     start: Annotated[dt.date | None, Meta(description="First bar date used for training (YYYY-MM-DD), or all.")] = None
 
     def __post_init__(self) -> None:
@@ -149,6 +182,12 @@ class TrainingSettings(_Section, frozen=True):
             raise _Invalid("members", f"members must be odd so the vote cannot tie, got {self.members}")
         if len(self.seeds) < self.members:
             raise _Invalid(None, f"training.seeds has {len(self.seeds)} seeds for {self.members} members; add seeds")
+        used = self.seeds[: self.members]
+        twice = sorted({s for s in used if used.count(s) > 1})
+        if twice:
+            raise _Invalid(
+                "seeds", f"seed {twice[0]} is used twice: two members would be the same model; give each its own"
+            )
 
 
 class SlackSettings(_Section, frozen=True):
@@ -157,8 +196,12 @@ class SlackSettings(_Section, frozen=True):
     channel: Annotated[str, Meta(description="Channel ID for chat.postMessage (bot token).")] = ""
     error_channel: Annotated[str, Meta(description="Channel ID for alerts; empty: the same channel.")] = ""
     chart: Annotated[bool, Meta(description="Upload a PNG of the last 60 closes (bot token only).")] = False
-    timeout_seconds: Annotated[float, Meta(gt=0, description="HTTP timeout for Slack calls.")] = 10.0
-    retries: Annotated[int, Meta(ge=0, description="Retries for rate limits, connection errors and 5xx.")] = 3
+    timeout_seconds: Annotated[
+        float, Meta(gt=0, le=300, description="HTTP timeout for Slack calls (at most 300 s).")
+    ] = 10.0
+    retries: Annotated[
+        int, Meta(ge=0, le=10, description="Retries for rate limits, connection errors and 5xx (0-10).")
+    ] = 3
 
 
 class NotifySettings(_Section, frozen=True):
@@ -182,16 +225,18 @@ class ScheduleSettings(_Section, frozen=True):
 
     cron: Annotated[str, Meta(description="Crontab expression (minute hour day month weekday).")] = "15 22 * * mon-fri"
     timezone: Annotated[str, Meta(description="Time zone of the cron expression.")] = "UTC"
-    job_timeout: Annotated[float, Meta(gt=0, description="Seconds before a daily job's child process is killed.")] = (
-        600.0
-    )
-    misfire_grace_time: Annotated[int, Meta(gt=0, description="Seconds a late job may still start.")] = 3600
+    job_timeout: Annotated[
+        float, Meta(gt=0, le=3600, description="Seconds before a daily job's child process is killed (at most 3600).")
+    ] = 600.0
+    misfire_grace_time: Annotated[
+        int, Meta(gt=0, le=86400, description="Seconds a late job may still start (at most 86400, a day).")
+    ] = 3600
 
 
 class BacktestSettings(_Section, frozen=True):
     """Walk-forward backtest."""
 
-    cost_pips: Annotated[float, Meta(ge=0, description="Cost per trade in pips.")] = 0.4
+    cost_pips: Annotated[float, Meta(ge=0, le=100, description="Cost per trade in pips (0-100).")] = 0.4
 
 
 _SECTIONS: dict[str, type[_Section]] = {
@@ -209,7 +254,9 @@ _SECTIONS: dict[str, type[_Section]] = {
 class Settings(_Section, frozen=True):
     """All of fxbot's settings."""
 
-    pairs: Annotated[list[str], Meta(description="Pairs to trade.")] = field(default_factory=lambda: list(PAIRS))
+    pairs: Annotated[
+        list[str], Meta(description="Pairs to trade, each once; spellings become codes (usd/jpy: USDJPY).")
+    ] = field(default_factory=lambda: list(PAIRS))
     account: Annotated[AccountSettings, Meta(description="Account size and per-pair leverage.")] = field(
         default_factory=AccountSettings
     )
@@ -237,7 +284,13 @@ class Settings(_Section, frozen=True):
         self._sections(**_SECTIONS)
         if not self.pairs:
             raise _Invalid("pairs", "at least one pair is needed")
-        msgspec.structs.force_setattr(self, "pairs", [_pair_code(p, "pairs") for p in self.pairs])
+        codes = [_pair_code(p, "pairs") for p in self.pairs]
+        twice = next((c for i, c in enumerate(codes) if c in codes[:i]), None)
+        if twice:
+            raise _Invalid(
+                "pairs", f"{twice} is listed twice; list each pair once (it would be called and posted twice)"
+            )
+        msgspec.structs.force_setattr(self, "pairs", codes)
         # A leverage map in a config file replaces the default one: catch a forgotten pair at load time.
         missing = [p for p in self.pairs if p not in self.account.leverage]
         if missing:
@@ -416,8 +469,35 @@ def _resolve_mapping_key(root: type, raw: object, path: list[str]) -> list[str]:
     return path
 
 
+def looks_like_secret(text: str) -> bool:
+    """True if ``text`` holds something shaped like a Slack or OANDA credential (or a URL with a password)."""
+    return _SECRET.search(text) is not None
+
+
+def _refuse_secrets_and_non_finite(value: object, path: list[str], source: str) -> None:
+    """Raise ConfigError for a key or string that looks like a secret, or a float that is NaN or infinite.
+
+    Runs before the schema, whose messages would echo a bad value (``unknown pair 'xoxb-...'``,
+    ``Invalid enum value``) or a bad key (``xoxb-...: unknown key``). The message names the key, never the value.
+    """
+    where = ".".join(path) or "(top level)"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and looks_like_secret(key):
+                raise ConfigError(f"{source}: {where}: a key {SECRET_HINT}")
+            _refuse_secrets_and_non_finite(item, [*path, str(key)], source)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_secrets_and_non_finite(item, [*path, str(i)], source)
+    elif isinstance(value, str) and looks_like_secret(value):
+        raise ConfigError(f"{source}: {where}: the value {SECRET_HINT}")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{source}: {where}: {value} is not a finite number; give the number within the bounds")
+
+
 def settings_from_mapping(raw: dict[str, Any], source: str = "config") -> Settings:
     """Validate a mapping (as parsed from YAML) into Settings, or raise a one-line ConfigError."""
+    _refuse_secrets_and_non_finite(raw, [], source)
     try:
         return msgspec.convert(raw, Settings, dec_hook=decode_hook)
     except msgspec.ValidationError as exc:
@@ -432,11 +512,21 @@ def load_settings(path: str | Path | None = None) -> Settings:
         return Settings()
     file = Path(chosen)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)  # a device or a huge file must not fill the memory
     except FileNotFoundError:
         raise ConfigError(f"config file {file} does not exist; pass --config PATH or unset FXBOT_CONFIG") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {file}: {exc.strerror}") from None
+    not_yaml, fix = f"{file}: not a YAML text file", "pass the settings file with --config or FXBOT_CONFIG"
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{not_yaml} (larger than {MAX_CONFIG_BYTES:,} bytes); {fix}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{not_yaml} (binary or not UTF-8); {fix}") from None
+    if "\x00" in text:
+        raise ConfigError(f"{not_yaml} (it holds NUL bytes: binary); {fix}")
     import yaml  # only here: the defaults need no YAML parser (about 15 ms of the daily path's import)
 
     try:

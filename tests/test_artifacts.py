@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +145,80 @@ def test_invalid_manifest_is_one_line_naming_the_key(model_copy: Path, change: A
     with pytest.raises(ModelError, match=message) as caught:
         read_manifest(model_copy)
     assert str(caught.value).startswith(str(model_copy / "manifest.json")) and "\n" not in str(caught.value)
+
+
+# -- a manifest that cannot give a trustworthy vote is refused at load (exit 3, one line) ----------
+
+
+def _repeat_member(raw: dict[str, Any], **changes: Any) -> None:
+    raw["members"][1] = {**raw["members"][0], **changes}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r["scaler_std"].__setitem__(2, float("nan")), r"scaler_std\.2 is nan, not a finite number"),
+        (lambda r: r["scaler_mean"].__setitem__(0, float("inf")), r"scaler_mean\.0 is inf, not a finite number"),
+        (lambda r: r["scaler_std"].__setitem__(5, 0.0), r"scaler_std\.5 is 0\.0; a spread must be above 0"),
+        (lambda r: r["scaler_std"].__setitem__(1, -0.5), r"scaler_std\.1 is -0\.5; a spread must be above 0"),
+        (lambda r: r.update(window=-5), r"window is -5; it must be a positive number of trading days"),
+        (lambda r: r.update(window=0), r"window is 0; it must be a positive number"),
+        (lambda r: _repeat_member(r), r"members\.1 repeats member 0's file 'member_0\.tflite'"),
+        (
+            lambda r: _repeat_member(r, tflite="member_1.tflite"),
+            r"members\.1 repeats member 0's file 'member_0\.keras'",
+        ),
+        (
+            lambda r: r["members"][3].update(seed=r["members"][0]["seed"]),
+            r"members\.3 repeats member 0's seed 11 \(the same model twice would count two votes\)",
+        ),
+        (lambda r: r.update(pair="EURJPY"), r"the manifest is for 'EURJPY', but its folder is USDJPY's"),
+        (
+            lambda r: r["members"][2].update(tflite="../EURJPY/member_2.tflite"),
+            r"members\.2\.tflite '\.\./EURJPY/member_2\.tflite' points outside the pair's folder",
+        ),
+        (
+            lambda r: r["members"][4].update(savedmodel="/srv/models/EURJPY/member_4.savedmodel"),
+            r"members\.4\.savedmodel '/srv/models/EURJPY/member_4\.savedmodel' points outside",
+        ),
+    ],
+)
+def test_untrustworthy_manifest_is_refused_at_load(model_copy: Path, change: Any, message: str) -> None:
+    _broken(model_copy, change)
+    with pytest.raises(ModelError, match=message) as caught:
+        Ensemble(model_copy, "litert")
+    text = str(caught.value)
+    assert text.startswith(str(model_copy / "manifest.json")) and "\n" not in text
+    assert "retrain" in text or "copy USDJPY's own models" in text  # says how to fix it
+    assert ModelError.exit_code == 3
+
+
+def test_fewer_members_than_training_members_is_refused(model_copy: Path) -> None:
+    _broken(model_copy, lambda r: r.update(members=r["members"][:3]))
+    assert len(read_manifest(model_copy).members) == 3  # the default asks for nothing new
+    with pytest.raises(ModelError, match=r"3 member\(s\), fewer than training\.members \(5\); retrain"):
+        Ensemble(model_copy, "litert", min_members=5)
+    assert len(Ensemble(model_copy, "litert", min_members=3).members) == 3
+
+
+def test_a_nan_scaler_stops_the_run_at_load_and_records_no_call(model_copy: Path, tmp_path: Path) -> None:
+    """Every member answered NaN for such a manifest: the run must stop on the manifest, not post 5/5."""
+    from .conftest import BUNDLED_DATA, run_fxbot
+
+    for pair in ("EURJPY", "GBPJPY"):
+        shutil.copytree(SHIPPED_MODELS / pair, tmp_path / pair)
+    _broken(model_copy, lambda r: r["scaler_std"].__setitem__(0, 0.0))
+    ledger = tmp_path / "state" / "ledger.sqlite"
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        json.dumps(
+            {"data": {"dir": str(BUNDLED_DATA)}, "model": {"dir": str(tmp_path)}, "ledger": {"path": str(ledger)}}
+        )
+    )
+    run = run_fxbot("run-once", "--no-fetch", "--as-of", "2024-06-14", "--config", str(config))
+    assert run.returncode == 3, run.stderr
+    [error] = [line for line in run.stderr.splitlines() if line.startswith("fxbot: error: ")]
+    assert "manifest.json: scaler_std.0 is 0.0; a spread must be above 0: restore the models folder" in error
+    assert "SELL" not in run.stdout + run.stderr
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("SELECT count(*) FROM signals").fetchone() == (0,)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import typing
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 import pytest
@@ -142,7 +142,7 @@ def test_secrets_never_print() -> None:
         ({"account": {"leverage": {1: 1.0}}}, "account.leverage: a key: Expected `str`, got `int`"),
         (
             {"account": {"leverage": {"USDJPY": 0, "EURJPY": 1, "GBPJPY": 1}}},
-            "account.leverage: leverage for USDJPY must be > 0, got 0.0",
+            "account.leverage: leverage for USDJPY must be > 0 and at most 25, got 0.0",
         ),
         ({"account": None}, "account: Expected `object`, got `null`"),
         ({"pairs": []}, "pairs: at least one pair is needed"),
@@ -222,3 +222,150 @@ def test_daily_path_imports_neither_yaml_nor_pydantic_nor_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+# -- bounds: every number finite and inside a sane range ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("account: {equity_jpy: .inf}", r"account\.equity_jpy: inf is not a finite number"),
+        ("account: {equity_jpy: .nan}", r"account\.equity_jpy: nan is not a finite number"),
+        ("account: {equity_jpy: 1.0e+13}", r"account\.equity_jpy: Expected `float` <= 1000000000000\.0"),
+        (
+            "account: {leverage: {USDJPY: .inf, EURJPY: 1, GBPJPY: 1}}",
+            r"account\.leverage\.USDJPY: inf is not a finite number",
+        ),
+        (
+            "account: {leverage: {USDJPY: 1, EURJPY: 100, GBPJPY: 1}}",
+            r"account\.leverage: leverage for EURJPY must be > 0 and at most 25, got 100\.0",
+        ),
+        ("data: {max_jump: 5}", r"data\.max_jump: Expected `float` <= 0\.5"),
+        ("data: {timeout_seconds: 1.0e+9}", r"data\.timeout_seconds: Expected `float` <= 300\.0"),
+        ("data: {retries: 1000}", r"data\.retries: Expected `int` <= 10"),
+        ("data: {overlap_days: 100000}", r"data\.overlap_days: Expected `int` <= 260"),
+        ("data: {max_staleness_days: 100000}", r"data\.max_staleness_days: Expected `int` <= 260"),
+        ("notify: {slack: {timeout_seconds: .inf}}", r"notify\.slack\.timeout_seconds: inf is not a finite number"),
+        ("notify: {slack: {retries: 1000}}", r"notify\.slack\.retries: Expected `int` <= 10"),
+        ("schedule: {job_timeout: 1.0e+9}", r"schedule\.job_timeout: Expected `float` <= 3600\.0"),
+        ("schedule: {misfire_grace_time: 1000000000}", r"schedule\.misfire_grace_time: Expected `int` <= 86400"),
+        ("training: {members: 99, seeds: [" + ", ".join(map(str, range(99))) + "]}", r"training\.members: .*<= 25"),
+        ("training: {seeds: [1, 2, 3, 4, 99999999999]}", r"training\.seeds\.4: Expected `int` <= 2147483647"),
+        ("training: {seeds: [1, 2, 3, 4, -5]}", r"training\.seeds\.4: Expected `int` >= 0"),
+        ("training: {seeds: [1, 2, 3, 2, 5]}", r"training\.seeds: seed 2 is used twice: two members would be the same"),
+        ("training: {learning_rate: 50}", r"training\.learning_rate: Expected `float` <= 1\.0"),
+        ("training: {epochs: 1000000}", r"training\.epochs: Expected `int` <= 1000"),
+        ("backtest: {cost_pips: .inf}", r"backtest\.cost_pips: inf is not a finite number"),
+    ],
+)
+def test_every_number_is_finite_and_bounded(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(_write(tmp_path, text + "\n"))
+    assert str(caught.value).startswith(f"{tmp_path / 'c.yaml'}: ") and "\n" not in str(caught.value)
+
+
+def test_bounds_are_documented_in_the_descriptions() -> None:
+    """Each bounded number says its range in its Meta description, as configs/default.yaml does beside its key."""
+    for section in (Settings, *(typing.get_args(f.type)[0] for f in msgspec.structs.fields(Settings))):
+        if not (isinstance(section, type) and issubclass(section, msgspec.Struct)):
+            continue
+        for info in msgspec.structs.fields(section):
+            meta = next(m for m in typing.get_args(info.type)[1:] if isinstance(m, msgspec.Meta))
+            if meta.le is not None:
+                spellings = {f"{meta.le:g}", f"{meta.le:g}".replace("e+", "e"), str(int(meta.le))}
+                assert any(s in (meta.description or "") for s in spellings), info.name
+
+
+@pytest.mark.parametrize(
+    ("pairs", "leverage", "message"),
+    [
+        (["USDJPY", "EURJPY", "USDJPY"], None, r"pairs: USDJPY is listed twice; list each pair once"),
+        (["USDJPY", "usd/jpy"], None, r"pairs: USDJPY is listed twice"),
+        (["USDJPY"], {"USDJPY": 1, "usd_jpy": 2}, r"account\.leverage: USDJPY is given twice"),
+    ],
+)
+def test_pairs_are_unique(tmp_path: Path, pairs: list[str], leverage: dict | None, message: str) -> None:
+    content: dict[str, object] = {"pairs": pairs}
+    if leverage:
+        content["account"] = {"leverage": leverage}
+    with pytest.raises(ConfigError, match=message):
+        load_settings(_write(tmp_path, content))
+    assert load_settings(_write(tmp_path, {"pairs": ["usdjpy", "Eur/Jpy"]})).pairs == ["USDJPY", "EURJPY"]
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "binary or not UTF-8"),
+        (b"data:\n  dir: data\x00\x00\x00\n", "it holds NUL bytes: binary"),
+        (b"# padding\n" * 120_000, "larger than 1,000,000 bytes"),
+    ],
+)
+def test_a_file_that_is_not_yaml_text_is_exit_2(tmp_path: Path, content: bytes, detail: str) -> None:
+    from .conftest import run_fxbot
+
+    path = tmp_path / "c.yaml"
+    path.write_bytes(content)
+    result = run_fxbot("status", "--config", str(path))
+    assert result.returncode == 2, result.stderr
+    assert (
+        result.stderr == f"fxbot: error: {path}: not a YAML text file ({detail}); pass the settings file with "
+        "--config or FXBOT_CONFIG\n"
+    )
+
+
+# Obviously fake credentials, shaped like the real ones.
+FAKE_SECRETS = {
+    "bot token": "xoxb-000000000000-000000000000-FAKEfakeFAKEfake",
+    "app token": "xapp-1-A000000-000000000000-fakefakefake",
+    "user token": "xoxp-000000000000-000000000000-fakefake",
+    "webhook": "https://hooks.slack.com/services/T00000000/B00000000/FAKEfakeFAKEfake",
+    "oanda token": "0123456789abcdef0123456789abcdef-fedcba9876543210fedcba9876543210",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FAKE_SECRETS))
+@pytest.mark.parametrize(
+    ("place", "key"),
+    [
+        (lambda s: {"notify": {"slack": {"channel": s}}}, "notify.slack.channel"),
+        (lambda s: {"notify": {"slack": {"error_channel": s}}}, "notify.slack.error_channel"),
+        (lambda s: {"data": {"provider": s}}, "data.provider"),  # the enum error would echo it
+        (lambda s: {"pairs": ["USDJPY", s]}, "pairs.1"),  # "unknown pair '...'" would echo it
+        (lambda s: {"ledger": {"path": s}}, "ledger.path"),
+        (lambda s: {"notify": {"slack": {s: "C0123"}}}, "notify.slack: a key"),  # "<key>: unknown key" would
+    ],
+)
+def test_a_secret_in_the_config_is_named_never_echoed(tmp_path: Path, kind: str, place: Any, key: str) -> None:
+    secret = FAKE_SECRETS[kind]
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_write(tmp_path, place(secret)))
+    text = str(caught.value)
+    assert text.startswith(f"{tmp_path / 'c.yaml'}: {key}") and "\n" not in text
+    assert "looks like a secret; secrets go in the environment (SLACK_BOT_TOKEN" in text
+    for part in (secret, secret[:12], secret[-12:]):
+        assert part not in text
+
+
+def test_a_token_pasted_as_the_channel_is_not_printed_by_the_cli(tmp_path: Path) -> None:
+    from .conftest import run_fxbot
+
+    secret = FAKE_SECRETS["bot token"]
+    config = _write(tmp_path, {"notify": {"slack": {"channel": secret}}})
+    for command in ("check", "run-once"):
+        result = run_fxbot(command, "-v", "--config", str(config), env={"SLACK_BOT_TOKEN": "xoxb-fake-test-token"})
+        assert result.returncode == 2, result.stderr
+        assert "notify.slack.channel: the value looks like a secret" in result.stderr
+        assert secret not in result.stdout + result.stderr and "FAKEfake" not in result.stdout + result.stderr
+
+
+def test_ordinary_values_are_not_taken_for_secrets() -> None:
+    settings = settings_from_mapping(
+        {
+            "notify": {"slack": {"channel": "C0123456789", "error_channel": "G0ABCDEF"}},
+            "ledger": {"path": "/srv/fxbot/state/0123456789abcdef0123456789abcdef.sqlite"},
+            "data": {"dir": "/home/xoxo/data"},
+        }
+    )
+    assert settings.notify.slack.channel == "C0123456789"

@@ -7,16 +7,20 @@
         member_0.savedmodel/     TF SavedModel (the `tensorflow` engine, and the .tflite's source)
         ...
 
-Loading refuses a manifest whose ``format_version`` it does not know, or whose member files are
-missing, with a message that says what to do.
+Loading refuses, with a message that says what to do, a manifest whose ``format_version`` it does
+not know, and one that cannot give a trustworthy vote: a scaler that is not finite or has a spread
+of zero or less (every member would answer NaN), a window that is not positive, fewer members than
+the configuration asks for, a member listed twice (same file or same seed), another pair's manifest,
+or a member file named outside the pair's folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -114,8 +118,13 @@ def write_manifest(folder: Path, manifest: Manifest) -> None:
     atomic_write_text(folder / MANIFEST_NAME, manifest_json(manifest, indent=2) + "\n")
 
 
-def read_manifest(folder: Path) -> Manifest:
-    """Read and check a pair's manifest and that its member files exist."""
+def read_manifest(folder: Path, *, min_members: int = 1) -> Manifest:
+    """Read a pair's manifest and check that it can be trusted (see the module docstring).
+
+    ``folder`` is the pair's folder (``models/USDJPY``): its name is the pair the manifest must be
+    for. ``min_members`` is the fewest members accepted (``training.members``); the default only
+    asks for one. Member files are opened by the engines, not here.
+    """
     path = folder / MANIFEST_NAME
     if not path.is_file():
         raise ModelError(f"no model manifest at {path}; run `fxbot train` or point model.dir at the shipped models/")
@@ -134,8 +143,69 @@ def read_manifest(folder: Path) -> Manifest:
     except msgspec.ValidationError as exc:
         where, detail = validation_error_path(exc, Manifest, raw, unknown_key="unknown key")
         raise ModelError(f"{path}: invalid manifest at {where}: {detail}; retrain with `fxbot train`") from None
-    if len(manifest.scaler_mean) != len(manifest.features) or len(manifest.scaler_std) != len(manifest.features):
-        raise ModelError(f"{path}: scaler size does not match the feature list; retrain with `fxbot train`")
-    if len(manifest.members) % 2 == 0:
-        raise ModelError(f"{path}: {len(manifest.members)} members can tie; an ensemble needs an odd count")
+    problem = _untrustworthy(manifest, folder.name, min_members)
+    if problem:
+        raise ModelError(f"{path}: {problem}")
     return manifest
+
+
+_FIX = "restore the models folder or retrain with `fxbot train`"
+
+
+def _untrustworthy(manifest: Manifest, pair: str, min_members: int) -> str | None:
+    """Why ``manifest`` (found in the folder of ``pair``) cannot be trusted to vote, or None."""
+    if manifest.pair != pair:
+        return (
+            f"the manifest is for {manifest.pair!r}, but its folder is {pair}'s; "
+            f"copy {pair}'s own models there or retrain with `fxbot train --pairs {pair}`"
+        )
+    if manifest.window < 1:
+        return f"window is {manifest.window}; it must be a positive number of trading days: {_FIX}"
+    if len(manifest.scaler_mean) != len(manifest.features) or len(manifest.scaler_std) != len(manifest.features):
+        return "scaler size does not match the feature list; retrain with `fxbot train`"
+    for name, values in (("scaler_mean", manifest.scaler_mean), ("scaler_std", manifest.scaler_std)):
+        bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
+        if bad is not None:
+            # Every member would answer NaN for every input: no call can come from it.
+            return f"{name}.{bad} is {values[bad]!r}, not a finite number (every member would answer NaN): {_FIX}"
+    bad = next((i for i, v in enumerate(manifest.scaler_std) if v <= 0), None)
+    if bad is not None:
+        return f"scaler_std.{bad} is {manifest.scaler_std[bad]!r}; a spread must be above 0: {_FIX}"
+    count = len(manifest.members)
+    if count < min_members:
+        return (
+            f"{count} member(s), fewer than training.members ({min_members}); "
+            "retrain with `fxbot train` or lower training.members"
+        )
+    if count % 2 == 0:
+        return f"{count} members can tie; an ensemble needs an odd count"
+    seen: dict[tuple[str, object], int] = {}
+    for i, member in enumerate(manifest.members):
+        for kind, value in (("tflite", member.tflite), ("keras", member.keras), ("savedmodel", member.savedmodel)):
+            if not _inside(value):
+                return (
+                    f"members.{i}.{kind} {value!r} points outside the pair's folder; "
+                    f"a member's files must be in {pair}'s own folder: {_FIX}"
+                )
+            file_key: tuple[str, object] = ("file", PurePosixPath(value))
+            if file_key in seen:
+                return (
+                    f"members.{i} repeats member {seen[file_key]}'s file {value!r}; each member must be its own: {_FIX}"
+                )
+            seen[file_key] = i
+        seed_key: tuple[str, object] = ("seed", member.seed)
+        if seed_key in seen:
+            return (
+                f"members.{i} repeats member {seen[seed_key]}'s seed {member.seed} (the same model twice "
+                f"would count two votes): {_FIX}"
+            )
+        seen[seed_key] = i
+    return None
+
+
+def _inside(name: str) -> bool:
+    """True if the member file ``name`` is a plain relative path that stays inside the pair's folder."""
+    posix, windows = PurePosixPath(name), PureWindowsPath(name)
+    return bool(posix.parts) and not (
+        posix.is_absolute() or windows.is_absolute() or windows.drive or ".." in windows.parts or "\\" in name
+    )

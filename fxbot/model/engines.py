@@ -62,9 +62,12 @@ class LiteRTMember:
         expected = tuple(self._input["shape"])
         if window.shape != expected:
             raise ModelError(f"{self.path}: input shape {window.shape} does not match the model's {expected}")
-        self._interpreter.set_tensor(self._input["index"], window.astype(np.float32))
-        self._interpreter.invoke()
-        return float(self._interpreter.get_tensor(self._output["index"]).reshape(-1)[0])
+        try:
+            self._interpreter.set_tensor(self._input["index"], window.astype(np.float32))
+            self._interpreter.invoke()
+            return float(self._interpreter.get_tensor(self._output["index"]).reshape(-1)[0])
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"{self.path}: the model failed to run ({exc}); retrain with `fxbot train`") from None
 
     def close(self) -> None:
         """Drop the interpreter."""

@@ -44,7 +44,13 @@ class TensorFlowMember:
 
     def predict(self, window: np.ndarray) -> float:
         """P(up) for one (1, window, features) input."""
-        result = self._session.run(self._output, feed_dict={self._input: window.astype(np.float32)})
+        try:
+            result = self._session.run(self._output, feed_dict={self._input: window.astype(np.float32)})
+        except (ValueError, tf.errors.OpError) as exc:
+            # A truncated variables file can load and fail only here.
+            raise ModelError(
+                f"SavedModel {self.path} failed to run ({type(exc).__name__}); retrain with `fxbot train`"
+            ) from None
         return float(np.asarray(result).reshape(-1)[0])
 
     def close(self) -> None:

@@ -115,9 +115,10 @@ def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
     price_store = store(settings)
     the_ledger = ledger(settings)
     engine, model_dir = settings.model.engine, settings.model.dir
+    min_members = settings.training.members
     return Dependencies(
         store=price_store,
-        load_ensemble=lambda pair: Ensemble(model_dir / pair, engine),
+        load_ensemble=lambda pair: Ensemble(model_dir / pair, engine, min_members=min_members),
         notifiers=notifiers(settings, secrets, chart_source(settings, price_store, the_ledger)),
         ledger=the_ledger,
         fetch=fetcher(settings, secrets, price_store),

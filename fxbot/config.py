@@ -158,7 +158,11 @@ class SlackSettings(_Section, frozen=True):
     error_channel: Annotated[str, Meta(description="Channel ID for alerts; empty: the same channel.")] = ""
     chart: Annotated[bool, Meta(description="Upload a PNG of the last 60 closes (bot token only).")] = False
     timeout_seconds: Annotated[float, Meta(gt=0, description="HTTP timeout for Slack calls.")] = 10.0
-    retries: Annotated[int, Meta(ge=0, description="Retries for rate limits, connection errors and 5xx.")] = 3
+    retries: Annotated[int, Meta(ge=0, description="Retries: 429, unsent requests, posts not found after a fault.")] = 3
+    max_retry_after_seconds: Annotated[
+        float,
+        Meta(ge=0, le=3600, description="Longest Retry-After wait (429) honoured; past it, give up (exit 4)."),
+    ] = 60.0
 
 
 class NotifySettings(_Section, frozen=True):

@@ -200,8 +200,13 @@ class SlackSettings(_Section, frozen=True):
         float, Meta(gt=0, le=300, description="HTTP timeout for Slack calls (at most 300 s).")
     ] = 10.0
     retries: Annotated[
-        int, Meta(ge=0, le=10, description="Retries for rate limits, connection errors and 5xx (0-10).")
+        int,
+        Meta(ge=0, le=10, description="Retries (0-10): 429, unsent requests, posts not found after a fault."),
     ] = 3
+    max_retry_after_seconds: Annotated[
+        float,
+        Meta(ge=0, le=3600, description="Longest Retry-After wait (429) honoured; past it, give up (exit 4)."),
+    ] = 60.0
 
 
 class NotifySettings(_Section, frozen=True):

@@ -179,11 +179,13 @@ def test_crash_between_post_and_record_never_double_posts(
     first.communicate(timeout=120)
     assert first.returncode < 0  # killed by the signal, not a clean exit
     assert [r["status"] for r in deliveries(config)] == ["pending"]
+    looked = len(slack.calls("conversations.history"))  # the first run looked before posting
     slack.after = None
     second = _spawn(config, env)
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
-    assert len(slack.calls("conversations.history")) == 1
+    # found at the first look; not found only after waiting twice for Slack to settle (0.5 s, 1 s)
+    assert len(slack.calls("conversations.history")) - looked == (1 if slack_stored_it else 3)
     assert len(reports(slack)) == 1  # exactly one message in the channel either way
     if slack_stored_it:
         assert len(slack.calls("chat.postMessage")) == 1
@@ -229,22 +231,26 @@ def test_rate_limit_waits_retry_after_then_posts(
     assert len(slack.calls("chat.postMessage")) == 2 and len(reports(slack)) == 1
 
 
-def test_server_errors_are_retried_a_bounded_number_of_times(
+def test_server_errors_on_a_post_are_looked_for_then_retried_a_bounded_number_of_times(
     slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     use_bot(monkeypatch, slack)
     config = write_config(tmp_path)
-    slack.reply("chat.postMessage", Reply(500, "oops"), Reply(502, "bad gateway"))
+    slack.reply("conversations.history", Reply(503, "busy"))  # a read changes nothing: slack_sdk retries it
+    slack.reply("chat.postMessage", Reply(500, "oops"), Reply(502, "bad gateway"))  # Slack stored neither
     assert run(capsys, "run-once", "--as-of", DAY, "--config", str(config))[0] == 0
     assert len(slack.calls("chat.postMessage")) == 3 and len(reports(slack)) == 1
+    assert len(slack.calls("conversations.history")) == 2 + 3 + 3  # the look first (503, retry), 3 per 5xx
 
     slack.reply("chat.postMessage", *[Reply(500, "oops")] * 3)
     code, _, err = run(capsys, "run-once", "--as-of", "2024-06-13", "--config", str(config))
     assert code == 4
-    assert "Slack answered HTTP 500 after 2 retries" in err.strip().splitlines()[-1]
+    last = err.strip().splitlines()[-1]
+    assert "no clear answer to any of 3 posts" in last and "Slack answered HTTP 500" in last
+    assert f"not in channel {CHANNEL}" in last and "the next run looks in the channel again" in last
     assert len(slack.calls("chat.postMessage")) == 3 + 3 + 1  # 3 tries for the report, then the alert
     assert len(reports(slack)) == 1 and "fxbot alert" in slack.posts(CHANNEL)[-1]["text"]
-    assert [r["status"] for r in deliveries(config)] == ["sent", "failed"]
+    assert [r["status"] for r in deliveries(config)] == ["sent", "pending"]
 
 
 def test_timeout_after_slack_posted_is_reconciled_not_reposted(
@@ -267,7 +273,7 @@ def test_timeouts_are_bounded_then_exit_4(
     slack.reply("chat.postMessage", *[Reply(body={"ok": True, "ts": "1.0"}, delay=1.5)] * 3)
     code, _, err = run(capsys, "run-once", "--as-of", DAY, "--config", str(config))
     assert code == 4
-    assert "did not answer within 1s (or dropped the connection), 3 times" in err
+    assert "no clear answer to any of 3 posts of the calls (last: Slack did not answer within 1s" in err
     assert len([c for c in slack.calls("chat.postMessage") if c.params["channel"] == CHANNEL]) == 3 + 1
     assert [r["status"] for r in deliveries(config)] == ["pending"]  # the next run reconciles
 
@@ -336,10 +342,12 @@ def test_webhook_posts_once_and_checks_the_status(
     assert slack.calls("chat.postMessage") == []
     code, out, _ = run(capsys, "run-once", "--as-of", DAY, "--config", str(config))
     assert code == 0 and "already posted" in out and len(slack.calls("webhook")) == 1
-    # a 500 is retried; a 404 no_service is final: exit 4 with what to do
+    # a 500 is never re-sent (Slack may have posted): exit 4, check the channel, --force is the person's call
     slack.reply("webhook", Reply(500, "internal_error"))
-    assert run(capsys, "run-once", "--as-of", "2024-06-13", "--config", str(config))[0] == 0
-    assert len(slack.calls("webhook")) == 3
+    code, _, err = run(capsys, "run-once", "--as-of", "2024-06-13", "--config", str(config))
+    assert code == 4 and "HTTP 500" in err and "`fxbot run-once --force` posts it again" in err
+    assert len(slack.calls("webhook")) == 3  # the report, the 500, then the alert about it
+    # a 404 no_service is final: exit 4 with what to do
     slack.reply("webhook", Reply(404, "no_service"), Reply(404, "no_service"))
     code, _, err = run(capsys, "run-once", "--as-of", "2024-06-12", "--config", str(config))
     assert code == 4 and "the webhook was removed (no_service)" in err.strip().splitlines()[-1]
@@ -466,7 +474,9 @@ def test_check_calls_slack_but_posts_nothing(
     assert "slack: token ok: bot fxbot in workspace Test" in out
     assert f"slack: channel {CHANNEL} (#fx-signals) reachable" in out and f"error channel {ALERTS}" in out
     assert "model: USDJPY: USDJPY-20241231" in out and "(stale)" in out
-    assert [r.api for r in slack.requests] == ["auth.test", "conversations.info", "conversations.info"]
+    assert f"slack: the bot can read the history of {CHANNEL}" in out
+    apis = ["auth.test", "conversations.info", "conversations.info", "conversations.history"]
+    assert [r.api for r in slack.requests] == apis
     slack.channel_info["is_member"] = False
     code, out, _ = run(capsys, "check", "--config", str(config))
     assert code == 4 and "/invite @fxbot" in out
@@ -491,10 +501,10 @@ def test_secrets_never_appear_in_output_logs_or_ledger(slack: SlackStandIn, tmp_
     )
     outputs += [bad.stdout, bad.stderr]
     hook = {"SLACK_WEBHOOK_URL": slack.webhook_url}
-    slack.reply("webhook", Reply(503, "busy"), Reply(404, "no_service"), Reply(404, "no_service"))
+    slack.reply("webhook", Reply(503, "busy"), Reply(404, "no_service"))  # the report (not re-sent), the alert
     result = run_fxbot("run-once", "--replay", "-v", "--as-of", "2024-06-13", "--config", str(config), env=hook)
     outputs += [result.stdout, result.stderr]
-    assert result.returncode == 4 and len(slack.calls("webhook")) == 3
+    assert result.returncode == 4 and len(slack.calls("webhook")) == 2
     # nothing listens on this port: slack_sdk retries the connection and logs the URL it retries
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

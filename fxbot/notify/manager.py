@@ -3,17 +3,24 @@
 A broken notifier never stops the others: each is tried, failures are collected, and the first
 delivery error is raised after all have had their turn (exit code 4).
 
-Notifiers with a ``destination`` (Slack) go through the ledger, keyed on (as-of day, destination):
+Notifiers with a ``destination`` (Slack) go through the ledger, keyed on (as-of day, destination).
+Without ``--force``:
 
-    latest attempt   what happens (without --force)
-    none / failed    record the intent (pending), post, record sent + ts (or failed)
-    sent             do not post; say so
-    pending          a run died, or timed out, between post and record. A notifier that can
-                     reconcile (Web API) looks for its message in the channel: found -> record
-                     it as sent and do not post; not found -> post. One that cannot (webhook)
-                     does not post again and says so: check the channel, `--force` re-posts.
+    latest attempt   bot token (can reconcile)                  webhook (cannot)
+    sent             not posted again; said so                  the same
+    none / failed    look in the channel first: found -> record  record the intent (pending),
+                     it as sent with the ts found, no post;      post, record sent or failed
+                     not found -> pending, post, sent/failed
+    pending          a run died or got no clear answer: look     not posted; exit 4 "check the
+                     in the channel (waiting for Slack to be     channel; `fxbot run-once --force`
+                     consistent): found -> sent with its ts;     posts it again"
+                     not found -> failed, then post
 
-``--force`` posts regardless and records a new attempt.
+So with the bot token a lost, truncated or replaced ledger cannot cause a second post: the channel
+is the record of what was posted, and the ledger learns the ts found there. A post whose outcome
+stays uncertain (``UnknownOutcomeError``) leaves its intent pending for the next run; a failure
+that proves nothing was posted is recorded as failed. ``--force`` posts regardless (no look, no
+reconciling) and records a new attempt: posting twice is then the person's decision.
 """
 
 from __future__ import annotations
@@ -81,32 +88,42 @@ class NotifierManager:
             return True
         ledger, day = self.ledger, report.as_of.isoformat()
         previous = ledger.latest_delivery(report.as_of, destination)
-        if previous is not None and not force:
-            if previous.status == "sent":
+        if not force:
+            if previous is not None and previous.status == "sent":
                 when = f" (message ts {previous.ts})" if previous.ts else ""
                 self._say(
                     f"fxbot: the calls as of {day} were already posted to {destination}{when}; "
                     "not posting again (--force posts anyway)"
                 )
                 return False
-            if previous.status == "pending":
-                if getattr(notifier, "can_reconcile", False):
-                    ts = notifier.find_posted(report.as_of, previous.intent_at)  # type: ignore[attr-defined]
-                    if ts is not None:
+            interrupted = previous is not None and previous.status == "pending"
+            if getattr(notifier, "can_reconcile", False):
+                # The channel, not the ledger, is the record: look there before the first post of a day too.
+                ts = notifier.find_posted(report.as_of, settle=interrupted)  # type: ignore[attr-defined]
+                if ts is not None:
+                    if previous is not None and interrupted:
                         ledger.mark_sent(previous.id, ts)
                         self._say(
                             f"fxbot: an interrupted run had already posted the calls as of {day} to {destination} "
                             f"(message ts {ts}); recorded it, not posting again"
                         )
-                        return False
+                    else:
+                        ledger.mark_sent(ledger.begin_delivery(run_id, report.as_of, destination, notifier.name), ts)
+                        self._say(
+                            f"fxbot: the calls as of {day} are already in the channel {destination} (message ts {ts}) "
+                            "though the ledger had no record of them; recorded them, not posting again "
+                            "(--force posts anyway)"
+                        )
+                    return False
+                if previous is not None and interrupted:
                     ledger.mark_failed(previous.id, "not found in the channel after an interrupted run")
                     logger.warning("an interrupted post for %s was not found in %s; posting now", day, destination)
-                else:
-                    raise DeliveryError(
-                        f"a run at {previous.intent_at:%Y-%m-%d %H:%M} UTC started posting the calls as of {day} "
-                        f"through {notifier.name} but never confirmed it; fxbot cannot tell whether the message "
-                        "arrived: check the channel, and run `fxbot run-once --force` to post it again if missing"
-                    )
+            elif previous is not None and interrupted:
+                raise DeliveryError(
+                    f"a run at {previous.intent_at:%Y-%m-%d %H:%M} UTC started posting the calls as of {day} "
+                    f"through {notifier.name} but never confirmed it; fxbot cannot tell whether the message "
+                    "arrived: check the channel, and run `fxbot run-once --force` to post it again if missing"
+                )
         delivery_id = ledger.begin_delivery(run_id, report.as_of, destination, notifier.name)
         try:
             ts = notifier.send_report(report)

@@ -10,6 +10,16 @@ server; ``files.completeUploadExternal`` completes it.
 Webhook (``/services/T.../B.../...``): a JSON body in, plain-text ``ok`` or an error word out.
 
 Each test scripts replies per method (``reply``) and reads what arrived (``requests``, ``posts``).
+
+Faults a test can script, as the adversarial pass met them:
+
+- store-then-fail: ``Reply(503, "busy", process=True)`` stores the post, then answers the scripted
+  status and body (a 5xx, a non-JSON 200, ``{"ok": false, "error": "fatal_error"}``);
+- slow acceptance: ``Reply(process_after=1.75)`` stores the post only after that delay (after the
+  client timed out), then answers (``delay`` more seconds later); ``wait_idle()`` waits for it;
+- a clock offset: ``SlackStandIn(clock_offset=-300)`` stamps ``ts`` values 300 s behind the host;
+- a redirecting base: ``SlackStandIn(redirect_to=other.base)`` answers every request with a 302 to
+  the same path on ``other`` (another stand-in, which records any Authorization header it gets).
 """
 
 from __future__ import annotations
@@ -30,7 +40,11 @@ WEBHOOK_PATH = "/services/T0000TEST/B0000TEST/WEBHOOKSECRETpath42"
 
 @dataclass
 class Reply:
-    """A scripted answer. ``body`` None means: do what Slack does (store the post, answer ok)."""
+    """A scripted answer. ``body`` None means: do what Slack does (store the post, answer ok).
+
+    ``process=True`` with a body stores the post (as Slack would) and then answers ``status`` and
+    ``body`` anyway: a store-then-fail fault. ``process_after`` waits that long before storing.
+    """
 
     status: int = 200
     body: dict[str, Any] | str | None = None
@@ -38,6 +52,7 @@ class Reply:
     delay: float = 0.0
     process: bool | None = None  # default: only when body is None
     drop: bool = False  # close the connection without answering
+    process_after: float = 0.0  # seconds before the post is stored (slow acceptance)
 
     @property
     def processes(self) -> bool:
@@ -59,8 +74,12 @@ class Recorded:
 class SlackStandIn:
     """The server, its script and its record. Use as a context manager."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, *, clock_offset: float = 0.0, redirect_to: str | None = None) -> None:
         self.token = token
+        self.clock_offset = clock_offset  # Slack's clock minus the host's, in seconds
+        self.redirect_to = redirect_to  # answer every request with a 302 to this origin
+        self._busy = 0
+        self._idle = threading.Condition()
         self.requests: list[Recorded] = []
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.webhook_posts: list[dict[str, Any]] = []
@@ -69,7 +88,7 @@ class SlackStandIn:
         self.after: Callable[[Recorded], None] | None = None  # runs after a post is stored, before the answer
         self.channel_info: dict[str, Any] = {"name": "fx-signals", "is_member": True, "is_archived": False}
         self._lock = threading.Lock()
-        self._ts = time.time()
+        self._ts = time.time() + clock_offset
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._server.block_on_close = False
@@ -111,11 +130,17 @@ class SlackStandIn:
         """Messages stored in ``channel`` (what a person would see)."""
         return list(self.messages[channel])
 
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until no request is being handled (a slow acceptance has stored its post by then)."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._busy == 0, timeout):
+                raise TimeoutError(f"the Slack stand-in was still busy after {timeout}s")
+
     # -- server side -------------------------------------------------------------------------
 
     def _next_ts(self) -> str:
         with self._lock:
-            self._ts = max(self._ts + 0.000001, time.time())
+            self._ts = max(self._ts + 0.000001, time.time() + self.clock_offset)
             return f"{self._ts:.6f}"
 
     def _default(self, rec: Recorded) -> tuple[int, dict[str, Any] | str]:
@@ -141,13 +166,17 @@ class SlackStandIn:
             self.messages[p["channel"]].append(message)
             return 200, {"ok": True, "channel": p["channel"], "ts": ts, "message": message}
         if rec.api == "conversations.history":
-            oldest = float(p.get("oldest", 0))
+            # newest first, between oldest and latest, a page of ``limit`` at a time (the cursor is an offset)
+            oldest, latest = float(p.get("oldest") or 0), float(p.get("latest") or "inf")
             include = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
             found = []
             for m in reversed(self.messages[p["channel"]]):
-                if float(m["ts"]) >= oldest:
+                if oldest <= float(m["ts"]) <= latest:
                     found.append(m if include else {k: v for k, v in m.items() if k != "metadata"})
-            return 200, {"ok": True, "messages": found, "has_more": False, "response_metadata": {"next_cursor": ""}}
+            start, limit = int(p.get("cursor") or 0), int(p.get("limit") or 100)
+            page, more = found[start : start + limit], start + limit < len(found)
+            cursor = str(start + limit) if more else ""
+            return 200, {"ok": True, "messages": page, "has_more": more, "response_metadata": {"next_cursor": cursor}}
         if rec.api == "conversations.info":
             return 200, {"ok": True, "channel": {"id": p["channel"], **self.channel_info}}
         if rec.api == "files.getUploadURLExternal":
@@ -186,14 +215,37 @@ class SlackStandIn:
                 return Recorded(self.command, url.path, api, headers, params, raw)
 
             def _serve(self) -> None:
+                with stand_in._idle:
+                    stand_in._busy += 1
+                try:
+                    self._answer()
+                finally:
+                    with stand_in._idle:
+                        stand_in._busy -= 1
+                        stand_in._idle.notify_all()
+
+            def _answer(self) -> None:
                 rec = stand_in._record_request(self._record())
+                if stand_in.redirect_to is not None:
+                    self.send_response(302)
+                    self.send_header("Location", stand_in.redirect_to + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with stand_in._lock:
                     queue = stand_in.scripts.get(rec.api)
                     scripted = queue.popleft() if queue else Reply()
                 status, body = scripted.status, scripted.body
                 if scripted.processes:
-                    status, body = stand_in._default(rec)
-                    status = scripted.status if scripted.status != 200 else status
+                    if scripted.process_after:
+                        time.sleep(scripted.process_after)
+                    try:
+                        default_status, default_body = stand_in._default(rec)
+                    except (KeyError, ValueError):  # e.g. a body-less GET after a redirect
+                        default_status, default_body = 200, {"ok": False, "error": "invalid_arguments"}
+                    if scripted.body is None:  # else: stored, then the scripted fault is the answer
+                        status, body = default_status, default_body
+                        status = scripted.status if scripted.status != 200 else status
                 if stand_in.after is not None:
                     stand_in.after(rec)
                 if scripted.delay:

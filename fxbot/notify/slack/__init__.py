@@ -7,7 +7,8 @@ it. One job per module:
     __init__        slack_notifier: settings + credentials -> the notifier they call for, or None
     web             SlackWebNotifier: bot token; exactly once by reconciling with the channel's history
     webhook         SlackWebhookNotifier: incoming webhook; never re-sent after an uncertain outcome
-    retry           slack_sdk's retry handlers (429, connection errors, 5xx) and what counts as ambiguous
+    retry           what slack_sdk may retry (429 capped, unsent requests, 5xx on reads) and what is uncertain
+    transport       slack_sdk's clients, refusing every redirect (the token never leaves Slack's origin)
     error_messages  one actionable line per Slack error answer
 
 Secrets: the token is only ever in the Authorization header; the webhook URL is the secret
@@ -21,21 +22,21 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
-
 from fxbot.config import Secrets, Settings
 from fxbot.errors import ConfigError
 from fxbot.notify.slack.error_messages import api_error_message, webhook_error_message
-from fxbot.notify.slack.retry import AMBIGUOUS, retry_handlers
+from fxbot.notify.slack.retry import retry_handlers
+from fxbot.notify.slack.transport import NoRedirectWebClient, NoRedirectWebhookClient, RedirectRefused
 from fxbot.notify.slack.web import REPORT_EVENT, SlackWebNotifier
 from fxbot.notify.slack.webhook import SlackWebhookNotifier
 from fxbot.signals import Report
 
 __all__ = [
-    "AMBIGUOUS",
     "DEFAULT_API_URL",
     "REPORT_EVENT",
+    "NoRedirectWebClient",
+    "NoRedirectWebhookClient",
+    "RedirectRefused",
     "SlackWebNotifier",
     "SlackWebhookNotifier",
     "api_error_message",
@@ -73,9 +74,14 @@ def slack_notifier(
     chart: Callable[[Report], bytes | None] | None = None,
     backoff: float = 0.5,
 ) -> SlackWebNotifier | SlackWebhookNotifier | None:
-    """The Slack notifier the credentials call for (bot token first, then webhook), or None."""
+    """The Slack notifier the credentials call for (bot token first, then webhook), or None.
+
+    A post with an uncertain outcome is looked for in the channel at once, then after half the
+    timeout and after the whole timeout more (``settle``), before fxbot concludes it was not posted.
+    """
     cfg = settings.notify.slack
     timeout = max(1, round(cfg.timeout_seconds))
+    cap = cfg.max_retry_after_seconds
     if secrets.slack_bot_token is not None:
         _validate_channel(cfg.channel, "notify.slack.channel")
         if cfg.error_channel:
@@ -83,11 +89,11 @@ def slack_notifier(
         token = secrets.slack_bot_token.get_secret_value()
         if secrets.slack_webhook_url is not None:
             logger.info("both SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are set; using the bot token")
-        client = WebClient(
+        client = NoRedirectWebClient(
             token=token,
             base_url=api_url(secrets),
             timeout=timeout,
-            retry_handlers=retry_handlers(cfg.retries, backoff),
+            retry_handlers=list(retry_handlers(cfg.retries, backoff, max_retry_after=cap)),
         )
         return SlackWebNotifier(
             client,
@@ -96,6 +102,8 @@ def slack_notifier(
             locale=settings.notify.locale,
             retries=cfg.retries,
             chart=chart if cfg.chart else None,
+            settle=(timeout / 2, timeout),
+            max_retry_after=cap,
         )
     if secrets.slack_webhook_url is not None:
         url = secrets.slack_webhook_url.get_secret_value()
@@ -103,9 +111,11 @@ def slack_notifier(
             raise ConfigError("SLACK_WEBHOOK_URL is not an http(s) URL; copy it again from the Slack app's settings")
         if cfg.chart:
             logger.warning("notify.slack.chart needs SLACK_BOT_TOKEN; a webhook posts no charts")
+        handlers = retry_handlers(cfg.retries, backoff, max_retry_after=cap, read_only_5xx=False)
         return SlackWebhookNotifier(
-            WebhookClient(url, timeout=timeout, retry_handlers=retry_handlers(cfg.retries, backoff)),
+            NoRedirectWebhookClient(url, timeout=timeout, retry_handlers=list(handlers)),
             locale=settings.notify.locale,
             retries=cfg.retries,
+            max_retry_after=cap,
         )
     return None

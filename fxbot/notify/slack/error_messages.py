@@ -56,6 +56,4 @@ def webhook_error_message(status: int, body: str) -> str:
         return actions[code]
     if status == 429:
         return "Slack kept rate-limiting the webhook after every retry (HTTP 429): try again later"
-    if status >= 500:
-        return f"Slack's webhook answered HTTP {status} after every retry: Slack may be down; try again later"
     return f"Slack's webhook answered HTTP {status} ({code or 'no body'}); check SLACK_WEBHOOK_URL"

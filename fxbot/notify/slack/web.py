@@ -1,19 +1,39 @@
-"""Delivery through the Slack Web API with a bot token (``chat.postMessage``), exactly once.
+"""Delivery through the Slack Web API with a bot token (``chat.postMessage``): exactly once.
 
-Every report carries Slack message ``metadata`` (event type ``fxbot_daily_calls``, payload
-``{"as_of": day}``). A post whose outcome is unknown (the process died after Slack accepted it,
-or the answer timed out) is reconciled by reading ``conversations.history`` since the recorded
-intent and looking for that metadata. A read timeout on ``chat.postMessage`` is therefore retried
-only after such a look finds nothing. The ledger side is in ``fxbot.notify.manager``.
+Semantics. Every report carries Slack message ``metadata`` (event type ``fxbot_daily_calls``,
+payload ``{"as_of": day}``), so the channel itself says whether a day was posted:
 
-The token is only ever in the Authorization header.
+- Before the first post of a day (no ``sent`` row in the ledger, or no ledger at all) the manager
+  looks in the channel (``find_posted``); a report found there is recorded as sent and not posted
+  again. Losing or replacing the ledger therefore cannot cause a second post. ``--force`` skips the
+  look and posts.
+- An UNCERTAIN outcome of ``chat.postMessage`` (a timeout or dropped connection while waiting for
+  the answer, a 5xx, a body that is not JSON, ``ok: false`` with ``fatal_error`` or
+  ``internal_error``; see ``fxbot.notify.slack.retry``) is reconciled through
+  ``conversations.history`` before any new attempt. slack_sdk never retries such a post by itself.
+- Reconciling waits for Slack to become consistent: it looks at once, then again after each of
+  the ``settle`` waits (by default half the timeout, then the whole timeout), before it concludes
+  "not posted". A post that lands after the client gave up is found that way.
+- The search does not depend on the local clock: it reads the channel's newest messages (up to
+  ``history_pages`` pages of 200, no ``oldest``) and matches the metadata's day.
+- Found: the ledger records the ``ts`` found (what was actually posted). Not found: the post is
+  tried again, at most ``notify.slack.retries`` times; if the last try is still uncertain, the
+  delivery stays pending (exit 4) and the next run looks again before posting.
+- Certain failures (an error code such as ``channel_not_found``, a 429 after its retries or past
+  ``notify.slack.max_retry_after_seconds``, a request that never left, a refused redirect) are
+  recorded as failed: nothing was posted.
+
+The token is only ever in the Authorization header, and no redirect is followed
+(``fxbot.notify.slack.transport``), so it never reaches another origin.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from http.client import HTTPException
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlsplit
@@ -24,20 +44,22 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from fxbot.errors import DeliveryError, UnknownOutcomeError
 from fxbot.notify import messages
 from fxbot.notify.slack.error_messages import api_error_message
-from fxbot.notify.slack.retry import AMBIGUOUS
+from fxbot.notify.slack.retry import retry_after, uncertain_answer, uncertain_exception
 from fxbot.redaction import redact
 from fxbot.signals import Report
 
 logger = logging.getLogger(__name__)
 
 REPORT_EVENT = "fxbot_daily_calls"
-# How far conversations.history is read back before the recorded intent (clock skew margin).
-_RECONCILE_MARGIN_S = 120
-_RECONCILE_PAGES = 5
+_HISTORY_PAGE = 200
+
+
+class Uncertain(Exception):
+    """A Web API call may or may not have taken effect (see ``fxbot.notify.slack.retry``)."""
 
 
 class SlackWebNotifier:
-    """Posts with ``chat.postMessage`` (bot token); can find its own posts again for reconciling."""
+    """Posts with ``chat.postMessage`` (bot token); finds its own posts again for reconciling."""
 
     name = "slack"
     can_reconcile = True
@@ -51,6 +73,9 @@ class SlackWebNotifier:
         locale: str = "en",
         retries: int = 3,
         chart: Callable[[Report], bytes | None] | None = None,
+        settle: Sequence[float] = (0.5, 1.0),
+        history_pages: int = 5,
+        max_retry_after: float = 60.0,
     ) -> None:
         self.client = client
         self.channel = channel
@@ -58,6 +83,9 @@ class SlackWebNotifier:
         self.locale = locale
         self.retries = retries
         self.chart = chart
+        self.settle = tuple(settle)
+        self.history_pages = history_pages
+        self.max_retry_after = max_retry_after
 
     @property
     def destination(self) -> str:
@@ -65,33 +93,51 @@ class SlackWebNotifier:
         return self.channel
 
     def _api(self, call: Callable[[], Any], channel: str) -> Any:
-        """Run one Web API call; map every failure to a one-line DeliveryError."""
+        """Run one Web API call: its answer, a one-line DeliveryError (nothing happened) or Uncertain."""
         try:
             return call()
         except SlackApiError as exc:
             data = exc.response.data if isinstance(exc.response.data, dict) else {}
             status = exc.response.status_code
+            if uncertain_answer(status, exc.response.data):
+                error = data.get("error")
+                if status >= 500:
+                    raise Uncertain(f"Slack answered HTTP {status}") from None
+                if error in ("fatal_error", "internal_error"):
+                    raise Uncertain(f"Slack answered {error}") from None
+                raise Uncertain("Slack answered with a body that is not JSON") from None
             if status == 429:
+                wait = retry_after(exc.response.headers)
+                if wait is not None and wait > self.max_retry_after:
+                    raise DeliveryError(
+                        f"Slack rate-limited fxbot and asked it to wait {wait:g} s (HTTP 429, Retry-After: {wait:g}), "
+                        f"longer than notify.slack.max_retry_after_seconds ({self.max_retry_after:g} s); nothing "
+                        "was posted: try again later"
+                    ) from None
                 raise DeliveryError(api_error_message("ratelimited", channel)) from None
-            if status >= 500 or not data.get("error"):
-                raise DeliveryError(
-                    f"Slack answered HTTP {status} after {self.retries} retries: Slack may be down; try again later"
-                ) from None
+            if not data.get("error"):
+                raise DeliveryError(f"Slack answered HTTP {status} without an error code for {channel}") from None
             message = api_error_message(str(data["error"]), channel, data.get("needed"))
             raise DeliveryError(redact(message, [self.client.token])) from None  # in case Slack echoes it
-        except AMBIGUOUS:
-            raise
-        except (URLError, OSError, SlackClientError) as exc:
+        except URLError as exc:  # the request never left: certain
             reason = getattr(exc, "reason", exc)
             host = urlsplit(self.client.base_url).netloc
             raise DeliveryError(
                 f"cannot reach Slack at {host} ({reason}) after {self.retries} retries; check the network "
                 "or FXBOT_SLACK_API_URL"
             ) from None
+        except (OSError, HTTPException, ValueError) as exc:
+            if not uncertain_exception(exc):
+                raise
+            raise Uncertain(
+                f"Slack did not answer within {self.client.timeout}s, dropped the connection or garbled its answer "
+                f"({type(exc).__name__})"
+            ) from None
+        except SlackClientError as exc:
+            raise DeliveryError(f"the Slack client refused the request: {type(exc).__name__}") from None
 
-    def send_report(self, report: Report) -> str:
-        """Post the report; returns the message ts. A timed-out post is retried only if not found in history."""
-        started = dt.datetime.now(dt.UTC)
+    def send_report(self, report: Report) -> str | None:
+        """Post the report; returns the message ts. An uncertain post is retried only if not found in the channel."""
         payload: dict[str, Any] = {
             "channel": self.channel,
             "text": messages.report_text(report, self.locale),
@@ -100,26 +146,46 @@ class SlackWebNotifier:
             "unfurl_links": False,
             "unfurl_media": False,
         }
-        ts: str | None = None
-        for attempt in range(self.retries + 1):
+        tries, ts = self.retries + 1, None
+        for attempt in range(1, tries + 1):
             try:
                 response = self._api(lambda: self.client.chat_postMessage(**payload), self.channel)
-                ts = str(response["ts"])
+            except Uncertain as exc:
+                logger.warning(
+                    "no clear answer to chat.postMessage, try %d of %d (%s); looking in the channel",
+                    attempt,
+                    tries,
+                    exc,
+                )
+                ts = self._reconcile(report.as_of)
+                if ts is None and attempt < tries:
+                    logger.warning("the calls of %s are not in %s; posting again", report.as_of, self.channel)
+                    continue
+                if ts is None:
+                    raise UnknownOutcomeError(
+                        f"no clear answer to any of {tries} posts of the calls (last: {exc}), and they are not in "
+                        f"channel {self.channel} after waiting {sum(self.settle):g}s each time: probably not posted; "
+                        "the delivery stays pending, and the next run looks in the channel again and posts only if "
+                        "they are missing"
+                    ) from None
+                logger.info("Slack had posted the calls of %s to %s after all (ts %s)", report.as_of, self.channel, ts)
                 break
-            except AMBIGUOUS:
-                logger.warning("no answer to chat.postMessage in time (try %d); looking for the post", attempt + 1)
-                ts = self.find_posted(report.as_of, started)
-                if ts is not None:
-                    break
-        if ts is None:
-            raise UnknownOutcomeError(
-                f"Slack did not answer within {self.client.timeout}s (or dropped the connection), {self.retries + 1} "
-                "times; the calls may not have been posted: the next run looks for them and posts only if missing",
-            )
-        logger.info("posted the calls of %s to %s (ts %s)", report.as_of, self.channel, ts)
-        if self.chart is not None:
+            ts = str(response.get("ts") or "") or self._reconcile(report.as_of)
+            logger.info("posted the calls of %s to %s (ts %s)", report.as_of, self.channel, ts)
+            break
+        if self.chart is not None and ts is not None:
             self._upload_chart(report, ts)
         return ts
+
+    def _reconcile(self, as_of: dt.date) -> str | None:
+        """find_posted after an uncertain post, with waits; a failed look leaves the outcome unknown."""
+        try:
+            return self.find_posted(as_of, settle=True)
+        except DeliveryError as exc:
+            raise UnknownOutcomeError(
+                f"a post of the calls may or may not have reached channel {self.channel}, and looking for it "
+                f"failed: {exc}; the delivery stays pending and the next run looks again before posting"
+            ) from None
 
     def _upload_chart(self, report: Report, ts: str) -> None:
         """Upload the chart into the report's thread; a failure here never re-posts the report."""
@@ -138,39 +204,59 @@ class SlackWebNotifier:
                 ),
                 self.channel,
             )
-        except (DeliveryError, *AMBIGUOUS, ValueError) as exc:
+        except (DeliveryError, Uncertain, ValueError) as exc:
             logger.warning("the calls were posted, but the chart upload failed: %s", exc)
 
-    def find_posted(self, as_of: dt.date, since: dt.datetime) -> str | None:
-        """The ts of this channel's fxbot report for ``as_of`` posted since ``since``, if any."""
-        oldest = f"{since.timestamp() - _RECONCILE_MARGIN_S:.6f}"
-        cursor: str | None = None
-        for _ in range(_RECONCILE_PAGES):
+    def find_posted(self, as_of: dt.date, *, settle: bool = False) -> str | None:
+        """The ts of this channel's newest fxbot report for ``as_of``, or None if it is not there.
+
+        Reads the newest messages (no ``oldest``: the local clock plays no part). With ``settle``
+        it looks again after each of the ``settle`` waits before answering None, for a post that
+        Slack stores late. A failed read is a DeliveryError: nothing can be concluded from it.
+        """
+        waits = (0.0, *self.settle) if settle else (0.0,)
+        for look, wait in enumerate(waits, 1):
+            if wait > 0:
+                time.sleep(wait)
+            ts = self._search(as_of)
+            if ts is not None:
+                return ts
+            if look < len(waits):
+                logger.info("the calls of %s are not in %s yet; looking again in %gs", as_of, self.channel, waits[look])
+        return None
+
+    def _search(self, as_of: dt.date) -> str | None:
+        day, cursor = as_of.isoformat(), None
+        for _ in range(self.history_pages):
             try:
                 page = self._api(
                     lambda c=cursor: self.client.conversations_history(  # type: ignore[misc]
-                        channel=self.channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=c
+                        channel=self.channel, include_all_metadata=True, limit=_HISTORY_PAGE, cursor=c
                     ),
                     self.channel,
                 )
-            except AMBIGUOUS:
-                raise UnknownOutcomeError(
-                    "Slack did not answer conversations.history in time; try again later"
+            except Uncertain as exc:
+                raise DeliveryError(
+                    f"cannot read the history of channel {self.channel} (no clear answer: {exc}); fxbot posts only "
+                    "after looking there: try again later"
                 ) from None
             for message in page.get("messages", []):
                 meta = message.get("metadata") or {}
-                if (
-                    meta.get("event_type") == REPORT_EVENT
-                    and (meta.get("event_payload") or {}).get("as_of") == as_of.isoformat()
-                ):
+                if meta.get("event_type") == REPORT_EVENT and (meta.get("event_payload") or {}).get("as_of") == day:
                     return str(message["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
-                break
+                return None
+        logger.warning(
+            "looked through the newest %d messages of %s without finding the calls of %s",
+            self.history_pages * _HISTORY_PAGE,
+            self.channel,
+            day,
+        )
         return None
 
     def send_alert(self, message: str) -> None:
-        """Post a short failure alert to the error channel (else the report channel)."""
+        """Post a short failure alert to the error channel (else the report channel); never re-sent blindly."""
         try:
             self._api(
                 lambda: self.client.chat_postMessage(
@@ -180,11 +266,11 @@ class SlackWebNotifier:
                 ),
                 self.error_channel,
             )
-        except AMBIGUOUS:
-            raise DeliveryError(f"Slack did not answer within {self.client.timeout}s; the alert may be lost") from None
+        except Uncertain as exc:
+            raise DeliveryError(f"no clear answer to the alert ({exc}); it may or may not have arrived") from None
 
     def check(self) -> list[str]:
-        """auth.test and conversations.info: the token works and the bot can post to the channel. Posts nothing."""
+        """auth.test, conversations.info and .history: the token works, the bot can post and look. Posts nothing."""
         try:
             auth = self._api(self.client.auth_test, self.channel)
             lines = [f"slack: token ok: bot {auth.get('user', '?')} in workspace {auth.get('team', '?')}"]
@@ -198,6 +284,9 @@ class SlackWebNotifier:
                 if conv.get("is_member") is False:
                     raise DeliveryError(api_error_message("not_in_channel", channel))
                 lines.append(f"slack: {label} {channel} (#{conv.get('name', '?')}) reachable, the bot is a member")
-        except AMBIGUOUS:
-            raise DeliveryError(f"Slack did not answer within {self.client.timeout}s; try again later") from None
+            # Every post looks in the channel first: without the history scope no post can be exactly once.
+            self._api(lambda: self.client.conversations_history(channel=self.channel, limit=1), self.channel)
+            lines.append(f"slack: the bot can read the history of {self.channel} (it looks there before posting)")
+        except Uncertain as exc:
+            raise DeliveryError(f"no clear answer from Slack ({exc}); try again later") from None
         return lines

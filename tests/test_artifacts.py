@@ -215,7 +215,7 @@ def test_a_nan_scaler_stops_the_run_at_load_and_records_no_call(model_copy: Path
             {"data": {"dir": str(BUNDLED_DATA)}, "model": {"dir": str(tmp_path)}, "ledger": {"path": str(ledger)}}
         )
     )
-    run = run_fxbot("run-once", "--no-fetch", "--as-of", "2024-06-14", "--config", str(config))
+    run = run_fxbot("run-once", "--replay", "--no-fetch", "--as-of", "2024-06-14", "--config", str(config))
     assert run.returncode == 3, run.stderr
     [error] = [line for line in run.stderr.splitlines() if line.startswith("fxbot: error: ")]
     assert "manifest.json: scaler_std.0 is 0.0; a spread must be above 0: restore the models folder" in error

@@ -193,7 +193,7 @@ def test_a_retry_after_beyond_the_cap_gives_up_at_once(slack: SlackStandIn, tmp_
         env = {"SLACK_WEBHOOK_URL": slack.webhook_url}
         slack.reply("webhook", Reply(429, "rate_limited", {"Retry-After": "86400"}), limited)
     try:
-        result = run_fxbot("run-once", "--as-of", DAY, "--config", str(config), env=env, timeout=30)
+        result = run_fxbot("run-once", "--replay", "--as-of", DAY, "--config", str(config), env=env, timeout=30)
     except subprocess.TimeoutExpired:
         pytest.fail("fxbot slept on Retry-After: 86400")
     last = result.stderr.strip().splitlines()[-1]

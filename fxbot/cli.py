@@ -213,10 +213,12 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
         f"  overlaps {plan.overlap} stored bar(s) of {pair}; {preview.revised} differ by more than "
         f"{args.tolerance:.2%}; {preview.new} new"
     )
+    if plan.dropped:
+        print(f"  --replace: {plan.dropped} stored bar(s) on days the file has no bar (within its span) go")
     if args.dry_run:
         print("  dry run: nothing written")
         return 0
-    if preview.changed:
+    if plan.changed:
         backup = apply_import(store, plan)
         if backup is not None:
             print(f"  backup of the replaced file: {backup}")

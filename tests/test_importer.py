@@ -241,6 +241,20 @@ def test_replace_takes_a_differing_file_and_keeps_a_backup(tmp_path: Path, data_
     assert now.close[-1] == pytest.approx(stored.close[-1] * 1.004, abs=1e-3) and len(now) == len(stored)
 
 
+def test_replace_makes_the_file_the_truth_over_its_span(tmp_path: Path, data_dir: Path) -> None:
+    # The user really means it: the GBP/JPY history into USDJPY.csv. The 2 stored days the file
+    # lacks go too, or their USD/JPY closes would sit between GBP/JPY ones (a 35 % jump).
+    config = str(_config(tmp_path, data_dir))
+    result = run_fxbot(
+        "import-csv", str(BUNDLED_DATA / "GBPJPY.csv"), "--pair", "USDJPY", "--replace", "--config", config
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--replace: 2 stored bar(s) on days the file has no bar (within its span) go" in result.stdout
+    assert (data_dir / "USDJPY.csv").read_bytes() == (BUNDLED_DATA / "GBPJPY.csv").read_bytes()
+    (backup,) = (data_dir / "backup").iterdir()
+    assert backup.read_bytes() == (BUNDLED_DATA / "USDJPY.csv").read_bytes() and str(backup) in result.stdout
+
+
 def test_a_27_percent_jump_is_refused_like_fetch_does(tmp_path: Path, data_dir: Path) -> None:
     export = tmp_path / "jump.csv"
     export.write_text(

@@ -285,11 +285,17 @@ class ImportPlan:
     merge: MergeResult
     overlap: int
     replace: bool
+    dropped: int = 0  # with replace: stored bars inside the file's span on days the file has no bar
+
+    @property
+    def changed(self) -> bool:
+        """True if the stored file would be rewritten."""
+        return self.merge.changed or self.dropped > 0
 
     @property
     def replaces_stored_bars(self) -> bool:
-        """True if stored bars would be overwritten (a backup is kept for those)."""
-        return self.replace and self.merge.revised > 0
+        """True if stored bars would be overwritten or removed (a backup is kept for those)."""
+        return self.replace and (self.merge.revised > 0 or self.dropped > 0)
 
 
 def _mismatch(
@@ -339,6 +345,8 @@ def plan_import(
     Refused: an overlap that differs beyond ``tolerance`` on more than ``FEW_DIFFERING`` bars (unless
     ``replace``; ``pairs`` are the stored pairs the message compares the prices with), and a close
     more than ``max_jump`` from the close before it among the bars the import would write.
+    With ``replace`` the file is the truth over the span it covers: stored bars inside that span
+    on days the file has no bar go too (another source's calendar must not leave strays behind).
     """
     bars = imported.bars
     stored = store.load_or_empty(pair)
@@ -347,6 +355,13 @@ def plan_import(
     if merge.revised > FEW_DIFFERING and not replace:
         others = {p: store.load(p) for p in pairs if p != pair and store.exists(p)}
         raise DataError(_mismatch(source, pair, bars, stored, merge, overlap, tolerance, others))
+    dropped = 0
+    if replace and len(bars):
+        inside = (stored.dates >= bars.dates[0]) & (stored.dates <= bars.dates[-1])
+        stray = inside & ~np.isin(stored.dates, bars.dates)
+        dropped = int(stray.sum())
+        if dropped:
+            merge = merge_bars(stored.take(~stray), bars, tolerance=tolerance)
     merged = merge.bars
     written = np.isin(merged.dates, np.concatenate([merge.new_dates, merge.revised_dates]))
     # A written bar moves its own change and the next bar's: both are checked.
@@ -357,7 +372,7 @@ def plan_import(
             f"{source}: {jump.describe(max_jump)}; the store is unchanged. Fix the file, or if the move is real "
             f"pass --max-jump {min(1.0, round(jump.change + 0.05, 2)):g} (or raise data.max_jump) and import again"
         )
-    return ImportPlan(pair, merge, overlap, replace)
+    return ImportPlan(pair, merge, overlap, replace, dropped)
 
 
 def backup_path(store: PriceStore, pair: str, now: dt.datetime) -> Path:

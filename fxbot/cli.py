@@ -181,33 +181,49 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
-    """Import a broker export into the store."""
-    import numpy as np
-
-    from fxbot.data.importer import read_broker_csv
-    from fxbot.data.store import PriceStore, merge_bars
+    """Import a broker export into the store (refused, store untouched, when it does not fit: see importer)."""
+    from fxbot.data.importer import apply_import, plan_import, read_broker_csv
+    from fxbot.data.store import PriceStore
 
     pair = get_pair(args.pair).code
+    if args.max_jump is not None and args.max_jump <= 0:
+        raise UsageError(f"--max-jump must be a positive fraction (0.3 = 30%), not {args.max_jump:g}")
     result = read_broker_csv(Path(args.path))
     bars = result.bars
-    store = PriceStore(settings.data.dir)
-    stored = store.load_or_empty(pair)
-    preview = merge_bars(stored, bars, tolerance=args.tolerance)
-    overlap = int(np.isin(bars.dates, stored.dates).sum())
     print(f"{args.path}: {result.dialect}, {result.encoding}; {result.rows} rows, {bars.first_date}..{bars.last_date}")
     print(
         f"  dropped {result.weekend_stubs} weekend stub bar(s) (not trading days) "
         f"and {result.duplicates} duplicate date(s)"
     )
-    print(
-        f"  overlaps {overlap} stored bar(s) of {pair}; {preview.revised} differ by more than {args.tolerance:.2%}; "
-        f"{preview.new} new"
+    if result.holidays:
+        days = ", ".join(d.isoformat() for d in result.holiday_dates[:5])
+        more = ", ..." if len(result.holiday_dates) > 5 else ""
+        print(f"  dropped {result.holidays} bar(s) on Dec 25 / Jan 1 (not trading days): {days}{more}")
+    store = PriceStore(settings.data.dir)
+    plan = plan_import(
+        store,
+        pair,
+        result,
+        source=str(args.path),
+        tolerance=args.tolerance,
+        max_jump=settings.data.max_jump if args.max_jump is None else args.max_jump,
+        replace=args.replace,
+        pairs=list(settings.pairs),
     )
+    preview = plan.merge
+    print(
+        f"  overlaps {plan.overlap} stored bar(s) of {pair}; {preview.revised} differ by more than "
+        f"{args.tolerance:.2%}; {preview.new} new"
+    )
+    if plan.dropped:
+        print(f"  --replace: {plan.dropped} stored bar(s) on days the file has no bar (within its span) go")
     if args.dry_run:
         print("  dry run: nothing written")
         return 0
-    if preview.changed:
-        store.save(pair, preview.bars)
+    if plan.changed:
+        backup = apply_import(store, plan)
+        if backup is not None:
+            print(f"  backup of the replaced file: {backup}")
         print(
             f"  wrote {store.path(pair)}: {len(preview.bars)} bars, {preview.bars.first_date}..{preview.bars.last_date}"
         )
@@ -384,6 +400,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     p.add_argument(
         "--tolerance", type=float, default=1e-4, help="relative difference that counts as disagreeing (default 0.0001)"
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="let the file's bars replace stored bars that differ from them (refused otherwise when more than "
+        "a few differ); the old file is kept in <data dir>/backup/",
+    )
+    p.add_argument(
+        "--max-jump",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="refuse a close this far from the previous close (default: data.max_jump, 0.15)",
     )
     p.set_defaults(handler=cmd_import_csv)
     return parser

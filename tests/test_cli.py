@@ -131,7 +131,7 @@ def test_import_csv_japanese_shift_jis_file(tmp_path: Path) -> None:
         "2025/01/02,162.900,163.500,162.100,162.700",
         "2025/01/03,162.700,163.100,162.000,162.400",
         "2025/01/04,162.400,162.420,162.390,162.410",  # Saturday stub
-        "2025/01/03,162.700,163.100,162.000,162.450",  # the same day again: the later row wins
+        "2025/01/03,162.700,163.100,162.000,162.400",  # the same row again: dropped and counted
     ]
     export.write_bytes("\r\n".join(rows).encode("shift_jis"))
     config = _config(tmp_path, data={"dir": str(data)})
@@ -143,4 +143,4 @@ def test_import_csv_japanese_shift_jis_file(tmp_path: Path) -> None:
     assert "overlaps 1 stored bar(s) of EURJPY; 0 differ by more than 0.01%; 2 new" in out
     assert "2006-06-16..2025-01-03" in out
     tail = (data / "EURJPY.csv").read_text().splitlines()[-2:]
-    assert tail == ["2025-01-02,162.9,163.5,162.1,162.7,0", "2025-01-03,162.7,163.1,162,162.45,0"]
+    assert tail == ["2025-01-02,162.9,163.5,162.1,162.7,0", "2025-01-03,162.7,163.1,162,162.4,0"]

@@ -254,3 +254,33 @@ def test_copying_the_bundled_store_is_what_the_fixture_does(tmp_path: Path) -> N
     shutil.copy(BUNDLED_DATA / "USDJPY.csv", tmp_path / "USDJPY.csv")
     copy.save("USDJPY", copy.load("USDJPY"))
     assert (tmp_path / "USDJPY.csv").read_bytes() == (BUNDLED_DATA / "USDJPY.csv").read_bytes()
+
+
+# --- another instrument's prices under the requested name (issue 12) -------------------------------
+
+
+def test_another_instruments_prices_under_the_requested_name_are_refused(
+    store: PriceStore, server: MarketServer
+) -> None:
+    # EUR_JPY candles labelled USD_JPY: 4 % from the stored USD/JPY closes, well inside data.max_jump.
+    server.serve_instead, server.claim_requested = {"USD_JPY": "EUR_JPY"}, True
+    before = snapshot(store)
+    with pytest.raises(ProviderError) as info:
+        fetch(store, oanda(server))
+    message = str(info.value)
+    assert "oanda USDJPY: the fetched closes differ from the stored ones by more than 2% on 6 of 6" in message
+    assert "they look like EURJPY" in message and "\n" not in message
+    assert snapshot(store) == before
+
+
+def test_cli_fetch_of_another_instrument_exit_3_one_line(
+    tmp_path: Path, store: PriceStore, server: MarketServer
+) -> None:
+    config, env = _cli_setup(tmp_path, store, server)
+    server.serve_instead = {"USD_JPY": "EUR_JPY"}
+    before = snapshot(store)
+    result = run_fxbot("fetch", "--config", str(config), env=env)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "asked for USD_JPY candles but the answer is for EUR_JPY" in result.stderr
+    assert snapshot(store) == before

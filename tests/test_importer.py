@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
-from fxbot.data.bars import Bars
+from fxbot.calendar import is_trading_day
+from fxbot.data.bars import Bars, as_date
 from fxbot.data.importer import parse_broker_csv, read_broker_csv
+from fxbot.data.store import PriceStore, format_bars_csv
 from fxbot.errors import DataError
+
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
 
 SHARED_USDJPY = Path(__file__).resolve().parents[2] / "shared" / "data" / "fx" / "USDJPY.csv"
 
@@ -65,10 +72,10 @@ def test_japanese_broker_file(encoding: str) -> None:
     assert "日付" in result.dialect
 
 
-def test_duplicates_keep_the_last() -> None:
-    text = "Date,Open,High,Low,Close\n2024-12-30,1,2,0.5,1.5\n2024-12-30,1,2,0.5,1.7\n"
+def test_identical_duplicates_are_dropped_and_counted() -> None:
+    text = "Date,Open,High,Low,Close,Volume\n2024-12-30,1,2,0.5,1.5,7\n2024-12-30,1,2,0.5,1.5,9\n"
     result = parse_broker_csv(text.encode(), "d.csv")
-    assert result.duplicates == 1 and result.bars.to_frame()["close"].tolist() == [1.7]
+    assert result.duplicates == 1 and result.bars.to_frame()["close"].tolist() == [1.5]
 
 
 @pytest.mark.parametrize(
@@ -105,3 +112,187 @@ def test_unusable_volumes_count_as_unknown() -> None:
     )
     result = parse_broker_csv(text.encode(), "v.csv")
     assert result.bars.to_frame()["volume"].tolist() == [0, 0, 0, 0, 1234]
+
+
+# --- imports guard the history (issue 12) -----------------------------------------------------------
+
+HOURLY = [
+    ("2024.12.30", "22:00", "157.716", "157.800", "157.600", "157.700", "900"),
+    ("2024.12.30", "23:00", "157.700", "157.900", "157.650", "157.850", "800"),
+    ("2024.12.31", "00:00", "157.850", "157.950", "157.700", "157.720", "700"),
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\n".join(",".join(r) for r in HOURLY),  # MT4 history centre, no header
+        "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\n" + "\n".join("\t".join(r) for r in HOURLY),
+        "Date,Open,High,Low,Close,Volume\n"  # one datetime column
+        + "\n".join(",".join([f"{r[0].replace('.', '-')} {r[1]}:00", *r[2:]]) for r in HOURLY),
+    ],
+    ids=["mt4-no-header", "mt5-date-time", "datetime-column"],
+)
+def test_intraday_rows_are_refused(text: str) -> None:
+    with pytest.raises(
+        DataError,
+        match=r"h1.csv: intraday rows \(3 times of day, e\.g\. 22:00 and 23:00 on 2024-12-30\).*export D1 bars",
+    ):
+        parse_broker_csv(text.encode(), "h1.csv")
+
+
+def test_a_daily_export_with_a_midnight_time_column_is_daily() -> None:
+    text = "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\n" + "\n".join(
+        "\t".join([r[0], "00:00:00", *r[1:5]]) for r in ROWS
+    )
+    _check(parse_broker_csv(text.encode(), "d1.tsv").bars)
+
+
+def test_christmas_and_new_year_bars_are_dropped_like_fetch_does() -> None:
+    text = "Date,Open,High,Low,Close\n" + "\n".join(
+        f"{day},157.0,157.5,156.5,157.2"
+        for day in ("2024-12-24", "2024-12-25", "2024-12-26", "2025-01-01", "2025-01-02")
+    )
+    result = parse_broker_csv(text.encode(), "x.csv")
+    assert [as_date(d).isoformat() for d in result.bars.dates] == ["2024-12-24", "2024-12-26", "2025-01-02"]
+    assert result.holidays == 2 and result.weekend_stubs == 0
+
+
+def test_conflicting_duplicates_are_refused_and_listed() -> None:
+    text = (
+        "Date,Open,High,Low,Close\n2024-12-27,1,2,0.5,1.5\n2024-12-30,1,2,0.5,1.5\n"
+        "2024-12-30,1,2,0.5,1.7\n2024-12-31,1,2,0.5,1.5\n"
+    )
+    with pytest.raises(
+        DataError,
+        match=r"d.csv: 1 date\(s\) appear more than once with different prices: 2024-12-30 \(close 1.5 on line 3, "
+        r"1.7 on line 4\); keep one row per day",
+    ):
+        parse_broker_csv(text.encode(), "d.csv")
+
+
+def _config(tmp_path: Path, data: Path) -> Path:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"data": {"dir": str(data)}, "model": {"dir": str(SHIPPED_MODELS)}}))
+    return config
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    for pair in ("USDJPY", "EURJPY", "GBPJPY"):
+        shutil.copy(BUNDLED_DATA / f"{pair}.csv", data / f"{pair}.csv")
+    return data
+
+
+def _files(data: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry-run"])
+def test_another_pairs_history_is_refused_and_named(tmp_path: Path, data_dir: Path, dry_run: bool) -> None:
+    before = _files(data_dir)
+    args = [
+        "import-csv",
+        str(BUNDLED_DATA / "GBPJPY.csv"),
+        "--pair",
+        "USDJPY",
+        "--config",
+        str(_config(tmp_path, data_dir)),
+    ]
+    result = run_fxbot(*args, *(["--dry-run"] if dry_run else []))
+    assert result.returncode == 3, result.stdout + result.stderr
+    error = result.stderr.strip()
+    assert len(error.splitlines()) == 1
+    assert re.search(r"GBPJPY.csv: \d+ of \d+ overlapping bars differ from the stored USDJPY bars", error)
+    assert "the prices look like GBPJPY, not USDJPY" in error and "check --pair" in error and "--replace" in error
+    assert _files(data_dir) == before
+
+
+def _shifted_export(tmp_path: Path, factor: float, bars: Bars) -> Path:
+    """A broker file for the last bars of ``bars`` with every price scaled by ``factor``."""
+    lines = ["Date,Open,High,Low,Close,Volume"]
+    for i in range(len(bars)):
+        prices = (bars.open[i], bars.high[i], bars.low[i], bars.close[i])
+        lines.append(f"{bars.date(i).isoformat()}," + ",".join(f"{p * factor:.3f}" for p in prices) + ",10")
+    export = tmp_path / "other-broker.csv"
+    export.write_text("\n".join(lines) + "\n")
+    return export
+
+
+def test_replace_takes_a_differing_file_and_keeps_a_backup(tmp_path: Path, data_dir: Path) -> None:
+    stored = PriceStore(data_dir).load("USDJPY")
+    export = _shifted_export(tmp_path, 1.004, stored.tail(30))  # another broker's feed, 0.4 % off
+    config = str(_config(tmp_path, data_dir))
+    original = (data_dir / "USDJPY.csv").read_bytes()
+    refused = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", config)
+    assert refused.returncode == 3
+    assert "30 of 30 overlapping bars differ from the stored USDJPY bars" in refused.stderr
+    assert "the prices look like USDJPY" in refused.stderr and "--replace" in refused.stderr
+    assert (data_dir / "USDJPY.csv").read_bytes() == original
+    replaced = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--replace", "--config", config)
+    assert replaced.returncode == 0, replaced.stderr
+    match = re.search(r"backup of the replaced file: (\S+)", replaced.stdout)
+    assert match, replaced.stdout
+    backup = Path(match.group(1))
+    assert backup.read_bytes() == original and backup.parent == data_dir / "backup"
+    now = PriceStore(data_dir).load("USDJPY")
+    assert now.close[-1] == pytest.approx(stored.close[-1] * 1.004, abs=1e-3) and len(now) == len(stored)
+
+
+def test_replace_makes_the_file_the_truth_over_its_span(tmp_path: Path, data_dir: Path) -> None:
+    # The user really means it: the GBP/JPY history into USDJPY.csv. The 2 stored days the file
+    # lacks go too, or their USD/JPY closes would sit between GBP/JPY ones (a 35 % jump).
+    config = str(_config(tmp_path, data_dir))
+    result = run_fxbot(
+        "import-csv", str(BUNDLED_DATA / "GBPJPY.csv"), "--pair", "USDJPY", "--replace", "--config", config
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--replace: 2 stored bar(s) on days the file has no bar (within its span) go" in result.stdout
+    assert (data_dir / "USDJPY.csv").read_bytes() == (BUNDLED_DATA / "GBPJPY.csv").read_bytes()
+    (backup,) = (data_dir / "backup").iterdir()
+    assert backup.read_bytes() == (BUNDLED_DATA / "USDJPY.csv").read_bytes() and str(backup) in result.stdout
+
+
+def test_a_27_percent_jump_is_refused_like_fetch_does(tmp_path: Path, data_dir: Path) -> None:
+    export = tmp_path / "jump.csv"
+    export.write_text(
+        "Date,Open,High,Low,Close\n2025-01-02,157.2,157.9,156.9,157.5\n2025-01-03,157.5,200.5,157.4,200.0\n"
+    )
+    config = str(_config(tmp_path, data_dir))
+    before = _files(data_dir)
+    result = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", config)
+    assert result.returncode == 3
+    assert "the close of 2025-01-03 (200) is 27.0% from the previous close (157.5 on 2025-01-02)" in result.stderr
+    assert "data.max_jump" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert _files(data_dir) == before
+    allowed = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--max-jump", "0.3", "--config", config)
+    assert allowed.returncode == 0, allowed.stderr
+    assert PriceStore(data_dir).load("USDJPY").last_date.isoformat() == "2025-01-03"
+
+
+def test_an_hourly_file_is_refused_on_the_command_line(tmp_path: Path, data_dir: Path) -> None:
+    export = tmp_path / "USDJPYH1.csv"
+    export.write_text("\n".join(",".join(r) for r in HOURLY) + "\n")
+    before = _files(data_dir)
+    result = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(_config(tmp_path, data_dir)))
+    assert result.returncode == 3 and "export D1 bars" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and _files(data_dir) == before
+
+
+# --- the bundled history -----------------------------------------------------------------------------
+
+README_COUNTS = re.compile(r"([\d,]+) USDJPY, ([\d,]+) EURJPY and ([\d,]+) GBPJPY trading days")
+
+
+def test_bundled_history_holds_trading_days_only_as_its_readme_says(bundled_store: PriceStore) -> None:
+    counts = README_COUNTS.search((BUNDLED_DATA / "README.md").read_text().replace("\n", " "))
+    assert counts, "data/README.md states the number of bars per pair"
+    for pair, stated in zip(("USDJPY", "EURJPY", "GBPJPY"), counts.groups(), strict=True):
+        bars = bundled_store.load(pair)
+        off = [as_date(d).isoformat() for d in bars.dates if not is_trading_day(as_date(d))]
+        assert off == [], f"{pair}: bars on non-trading days {off}"
+        assert len(bars) == int(stated.replace(",", "")), pair
+        # The file is exactly what the store writes (so a re-save changes nothing, byte for byte).
+        assert (BUNDLED_DATA / f"{pair}.csv").read_text() == format_bars_csv(bars)

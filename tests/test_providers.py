@@ -18,7 +18,7 @@ from fxbot.data.providers.oanda import OandaProvider, bar_start
 from fxbot.data.providers.yahoo import YahooProvider
 from fxbot.errors import ConfigError, ProviderError
 
-from .support.market_servers import OANDA_TOKEN, MarketServer, Reply, serve
+from .support.market_servers import OANDA_TOKEN, MarketServer, Reply, redirect, serve
 
 UTC = dt.UTC
 NOW = dt.datetime(2025, 1, 2, 12, 0, tzinfo=UTC)  # Thursday, before the New York close
@@ -258,3 +258,136 @@ def test_factory_choices() -> None:
     assert "t0k3n" not in " ".join(describe_provider(DataSettings(), with_token))
     assert make_provider(DataSettings(), none).name == "bundled"
     assert make_provider(DataSettings(), with_token).name == "oanda"
+
+
+# --- answers that must never reach the store (issue 12) --------------------------------------------
+
+# OANDA personal access tokens are two 32-hex-digit halves joined by a dash (65 characters).
+LONG_TOKEN = "0123456789abcdef0123456789abcdef-fedcba9876543210fedcba9876543210"
+
+
+def _candles_reply(candles: list[dict[str, object]], instrument: object = "USD_JPY") -> Reply:
+    body = {"instrument": instrument, "granularity": "D", "candles": candles}
+    return Reply(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+def _candle(day: dt.date, close: str = "157.2") -> dict[str, object]:
+    from fxbot.data.providers.oanda import rfc3339
+
+    mid = {"o": "157.0", "h": "158.0", "l": "156.0", "c": close}
+    return {"complete": True, "volume": 5, "time": rfc3339(bar_start(day)), "mid": mid}
+
+
+def test_oanda_refuses_candles_of_another_instrument(server: MarketServer) -> None:
+    server.serve_instead = {"USD_JPY": "EUR_JPY"}
+    with pytest.raises(ProviderError, match=r"asked for USD_JPY candles but the answer is for EUR_JPY"):
+        oanda(server).fetch("USDJPY", dt.date(2024, 12, 2))
+
+
+def test_oanda_refuses_future_dated_complete_candles(server: MarketServer) -> None:
+    server.script.append(_candles_reply([_candle(dt.date(2024, 12, 30)), _candle(dt.date(2031, 3, 14))]))
+    with pytest.raises(ProviderError, match=r"candle 2 \(2031-03-14\) is complete but dated after the last completed"):
+        oanda(server).fetch("USDJPY", dt.date(2024, 12, 30))
+
+
+@pytest.mark.parametrize(
+    ("now", "refused"),
+    [
+        (dt.datetime(2025, 1, 2, 21, 30, tzinfo=UTC), True),  # 16:30 New York: the Jan 2 bar is still open
+        (dt.datetime(2025, 1, 2, 22, 1, tzinfo=UTC), False),  # 17:01 New York: it has closed
+    ],
+)
+def test_oanda_future_boundary_is_the_new_york_close(server: MarketServer, now: dt.datetime, refused: bool) -> None:
+    server.script.append(_candles_reply([_candle(dt.date(2024, 12, 31)), _candle(dt.date(2025, 1, 2))]))
+    provider = OandaProvider(make_session(1, 0.01), server.url, OANDA_TOKEN, timeout=5, retries=1, now=lambda: now)
+    if refused:
+        with pytest.raises(ProviderError, match=r"\(2025-01-02\) is complete but dated after .*\(2024-12-31\)"):
+            provider.fetch("USDJPY", dt.date(2024, 12, 31))
+    else:
+        assert provider.fetch("USDJPY", dt.date(2024, 12, 31)).last_date == dt.date(2025, 1, 2)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_huge_body_is_refused_without_being_read_whole(server: MarketServer, chunked: bool) -> None:
+    # A valid candles document padded with whitespace: read whole, it would parse (and fill the memory).
+    padding = 60 * 2**20 if chunked else 300 * 2**20
+    reply = _candles_reply([_candle(dt.date(2024, 12, 30))])
+    server.script.append(Reply(200, reply.body, reply.headers, padding=padding, chunked=chunked))
+    start = time.monotonic()
+    with pytest.raises(ProviderError, match=r"OANDA: the response is larger than 20 MB; refused"):
+        oanda(server).fetch("USDJPY", dt.date(2024, 12, 30))
+    assert time.monotonic() - start < 10
+    assert server.sent < padding  # the client hung up instead of reading it all
+
+
+def test_a_trickling_body_meets_a_total_deadline(server: MarketServer) -> None:
+    reply = _candles_reply([_candle(dt.date(2024, 12, 30))])
+    server.script.append(Reply(200, reply.body, reply.headers, trickle=0.1))  # about 20 s for the whole body
+    provider = OandaProvider(make_session(1, 0.01), server.url, OANDA_TOKEN, timeout=1, retries=1)
+    start = time.monotonic()
+    with pytest.raises(ProviderError, match=r"OANDA: the response did not arrive in full within 1 s"):
+        provider.fetch("USDJPY", dt.date(2024, 12, 30))
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.parametrize("api", ["oanda", "yahoo"])
+def test_a_redirect_to_another_origin_is_refused_and_the_token_stays_home(server: MarketServer, api: str) -> None:
+    with serve({p: b for p, b in server.bars.items()}) as elsewhere:
+        path = "/v3/instruments/USD_JPY/candles" if api == "oanda" else "/v8/finance/chart/USDJPY=X"
+        server.script.append(redirect(elsewhere.url + path + "?granularity=D"))
+        provider = oanda(server) if api == "oanda" else yahoo(server)
+        with pytest.raises(ProviderError, match=r"redirected to another origin \(http://127\.0\.0\.1:\d+\)") as info:
+            provider.fetch("USDJPY", dt.date(2024, 12, 2))
+        assert "not followed" in str(info.value)
+        assert elsewhere.requests == []  # not even asked: no token, no query
+    assert all("authorization" not in r.headers for r in elsewhere.requests)
+
+
+def test_a_redirect_within_the_origin_is_followed(server: MarketServer, usdjpy: Bars) -> None:
+    server.script.append(redirect(server.url + "/v3/instruments/USD_JPY/candles?" + _query(server), 307))
+    bars = oanda(server).fetch("USDJPY", dt.date(2024, 12, 2))
+    assert bars.last_date == dt.date(2024, 12, 31) and len(server.requests) == 2
+
+
+def _query(server: MarketServer) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(
+        {
+            "granularity": "D",
+            "price": "M",
+            "alignmentTimezone": "America/New_York",
+            "dailyAlignment": "17",
+            "from": "2024-12-01T22:00:00.000000000Z",
+            "count": "5000",
+        }
+    )
+
+
+def _token_pieces(message: str, token: str, size: int = 8) -> list[str]:
+    return [token[i : i + size] for i in range(len(token) - size + 1) if token[i : i + size] in message]
+
+
+@pytest.mark.parametrize("where", ["time", "close", "instrument"])
+def test_a_token_echoed_in_the_candles_is_never_printed(server: MarketServer, where: str) -> None:
+    server.token = LONG_TOKEN
+    candle = _candle(dt.date(2024, 12, 30))
+    instrument: object = "USD_JPY"
+    if where == "time":
+        candle["time"] = LONG_TOKEN
+    elif where == "close":
+        candle["mid"] = {"o": "157.0", "h": "158.0", "l": "156.0", "c": LONG_TOKEN}
+    else:
+        instrument = f"{LONG_TOKEN}"
+    server.script.append(_candles_reply([candle], instrument))
+    with pytest.raises(ProviderError) as info:
+        oanda(server, token=LONG_TOKEN).fetch("USDJPY", dt.date(2024, 12, 30))
+    message = str(info.value)
+    assert _token_pieces(message, LONG_TOKEN) == [] and "[redacted]" in message
+
+
+def test_yahoo_refuses_a_chart_of_another_symbol(server: MarketServer) -> None:
+    query = {"interval": "1d", "period1": "1733011200", "period2": "1735700000"}
+    server.script.append(server._yahoo("EURJPY=X", query))
+    with pytest.raises(ProviderError, match=r"Yahoo: asked for USDJPY=X but the answer is for 'EURJPY=X'"):
+        yahoo(server).fetch("USDJPY", dt.date(2024, 12, 2))

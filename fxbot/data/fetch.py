@@ -1,8 +1,11 @@
 """fxbot fetch: ask the provider for the bars after the last stored one, check them, merge, write.
 
 Per pair: request from the last stored bar minus ``data.overlap_days`` trading days (the overlap
-detects revised bars), drop bars on non-trading days, validate, refuse a close more than
-``data.max_jump`` from the previous close (the stored one included), and merge. Every pair is
+detects revised bars), drop bars on non-trading days, validate, refuse an overlap whose closes are
+more than ``OVERLAP_MISMATCH`` from the stored ones on most days (another instrument's prices under
+this pair's name: the message says which stored pair they look like), refuse a close more than
+``data.max_jump`` from the previous close (the stored one included), and merge. The rules are
+those of ``fxbot.data.guards``, which ``import-csv`` applies too. Every pair is
 fetched and checked before any file is written, so a bad answer for one pair leaves every file as
 it was; each write is atomic (``PriceStore.save``). A second run right after the first finds
 nothing new and writes nothing.
@@ -12,14 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from fxbot.calendar import is_trading_day, previous_trading_day
+from fxbot.calendar import previous_trading_day
 from fxbot.config import Settings
 from fxbot.data.bars import Bars, as_date, validate_bars
+from fxbot.data.guards import close_gap, closest_pair, first_jump, trading_mask
 from fxbot.data.providers.base import Provider
 from fxbot.data.store import MergeResult, PriceStore, merge_bars
 from fxbot.errors import DataError, ProviderError
@@ -30,6 +35,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_HISTORY_START = dt.date(2006, 1, 2)
 # Relative price difference that makes an overlapping bar "revised" (rounding noise is not a revision).
 REVISION_TOLERANCE = 1e-9
+# Revisions move a close by a few pips; another instrument (EUR/JPY for USD/JPY) is percents away.
+OVERLAP_MISMATCH = 0.02
 
 
 @dataclass(frozen=True)
@@ -103,35 +110,52 @@ def fetch_start(stored: Bars, overlap_days: int) -> dt.date:
 
 def check_jumps(merged: Bars, first_new: dt.date, max_jump: float, source: str) -> None:
     """Refuse any close from ``first_new`` on that is more than ``max_jump`` from the close before it."""
-    closes = merged.close
-    if len(closes) < 2:
-        return
-    change = np.abs(closes[1:] / closes[:-1] - 1.0)
-    checked = merged.dates[1:] >= np.datetime64(first_new, "D")
-    bad = np.flatnonzero(checked & (change > max_jump))
-    if bad.size:
-        i = int(bad[0]) + 1
+    jump = first_jump(merged, merged.dates >= np.datetime64(first_new, "D"), max_jump)
+    if jump is not None:
         raise ProviderError(
-            f"{source}: the close of {merged.date(i)} ({closes[i]:g}) is {change[i - 1]:.1%} from the "
-            f"previous close ({closes[i - 1]:g} on {merged.date(i - 1)}), more than data.max_jump "
-            f"({max_jump:.0%}); the store is unchanged. If the move is real, raise data.max_jump or import-csv it"
+            f"{source}: {jump.describe(max_jump)}; the store is unchanged. If the move is real, raise "
+            "data.max_jump and fetch again"
         )
 
 
+def check_overlap(
+    stored: Bars, incoming: Bars, source: str, others: Callable[[], Mapping[str, Bars]], pair: str, path: Path
+) -> None:
+    """Refuse ``incoming`` when its closes differ from the stored ones by more than ``OVERLAP_MISMATCH`` on most
+    common days; ``others`` gives the other stored pairs, to say which one the prices look like."""
+    gap = close_gap(incoming, stored)
+    far = gap.beyond(OVERLAP_MISMATCH)
+    if not gap.common or far * 2 <= gap.common:
+        return
+    looks = closest_pair(incoming, {pair: stored, **others()})
+    like = f"; they look like {looks[0]} ({looks[1].median:.2%} apart)" if looks and looks[0] != pair else ""
+    raise ProviderError(
+        f"{source}: the fetched closes differ from the stored ones by more than {OVERLAP_MISMATCH:.0%} on {far} of "
+        f"{gap.common} overlapping day(s) (median {gap.median:.1%}){like}; the provider answered another "
+        "instrument, or the stored file holds another pair. The store is unchanged: check the provider URL, "
+        f"or restore {path} (fxbot import-csv FILE --pair {pair} --replace)"
+    )
+
+
 def _plan_pair(
-    store: PriceStore, provider: Provider, pair: str, overlap_days: int, max_jump: float
+    store: PriceStore, provider: Provider, pair: str, overlap_days: int, max_jump: float, pairs: Sequence[str]
 ) -> tuple[PairUpdate, MergeResult]:
     stored = store.load_or_empty(pair)
     start = fetch_start(stored, overlap_days)
     source = f"{provider.name} {pair}"
     incoming = provider.fetch(pair, start)
-    trading = np.array([is_trading_day(as_date(d)) for d in incoming.dates], dtype=bool)
+    trading = trading_mask(incoming.dates)
     skipped = [as_date(d) for d in incoming.dates[~trading]]
     incoming = incoming.take(trading)
     try:
         validate_bars(incoming, source)
     except DataError as exc:
         raise ProviderError(str(exc)) from None
+
+    def others() -> dict[str, Bars]:
+        return {p: store.load(p) for p in pairs if p != pair and store.exists(p)}
+
+    check_overlap(stored, incoming, source, others, pair, store.path(pair))
     result = merge_bars(stored, incoming, tolerance=REVISION_TOLERANCE)
     if len(incoming):
         check_jumps(result.bars, incoming.first_date, max_jump, source)
@@ -159,7 +183,7 @@ def fetch_pairs(
             last = stored.last_date if len(stored) else None
             updates.append(PairUpdate(pair, fetch_start(stored, 0), 0, [], [], [], last, fetched=False))
         return FetchReport(provider.name, updates, "no network; the store is as it is (nothing fetched)")
-    planned = [_plan_pair(store, provider, pair, overlap_days, max_jump) for pair in pairs]
+    planned = [_plan_pair(store, provider, pair, overlap_days, max_jump, pairs) for pair in pairs]
     if write:
         for update, result in planned:
             if update.changed:

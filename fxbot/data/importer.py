@@ -6,20 +6,35 @@ Dialects understood (detected, never configured):
   (MT4 files without a header carry a time column, ``00:00``, after the date).
 - Generic ``Date,Open,High,Low,Close[,Volume]`` with ISO dates (``2024-12-31``).
 - Japanese broker files: ``日付,始値,高値,安値,終値`` with dates like ``2007/04/02``, UTF-8 or Shift_JIS.
+
+A file is refused (DataError, one line that says how to fix it) when it holds intraday rows (an H1
+export is not 24 daily bars: "export D1 bars") or the same date twice with different prices. Rows
+on days that are not trading days (weekend stubs, Dec 25, Jan 1: ``fxbot.calendar``) are dropped
+and counted, as ``fetch`` drops them; identical repeated rows are dropped and counted.
+
+``plan_import`` then holds the file against the store with ``fetch``'s rules (``fxbot.data.guards``):
+a close more than ``data.max_jump`` from the one before it is refused, and so, unless ``replace``,
+is a file whose overlap differs from the stored bars on more than ``FEW_DIFFERING`` bars; the message
+says which stored pair its prices look like. ``apply_import`` keeps a backup of a file it replaces.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fxbot.data.bars import PRICE_COLUMNS, Bars, drop_weekend_stubs, make_bars, unique_days, validate_bars
+from fxbot.data.bars import PRICE_COLUMNS, Bars, as_date, make_bars, validate_bars, weekday
+from fxbot.data.guards import closest_pair, first_jump, trading_mask
+from fxbot.data.store import MergeResult, PriceStore, atomic_write_text, merge_bars
 from fxbot.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -59,7 +74,9 @@ class ImportResult:
     encoding: str
     rows: int
     weekend_stubs: int
-    duplicates: int
+    duplicates: int  # identical repeated rows dropped (conflicting ones are refused)
+    holidays: int = 0  # weekday rows on Dec 25 or Jan 1, dropped
+    holiday_dates: tuple[dt.date, ...] = ()
 
 
 def _decode(raw: bytes, source: str) -> tuple[str, str]:
@@ -77,6 +94,41 @@ def _sniff_delimiter(first_line: str) -> str:
     if ";" in first_line and "," not in first_line:
         return ";"
     return ","
+
+
+_TIME_SUFFIX = re.compile(r"^(\S+?)(?:[ T]+(\d{1,2}:\d{2}(?::\d{2})?)\S*)?$")
+
+
+def _split_times(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series | None]:
+    """The date text and the time of day (HH:MM) of each row; a ``2024-12-30 13:00`` date holds both."""
+    dates = frame["date"].astype(str).str.strip()
+    parts = dates.str.extract(_TIME_SUFFIX)
+    times = frame["time"].astype(str).str.strip() if "time" in frame else None
+    if parts[1].notna().any():
+        dates = parts[0].where(parts[0].notna(), dates)
+        times = parts[1] if times is None else times
+    if times is None:
+        return dates, None
+    return dates, times.fillna("").str.slice(0, 5)
+
+
+def _check_daily(dates: pd.Series, times: pd.Series | None, source: str) -> None:
+    """Refuse a file with rows at different times of one day: an intraday export."""
+    if times is None:
+        return
+    distinct = times.groupby(dates.to_numpy(), sort=False).nunique()
+    several = distinct[distinct > 1]
+    if several.empty:
+        return
+    day = several.index[0]
+    at = sorted(set(times[(dates == day).to_numpy()]))[:2]
+    when = pd.to_datetime(day, errors="coerce")
+    shown = when.date().isoformat() if isinstance(when, pd.Timestamp) and not pd.isna(when) else str(day)[:20]
+    raise DataError(
+        f"{source}: intraday rows ({times.nunique()} times of day, e.g. {at[0]} and {at[1]} on {shown}): "
+        "this is an hourly or other intraday export, not daily bars; export D1 bars (the daily timeframe) "
+        "and import that file"
+    )
 
 
 def _parse_dates(values: pd.Series, source: str) -> pd.DatetimeIndex:
@@ -149,7 +201,9 @@ def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
     frame = pd.DataFrame([r[:width] for r in body], columns=names)
     if frame.empty:
         raise DataError(f"{source}: a header but no bars; export the daily (D1) history again")
-    dates = _parse_dates(frame["date"], source)
+    date_text, times = _split_times(frame)
+    _check_daily(date_text, times, source)
+    dates = _parse_dates(date_text, source)
     prices = {}
     for column in PRICE_COLUMNS:
         values = pd.to_numeric(frame[column].str.strip().str.replace(",", ""), errors="coerce")
@@ -162,11 +216,51 @@ def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
         prices[column] = values.to_numpy(dtype="float64")
     volume = _volumes(frame["volume"]) if "volume" in frame else None
     parsed = make_bars(dates.to_numpy(), prices["open"], prices["high"], prices["low"], prices["close"], volume)
-    bars = unique_days(parsed)
-    duplicates = len(parsed) - len(bars)
-    bars, stubs = drop_weekend_stubs(bars)
+    line_numbers = np.arange(len(parsed)) + 1 + int(has_header)
+    # The calendar fetch applies: weekend stubs and Dec 25 / Jan 1 are not trading days.
+    trading = trading_mask(parsed.dates)
+    weekend = weekday(parsed.dates) >= 5
+    holiday_dates = tuple(sorted({as_date(d) for d in parsed.dates[~trading & ~weekend]}))
+    holidays = int((~trading & ~weekend).sum())
+    bars, duplicates = _one_row_per_day(parsed.take(trading), line_numbers[trading], source)
     validate_bars(bars, source)
-    return ImportResult(bars, dialect, encoding, len(frame), stubs, duplicates)
+    return ImportResult(bars, dialect, encoding, len(frame), int(weekend.sum()), duplicates, holidays, holiday_dates)
+
+
+def _one_row_per_day(bars: Bars, lines: np.ndarray, source: str) -> tuple[Bars, int]:
+    """``bars`` sorted, one per day: identical repeats dropped (counted), conflicting ones refused."""
+    order = np.argsort(bars.dates, kind="stable")
+    bars, lines = bars.take(order), lines[order]
+    if len(bars) < 2:
+        return bars, 0
+    repeat = np.flatnonzero(bars.dates[1:] == bars.dates[:-1]) + 1  # rows whose date the row before has
+    if not repeat.size:
+        return bars, 0
+    prices = bars.prices
+    conflicts: dict[int, int] = {}  # first row of a date -> the first row that disagrees with it
+    firsts = np.searchsorted(bars.dates, bars.dates[repeat], side="left")
+    for row, first in zip(repeat.tolist(), firsts.tolist(), strict=True):
+        if first not in conflicts and not np.array_equal(prices[row], prices[first]):
+            conflicts[first] = row
+    if conflicts:
+        listed = ", ".join(
+            f"{bars.date(a)} (close {bars.close[a]:g} on line {lines[a]}, {bars.close[b]:g} on line {lines[b]})"
+            for a, b in list(conflicts.items())[:3]
+        )
+        more = f" and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""
+        days = len(np.unique(bars.dates))
+        hint = (
+            "; several rows on most days look like an intraday export: export D1 bars"
+            if len(conflicts) * 2 > days
+            else ""
+        )
+        raise DataError(
+            f"{source}: {len(conflicts)} date(s) appear more than once with different prices: {listed}{more}; "
+            f"keep one row per day (the right one) and import again{hint}"
+        )
+    # Identical repeats: keep the last (its volume may be the more complete count).
+    last = np.append(bars.dates[1:] != bars.dates[:-1], True)
+    return bars.take(last), int(len(bars) - last.sum())
 
 
 def read_broker_csv(path: Path) -> ImportResult:
@@ -176,3 +270,132 @@ def read_broker_csv(path: Path) -> ImportResult:
     except FileNotFoundError:
         raise DataError(f"{path}: no such file; check the path") from None
     return parse_broker_csv(raw, str(path))
+
+
+# More stored bars than this may not change under an import without --replace: a broker revising a
+# bar or two is normal; a whole overlap that disagrees is another pair, source or day boundary.
+FEW_DIFFERING = 5
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What importing a parsed file into the store would do (checked: see ``plan_import``)."""
+
+    pair: str
+    merge: MergeResult
+    overlap: int
+    replace: bool
+    dropped: int = 0  # with replace: stored bars inside the file's span on days the file has no bar
+
+    @property
+    def changed(self) -> bool:
+        """True if the stored file would be rewritten."""
+        return self.merge.changed or self.dropped > 0
+
+    @property
+    def replaces_stored_bars(self) -> bool:
+        """True if stored bars would be overwritten or removed (a backup is kept for those)."""
+        return self.replace and (self.merge.revised > 0 or self.dropped > 0)
+
+
+def _mismatch(
+    source: str,
+    pair: str,
+    imported: Bars,
+    stored: Bars,
+    merge: MergeResult,
+    overlap: int,
+    tolerance: float,
+    others: dict[str, Bars],
+) -> str:
+    lead = (
+        f"{source}: {merge.revised} of {overlap} overlapping bars differ from the stored {pair} bars by more than "
+        f"{tolerance:.2%}"
+    )
+    looks = closest_pair(imported, {pair: stored, **others})
+    if looks is None:
+        return f"{lead}; to let this file's bars replace them, add --replace (a backup is kept); the store is unchanged"
+    own = closest_pair(imported, {pair: stored})
+    apart = f" (closes {own[1].median:.2%} apart at the median)" if own else ""
+    if looks[0] != pair:
+        return (
+            f"{lead}{apart}: the prices look like {looks[0]}, not {pair} ({looks[1].median:.2%} from the stored "
+            f"{looks[0]}); check --pair. To overwrite the stored {pair} bars anyway, add --replace (a backup is "
+            "kept); the store is unchanged"
+        )
+    return (
+        f"{lead}{apart}: the prices look like {pair} from another source (broker, day boundary or BID/mid?). "
+        f"To let this file's bars replace the stored ones, add --replace (a backup is kept); the store is unchanged"
+    )
+
+
+def plan_import(
+    store: PriceStore,
+    pair: str,
+    imported: ImportResult,
+    *,
+    source: str,
+    tolerance: float,
+    max_jump: float,
+    replace: bool = False,
+    pairs: Sequence[str] = (),
+) -> ImportPlan:
+    """Hold ``imported`` against the stored bars of ``pair``; raise DataError (store untouched) if refused.
+
+    Refused: an overlap that differs beyond ``tolerance`` on more than ``FEW_DIFFERING`` bars (unless
+    ``replace``; ``pairs`` are the stored pairs the message compares the prices with), and a close
+    more than ``max_jump`` from the close before it among the bars the import would write.
+    With ``replace`` the file is the truth over the span it covers: stored bars inside that span
+    on days the file has no bar go too (another source's calendar must not leave strays behind).
+    """
+    bars = imported.bars
+    stored = store.load_or_empty(pair)
+    merge = merge_bars(stored, bars, tolerance=tolerance)
+    overlap = int(np.isin(bars.dates, stored.dates).sum())
+    if merge.revised > FEW_DIFFERING and not replace:
+        others = {p: store.load(p) for p in pairs if p != pair and store.exists(p)}
+        raise DataError(_mismatch(source, pair, bars, stored, merge, overlap, tolerance, others))
+    dropped = 0
+    if replace and len(bars):
+        inside = (stored.dates >= bars.dates[0]) & (stored.dates <= bars.dates[-1])
+        stray = inside & ~np.isin(stored.dates, bars.dates)
+        dropped = int(stray.sum())
+        if dropped:
+            merge = merge_bars(stored.take(~stray), bars, tolerance=tolerance)
+    merged = merge.bars
+    written = np.isin(merged.dates, np.concatenate([merge.new_dates, merge.revised_dates]))
+    # A written bar moves its own change and the next bar's: both are checked.
+    checked = written | np.concatenate([[False], written[:-1]])
+    jump = first_jump(merged, checked, max_jump)
+    if jump is not None:
+        raise DataError(
+            f"{source}: {jump.describe(max_jump)}; the store is unchanged. Fix the file, or if the move is real "
+            f"pass --max-jump {min(1.0, round(jump.change + 0.05, 2)):g} (or raise data.max_jump) and import again"
+        )
+    return ImportPlan(pair, merge, overlap, replace, dropped)
+
+
+def backup_path(store: PriceStore, pair: str, now: dt.datetime) -> Path:
+    """Where ``apply_import`` keeps the file it replaces: ``<data dir>/backup/<PAIR>.csv.<UTC time>.bak``."""
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = store.directory / "backup" / f"{pair}.csv.{stamp}.bak"
+    n = 1
+    while path.exists():
+        path = store.directory / "backup" / f"{pair}.csv.{stamp}-{n}.bak"
+        n += 1
+    return path
+
+
+def apply_import(store: PriceStore, plan: ImportPlan, now: dt.datetime | None = None) -> Path | None:
+    """Write the planned bars (atomically); when stored bars are replaced, back the old file up first.
+
+    Returns the backup's path, or None when nothing stored was overwritten.
+    """
+    backup = None
+    if plan.replaces_stored_bars and store.exists(plan.pair):
+        backup = backup_path(store, plan.pair, now or dt.datetime.now(dt.UTC))
+        # Bytes as they are (no newline translation), written atomically before the original is touched.
+        atomic_write_text(backup, store.path(plan.pair).read_bytes().decode("utf-8"))
+        logger.info("kept a backup of %s at %s", store.path(plan.pair), backup)
+    store.save(plan.pair, plan.merge.bars)
+    return backup

@@ -1,8 +1,12 @@
 """Loopback HTTP servers speaking the OANDA v20 candles and Yahoo chart wire formats.
 
 They serve bars built from bar frames (the bundled history in most tests) and, first, any scripted
-replies a test queues (429 with Retry-After, 500, 401, an HTML page, an empty or truncated body).
-Every request is recorded so tests can check what the client asked for and sent.
+replies a test queues (429 with Retry-After, 500, 401, an HTML page, an empty or truncated body, a
+body padded to hundreds of megabytes, a body that trickles one byte at a time, a redirect).
+Faults of the answer itself: ``serve_instead`` answers one instrument with another's candles
+(labelled as what they are, or, with ``claim_requested``, as the instrument asked for).
+Every request is recorded so tests can check what the client asked for and sent (a second server
+makes a redirect target that records any Authorization header it is sent).
 """
 
 from __future__ import annotations
@@ -36,6 +40,14 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_length: int | None = None  # a larger value than len(body) makes a truncated body
+    padding: int = 0  # whitespace bytes streamed after the body's first byte (a huge but valid JSON body)
+    chunked: bool = False  # Transfer-Encoding: chunked, no Content-Length (the size is known only at the end)
+    trickle: float = 0.0  # seconds between single bytes of the body (a stalling server)
+
+
+def redirect(location: str, status: int = 302) -> Reply:
+    """A redirect to ``location`` (e.g. another server's URL: another origin)."""
+    return Reply(status, b"", {"Location": location})
 
 
 @dataclass
@@ -135,6 +147,9 @@ class MarketServer:
         self.forming = False
         self.yahoo_now: dt.datetime | None = None
         self.delay = 0.0  # seconds to wait before answering (slow server)
+        self.serve_instead: dict[str, str] = {}  # requested OANDA instrument -> the one whose candles come back
+        self.claim_requested = False  # label swapped candles with the requested instrument (a lying answer)
+        self.sent = 0  # body bytes written by the last streamed reply before it ended or the client left
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
@@ -175,17 +190,19 @@ class MarketServer:
         for key, value in expected.items():
             if query.get(key) != value:
                 return _json(400, {"errorMessage": f"Invalid value specified for '{key}'"})
-        code = instrument.replace("_", "")
+        served = self.serve_instead.get(instrument, instrument)
+        code = served.replace("_", "")
         if code not in self.bars:
             return _json(400, {"errorMessage": f"Invalid value specified for 'instrument': {instrument}"})
         bars = self.bars[code]
+        label = instrument if self.claim_requested else served
         starts = pd.DatetimeIndex([pd.Timestamp(bar_start(d.date())) for d in bars.index])
         since = pd.Timestamp(query["from"])
         keep = starts > since if query.get("includeFirst") == "false" else starts >= since
         count = int(query.get("count", "500"))
         chosen = bars.loc[keep].iloc[:count]
         forming = self.forming and len(chosen) < count
-        return _json(200, oanda_candles(chosen, instrument, forming=forming))
+        return _json(200, oanda_candles(chosen, label, forming=forming))
 
     def _yahoo(self, symbol: str, query: dict[str, str]) -> Reply:
         code = symbol.removesuffix("=X")
@@ -215,6 +232,9 @@ class MarketServer:
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
+                if reply.padding or reply.chunked or reply.trickle:
+                    self._stream(reply)
+                    return
                 length = reply.content_length if reply.content_length is not None else len(reply.body)
                 self.send_header("Content-Length", str(length))
                 if reply.content_length is not None:
@@ -225,10 +245,48 @@ class MarketServer:
                 if reply.content_length is not None:
                     self.close_connection = True
 
+            def _stream(self, reply: Reply) -> None:
+                # Generated piece by piece: a 300 MB body never sits in the server's memory either.
+                self.close_connection = True
+                self.send_header("Connection", "close")
+                if reply.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(len(reply.body) + reply.padding))
+                self.end_headers()
+                server.sent = 0
+                try:
+                    for piece in _pieces(reply):
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if reply.chunked else piece)
+                        self.wfile.flush()
+                        server.sent += len(piece)
+                        if reply.trickle:
+                            threading.Event().wait(reply.trickle)
+                    if reply.chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                        self.wfile.flush()
+                except OSError:  # the client hung up: what a size cap or a deadline is for
+                    return
+
             def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
                 return
 
         return Handler
+
+
+def _pieces(reply: Reply) -> Iterator[bytes]:
+    """The body of a streamed reply: first byte, padding in 1 MiB pieces, the rest; or one byte at a time."""
+    if reply.trickle:
+        for i in range(len(reply.body)):
+            yield reply.body[i : i + 1]
+        return
+    yield reply.body[:1]
+    left = reply.padding
+    block = b" " * (1 << 20)
+    while left > 0:
+        yield block[: min(left, len(block))]
+        left -= len(block)
+    yield reply.body[1:]
 
 
 @contextmanager

@@ -93,5 +93,6 @@ def make_provider(
             secrets.oanda_api_token.get_secret_value(),
             timeout=settings.timeout_seconds,
             retries=settings.retries,
+            now=now,
         )
     return YahooProvider(session, choice.url, timeout=settings.timeout_seconds, retries=settings.retries, now=now)

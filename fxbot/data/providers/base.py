@@ -7,6 +7,12 @@ one line that says what was wrong; secrets never appear in it (``redact``).
 Retries are urllib3's ``Retry`` mounted through an ``HTTPAdapter``: bounded, with exponential
 backoff, on connection errors, read errors, 429 and 5xx, honouring ``Retry-After`` (capped, so a
 server asking for an hour cannot stall the daily job).
+
+What a response may cost is bounded too (``http_get``): the body is streamed and refused past
+``MAX_BODY_BYTES`` (a 300 MB answer is never held in memory), it must arrive in full within the
+timeout of its request (a server that trickles a byte at a time cannot stall the run, however
+often it sends one), and a redirect is followed only within the provider's origin: a base URL
+that redirects elsewhere never sends the bearer token (or anything) there.
 """
 
 from __future__ import annotations
@@ -15,13 +21,15 @@ import datetime as dt
 import json
 import logging
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
@@ -34,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 USER_AGENT = f"fxbot/{__version__}"
+# 5,000 daily candles are about 1 MB of JSON; twenty times that is no answer fxbot asked for.
+MAX_BODY_BYTES = 20 * 2**20
+MAX_REDIRECTS = 3  # within the provider's own origin; any other origin is refused at once
+_READ_SIZE = 64 * 2**10
 
 
 class Provider(Protocol):
@@ -92,6 +104,78 @@ class HttpAnswer:
     retry_after: str | None
 
 
+def shown(value: object, limit: int, secrets: Iterable[str | None] = ()) -> str:
+    """``value`` quoted for an error message: secrets redacted first, then cut to ``limit`` characters.
+
+    Redacting before cutting matters: a cut token (its first 40 characters) no longer matches the
+    secret, so redacting afterwards would let it through.
+    """
+    return repr(redact(str(value), list(secrets))[:limit])
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port of ``url`` (default ports made explicit): what a redirect must keep."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def _origin_text(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}" if parts.scheme and parts.netloc else url[:60]
+
+
+def _timed_out(source: str, timeout: float) -> ProviderError:
+    return ProviderError(
+        f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
+    )
+
+
+def _read_body(response: requests.Response, source: str, timeout: float, max_bytes: int) -> bytes:
+    """The body of a streamed ``response``, refused past ``max_bytes`` or past ``timeout`` seconds in all."""
+    too_big = ProviderError(
+        f"{source}: the response is larger than {max_bytes / 2**20:g} MB; refused (not a daily candles answer): "
+        "check the provider URL"
+    )
+    declared = response.headers.get("Content-Length", "")
+    if declared.strip().isdigit() and int(declared) > max_bytes:
+        raise too_big  # said up front: not one byte of it is read
+    deadline = time.monotonic() + timeout
+    raw = response.raw
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ProviderError(
+                f"{source}: the response did not arrive in full within {timeout:g} s (data.timeout_seconds); "
+                "the server is stalling: try again later"
+            )
+        if sock is not None:
+            # The socket's own timeout applies per read; a trickle of bytes would reset it forever.
+            # Each read may take only what is left of the request's deadline.
+            sock.settimeout(min(timeout, left))
+        try:
+            chunk = raw.read1(_READ_SIZE, decode_content=True)
+        except ReadTimeoutError:
+            continue  # the loop's deadline check gives the message
+        except (Urllib3Error, OSError):
+            raise ProviderError(
+                f"{source}: the response was cut off before its end (truncated body); try again later",
+            ) from None
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_big
+        chunks.append(chunk)
+
+
 def http_get(
     session: requests.Session,
     url: str,
@@ -101,42 +185,63 @@ def http_get(
     timeout: float,
     headers: dict[str, str] | None = None,
     secret: str | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
 ) -> HttpAnswer:
-    """GET ``url``; network failures (after the session's retries) become a transient ProviderError."""
-    try:
-        response = session.get(url, params=params, headers=headers or {}, timeout=(timeout, timeout))
-        body = response.content
-    except requests.exceptions.Timeout:
-        raise ProviderError(
-            f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
-        ) from None
-    except requests.exceptions.ChunkedEncodingError:
-        raise ProviderError(
-            f"{source}: the response was cut off before its end (truncated body); try again later",
-        ) from None
-    except requests.exceptions.ConnectionError as exc:
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        if isinstance(reason, ReadTimeoutError):
-            # requests reports a read timeout that outlived the retries as a ConnectionError.
+    """GET ``url``; network failures (after the session's retries) become a transient ProviderError.
+
+    The body is streamed under a size cap and a deadline, and only same-origin redirects are followed
+    (see the module docstring).
+    """
+    home = origin(url)
+    target: str = url
+    query: dict[str, str] | None = params
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            response = session.get(
+                target,
+                params=query,
+                headers=headers or {},
+                timeout=(timeout, timeout),
+                stream=True,
+                allow_redirects=False,  # followed below, and only within the origin
+            )
+        except requests.exceptions.Timeout:
+            raise _timed_out(source, timeout) from None
+        except requests.exceptions.ConnectionError as exc:
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            if isinstance(reason, ReadTimeoutError):
+                # requests reports a read timeout that outlived the retries as a ConnectionError.
+                raise _timed_out(source, timeout) from None
+            text = str(reason or exc) or type(exc).__name__
+            text = redact(text.split(": ", 1)[-1] if isinstance(reason, Exception) else text, [secret])[:160]
+            host = urlsplit(url).netloc
             raise ProviderError(
-                f"{source}: no answer within {timeout:g} s (data.timeout_seconds) after retries; try again later",
+                f"{source}: cannot connect to {host} ({text}); check the network and the provider URL",
             ) from None
-        text = str(reason or exc) or type(exc).__name__
-        text = redact(text.split(": ", 1)[-1] if isinstance(reason, Exception) else text, [secret])[:160]
-        host = urlsplit(url).netloc
-        raise ProviderError(
-            f"{source}: cannot connect to {host} ({text}); check the network and the provider URL",
-        ) from None
-    except requests.exceptions.RequestException as exc:
-        raise ProviderError(
-            f"{source}: request failed ({type(exc).__name__}); try again later",
-        ) from None
-    return HttpAnswer(
-        status=response.status_code,
-        content_type=response.headers.get("Content-Type", ""),
-        body=body,
-        retry_after=response.headers.get("Retry-After"),
-    )
+        except requests.exceptions.RequestException as exc:
+            raise ProviderError(
+                f"{source}: request failed ({type(exc).__name__}); try again later",
+            ) from None
+        with response:
+            location = response.headers.get("Location")
+            if response.is_redirect and location:
+                following = urljoin(response.url, location)
+                if origin(following) != home:
+                    where = redact(_origin_text(following), [secret])[:80]
+                    raise ProviderError(
+                        f"{source}: the server redirected to another origin ({where}); not followed, so nothing "
+                        f"(no token) was sent there: check the provider URL ({_origin_text(url)})"
+                    )
+                target, query = following, None
+                continue
+            body = _read_body(response, source, timeout, max_bytes)
+            return HttpAnswer(
+                status=response.status_code,
+                content_type=response.headers.get("Content-Type", ""),
+                body=body,
+                retry_after=response.headers.get("Retry-After"),
+            )
+    raise ProviderError(f"{source}: more than {MAX_REDIRECTS} redirects; check the provider URL")
 
 
 def check_status(answer: HttpAnswer, source: str, retries: int, detail: str = "") -> None:
@@ -177,16 +282,16 @@ def decode_json(answer: HttpAnswer, source: str) -> Any:
         raise ProviderError(f"{source}: JSON nested too deeply") from None
 
 
-def price(value: object, field: str, where: str, source: str) -> float:
-    """A positive finite price from a JSON number or numeric string, else ProviderError."""
+def price(value: object, field: str, where: str, source: str, secrets: Iterable[str | None] = ()) -> float:
+    """A positive finite price from a JSON number or numeric string, else ProviderError (``secrets`` never shown)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ProviderError(f"{source}: {where}: {field} is {type(value).__name__}, not a price")
     try:
         number = float(value)
     except ValueError:
-        raise ProviderError(f"{source}: {where}: non-numeric {field} {str(value)[:20]!r}") from None
+        raise ProviderError(f"{source}: {where}: non-numeric {field} {shown(value, 20, secrets)}") from None
     if not math.isfinite(number) or number <= 0:
-        raise ProviderError(f"{source}: {where}: {field} {str(value)[:20]!r} is not a positive price")
+        raise ProviderError(f"{source}: {where}: {field} {shown(value, 20, secrets)} is not a positive price")
     return number
 
 

@@ -53,8 +53,11 @@ def _error_text(error: object) -> str:
     return str(error)[:120]
 
 
-def parse_chart(payload: Any, now: dt.datetime) -> Bars:
-    """Completed bars from a chart response; entries with nulls and the still-forming bar are dropped."""
+def parse_chart(payload: Any, now: dt.datetime, symbol: str | None = None) -> Bars:
+    """Completed bars from a chart response; entries with nulls and the still-forming bar are dropped.
+
+    With ``symbol``, a result whose ``meta.symbol`` names another symbol is refused.
+    """
     chart = payload.get("chart") if isinstance(payload, dict) else None
     if not isinstance(chart, dict):
         raise ProviderError(f"{SOURCE}: the response has no 'chart' object; is the URL the chart API?")
@@ -64,6 +67,13 @@ def parse_chart(payload: Any, now: dt.datetime) -> Bars:
     if not isinstance(results, list) or not results or not isinstance(results[0], dict):
         raise ProviderError(f"{SOURCE}: the response has no result; check the symbol and the date range")
     result = results[0]
+    meta = result.get("meta")
+    answered = meta.get("symbol") if isinstance(meta, dict) else None
+    if symbol is not None and answered is not None and answered != symbol:
+        raise ProviderError(
+            f"{SOURCE}: asked for {symbol} but the answer is for {str(answered)[:20]!r}; nothing was stored: "
+            "check the provider URL (FXBOT_YAHOO_API_URL)"
+        )
     timestamps = result.get("timestamp")
     indicators = result.get("indicators")
     quotes = indicators.get("quote") if isinstance(indicators, dict) else None
@@ -157,5 +167,5 @@ class YahooProvider:
             if isinstance(payload, dict) and isinstance(payload.get("chart"), dict) and payload["chart"].get("error"):
                 raise ProviderError(f"{SOURCE}: HTTP {answer.status}: {_error_text(payload['chart']['error'])}")
         check_status(answer, SOURCE, self.retries)
-        bars = parse_chart(decode_json(answer, SOURCE), now)
+        bars = parse_chart(decode_json(answer, SOURCE), now, symbol)
         return bars.since(start)

@@ -157,3 +157,34 @@ def test_sighup_reloads_the_schedule_and_keeps_running(
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.slow
+def test_runs_racing_for_the_same_day_post_exactly_once(
+    slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three `run-once` and a daemon child for one day, started together, with Slack accepting posts slowly."""
+    from .support.slack_server import Reply
+
+    env = _bot(monkeypatch, slack)
+    config = _config(tmp_path, cron="* * * * * *")
+    for _ in range(4):  # each post is stored only 0.8 s after it arrives: a racer's first look finds nothing
+        slack.reply("chat.postMessage", Reply(process_after=0.8))
+    run_once = [sys.executable, "-m", "fxbot.cli", "run-once", "--replay", "--no-fetch", "--as-of", DAY]
+    racers = [
+        subprocess.Popen(
+            [*run_once, "--config", str(config)],
+            cwd=REPO,
+            env=clean_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    racers.append(_daemon(config, env, "--replay-from", DAY, "--replay-days", "1"))  # its child runs the same day
+    outputs = [proc.communicate(timeout=180)[0] for proc in racers]
+    assert [proc.returncode for proc in racers] == [0, 0, 0, 0], outputs
+    assert len(_reports(slack)) == 1, outputs
+    assert len(slack.calls("chat.postMessage")) == 1  # the others waited for the lease, then found it posted
+    assert sum("already posted" in out for out in outputs) >= 2, outputs

@@ -120,8 +120,7 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
                 logger.error("%s", ledger_exc)
         if isinstance(exc, Exception):
             prefix = "fxbot did not post calls" if isinstance(exc, StaleDataError) else "fxbot run failed"
-            if not manager.alert(f"{prefix} (as of {as_of.isoformat()}): {error}"):
-                logger.error("the failure alert could not be delivered everywhere either")
+            manager.alert(f"{prefix} (as of {as_of.isoformat()}): {error}")  # a notifier that fails logs it
         raise
     ledger.finish_run(run_id, "skipped" if result.skipped and not result.posted else "ok")
     return report

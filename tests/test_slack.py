@@ -551,3 +551,15 @@ def test_importing_the_slack_package_imports_no_pandas() -> None:
     code = "import sys, fxbot.notify.slack; print(sorted(m for m in ('pandas', 'tensorflow') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_bad_channel_value_is_echoed_only_when_it_looks_like_a_channel_name() -> None:
+    from fxbot.errors import ConfigError
+    from fxbot.notify.slack import _validate_channel
+
+    with pytest.raises(ConfigError, match=r"got '#fx-signals'"):
+        _validate_channel("#fx-signals", "notify.slack.channel")
+    pasted = "Zq9!pasted-Secret-Value-5e4d3c2b1a"
+    with pytest.raises(ConfigError, match=r"the value is not shown") as info:
+        _validate_channel(pasted, "notify.slack.channel")
+    assert pasted not in str(info.value)

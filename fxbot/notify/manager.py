@@ -71,7 +71,8 @@ class NotifierManager:
                 else:
                     skipped += 1
             except DeliveryError as exc:
-                logger.error("%s: %s", notifier.name, exc)
+                # The first error is raised and printed once by the CLI; only the others need a log line.
+                (logger.info if not errors else logger.error)("%s: %s", notifier.name, exc)
                 errors.append(exc)
             except Exception as exc:  # a notifier's bug must not stop the others
                 logger.exception("%s failed unexpectedly", notifier.name)
@@ -145,5 +146,6 @@ class NotifierManager:
                 notifier.send_alert(message)
             except Exception as exc:
                 delivered = False
-                logger.error("%s could not deliver the alert either: %s", notifier.name, exc)
+                detail = "" if str(exc) in message else f": {exc}"  # the same failure is printed once already
+                logger.error("%s could not deliver the alert either%s", notifier.name, detail)
         return delivered

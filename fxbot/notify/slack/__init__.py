@@ -19,6 +19,7 @@ CLI installs (``fxbot.redaction``) redacts them.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -61,8 +62,11 @@ def _validate_channel(channel: str, key: str) -> None:
     if not channel:
         raise ConfigError(f"{key} is empty; SLACK_BOT_TOKEN needs a channel ID there (e.g. C0123456789)")
     if channel.startswith("#") or not channel[:1].isupper() or not channel.isalnum():
+        # Echo a channel name (the usual mistake), never anything else: it could be a pasted secret.
+        looks_like_a_name = len(channel) <= 40 and re.fullmatch(r"#?[a-z0-9][a-z0-9_.-]*", channel) is not None
+        got = f", got {channel!r}" if looks_like_a_name else " (the value is not shown)"
         raise ConfigError(
-            f"{key} must be a channel ID like C0123456789, got {channel!r}; find it in the channel's details "
+            f"{key} must be a channel ID like C0123456789{got}; find it in the channel's details "
             "in Slack (bottom of the About tab)"
         )
 

@@ -118,16 +118,23 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def fxbot_command() -> list[str]:
+    """The `fxbot` console script beside this Python (what cron and systemd run), else `python -m fxbot.cli`."""
+    script = Path(sys.executable).with_name("fxbot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "fxbot.cli"]
+
+
 def bench_daily_path(repeats: int) -> None:
     env = clean_env()
     python = sys.executable
+    fxbot = fxbot_command()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config = write_config(folder)
         commands = {
             "floor (numpy + LiteRT)": lambda: measure([python, str(REPO / "bench" / "floor.py")], env),
             "run-once --dry-run --no-fetch": lambda: measure(
-                [python, "-m", "fxbot.cli", "run-once", "--dry-run", "--no-fetch", "--config", str(config)], env
+                [*fxbot, "run-once", "--dry-run", "--no-fetch", "--config", str(config)], env
             ),
             "run-once recording (ledger)": lambda: measure(
                 [
@@ -144,9 +151,7 @@ def bench_daily_path(repeats: int) -> None:
                 env,
             ),
             # exit 3: the bundled data are stale by today's date, which status reports
-            "fxbot status": lambda: measure(
-                [python, "-m", "fxbot.cli", "status", "--config", str(config)], env, ok=(0, 3)
-            ),
+            "fxbot status": lambda: measure([*fxbot, "status", "--config", str(config)], env, ok=(0, 3)),
         }
         print(f"pinned to one core ({' '.join(PIN) or 'taskset missing: not pinned'}); medians of {repeats} rounds")
         figures = interleaved(commands, repeats)

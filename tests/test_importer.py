@@ -296,3 +296,16 @@ def test_bundled_history_holds_trading_days_only_as_its_readme_says(bundled_stor
         assert len(bars) == int(stated.replace(",", "")), pair
         # The file is exactly what the store writes (so a re-save changes nothing, byte for byte).
         assert (BUNDLED_DATA / f"{pair}.csv").read_text() == format_bars_csv(bars)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"Date,Open,High,Low,Close\n2024-01-02,1,2,0.5,1.5\n,1,2,0.5,1.5\n",
+        b"Date,Open,High,Low,Close\n2024-01-02,1,2,0.5,1.5\n   ,1,2,0.5,1.5\n",
+    ],
+)
+def test_a_row_without_a_date_is_a_data_error(raw: bytes) -> None:
+    """An empty date cell (NaT with pandas 3) must be named, never crash the importer."""
+    with pytest.raises(DataError, match=r"has no date|cannot read the date|does not match"):
+        parse_broker_csv(raw, "x.csv")

@@ -181,6 +181,9 @@ def validate_bars(bars: Bars, source: str) -> None:
     if len(bars) == 0:
         return
     dates = bars.dates
+    no_date = np.flatnonzero(np.isnat(dates))
+    if no_date.size:
+        raise DataError(f"{source}: row {int(no_date[0]) + 1} has no date; fix or drop the row")
     dup = np.flatnonzero(dates[1:] == dates[:-1])
     if dup.size:
         raise DataError(

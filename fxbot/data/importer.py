@@ -140,9 +140,14 @@ def _parse_dates(values: pd.Series, source: str) -> pd.DatetimeIndex:
         except ValueError:
             continue
         try:
-            return pd.DatetimeIndex(pd.to_datetime(text, format=fmt), name="date")
+            parsed = pd.DatetimeIndex(pd.to_datetime(text, format=fmt), name="date")
         except ValueError as exc:
             raise DataError(f"{source}: a date does not match {fmt} like the first row ({exc}); fix that row") from None
+        missing = np.flatnonzero(parsed.isna())
+        if missing.size:  # an empty cell parses as NaT with some pandas versions
+            i = int(missing[0])
+            raise DataError(f"{source}: data row {i + 1} has no date ({text.iloc[i]!r}); fix or drop the row")
+        return parsed
     raise DataError(f"{source}: cannot read the date {sample!r}; expected 2024.12.31, 2024-12-31 or 2024/12/31")
 
 

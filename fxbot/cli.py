@@ -39,6 +39,8 @@ def _pairs(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     """Make today's calls and deliver them (or only print them with --dry-run)."""
+    from contextlib import nullcontext
+
     from fxbot import wiring
     from fxbot.config import Secrets
     from fxbot.pipeline import RunOptions, run_once
@@ -46,7 +48,12 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     options = RunOptions(
         as_of=args.as_of, dry_run=args.dry_run, force=args.force, fetch=not args.no_fetch, replay=args.replay
     )
-    run_once(settings, wiring.daily_dependencies(settings, Secrets.from_env()), options)
+    secrets = Secrets.from_env()
+    # On its own (by hand, cron, a timer) the run pings FXBOT_PING_URL and writes the metrics itself; under
+    # the daemon (--supervised) the parent does both; a dry run reports nothing.
+    monitor = None if args.dry_run or args.supervised else wiring.job_monitor(settings, secrets)
+    with monitor.job() if monitor is not None else nullcontext():
+        run_once(settings, wiring.daily_dependencies(settings, secrets), options)
     return 0
 
 
@@ -283,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow a past --as-of to post; the post says it is a replay, and a posted day is not posted again",
     )
     p.add_argument("--no-fetch", action="store_true", help="use the stored bars as they are; fetch nothing first")
+    p.add_argument(
+        "--supervised",
+        action="store_true",
+        help="neither ping FXBOT_PING_URL nor write metrics.textfile: the `fxbot schedule` daemon does it for its runs",
+    )
     p.set_defaults(handler=cmd_run_once)
 
     p = sub.add_parser(
@@ -435,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     secrets = Secrets.from_env()
     install_log_filter(
         s.get_secret_value()
-        for s in (secrets.slack_bot_token, secrets.slack_webhook_url, secrets.oanda_api_token)
+        for s in (secrets.slack_bot_token, secrets.slack_webhook_url, secrets.oanda_api_token, secrets.ping_url)
         if s is not None
     )
     try:

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
     from fxbot.data.providers.base import Provider
     from fxbot.data.store import PriceStore
+    from fxbot.heartbeat import Pinger
     from fxbot.ledger import Ledger
+    from fxbot.metrics import MetricsWriter
+    from fxbot.monitor import JobMonitor
     from fxbot.notify.base import Notifier
     from fxbot.notify.slack import SlackWebhookNotifier, SlackWebNotifier
     from fxbot.pipeline import Dependencies
@@ -123,6 +126,39 @@ def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
         ledger=the_ledger,
         fetch=fetcher(settings, secrets, price_store),
     )
+
+
+def pinger(settings: Settings, secrets: Secrets) -> Pinger | None:
+    """The FXBOT_PING_URL pinger, or None without a URL (urllib is then never imported)."""
+    if secrets.ping_url is None:
+        return None
+    from fxbot.heartbeat import Pinger
+
+    return Pinger(secrets.ping_url, settings.heartbeat.timeout_seconds)
+
+
+def metrics_writer(settings: Settings) -> MetricsWriter | None:
+    """The Prometheus textfile writer of ``metrics.textfile``, or None when it is empty (off)."""
+    if not settings.metrics.textfile:
+        return None
+    from fxbot.metrics import MetricsWriter
+
+    return MetricsWriter(
+        Path(settings.metrics.textfile),
+        ledger_path=settings.ledger.path,
+        data_dir=settings.data.dir,
+        pairs=settings.pairs,
+    )
+
+
+def job_monitor(settings: Settings, secrets: Secrets) -> JobMonitor | None:
+    """Pings and metrics around a `run-once` that runs on its own; None when neither is configured."""
+    ping, metrics = pinger(settings, secrets), metrics_writer(settings)
+    if ping is None and metrics is None:
+        return None
+    from fxbot.monitor import JobMonitor
+
+    return JobMonitor(ping, metrics)
 
 
 def build_daemon(settings: Settings, config_path: Path | None, secrets: Secrets, **overrides: Any) -> Daemon:

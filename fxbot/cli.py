@@ -68,6 +68,12 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """Print last run, next run, data freshness, models and ledger health."""
+    if args.health:  # Docker's HEALTHCHECK: the daemon's liveness only, exit 0 or 1
+        from fxbot.health import alive_file_for, health_check
+
+        code, line = health_check(alive_file_for(settings.ledger.path), settings.heartbeat.max_age_seconds)
+        print(line)
+        return code
     from fxbot.status import status_report
 
     result = status_report(settings)
@@ -335,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="last run, next run, data freshness, models, ledger health",
         description="Report local state without network access; exit 3 if data are stale or models missing.",
+    )
+    p.add_argument(
+        "--health",
+        action="store_true",
+        help="only whether the `fxbot schedule` daemon is alive (its liveness file is fresh): exit 0 or 1 "
+        "(the Docker HEALTHCHECK)",
     )
     p.set_defaults(handler=cmd_status)
 

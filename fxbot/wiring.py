@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,10 +165,19 @@ def job_monitor(settings: Settings, secrets: Secrets) -> JobMonitor | None:
 def build_daemon(settings: Settings, config_path: Path | None, secrets: Secrets, **overrides: Any) -> Daemon:
     """The `fxbot schedule` daemon: alerts through the console and Slack, failures and catch-up via the ledger.
 
-    The ledger is opened for each use and closed again, so the daemon holds no file for months.
+    The ledger is opened for each use and closed again, so the daemon holds no file for months. Signs
+    of life: the FXBOT_PING_URL pinger and the metrics writer (each if configured), systemd's notify
+    socket (``NOTIFY_SOCKET``, if systemd set one) and the liveness file beside the ledger.
     """
+    from fxbot.health import AliveFile, alive_file_for
     from fxbot.notify.manager import NotifierManager
     from fxbot.scheduler import Daemon
+    from fxbot.sdnotify import SystemdNotifier
+
+    overrides.setdefault("pinger", pinger(settings, secrets))
+    overrides.setdefault("metrics", metrics_writer(settings))
+    overrides.setdefault("systemd", SystemdNotifier.from_environ(os.environ))
+    overrides.setdefault("alive_file", AliveFile(alive_file_for(settings.ledger.path)))
 
     manager = NotifierManager(notifiers(settings, secrets), None)
     now: Callable[[], dt.datetime] = overrides.pop("now", lambda: dt.datetime.now(dt.UTC))

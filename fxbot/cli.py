@@ -57,6 +57,14 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_alert(args: argparse.Namespace, settings: Settings) -> int:
+    """Send MESSAGE as an alert through the configured notifiers (systemd's OnFailure= unit uses it)."""
+    from fxbot import wiring
+
+    delivered = wiring.alerter(settings, Secrets.from_env())(" ".join(args.message))
+    return 0 if delivered else 4
+
+
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Check config, data, models and Slack; post nothing."""
     from fxbot.check import run_checks
@@ -349,6 +357,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(the Docker HEALTHCHECK)",
     )
     p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser(
+        "alert",
+        parents=[common],
+        help="send a message as an alert through the configured notifiers",
+        description="Send MESSAGE to the console and, with a Slack credential, to notify.slack.error_channel "
+        "(else the channel). systemd's OnFailure= unit (deploy/fxbot-alert@.service) uses it. Exit 4 if a "
+        "notifier failed.",
+    )
+    p.add_argument("message", nargs="+", metavar="MESSAGE", help="the alert text")
+    p.set_defaults(handler=cmd_alert)
 
     p = sub.add_parser(
         "history",

@@ -162,6 +162,13 @@ def job_monitor(settings: Settings, secrets: Secrets) -> JobMonitor | None:
     return JobMonitor(ping, metrics)
 
 
+def alerter(settings: Settings, secrets: Secrets) -> Callable[[str], bool]:
+    """Sends an alert through the configured notifiers (console, and Slack's error channel); True if all took it."""
+    from fxbot.notify.manager import NotifierManager
+
+    return NotifierManager(notifiers(settings, secrets), None).alert
+
+
 def build_daemon(settings: Settings, config_path: Path | None, secrets: Secrets, **overrides: Any) -> Daemon:
     """The `fxbot schedule` daemon: alerts through the console and Slack, failures and catch-up via the ledger.
 

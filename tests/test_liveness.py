@@ -321,6 +321,28 @@ def test_a_sigkilled_daemon_goes_unhealthy(tmp_path: Path) -> None:
     assert run.returncode == 1 and "no sign of life" in run.stdout
 
 
+def test_alert_command_reaches_the_error_channel(tmp_path: Path, slack: SlackStandIn) -> None:
+    cfg = {"notify": {"slack": {"channel": "C0FXSIGNALS", "error_channel": "C0FXALERTS", "retries": 0}}}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    env = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url}
+    run = run_fxbot("alert", "fxbot: systemd unit fxbot-run-once.service failed", "--config", str(config), env=env)
+    assert run.returncode == 0, run.stderr
+    assert [m["text"] for m in slack.posts("C0FXALERTS")] == [
+        "fxbot alert: fxbot: systemd unit fxbot-run-once.service failed"
+    ]
+    assert "fxbot-run-once.service failed" in run.stdout + run.stderr  # and the journal
+    assert TOKEN not in run.stdout + run.stderr
+
+
+def test_alert_command_exits_4_when_slack_is_unreachable(tmp_path: Path) -> None:
+    env = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"notify": {"slack": {"channel": "C0FXSIGNALS", "retries": 0}}}))
+    run = run_fxbot("alert", "disk", "full", "--config", str(config), env=env)
+    assert run.returncode == 4 and "disk full" in run.stdout + run.stderr
+
+
 def test_alive_file_touch_survives_an_unwritable_folder(tmp_path: Path) -> None:
     alive = AliveFile(tmp_path / "missing" / "deeper" / ALIVE_FILE_NAME)
     alive.touch()  # warns, never raises

@@ -34,6 +34,10 @@ ENV PATH=/opt/venv/bin:$PATH \
 USER 10001:10001
 # Named volumes start as a copy of the image's bundled data and models; bind mounts replace them.
 VOLUME ["/app/configs", "/app/data", "/app/models", "/app/state"]
+# Healthy while the `fxbot schedule` daemon is alive: its watchdog touches state/fxbot-daemon.alive every 10 s
+# while the scheduler ticks. Stale data or a failed run do not make it unhealthy (a restart fixes neither; they
+# are alerted and in `fxbot status`). Docker knows exit 0 and 1 only, hence `|| exit 1` (a config error exits 2).
+HEALTHCHECK --interval=60s --timeout=15s --start-period=60s --retries=3 CMD ["/bin/sh", "-c", "fxbot status --health || exit 1"]
 ENTRYPOINT ["fxbot"]
 CMD ["schedule"]
 

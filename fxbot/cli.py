@@ -39,6 +39,8 @@ def _pairs(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     """Make today's calls and deliver them (or only print them with --dry-run)."""
+    from contextlib import nullcontext
+
     from fxbot import wiring
     from fxbot.config import Secrets
     from fxbot.pipeline import RunOptions, run_once
@@ -46,8 +48,21 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     options = RunOptions(
         as_of=args.as_of, dry_run=args.dry_run, force=args.force, fetch=not args.no_fetch, replay=args.replay
     )
-    run_once(settings, wiring.daily_dependencies(settings, Secrets.from_env()), options)
+    secrets = Secrets.from_env()
+    # On its own (by hand, cron, a timer) the run pings FXBOT_PING_URL and writes the metrics itself; under
+    # the daemon (--supervised) the parent does both; a dry run reports nothing.
+    monitor = None if args.dry_run or args.supervised else wiring.job_monitor(settings, secrets)
+    with monitor.job() if monitor is not None else nullcontext():
+        run_once(settings, wiring.daily_dependencies(settings, secrets), options)
     return 0
+
+
+def cmd_alert(args: argparse.Namespace, settings: Settings) -> int:
+    """Send MESSAGE as an alert through the configured notifiers (systemd's OnFailure= unit uses it)."""
+    from fxbot import wiring
+
+    delivered = wiring.alerter(settings, Secrets.from_env())(" ".join(args.message))
+    return 0 if delivered else 4
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,6 +76,12 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """Print last run, next run, data freshness, models and ledger health."""
+    if args.health:  # Docker's HEALTHCHECK: the daemon's liveness only, exit 0 or 1
+        from fxbot.health import alive_file_for, health_check
+
+        code, line = health_check(alive_file_for(settings.ledger.path), settings.heartbeat.max_age_seconds)
+        print(line)
+        return code
     from fxbot.status import status_report
 
     result = status_report(settings)
@@ -283,6 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow a past --as-of to post; the post says it is a replay, and a posted day is not posted again",
     )
     p.add_argument("--no-fetch", action="store_true", help="use the stored bars as they are; fetch nothing first")
+    p.add_argument(
+        "--supervised",
+        action="store_true",
+        help="neither ping FXBOT_PING_URL nor write metrics.textfile: the `fxbot schedule` daemon does it for its runs",
+    )
     p.set_defaults(handler=cmd_run_once)
 
     p = sub.add_parser(
@@ -324,7 +350,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="last run, next run, data freshness, models, ledger health",
         description="Report local state without network access; exit 3 if data are stale or models missing.",
     )
+    p.add_argument(
+        "--health",
+        action="store_true",
+        help="only whether the `fxbot schedule` daemon is alive (its liveness file is fresh): exit 0 or 1 "
+        "(the Docker HEALTHCHECK)",
+    )
     p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser(
+        "alert",
+        parents=[common],
+        help="send a message as an alert through the configured notifiers",
+        description="Send MESSAGE to the console and, with a Slack credential, to notify.slack.error_channel "
+        "(else the channel). systemd's OnFailure= unit (deploy/fxbot-alert@.service) uses it. Exit 4 if a "
+        "notifier failed.",
+    )
+    p.add_argument("message", nargs="+", metavar="MESSAGE", help="the alert text")
+    p.set_defaults(handler=cmd_alert)
 
     p = sub.add_parser(
         "history",
@@ -435,7 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     secrets = Secrets.from_env()
     install_log_filter(
         s.get_secret_value()
-        for s in (secrets.slack_bot_token, secrets.slack_webhook_url, secrets.oanda_api_token)
+        for s in (secrets.slack_bot_token, secrets.slack_webhook_url, secrets.oanda_api_token, secrets.ping_url)
         if s is not None
     )
     try:

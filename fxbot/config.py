@@ -244,6 +244,28 @@ class BacktestSettings(_Section, frozen=True):
     cost_pips: Annotated[float, Meta(ge=0, le=100, description="Cost per trade in pips (0-100).")] = 0.4
 
 
+class HeartbeatSettings(_Section, frozen=True):
+    """Signs of life: the FXBOT_PING_URL pings and the daemon's liveness file (`fxbot status --health`)."""
+
+    timeout_seconds: Annotated[
+        float, Meta(gt=0, le=30, description="HTTP timeout of one FXBOT_PING_URL ping, seconds (at most 30).")
+    ] = 5.0
+    max_age_seconds: Annotated[
+        float,
+        Meta(
+            ge=30, le=3600, description="`status --health` fails when the daemon's liveness file is older (30-3600 s)."
+        ),
+    ] = 120.0
+
+
+class MetricsSettings(_Section, frozen=True):
+    """The Prometheus textfile written after every run."""
+
+    textfile: Annotated[
+        str, Meta(description="Prometheus textfile path (node_exporter's textfile collector); empty: off.")
+    ] = ""
+
+
 _SECTIONS: dict[str, type[_Section]] = {
     "account": AccountSettings,
     "data": DataSettings,
@@ -253,6 +275,8 @@ _SECTIONS: dict[str, type[_Section]] = {
     "ledger": LedgerSettings,
     "schedule": ScheduleSettings,
     "backtest": BacktestSettings,
+    "heartbeat": HeartbeatSettings,
+    "metrics": MetricsSettings,
 }
 
 
@@ -283,6 +307,12 @@ class Settings(_Section, frozen=True):
     )
     backtest: Annotated[BacktestSettings, Meta(description="Walk-forward backtest.")] = field(
         default_factory=BacktestSettings
+    )
+    heartbeat: Annotated[HeartbeatSettings, Meta(description="Pings and the daemon's liveness file.")] = field(
+        default_factory=HeartbeatSettings
+    )
+    metrics: Annotated[MetricsSettings, Meta(description="The Prometheus textfile.")] = field(
+        default_factory=MetricsSettings
     )
 
     def __post_init__(self) -> None:
@@ -351,6 +381,8 @@ class Secrets(Struct, frozen=True, kw_only=True):
     oanda_api_url: str | None = None
     # FXBOT_YAHOO_API_URL: Yahoo chart API base URL (tests).
     yahoo_api_url: str | None = None
+    # FXBOT_PING_URL: dead-man's switch (healthchecks.io conventions); its path holds the check's key.
+    ping_url: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
@@ -372,6 +404,7 @@ class Secrets(Struct, frozen=True, kw_only=True):
             slack_api_url=get("FXBOT_SLACK_API_URL"),
             oanda_api_url=get("FXBOT_OANDA_API_URL"),
             yahoo_api_url=get("FXBOT_YAHOO_API_URL"),
+            ping_url=secret("FXBOT_PING_URL"),
         )
 
 

@@ -14,10 +14,20 @@ the daemon catches up once. SIGTERM and SIGINT stop the scheduler; a job in flig
 (systemd's ``KillMode=mixed`` lets the child finish; a second signal, or the stop timeout, kills it).
 SIGHUP reloads the schedule from the config file (``systemctl reload fxbot``). Every child that
 exits non-zero is alerted.
+
+Signs of life (each optional, built by ``fxbot.wiring``): the parent pings ``FXBOT_PING_URL``
+before it spawns a child and after the child exits, with its exit code (``fxbot.heartbeat``; the
+child runs ``--supervised`` and does not ping), and writes the Prometheus textfile with the child's
+peak RSS (``fxbot.metrics``). Under systemd (``Type=notify``) it sends READY=1 once set up, STATUS
+lines (next run, last result) and WATCHDOG=1 (``fxbot.sdnotify``). A tick job runs every
+``TICK_SECONDS`` inside APScheduler; the watchdog thread beats (WATCHDOG=1, and touches the liveness
+file that ``fxbot status --health`` reads) only while the ticks keep coming and no child has
+outlived its timeout, so a wedged scheduler goes quiet and systemd restarts it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -30,20 +40,69 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_STARTED,
+    JobExecutionEvent,
+    SchedulerEvent,
+)
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from fxbot.calendar import is_trading_day, last_completed_trading_day, next_trading_day
 from fxbot.config import ScheduleSettings
 from fxbot.cron import cron_trigger
+from fxbot.heartbeat import exit_code_of, new_run_id
+from fxbot.sdnotify import SystemdNotifier, Watchdog
+
+if TYPE_CHECKING:
+    from fxbot.health import AliveFile
+    from fxbot.heartbeat import Pinger
+    from fxbot.metrics import MetricsWriter
 
 logger = logging.getLogger(__name__)
 
 JOB_ID = "fxbot-daily"
+TICK_JOB_ID = "fxbot-tick"
+#: The scheduler's tick: the watchdog beats only while ticks arrive (at most ``MISSED_TICKS`` late).
+TICK_SECONDS = 10.0
+MISSED_TICKS = 3
+#: How long past ``schedule.job_timeout`` a child may still be running before the daemon counts as wedged
+#: (``run_child`` kills it at the timeout; longer means the supervision itself is stuck).
+CHILD_GRACE_SECONDS = 60.0
+
+
+class _HideTicks(logging.Filter):
+    """APScheduler logs every job it runs at INFO: the tick every 10 s would drown the daily lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fxbot tick" not in record.getMessage()
+
+
+_HIDE_TICKS = _HideTicks()
+logging.getLogger("apscheduler.executors.default").addFilter(_HIDE_TICKS)
+logging.getLogger("apscheduler.scheduler").addFilter(_HIDE_TICKS)
+
+
+def wedged(
+    now: float, last_tick: float, scheduler_running: bool, job_started: float | None, job_timeout: float
+) -> str | None:
+    """Why the daemon should stop feeding the watchdog, or None while it is healthy.
+
+    ``now``, ``last_tick`` and ``job_started`` are monotonic seconds. Before the scheduler runs (the
+    catch-up at start) only the child's age counts.
+    """
+    if job_started is not None and now - job_started > job_timeout + CHILD_GRACE_SECONDS:
+        return f"the daily child has run {now - job_started:.0f} s, past its {job_timeout:.0f} s timeout"
+    if scheduler_running and now - last_tick > TICK_SECONDS * MISSED_TICKS:
+        return f"the scheduler has not ticked for {now - last_tick:.0f} s"
+    return None
 
 
 def job_defaults(schedule: ScheduleSettings) -> dict[str, Any]:
@@ -123,13 +182,18 @@ def run_child(
     )
 
 
-def daily_command(config_path: Path | None, as_of: dt.date | None = None) -> list[str]:
-    """The child's command line: the same `fxbot run-once` a person runs by hand."""
+def daily_command(config_path: Path | None, as_of: dt.date | None = None, *, supervised: bool = False) -> list[str]:
+    """The child's command line: the same `fxbot run-once` a person runs by hand.
+
+    ``supervised``: the daemon pings and writes the metrics for this child, so the child does neither.
+    """
     argv = [sys.executable, "-m", "fxbot.cli", "run-once"]
     if config_path is not None:
         argv += ["--config", str(config_path)]
     if as_of is not None:  # a replayed day: marked as such in its post, still posted at most once
         argv += ["--as-of", as_of.isoformat(), "--replay"]
+    if supervised:
+        argv.append("--supervised")
     return argv
 
 
@@ -150,6 +214,11 @@ class Daemon:
         trigger: BaseTrigger | None = None,
         on_child: Callable[[ChildResult], None] | None = None,
         reload_schedule: Callable[[], ScheduleSettings] | None = None,
+        pinger: Pinger | None = None,
+        metrics: MetricsWriter | None = None,
+        systemd: SystemdNotifier | None = None,
+        alive_file: AliveFile | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.schedule = schedule
         self.config_path = config_path
@@ -169,14 +238,58 @@ class Daemon:
         self.scheduler: BaseScheduler = BlockingScheduler(job_defaults=job_defaults(schedule), timezone=dt.UTC)
         self.scheduler.add_job(self.daily_job, trigger or cron_trigger(schedule), id=JOB_ID, name="fxbot daily run")
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self._stopping = threading.Event()
+        # Signs of life: pings around each child, metrics after it, systemd's notify socket, the liveness file.
+        self.pinger = pinger
+        self.metrics = metrics
+        self.systemd = systemd or SystemdNotifier(None)
+        self.alive_file = alive_file
+        self.clock = clock
+        self._last_tick = clock()
+        self._job_started: float | None = None
+        self._last_result = "no run yet"
+        self.scheduler.add_job(
+            self._tick,
+            IntervalTrigger(seconds=TICK_SECONDS),
+            id=TICK_JOB_ID,
+            name="fxbot tick",
+            misfire_grace_time=int(TICK_SECONDS),
+            coalesce=True,
+            max_instances=1,
+        )
+        watchdog = self.systemd.watchdog_seconds
+        self.watchdog = Watchdog(min(TICK_SECONDS, watchdog / 2) if watchdog else TICK_SECONDS, self.wedged, self._beat)
 
     def daily_job(self) -> ChildResult:
-        """One daily run in a fresh child process."""
+        """One daily run in a fresh child process, with a heartbeat ping before and after it and metrics after."""
         day = self._replay_next
         if day is not None:
             self._replay_next = next_trading_day(day)
-        result = run_child(daily_command(self.config_path, day), self.schedule.job_timeout)
+        rid = new_run_id()
+        if self.pinger is not None:
+            self.pinger.start(rid)
+        self.systemd.status(f"running the daily job{f' for {day.isoformat()}' if day else ''}; {self._last_result}")
+        self._job_started = self.clock()
+        try:
+            result = run_child(daily_command(self.config_path, day, supervised=True), self.schedule.job_timeout)
+        except BaseException:
+            if self.pinger is not None:  # the child never ran (or the daemon was interrupted): a failure
+                self.pinger.end(1, rid)
+            raise
+        finally:
+            self._job_started = None
+        code = exit_code_of(result.exit_code)
+        if self.pinger is not None:  # first: whatever happens next, the dead-man's switch hears of this run
+            self.pinger.end(code, rid)
+        if self.metrics is not None:
+            from fxbot.metrics import RunOutcome
+
+            self.metrics.write(
+                RunOutcome(code, result.wall_seconds, self.now(), peak_rss_bytes=result.peak_rss_mib * 1024 * 1024)
+            )
+        finished = self.now().astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        self._last_result = f"last run {finished}: {'ok' if code == 0 else f'exit {code}'}"
         logger.info(
             "daily child: exit %s, %.1f s, peak RSS %.0f MiB",
             result.exit_code,
@@ -198,7 +311,32 @@ class Daemon:
             self.on_child(result)
         if self.replay_days is not None and self.days_run >= self.replay_days:
             self.stop()
+        else:
+            self.systemd.status(self._waiting_status())
         return result
+
+    def _waiting_status(self) -> str:
+        job = self.scheduler.get_job(JOB_ID)
+        fire = getattr(job, "next_run_time", None) if job else None
+        if fire is None and job is not None:
+            fire = job.trigger.get_next_fire_time(None, self.now())
+        when = fire.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if fire else "?"
+        return f"next run {when}; {self._last_result}"
+
+    def _tick(self) -> None:
+        """A job inside the scheduler: the watchdog beats only while these keep running."""
+        self._last_tick = self.clock()
+
+    def wedged(self) -> str | None:
+        """Why the daemon is stuck (a stalled scheduler, a child past its timeout), or None if it is healthy."""
+        return wedged(
+            self.clock(), self._last_tick, self.scheduler.running, self._job_started, self.schedule.job_timeout
+        )
+
+    def _beat(self) -> None:
+        self.systemd.watchdog()
+        if self.alive_file is not None:
+            self.alive_file.touch()
 
     def _safely(self, func: Callable[[Any], None], arg: Any) -> None:
         try:
@@ -207,6 +345,8 @@ class Daemon:
             logger.exception("could not %s", getattr(func, "__name__", "report"))
 
     def _on_event(self, event: JobExecutionEvent) -> None:
+        if event.job_id == TICK_JOB_ID:  # a late tick is the watchdog's business, not an alert
+            return
         if event.code == EVENT_JOB_MISSED:
             self._safely(
                 self.alert,
@@ -247,7 +387,18 @@ class Daemon:
             logger.warning("stopping: the replay is done")
         else:
             logger.warning("stopping (signal %s); a run in flight is allowed to finish", signum)
-        threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        self.systemd.stopping(f"stopping; {self._last_result}")
+        threading.Thread(target=self._shutdown, daemon=True).start()
+
+    def _shutdown(self) -> None:
+        # Not running yet: the stop came before the scheduler started, and _on_started shuts it down once it runs.
+        with contextlib.suppress(SchedulerNotRunningError):
+            self.scheduler.shutdown(wait=True)
+
+    def _on_started(self, event: SchedulerEvent) -> None:
+        # A signal between run()'s last look at _stopping and the scheduler's start would otherwise be lost.
+        if self._stopping.is_set():
+            threading.Thread(target=self._shutdown, daemon=True).start()
 
     def reload(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """SIGHUP: read the schedule again from the config file and reschedule (in a thread, off the handler).
@@ -275,15 +426,32 @@ class Daemon:
         logger.warning(
             "reloaded: %r %s; next run %s", schedule.cron, schedule.timezone, job.next_run_time if job else "?"
         )
+        if self._job_started is None:
+            self.systemd.status(self._waiting_status())
 
     def run(self) -> None:
-        """Catch up if needed, then block running the schedule until SIGTERM or SIGINT; SIGHUP reloads."""
+        """Catch up if needed, then block running the schedule until SIGTERM or SIGINT; SIGHUP reloads.
+
+        READY=1 goes out before the catch-up (which may take up to ``schedule.job_timeout``): the
+        watchdog thread covers it, and stops beating if the catch-up's child outlives its timeout.
+        """
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         signal.signal(signal.SIGHUP, self.reload)
-        self.catch_up()
-        if self._stopping.is_set():
-            return
-        job = self.scheduler.get_job(JOB_ID)
-        logger.warning("fxbot schedule: next run %s", job.trigger.get_next_fire_time(None, self.now()) if job else "?")
-        self.scheduler.start()
+        if self.alive_file is not None:
+            self.alive_file.begin()
+        self.systemd.ready(self._waiting_status())
+        self.watchdog.start()
+        try:
+            self.catch_up()
+            if self._stopping.is_set():
+                return
+            job = self.scheduler.get_job(JOB_ID)
+            logger.warning(
+                "fxbot schedule: next run %s", job.trigger.get_next_fire_time(None, self.now()) if job else "?"
+            )
+            self._last_tick = self.clock()
+            self.systemd.status(self._waiting_status())
+            self.scheduler.start()
+        finally:
+            self.watchdog.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
     from fxbot.data.providers.base import Provider
     from fxbot.data.store import PriceStore
+    from fxbot.heartbeat import Pinger
     from fxbot.ledger import Ledger
+    from fxbot.metrics import MetricsWriter
+    from fxbot.monitor import JobMonitor
     from fxbot.notify.base import Notifier
     from fxbot.notify.slack import SlackWebhookNotifier, SlackWebNotifier
     from fxbot.pipeline import Dependencies
@@ -125,13 +129,62 @@ def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
     )
 
 
+def pinger(settings: Settings, secrets: Secrets) -> Pinger | None:
+    """The FXBOT_PING_URL pinger, or None without a URL (urllib is then never imported)."""
+    if secrets.ping_url is None:
+        return None
+    from fxbot.heartbeat import Pinger
+
+    return Pinger(secrets.ping_url, settings.heartbeat.timeout_seconds)
+
+
+def metrics_writer(settings: Settings) -> MetricsWriter | None:
+    """The Prometheus textfile writer of ``metrics.textfile``, or None when it is empty (off)."""
+    if not settings.metrics.textfile:
+        return None
+    from fxbot.metrics import MetricsWriter
+
+    return MetricsWriter(
+        Path(settings.metrics.textfile),
+        ledger_path=settings.ledger.path,
+        data_dir=settings.data.dir,
+        pairs=settings.pairs,
+    )
+
+
+def job_monitor(settings: Settings, secrets: Secrets) -> JobMonitor | None:
+    """Pings and metrics around a `run-once` that runs on its own; None when neither is configured."""
+    ping, metrics = pinger(settings, secrets), metrics_writer(settings)
+    if ping is None and metrics is None:
+        return None
+    from fxbot.monitor import JobMonitor
+
+    return JobMonitor(ping, metrics)
+
+
+def alerter(settings: Settings, secrets: Secrets) -> Callable[[str], bool]:
+    """Sends an alert through the configured notifiers (console, and Slack's error channel); True if all took it."""
+    from fxbot.notify.manager import NotifierManager
+
+    return NotifierManager(notifiers(settings, secrets), None).alert
+
+
 def build_daemon(settings: Settings, config_path: Path | None, secrets: Secrets, **overrides: Any) -> Daemon:
     """The `fxbot schedule` daemon: alerts through the console and Slack, failures and catch-up via the ledger.
 
-    The ledger is opened for each use and closed again, so the daemon holds no file for months.
+    The ledger is opened for each use and closed again, so the daemon holds no file for months. Signs
+    of life: the FXBOT_PING_URL pinger and the metrics writer (each if configured), systemd's notify
+    socket (``NOTIFY_SOCKET``, if systemd set one) and the liveness file beside the ledger.
     """
+    from fxbot.health import AliveFile, alive_file_for
     from fxbot.notify.manager import NotifierManager
     from fxbot.scheduler import Daemon
+    from fxbot.sdnotify import SystemdNotifier
+
+    overrides.setdefault("pinger", pinger(settings, secrets))
+    overrides.setdefault("metrics", metrics_writer(settings))
+    overrides.setdefault("systemd", SystemdNotifier.from_environ(os.environ))
+    overrides.setdefault("alive_file", AliveFile(alive_file_for(settings.ledger.path)))
 
     manager = NotifierManager(notifiers(settings, secrets), None)
     now: Callable[[], dt.datetime] = overrides.pop("now", lambda: dt.datetime.now(dt.UTC))

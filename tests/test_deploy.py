@@ -15,7 +15,7 @@ from fxbot.config import Settings
 from .conftest import REPO
 
 DEPLOY = REPO / "deploy"
-UNITS = ["fxbot.service", "fxbot-run-once.service", "fxbot-run-once.timer"]
+UNITS = ["fxbot.service", "fxbot-run-once.service", "fxbot-run-once.timer", "fxbot-alert@.service"]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
 
@@ -44,6 +44,14 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     result = _verify(tmp_path, UNITS)
     assert result.returncode == 0, result.stderr
     assert "Unknown key" not in result.stderr and "Unknown section" not in result.stderr
+    assert "Failed to parse" not in result.stderr  # a bad WatchdogSec= is only a warning to systemd
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed (.ci/run installs systemd)")
+def test_systemd_verify_catches_a_broken_alert_unit(tmp_path: Path) -> None:
+    text = _installed_copy(tmp_path, (DEPLOY / "fxbot-alert@.service").read_text()).replace("ExecStart=/", "ExecStart=")
+    (tmp_path / "fxbot-alert@.service").write_text(text)
+    assert _verify(tmp_path, ["fxbot-alert@.service"]).returncode != 0
 
 
 @pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed (.ci/run installs systemd)")
@@ -76,6 +84,27 @@ def test_service_hardening_and_paths() -> None:
     assert set(oneshot["ReadWritePaths"][0].split()) == writable
 
 
+def test_daemon_unit_is_a_notify_service_with_a_watchdog() -> None:
+    service = _directives("fxbot.service")
+    assert service["Type"] == ["notify"] and service["NotifyAccess"] == ["main"]
+    watchdog = service["WatchdogSec"][0]
+    assert watchdog.endswith("s") and 30 <= int(watchdog[:-1]) <= 600
+    # the watchdog beats every 10 s at most (TICK_SECONDS): the limit must leave room for several beats
+    from fxbot.scheduler import MISSED_TICKS, TICK_SECONDS
+
+    assert int(watchdog[:-1]) > TICK_SECONDS * MISSED_TICKS
+
+
+def test_failures_start_the_alert_unit() -> None:
+    for name in ("fxbot.service", "fxbot-run-once.service"):
+        assert _directives(name)["OnFailure"] == ["fxbot-alert@%n.service"], name
+    alert = _directives("fxbot-alert@.service")
+    assert alert["Type"] == ["oneshot"] and alert["User"] == ["fxbot"]
+    assert alert["ExecStart"][0].startswith('/opt/fxbot/.venv/bin/fxbot alert "systemd unit %i failed')
+    assert alert["EnvironmentFile"] == _directives("fxbot-run-once.service")["EnvironmentFile"]
+    assert "OnFailure" not in alert  # an alert that fails must not start another alert
+
+
 def test_all_schedules_agree_with_the_default_config() -> None:
     cron = Settings().schedule.cron
     assert (Settings().schedule.timezone, cron) == ("UTC", "15 22 * * mon-fri")
@@ -94,6 +123,9 @@ def test_dockerfile_runtime_image() -> None:
     assert "tensorflow" not in runtime.lower() and "[train]" not in runtime  # the daily path only
     build = text.split("AS build\n", 1)[1].split("FROM", 1)[0]
     assert "pip install --no-cache-dir .\n" in build
+    (healthcheck,) = [line for line in runtime.splitlines() if line.startswith("HEALTHCHECK")]
+    assert 'CMD ["/bin/sh", "-c", "fxbot status --health || exit 1"]' in healthcheck  # Docker knows 0 and 1 only
+    assert "--start-period=" in healthcheck
 
 
 def test_dockerfile_lints_clean() -> None:

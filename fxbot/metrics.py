@@ -1,0 +1,266 @@
+"""Metrics without a port: a Prometheus textfile written after every run, for node_exporter to read.
+
+After each ``fxbot run-once`` (and, under the daemon, after each child) ``MetricsWriter.write``
+rewrites ``metrics.textfile`` atomically (a temporary file in the same folder, fsync, rename; the
+temporary name does not end in ``.prom``, so the collector never reads half a file). The format
+is written by hand: it is a few lines, and keeps prometheus_client off the daily path.
+
+    fxbot_last_run_timestamp_seconds         when the last run ended (unix time)
+    fxbot_last_run_exit_code                 its exit code (137: killed; 4: delivery failed; 3: data)
+    fxbot_last_run_duration_seconds          its wall time
+    fxbot_last_run_peak_rss_bytes            its peak RSS (the child's, under the daemon)
+    fxbot_last_success_timestamp_seconds     when a run last ended ok (from the ledger after a failure)
+    fxbot_data_age_trading_days{pair}        trading days the last stored bar lags the last completed day
+    fxbot_track_record_calls / _right        the latest scored calls (the ledger's track record, window 20)
+    fxbot_track_record_accuracy_ratio        right / calls
+    fxbot_track_record_always_buy_accuracy_ratio   what always-buy scored on the same calls
+    fxbot_delivery_failures_total            deliveries known not to have been posted (ledger)
+    fxbot_deliveries_pending                 deliveries whose outcome is not confirmed yet
+
+The ledger is read through its own read-only SQLite connection (``mode=ro``): metrics never create,
+migrate or lock it. Nothing here fails a run: an unwritable path or an unreadable ledger is a
+warning, logged once per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import math
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fxbot.calendar import last_completed_trading_day, trading_days_between
+from fxbot.data.freshness import last_bar_day, store_file
+from fxbot.errors import FxbotError
+
+logger = logging.getLogger(__name__)
+
+#: How many of the latest scored calls the track-record metrics cover (as in the daily post).
+TRACK_WINDOW = 20
+
+_warned: set[str] = set()
+
+
+def _warn_once(key: str, message: str, *args: object) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        logger.warning(message, *args)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one daily run ended, as the metrics report it."""
+
+    exit_code: int  # 0-255; a killed child is 128 + signal
+    duration_seconds: float
+    finished_at: dt.datetime
+    peak_rss_bytes: float | None = None
+
+
+@dataclass
+class Family:
+    """One metric family: its name, type, help line and samples (labels, value)."""
+
+    name: str
+    kind: str
+    help: str
+    samples: list[tuple[dict[str, str], float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LedgerFigures:
+    """What the metrics take from the ledger."""
+
+    last_success: dt.datetime | None
+    calls: int
+    right: int
+    up_days: int  # calls whose next day rose: what always-buy got right on the same calls
+    failed_deliveries: int
+    pending_deliveries: int
+
+
+def read_ledger(path: Path, window: int = TRACK_WINDOW) -> LedgerFigures | None:
+    """The ledger's figures, read-only; None if there is no ledger (yet). Raises sqlite3.Error if unreadable."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    uri = path.resolve().as_uri() + "?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as db:
+        ended = db.execute("SELECT MAX(ended_at) FROM runs WHERE status IN ('ok', 'skipped')").fetchone()[0]
+        rows = db.execute(
+            "SELECT right, move FROM signals WHERE right IS NOT NULL ORDER BY bar_date DESC, pair LIMIT ?", (window,)
+        ).fetchall()
+        counts = dict(db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
+    last = dt.datetime.fromisoformat(ended) if ended else None
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=dt.UTC)
+    return LedgerFigures(
+        last_success=last,
+        calls=len(rows),
+        right=sum(int(r[0]) for r in rows),
+        up_days=sum(1 for r in rows if r[1] is not None and r[1] > 0),
+        failed_deliveries=int(counts.get("failed", 0)),
+        pending_deliveries=int(counts.get("pending", 0)),
+    )
+
+
+def data_ages(data_dir: Path, pairs: Sequence[str], now: dt.datetime) -> dict[str, int]:
+    """Each pair's lag in trading days behind the last completed trading day; unreadable pairs are left out."""
+    due = last_completed_trading_day(now)
+    ages: dict[str, int] = {}
+    for pair in pairs:
+        try:
+            last, _ = last_bar_day(store_file(data_dir, pair))
+        except (FxbotError, OSError):
+            continue
+        ages[pair] = trading_days_between(last, due)
+    return ages
+
+
+def collect(outcome: RunOutcome, ledger: LedgerFigures | None, ages: dict[str, int]) -> list[Family]:
+    """The metric families of one run."""
+
+    def gauge(name: str, help_: str, value: float | None, kind: str = "gauge") -> Family:
+        return Family(name, kind, help_, [] if value is None else [({}, value)])
+
+    last_success = outcome.finished_at if outcome.exit_code == 0 else (ledger.last_success if ledger else None)
+    families = [
+        gauge(
+            "fxbot_last_run_timestamp_seconds", "When the last daily run ended (unix time).", _ts(outcome.finished_at)
+        ),
+        gauge("fxbot_last_run_exit_code", "Exit code of the last daily run (137: killed).", outcome.exit_code),
+        gauge("fxbot_last_run_duration_seconds", "Wall time of the last daily run.", outcome.duration_seconds),
+        gauge("fxbot_last_run_peak_rss_bytes", "Peak RSS of the last daily run's process.", outcome.peak_rss_bytes),
+        gauge(
+            "fxbot_last_success_timestamp_seconds",
+            "When a daily run last ended ok (unix time).",
+            None if last_success is None else _ts(last_success),
+        ),
+        Family(
+            "fxbot_data_age_trading_days",
+            "gauge",
+            "Trading days the last stored bar lags the last completed trading day.",
+            [({"pair": pair}, age) for pair, age in sorted(ages.items())],
+        ),
+    ]
+    if ledger is not None:
+        window = {"window": str(TRACK_WINDOW)}
+        track: list[tuple[str, str, float]] = [
+            ("fxbot_track_record_calls", "Scored calls in the track-record window.", ledger.calls),
+            ("fxbot_track_record_right", "Right calls in the track-record window.", ledger.right),
+        ]
+        if ledger.calls:
+            track += [
+                (
+                    "fxbot_track_record_accuracy_ratio",
+                    "Share of right calls in the track-record window.",
+                    ledger.right / ledger.calls,
+                ),
+                (
+                    "fxbot_track_record_always_buy_accuracy_ratio",
+                    "What always-buy scored on the same calls.",
+                    ledger.up_days / ledger.calls,
+                ),
+            ]
+        families += [Family(name, "gauge", help_, [(window, value)]) for name, help_, value in track]
+        families += [
+            gauge(
+                "fxbot_delivery_failures",
+                "Deliveries known not to have been posted (ledger).",
+                ledger.failed_deliveries,
+                "counter",
+            ),
+            gauge("fxbot_deliveries_pending", "Deliveries whose outcome is not confirmed.", ledger.pending_deliveries),
+        ]
+    return families
+
+
+def render(families: Sequence[Family]) -> str:
+    """The Prometheus text exposition format of ``families``."""
+    lines: list[str] = []
+    for family in families:
+        if not family.samples:
+            continue
+        lines.append(f"# HELP {family.name} {family.help}")
+        lines.append(f"# TYPE {family.name} {family.kind}")
+        sample_name = family.name + ("_total" if family.kind == "counter" else "")
+        for labels, value in family.samples:
+            label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
+            lines.append(
+                f"{sample_name}{{{label_text}}} {_number(value)}" if labels else f"{sample_name} {_number(value)}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync and rename (mode 0644)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # not *.prom: the collector skips it
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # node_exporter runs as another user
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+class MetricsWriter:
+    """Writes the textfile after a run; every failure is a warning (logged once), never an exception."""
+
+    def __init__(
+        self,
+        textfile: Path,
+        *,
+        ledger_path: Path,
+        data_dir: Path,
+        pairs: Sequence[str],
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.textfile = textfile
+        self.ledger_path = ledger_path
+        self.data_dir = data_dir
+        self.pairs = list(pairs)
+        self.now = now
+
+    def write(self, outcome: RunOutcome) -> bool:
+        """Collect the figures and rewrite the textfile; True if it was written."""
+        ledger: LedgerFigures | None = None
+        try:
+            ledger = read_ledger(self.ledger_path)
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            _warn_once(
+                "ledger", "metrics: cannot read the ledger %s (%s); its figures are left out", self.ledger_path, exc
+            )
+        try:
+            text = render(collect(outcome, ledger, data_ages(self.data_dir, self.pairs, self.now())))
+            write_atomic(self.textfile, text)
+        except Exception as exc:  # metrics are never the run's problem
+            reason = (exc.strerror if isinstance(exc, OSError) else None) or f"{type(exc).__name__}: {exc}"
+            _warn_once(
+                "write", "metrics: cannot write %s (%s); the run is not affected (not repeated)", self.textfile, reason
+            )
+            return False
+        return True
+
+
+def _ts(moment: dt.datetime) -> float:
+    return moment.timestamp()
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int) or (math.isfinite(value) and value == int(value) and abs(value) < 1e15):
+        return str(int(value))
+    return repr(float(value))
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.soak [--days 365] [--engine litert|tensorflow] [--inject-failures] [--png PATH]
 
-The daemon (``fxbot.scheduler.build_daemon``, the same wiring `fxbot schedule` uses) runs in this
+The daemon (``fxbot.wiring.build_daemon``, the same wiring `fxbot schedule` uses) runs in this
 process with a one-second trigger and replays trading days (``--replay-from``): each firing
 spawns `fxbot run-once --as-of DAY` as a fresh child. The child fetches from a loopback OANDA v20
 server that serves one new bar per simulated day, and posts to a loopback Slack Web API stand-in.
@@ -104,7 +104,7 @@ def main() -> None:
     from fxbot.config import Secrets, settings_from_mapping
     from fxbot.data.store import PriceStore
     from fxbot.ledger import Ledger
-    from fxbot.scheduler import build_daemon
+    from fxbot.wiring import build_daemon
 
     logging.basicConfig(level=logging.ERROR, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     last = dt.date(2024, 12, 31)

@@ -59,7 +59,7 @@ def serve(day_value: Any, hang_day: Any, ready: Any, results: Any, stop: Any) ->
             day = dt.date.fromordinal(day_value.value)
             if day_value.value == hang_day.value:
                 time.sleep(3600)  # stalls past job_timeout: the child hangs
-            self.bars = {p: b.loc[: str(day)] for p, b in full.items()}
+            self.bars = {p: b.up_to(day).to_frame() for p, b in full.items()}
             self.requests.clear()  # keep the server's own memory flat over a long soak
             return super()._answer(path, query, headers)
 
@@ -117,7 +117,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="fxbot-soak-"))
     store = PriceStore(work / "data")
     for pair in ("USDJPY", "EURJPY", "GBPJPY"):
-        store.save(pair, PriceStore(REPO / "data").load(pair).loc[: str(previous_trading_day(days[0]))])
+        store.save(pair, PriceStore(REPO / "data").load(pair).up_to(previous_trading_day(days[0])))
 
     ctx = mp.get_context("spawn")
     day_value = ctx.Value("l", days[0].toordinal(), lock=False)
@@ -130,7 +130,7 @@ def main() -> None:
     market_url, slack_url, token = ready_recv.recv()
 
     raw = {
-        "data": {"dir": str(work / "data"), "provider": "oanda", "timeout_seconds": 3600, "retries": 1},
+        "data": {"dir": str(work / "data"), "provider": "oanda", "timeout_seconds": 300, "retries": 1},
         "model": {"dir": str(REPO / "models"), "engine": args.engine},
         "ledger": {"path": str(work / "state" / "ledger.sqlite")},
         "notify": {"slack": {"channel": CHANNEL, "error_channel": ALERTS, "retries": 2, "timeout_seconds": 30}},

@@ -127,7 +127,7 @@ class RayExecutor:
     def describe(self) -> str:
         """See ``Executor``."""
         where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
-        return f"{where} ({self.workers or '?'} task(s) at a time)"
+        return f"{where} ({self.workers} task(s) at a time)" if self.workers else f"{where} (one task per cluster CPU)"
 
     def _connect(self) -> Any:
         try:
@@ -142,6 +142,7 @@ class RayExecutor:
                 raise UsageError(f"cannot join the Ray cluster at {self.address}: {exc}") from None
         else:
             ray.init(
+                address="local",  # a new private cluster, even if a `ray start` one runs on this machine
                 num_cpus=self.requested or os.cpu_count() or 1,
                 include_dashboard=False,
                 runtime_env=env,

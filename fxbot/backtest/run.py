@@ -171,6 +171,9 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
     costs = {p: settings.backtest.cost_for(p) for p in opts.pairs}  # a missing pair fails before any training
     variants = load_variants(opts.variants_file) if opts.variants_file else [DEFAULT]
     sweep = opts.variants_file is not None
+    crossed = [v.name for v in variants if v.features == "cross"]
+    if crossed and len(opts.pairs) != 3:
+        raise UsageError(f"variant {crossed[0]} uses the cross feature set, which needs all three pairs; drop --pairs")
     rates = load_rates(settings.backtest.rates_dir)
     store = PriceStore(settings.data.dir)
     bars = {p: store.load(p).to_frame() for p in opts.pairs}

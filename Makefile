@@ -13,11 +13,11 @@ $(VENV)/.run-installed: pyproject.toml
 	$(PIP) install --quiet -e .
 	touch $@
 
-# Everything: training (TensorFlow), backtest statistics and the test/lint tools.
+# Everything: training (TensorFlow), backtest statistics, the Ray executor and the test/lint tools.
 $(VENV)/.dev-installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[train,dev]'
+	$(PIP) install --quiet -e '.[train,dev,cluster]'
 	touch $(VENV)/.run-installed $@
 
 run: $(VENV)/.run-installed

@@ -195,9 +195,26 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         check_lookahead=args.check_lookahead,
         samples=args.samples,
         reuse=args.reuse,
+        variants_file=Path(args.variants) if args.variants else None,
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
-    analysis = run_backtest(settings, opts)
-    print("\n".join(summary_lines(analysis, opts.report_dir)))
+    outcome = run_backtest(settings, opts)
+    print("\n".join(summary_lines(outcome, opts.report_dir)))
+    return 0
+
+
+def cmd_trials(args: argparse.Namespace, settings: Settings) -> int:
+    """List the trial ledger, one line per walk-forward run, and count it."""
+    from fxbot.backtest.trials import read_trials, trial_line
+
+    path = Path(args.file) if args.file else settings.backtest.trials_file
+    ledger = read_trials(path)
+    for record in ledger.records:
+        print(trial_line(record))
+    for number, reason in ledger.bad_lines:
+        print(f"line {number} of {path}: {reason}; kept as it is, not counted", file=sys.stderr)
+    print(f"{len(ledger.records)} trial(s) on record in {path}")
     return 0
 
 
@@ -401,9 +418,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--from",
         dest="start",
         type=_date,
-        default=dt.date(2013, 1, 1),
+        default=dt.date(2008, 1, 1),
         metavar="DATE",
-        help="first decision day (default 2013-01-01)",
+        help="first decision day (default 2008-01-01: the 2008 crash is inside the test)",
     )
     p.add_argument("--to", dest="end", type=_date, metavar="DATE", help="last decision day (default: last bar)")
     p.add_argument(
@@ -412,7 +429,29 @@ def build_parser() -> argparse.ArgumentParser:
         default="yearly",
         help="how often the ensembles are retrained (default yearly)",
     )
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="training processes (default 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="training processes (default 1); with --executor ray, tasks at a time (default: every cluster CPU)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this machine's process pool (default); ray: a Ray cluster (needs fxbot[cluster])",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="HOST:PORT",
+        help="join this running Ray cluster ('auto' finds a local one); default: start a private local cluster",
+    )
+    p.add_argument(
+        "--variants",
+        metavar="FILE.yaml",
+        help="run every variant of FILE over the same periods (a sweep); each is a trial on record",
+    )
     p.add_argument(
         "--report", default="reports/backtest", metavar="DIR", help="report folder (default reports/backtest)"
     )
@@ -431,6 +470,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--reuse", action="store_true", help="re-report the calls already in DIR (calls.csv) without retraining"
     )
     p.set_defaults(handler=cmd_backtest)
+
+    p = sub.add_parser(
+        "trials",
+        parents=[common],
+        help="list the trial ledger: every walk-forward run on record",
+        description="List backtest.trials_file, one line per trial (variant, periods, accuracy vs always-buy, "
+        "Sharpe), and count them. Nothing is ever deleted from it.",
+    )
+    p.add_argument("--file", metavar="PATH", help="another trials file (default: backtest.trials_file)")
+    p.set_defaults(handler=cmd_trials)
 
     p = sub.add_parser(
         "import-csv",

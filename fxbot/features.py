@@ -18,6 +18,17 @@ the model manifest, so live inputs are scaled exactly as training inputs were.
 
 numpy only (``fxbot.data.bars.Bars`` in, arrays out): the daily path never imports pandas, and
 training, the backtest and the live call share ``feature_rows`` and ``build_dataset``.
+
+Named feature sets (research variants; ``set_dataset`` / ``live_set_window``, the one path for a
+variant's training, backtest and live call):
+
+    base          the eight features above (exactly ``feature_rows``)
+    momentum_vol  base + mom5, mom20, mom60 (ln C_D / C_{D-k}) + vol5, vol20 (std of ret1 over the
+                  last 5 / 20 days): multi-horizon momentum and realised volatility
+    cross         momentum_vol + xret1_<PAIR> of the two other pairs: ln of their close on D over
+                  their previous close (their last close on or before each of this pair's days)
+
+and a target horizon ``h``: the label of D is 1 if C_{D+h} > C_D (``h=1`` is ``next_day_up``).
 """
 
 from __future__ import annotations
@@ -126,4 +137,107 @@ def build_dataset(bars: Bars, window: int = WINDOW) -> Dataset:
 def live_window(bars: Bars, scaler: Scaler, window: int = WINDOW) -> np.ndarray:
     """The scaled (1, window, F) input for the last bar of ``bars``."""
     data = build_dataset(bars.tail(min_bars(window)), window)
+    return scaler.transform(data.x[-1:])
+
+
+FEATURE_SETS = ("base", "momentum_vol", "cross")
+_MOMENTUM = ("mom5", "mom20", "mom60", "vol5", "vol20")
+_SET_WARMUP = {"base": _WARMUP, "momentum_vol": 60, "cross": 60}  # mom60 needs C_{D-60}
+
+
+def feature_names(name: str, others: tuple[str, ...] = ()) -> list[str]:
+    """Column names of feature set ``name`` (``others``: the other pairs' codes, for ``cross``)."""
+    if name == "base":
+        return list(FEATURES)
+    if name == "momentum_vol":
+        return [*FEATURES, *_MOMENTUM]
+    if name == "cross":
+        return [*FEATURES, *_MOMENTUM, *(f"xret1_{o}" for o in others)]
+    raise DataError(f"unknown feature set {name!r}; use one of {', '.join(FEATURE_SETS)}")
+
+
+def set_min_bars(name: str, window: int = WINDOW) -> int:
+    """Bars needed to build one window of feature set ``name``."""
+    feature_names(name)
+    return _SET_WARMUP[name] + window
+
+
+def _trailing_std(values: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(len(values), np.nan)
+    if len(values) >= n:
+        out[n - 1 :] = np.lib.stride_tricks.sliding_window_view(values, n).std(axis=1)
+    return out
+
+
+def aligned_close(other: Bars, dates: np.ndarray) -> np.ndarray:
+    """``other``'s last close on or before each of ``dates`` (NaN before its first bar): causal alignment."""
+    pos = np.searchsorted(other.dates, np.asarray(dates, dtype=other.dates.dtype), side="right") - 1
+    out = np.full(len(dates), np.nan)
+    out[pos >= 0] = other.close[pos[pos >= 0]]
+    return out
+
+
+def set_rows(name: str, bars: Bars, others: tuple[Bars, ...] = ()) -> np.ndarray:
+    """Feature rows of set ``name`` for ``bars``; row i belongs to ``bars.dates[i + warmup]`` (see ``set_min_bars``)."""
+    if name == "base":
+        return feature_rows(bars)
+    feature_names(name)
+    c = bars.close
+    prev_c = np.concatenate([[np.nan], c[:-1]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = np.column_stack(
+            [
+                np.log(c / prev_c),
+                np.log(bars.open / prev_c),
+                np.log(c / bars.open),
+                np.log(bars.high / bars.low),
+                np.log(bars.high / np.maximum(bars.open, c)),
+                np.log(np.minimum(bars.open, c) / bars.low),
+                np.log(c / moving_average(c, 5)),
+                np.log(c / moving_average(c, 20)),
+            ]
+        )
+        ret1 = base[:, 0]
+        extra = [np.log(c / np.concatenate([np.full(k, np.nan), c[:-k]])) for k in (5, 20, 60)]
+        extra += [_trailing_std(ret1, 5), _trailing_std(ret1, 20)]
+        if name == "cross":
+            for other in others:
+                aligned = aligned_close(other, bars.dates)
+                extra.append(np.log(aligned / np.concatenate([[np.nan], aligned[:-1]])))
+    rows = np.column_stack([base, *extra])
+    return rows[_SET_WARMUP[name] :]
+
+
+def up_after(close: np.ndarray, horizon: int = 1) -> np.ndarray:
+    """Label per day: 1.0 if the close ``horizon`` days later is higher, 0.0 if not, NaN where unknown."""
+    if horizon < 1:
+        raise DataError(f"the target horizon must be at least 1 day, got {horizon}")
+    label = np.full(len(close), np.nan)
+    if len(close) > horizon:
+        label[:-horizon] = (close[horizon:] > close[:-horizon]).astype("float64")
+    return label
+
+
+def set_dataset(
+    name: str, bars: Bars, others: tuple[Bars, ...] = (), horizon: int = 1, window: int = WINDOW
+) -> Dataset:
+    """Every window of feature set ``name`` and its ``horizon``-day label; ``("base", h=1)`` is ``build_dataset``."""
+    if name == "base" and horizon == 1:
+        return build_dataset(bars, window)
+    need = set_min_bars(name, window)
+    if len(bars) < need:
+        raise DataError(f"needs at least {need} daily bars to build a {window}-day {name} window, got {len(bars)}")
+    if name == "cross" and len(others) != 2:
+        raise DataError(f"the cross feature set needs the two other pairs' bars, got {len(others)}")
+    warmup = _SET_WARMUP[name]
+    rows = set_rows(name, bars, others)
+    labels = up_after(bars.close, horizon)[warmup:]
+    return Dataset(x=windows(rows, window), y=labels[window - 1 :], dates=bars.dates[warmup + window - 1 :], rows=rows)
+
+
+def live_set_window(
+    name: str, bars: Bars, scaler: Scaler, others: tuple[Bars, ...] = (), window: int = WINDOW
+) -> np.ndarray:
+    """The scaled (1, window, F) input of feature set ``name`` for the last bar of ``bars``."""
+    data = set_dataset(name, bars.tail(set_min_bars(name, window)), others, 1, window)
     return scaler.transform(data.x[-1:])

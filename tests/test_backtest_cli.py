@@ -17,7 +17,14 @@ TINY = {"units": 4, "epochs": 2, "members": 3, "seeds": [1, 2, 3], "start": "201
 def _config(tmp_path: Path) -> Path:
     config = tmp_path / "c.yaml"
     config.write_text(
-        yaml.safe_dump({"pairs": ["USDJPY", "EURJPY"], "data": {"dir": str(BUNDLED_DATA)}, "training": TINY})
+        yaml.safe_dump(
+            {
+                "pairs": ["USDJPY", "EURJPY"],
+                "data": {"dir": str(BUNDLED_DATA)},
+                "training": TINY,
+                "backtest": {"trials_file": str(tmp_path / "trials.jsonl")},  # never the project's ledger
+            }
+        )
     )
     return config
 
@@ -56,11 +63,13 @@ def test_short_walk_forward_report_calibration_and_lookahead_check(tmp_path: Pat
         start = next(p["start"] for p in metrics["periods"] if p["label"] == entry["period"])
         assert entry["train_end"] < start
     assert metrics["pairs"]["USDJPY"]["vote"]["calls"] == len(calls[calls.pair == "USDJPY"])
+    assert metrics["trials"]["on_record"] == 1 and "trials on record: 1" in run.stdout
 
     # re-report without retraining: same figures
     again = run_fxbot("backtest", *args, "--reuse", "--config", str(config))
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines()[:2] == run.stdout.splitlines()[:2]
+    assert "trials on record: 1 in" in again.stdout  # a re-report is not a new trial
 
     # a walk-forward whose calls do not follow from the data cut at their day must fail loudly
     members = [c for c in calls.columns if c.startswith("member_")]

@@ -44,6 +44,7 @@ def _calls(pair: str, days: pd.DatetimeIndex, probs: np.ndarray, closes: np.ndar
         prev_close=closes[:n],
         close=closes[1 : n + 1],
         next_close=closes[2 : n + 2],
+        next_dates=days + pd.offsets.BDay(1),
     )
 
 
@@ -71,6 +72,8 @@ def test_calls_survive_a_round_trip_through_calls_csv(result: WalkForwardResult,
     for pair, calls in result.calls.items():
         np.testing.assert_allclose(again.calls[pair].member_probs, calls.member_probs, rtol=1e-8)
         assert (again.calls[pair].dates == calls.dates).all()
+        assert again.calls[pair].next_dates is not None and calls.next_dates is not None
+        assert (again.calls[pair].next_dates == calls.next_dates).all()
         np.testing.assert_array_equal(again.calls[pair].vote_up, calls.vote_up)
     assert again.periods == result.periods and again.workers == 2
     with pytest.raises(DataError, match="run `fxbot backtest"):
@@ -78,7 +81,11 @@ def test_calls_survive_a_round_trip_through_calls_csv(result: WalkForwardResult,
 
 
 def test_analysis_figures_follow_from_the_calls(result: WalkForwardResult) -> None:
-    opts = Options(leverage={"USDJPY": 2.0, "EURJPY": 1.0}, pip_size={"USDJPY": 0.01, "EURJPY": 0.01})
+    opts = Options(
+        leverage={"USDJPY": 2.0, "EURJPY": 1.0},
+        pip_size={"USDJPY": 0.01, "EURJPY": 0.01},
+        cost_pips={"USDJPY": 0.4, "EURJPY": 0.6},
+    )
     analysis = analyze(result, opts)
     usd = result.calls["USDJPY"]
     up = (usd.member_probs > 0.5).sum(axis=1) >= 2  # majority of three
@@ -89,6 +96,11 @@ def test_analysis_figures_follow_from_the_calls(result: WalkForwardResult) -> No
     assert m["baselines"]["logistic"]["accuracy"] == pytest.approx(actual.mean())  # 0.6 everywhere: always up
     expected = np.where(up, 1, -1) * (usd.next_close / usd.close - 1) * 2.0 - 0.4 * 0.01 / usd.close * 2.0
     assert m["pnl"]["total"] == pytest.approx(expected.sum())
+    eur = result.calls["EURJPY"]
+    eur_up = (eur.member_probs > 0.5).sum(axis=1) >= 2
+    eur_pnl = np.where(eur_up, 1, -1) * (eur.next_close / eur.close - 1) * 1.0 - 0.6 * 0.01 / eur.close * 1.0
+    assert analysis.metrics["pairs"]["EURJPY"]["pnl"]["total"] == pytest.approx(eur_pnl.sum())  # its own cost
+    assert m["rollover"]["days_without_rates"] == 120 and m["rollover"]["total"] == 0.0
     port = analysis.series["portfolio"]
     assert len(port.pnl) == 120  # union of the two pairs' days
     assert analysis.metrics["portfolio"]["pnl"]["total"] == pytest.approx(
@@ -99,13 +111,19 @@ def test_analysis_figures_follow_from_the_calls(result: WalkForwardResult) -> No
 
 
 def test_report_files(result: WalkForwardResult, tmp_path: Path) -> None:
-    opts = Options(leverage={"USDJPY": 1.79, "EURJPY": 1.68}, pip_size={"USDJPY": 0.01, "EURJPY": 0.01})
+    opts = Options(
+        leverage={"USDJPY": 1.79, "EURJPY": 1.68},
+        pip_size={"USDJPY": 0.01, "EURJPY": 0.01},
+        cost_pips={"USDJPY": 0.4, "EURJPY": 0.6},
+    )
     analysis = analyze(result, opts)
     path = write_report(analysis, tmp_path)
     text = path.read_text()
     assert "| USDJPY | 120 |" in text and "| portfolio |" in text and "original analysis" in text
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["pairs"]["EURJPY"]["vote"]["calls"] == 119
+    # no rate table given: the report says so instead of guessing a rollover
+    assert "No rates for some days" in text and "USDJPY 120 of 120 days (months 2020-01" in text
     for chart in ("equity.png", "pnl_blocks.png", "rolling_accuracy.png"):
         assert (tmp_path / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob("*.tmp"))

@@ -3,6 +3,10 @@
 Everything is computed per pair and for the portfolio (pairs' daily P/L added on the union of
 their days; a pair without a call that day contributes nothing). Accuracy of the portfolio is
 the pooled accuracy of all pairs' calls.
+
+Daily P/L = price move x direction x leverage - the pair's cost in pips + rollover (the rate
+differential of the position's currencies minus the mark-up, ``fxbot.backtest.rollover``). A day
+without rates for either currency gets no rollover; those days are counted and their months named.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import pandas as pd
 
 from fxbot.backtest import stats
 from fxbot.backtest.baselines import always_buy, repeat_yesterday
+from fxbot.backtest.rollover import RateTable, pair_rollover
 from fxbot.backtest.walkforward import PairCalls, WalkForwardResult
+from fxbot.pairs import get_pair
 
 # The figures of the original analysis the product was built on, quoted in the issue.
 ORIGINAL_WINDOW = ("2013-01-01", "2017-11-01")
@@ -40,7 +46,9 @@ class Options:
 
     leverage: dict[str, float]
     pip_size: dict[str, float]
-    cost_pips: float = 0.4
+    cost_pips: dict[str, float]
+    rates: RateTable | None = None  # None: no rollover data at all (every day is reported as without rates)
+    rollover_markup: float = 0.5  # percent per year
     charge: stats.CostRule = "every_day"
     horizon: int = 20
     confidence: float = 0.999
@@ -92,10 +100,49 @@ def _risk(pnl: np.ndarray, opts: Options) -> dict[str, Any]:
     }
 
 
-def _pair_pnl(calls: PairCalls, direction: np.ndarray, opts: Options, leverage: float) -> np.ndarray:
-    return stats.daily_pnl(
-        direction, calls.close, calls.next_close, leverage, opts.cost_pips, opts.pip_size[calls.pair], opts.charge
+def pair_rollover_pnl(calls: PairCalls, direction: np.ndarray, opts: Options, leverage: float) -> np.ndarray:
+    """Rollover of each call as a fraction of equity; NaN where a rate (or the next day's date) is unknown."""
+    if opts.rates is None or calls.next_dates is None:
+        return np.full(len(calls.dates), np.nan)
+    pair = get_pair(calls.pair)
+    return pair_rollover(
+        opts.rates,
+        pair.base,
+        pair.quote,
+        direction,
+        calls.dates.to_numpy(),
+        calls.next_dates.to_numpy(),
+        opts.rollover_markup,
+        leverage,
     )
+
+
+def pair_pnl(
+    calls: PairCalls, direction: np.ndarray, opts: Options, leverage: float, charge: stats.CostRule | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily P/L net of the pair's cost, with rollover where rates exist; and the rollover (NaN: no rates)."""
+    price = stats.daily_pnl(
+        direction,
+        calls.close,
+        calls.next_close,
+        leverage,
+        opts.cost_pips[calls.pair],
+        opts.pip_size[calls.pair],
+        charge or opts.charge,
+    )
+    roll = pair_rollover_pnl(calls, direction, opts, leverage)
+    return price + np.where(np.isnan(roll), 0.0, roll), roll
+
+
+def _rollover_entry(roll: np.ndarray, dates: pd.DatetimeIndex) -> dict[str, Any]:
+    missing = np.isnan(roll)
+    months = sorted({d.strftime("%Y-%m") for d in dates[missing]})
+    return {
+        "total": float(np.nansum(roll)),
+        "days_with_rates": int(np.sum(~missing)),
+        "days_without_rates": int(np.sum(missing)),
+        "months_without_rates": months,
+    }
 
 
 def analyze_pair(calls: PairCalls, opts: Options) -> tuple[dict[str, Any], Series]:
@@ -104,12 +151,11 @@ def analyze_pair(calls: PairCalls, opts: Options) -> tuple[dict[str, Any], Serie
     vote_up = calls.vote_up
     direction = np.where(vote_up, 1.0, -1.0)
     leverage = opts.leverage[calls.pair]
-    pnl = _pair_pnl(calls, direction, opts, leverage)
+    pnl, roll = pair_pnl(calls, direction, opts, leverage)
     other_rule: stats.CostRule = "on_change" if opts.charge == "every_day" else "every_day"
-    pnl_other = stats.daily_pnl(
-        direction, calls.close, calls.next_close, leverage, opts.cost_pips, opts.pip_size[calls.pair], other_rule
-    )
+    pnl_other, _ = pair_pnl(calls, direction, opts, leverage, other_rule)
     gross = stats.daily_pnl(direction, calls.close, calls.next_close, leverage, 0.0, 1.0)
+    buy_pnl, buy_roll = pair_pnl(calls, np.ones(len(direction)), opts, leverage, "on_change")
     baselines = {
         "always_buy": always_buy(len(actual)),
         "repeat_yesterday": repeat_yesterday(calls.close, calls.prev_close),
@@ -120,6 +166,8 @@ def analyze_pair(calls: PairCalls, opts: Options) -> tuple[dict[str, Any], Serie
         "first_day": calls.dates[0].date().isoformat() if len(calls.dates) else None,
         "last_day": calls.dates[-1].date().isoformat() if len(calls.dates) else None,
         "leverage": leverage,
+        "cost_pips": opts.cost_pips[calls.pair],
+        "target_days": calls.horizon,
         "vote": accuracy_entry(vote_up, actual, opts.band_level),
         "members": [accuracy_entry(calls.member_probs[:, j] > 0.5, actual) for j in range(calls.member_probs.shape[1])],
         "baselines": {name: accuracy_entry(up, actual, opts.band_level) for name, up in baselines.items()},
@@ -127,6 +175,13 @@ def analyze_pair(calls: PairCalls, opts: Options) -> tuple[dict[str, Any], Serie
         "pnl": _risk(pnl, opts),
         "pnl_gross_total": float(np.sum(gross)),
         f"pnl_total_cost_{other_rule}": float(np.sum(pnl_other)),
+        "rollover": _rollover_entry(roll, calls.dates),
+        # Always-buy held as one position (cost once), carry included: the drift-and-carry benchmark.
+        "always_buy_pnl": {
+            "total": float(np.sum(buy_pnl)),
+            "sharpe": stats.sharpe_ratio(buy_pnl),
+            "rollover_total": float(np.nansum(buy_roll)),
+        },
         "direction_changes": int(np.sum(direction[1:] != direction[:-1])),
     }
     return metrics, Series(calls.dates, pnl, (vote_up == actual).astype(float))
@@ -175,6 +230,10 @@ def analyze(result: WalkForwardResult, opts: Options) -> Analysis:
             "leverage": opts.leverage,
             "cost_pips": opts.cost_pips,
             "cost_charged": opts.charge,
+            "rollover_markup": opts.rollover_markup,
+            "rates": (
+                {c: opts.rates.coverage(c) for c in sorted(opts.rates.rates)} if opts.rates is not None else None
+            ),
             "horizon_days": opts.horizon,
             "confidence": opts.confidence,
             "z": stats.z_for(opts.confidence),
@@ -190,7 +249,38 @@ def analyze(result: WalkForwardResult, opts: Options) -> Analysis:
         },
         "correlation": {"pairs": names, "matrix": corr.tolist()},
         "comparison_2013_2017": _comparison(result, opts),
-        "walk_forward": {"seconds": round(result.seconds, 1), "workers": result.workers, "training": result.training},
+        "walk_forward": {
+            "seconds": round(result.seconds, 1),
+            "workers": result.workers,
+            "executor": result.executor,
+            "training": result.training,
+        },
+        "variant": {
+            "name": result.variant.name,
+            "features": result.variant.features,
+            "target": result.variant.target,
+            "target_days": result.variant.horizon,
+            "units": result.variant.units,
+        },
+        "headline": headline(pairs, ups, actual, port.pnl),
     }
     series["portfolio"] = port
     return Analysis(metrics, series, stats.block_sums(port.pnl, opts.horizon))
+
+
+def headline(pairs: dict[str, Any], ups: np.ndarray, actual: np.ndarray, pnl: np.ndarray) -> dict[str, Any]:
+    """The figures a trial is recorded with: pooled accuracy, always-buy on the same calls, Sharpe, calls."""
+    calls = len(actual)
+    buy = float(np.mean(actual)) if calls else math.nan
+    acc = float(np.mean(ups == actual)) if calls else math.nan
+    return {
+        "accuracy": acc,
+        "always_buy_accuracy": buy,
+        "edge_vs_always_buy": acc - buy,
+        "sharpe": stats.sharpe_ratio(pnl),
+        "calls": calls,
+        "per_pair": {
+            p: {"accuracy": m["vote"]["accuracy"], "always_buy_accuracy": m["baselines"]["always_buy"]["accuracy"]}
+            for p, m in pairs.items()
+        },
+    }

@@ -1,11 +1,12 @@
 """Look-ahead check (TensorFlow): recompute sampled calls with the data cut at their day, compare.
 
-For a sampled pair and decision day D, the check takes the stored bars up to D only, retrains the
-period's ensemble on the bars before the period's first day (cut by position here, not by the
-walk-forward's own slicing), builds D's window from the cut data (its last window) and asks each
-member again. Any bar after D that reached the walk-forward's features, scaler or training would
-change a member's output; so would a training window that reached into the period. Training is
-deterministic on CPU (seeded, op determinism on), so outputs must match to float rounding.
+For a sampled pair and decision day D, the check takes the stored bars up to D only (the other
+pairs' too, for the ``cross`` inputs), retrains the period's ensemble on the bars before the period's
+first bar (found by position in the cut data, not by the walk-forward's own slicing), builds D's
+window from the cut data (its last window) and asks each member again. Any bar after D that
+reached the walk-forward's features, scaler or training would change a member's output; so would
+a training window that reached into the period. Training is deterministic on CPU (seeded, op
+determinism on), so outputs must match to float rounding.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import numpy as np
 import pandas as pd
 from tensorflow import keras
 
+from fxbot.backtest.purge import period_data
+from fxbot.backtest.variants import DEFAULT, Variant
 from fxbot.backtest.walkforward import WalkForwardResult
 from fxbot.backtest.worker import configure_tensorflow
 from fxbot.config import TrainingSettings
 from fxbot.data.bars import Bars, as_date
 from fxbot.errors import LookAheadError, ModelError
-from fxbot.features import build_dataset
-from fxbot.model.training import fit_member, prepare_training_data
+from fxbot.model.training import TrainingData, fit_member
 
 PROB_TOLERANCE = 1e-4  # batch vs single-row inference differ by ~1e-7; a leak moves outputs by far more
 
@@ -50,19 +52,43 @@ class CheckedCall:
 
 
 def recompute_member_probs(
-    bars: pd.DataFrame, period_start: pd.Timestamp, day: pd.Timestamp, cfg: TrainingSettings
+    bars: pd.DataFrame,
+    period_start: pd.Timestamp,
+    day: pd.Timestamp,
+    cfg: TrainingSettings,
+    variant: Variant = DEFAULT,
+    embargo: int = 0,
+    others: tuple[pd.DataFrame, ...] = (),
 ) -> np.ndarray:
     """Each member's P(up) for ``day`` from a model retrained with the data cut at ``day``."""
     cut = bars.loc[bars.index <= day]
     first_in_period = int(np.searchsorted(cut.index.to_numpy(), period_start.to_datetime64(), side="left"))
-    train = cut.iloc[:first_in_period]  # up to the last bar before the period, by position
-    if cfg.start:
-        train = train.loc[train.index >= pd.Timestamp(cfg.start)]
-    data = prepare_training_data(Bars.from_frame(train), cfg.validation_fraction)
-    window = build_dataset(Bars.from_frame(cut))
-    if as_date(window.dates[-1]) != day.date():
+    # The period starts at the first bar on or after period_start, found by position in the cut data.
+    start = np.datetime64(cut.index[first_in_period].date(), "D")
+    cfg = variant.training(cfg)
+    period = period_data(
+        Bars.from_frame(cut),
+        start,
+        np.datetime64(day.date(), "D"),
+        feature_set=variant.features,
+        horizon=variant.horizon,
+        embargo=embargo,
+        validation_fraction=cfg.validation_fraction,
+        others=tuple(Bars.from_frame(o.loc[o.index <= day]) for o in others),
+        train_from=np.datetime64(cfg.start, "D") if cfg.start else None,
+    )
+    if len(period.call_dates) == 0 or as_date(period.call_dates[-1]) != day.date():
         raise ModelError(f"no window ends on {day.date()}; the bar is missing from the data")
-    x = data.scaler.transform(window.x[-1:])
+    x = period.x_call[-1:]
+    data = TrainingData(
+        x_train=period.x_train,
+        y_train=period.y_train,
+        x_val=period.x_val,
+        y_val=period.y_val,
+        scaler=period.scaler,
+        train_dates=period.train_dates,
+        val_dates=period.val_dates,
+    )
     out = []
     for seed in cfg.seeds[: cfg.members]:
         member = fit_member(data, seed, cfg, f"check {day.date()}", None)
@@ -96,6 +122,7 @@ def check_lookahead(
     cfg: TrainingSettings,
     samples: int,
     progress: Callable[[str], None] | None = None,
+    embargo: int = 0,
 ) -> list[CheckedCall]:
     """Recompute ``samples`` calls with the data cut at their day; raise LookAheadError on any difference."""
     configure_tensorflow(None)
@@ -104,7 +131,9 @@ def check_lookahead(
     for pair, i in sample_calls(result, samples):
         calls = result.calls[pair]
         day, label = calls.dates[i], str(calls.period[i])
-        again = recompute_member_probs(bars_by_pair[pair], starts[label], day, cfg)
+        variant = result.variant
+        others = tuple(b for p, b in bars_by_pair.items() if p != pair) if variant.features == "cross" else ()
+        again = recompute_member_probs(bars_by_pair[pair], starts[label], day, cfg, variant, embargo, others)
         item = CheckedCall(pair, day.date().isoformat(), label, tuple(calls.member_probs[i]), tuple(again))
         checked.append(item)
         if progress:

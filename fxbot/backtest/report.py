@@ -52,11 +52,18 @@ def render_markdown(metrics: dict[str, Any]) -> str:
     opts = metrics["options"]
     pairs = metrics["pairs"]
     port = metrics["portfolio"]
+    variant = metrics.get("variant", {"name": "default", "features": "base", "target": "next_day", "units": None})
+    costs = opts["cost_pips"]
+    cost_text = ", ".join(f"{p} {c:g}" for p, c in costs.items()) if isinstance(costs, dict) else f"{costs}"
     lines = [
-        "# fxbot walk-forward backtest",
+        "# fxbot walk-forward backtest" + ("" if variant["name"] == "default" else f": variant {variant['name']}"),
+        "",
+        f"Variant {variant['name']}: features {variant['features']}, target {variant['target']}, "
+        f"units {variant['units'] or 'training.units'}; LSTM members, majority vote.",
         "",
         f"Periods: {len(metrics['periods'])} ({metrics['periods'][0]['start']} .. {metrics['periods'][-1]['end']}), "
-        f"each ensemble trained only on bars before its period. Cost {opts['cost_pips']} pip per trade, charged "
+        f"each ensemble trained only on bars before its period, with the samples whose label reaches into the "
+        f"period purged and an embargo of at least the label horizon. Cost per trade in pips: {cost_text}, charged "
         + (
             "on every call (each call is a one-day trade, close D to close D+1, as the bot posts it)."
             if opts["cost_charged"] == "every_day"
@@ -80,6 +87,11 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             f"{_pct(b['logistic']['accuracy'], 1)} |"
         )
     pooled = port["vote_pooled"]
+    lines[lines.index("## Directional accuracy") + 1 : lines.index("## Directional accuracy") + 1] = [
+        "",
+        _history_line(metrics),
+        _trials_line(metrics),
+    ]
     lines += [
         f"| all (pooled) | {pooled['calls']} | {_pct(pooled['accuracy'], 1)} | {_p(pooled['p_value'])} | "
         f"{_band(pooled)} | | | | |",
@@ -125,6 +137,8 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             + ")"
             for pair, m in pairs.items()
         ),
+        "",
+        *_rollover_lines(metrics),
         "",
         "Correlation of the pairs' daily P/L:",
         "",
@@ -208,10 +222,134 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         "![rolling accuracy](rolling_accuracy.png)",
         "",
         f"Walk-forward wall time {metrics['walk_forward']['seconds']:.0f} s on {metrics['walk_forward']['workers']} "
-        "worker(s); per-period training log in metrics.json.",
+        f"worker(s) ({metrics['walk_forward'].get('executor', 'local')} executor; in a sweep, the time of all "
+        "variants together); per-period training log in metrics.json.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _history_line(metrics: dict[str, Any]) -> str:
+    training = metrics.get("walk_forward", {}).get("training", [])
+    first = metrics["periods"][0]["label"]
+    rows = [t for t in training if t["period"] == first and "history_bars" in t]
+    if not rows:
+        return "History of the first period: not recorded."
+    return (
+        f"History of the first period ({first}): "
+        + "; ".join(
+            f"{t['pair']} {t['history_bars']} bars before it, {t['samples_train']} training and "
+            f"{t['samples_validation']} validation samples ({t['train_start']}..{t['train_end']}), "
+            f"{t['purged']} purged or embargoed"
+            for t in rows
+        )
+        + "."
+    )
+
+
+def _trials_line(metrics: dict[str, Any]) -> str:
+    trials = metrics.get("trials")
+    if not trials:
+        return "Trials on record: unknown (no trials file was read)."
+    added = f"; this run added #{', #'.join(map(str, trials['this_run']))}" if trials["this_run"] else ""
+    return (
+        f"Trials on record: **{trials['on_record']}** in `{trials['file']}`{added}. Every figure here is one of "
+        "them; a result must be judged against how many were tried."
+    )
+
+
+def _rollover_lines(metrics: dict[str, Any]) -> list[str]:
+    opts = metrics["options"]
+    pairs = metrics["pairs"]
+    if "rollover" not in next(iter(pairs.values())):
+        return []
+    out = [
+        f"Rollover (included in the P/L above): the monthly 3-month interbank rate differential of the position's "
+        f"currencies, minus a mark-up of {opts.get('rollover_markup', 0)} % a year, per calendar day held "
+        "(Friday to Monday is 3 days): "
+        + "; ".join(
+            f"{pair} vote {_pct(m['rollover']['total'], 2, True)}, always buy (held) "
+            f"{_pct(m['always_buy_pnl']['rollover_total'], 2, True)}"
+            for pair, m in pairs.items()
+        )
+        + ".",
+        "",
+        "Always buy, held as one position (cost once, rollover included): "
+        + "; ".join(
+            f"{pair} total {_pct(m['always_buy_pnl']['total'], 1, True)}, Sharpe {m['always_buy_pnl']['sharpe']:.2f}"
+            for pair, m in pairs.items()
+        )
+        + ".",
+    ]
+    missing = {p: m["rollover"] for p, m in pairs.items() if m["rollover"]["days_without_rates"]}
+    if missing:
+        out += [
+            "",
+            "**No rates for some days, so no rollover is counted on them (nothing is guessed or interpolated):** "
+            + "; ".join(
+                f"{p} {r['days_without_rates']} of {r['days_without_rates'] + r['days_with_rates']} days "
+                f"(months {', '.join(r['months_without_rates'])})"
+                for p, r in missing.items()
+            )
+            + ".",
+        ]
+    return out
+
+
+def render_variants(
+    ranking: list[tuple[str, dict[str, Any]]], analyses: dict[str, Analysis], on_record: int, trials_file: str
+) -> str:
+    """variants.md: the variants ranked by accuracy minus always-buy's on the same calls."""
+    winners = [name for name, h in ranking if h["edge_vs_always_buy"] > 0]
+    lines = [
+        "# fxbot variant sweep",
+        "",
+        f"{len(ranking)} variants over the same periods, each a trial on record ({on_record} trials in "
+        f"`{trials_file}`). Ranked by pooled accuracy minus always-buy's accuracy on the same calls (each variant "
+        "scored on its own target). These are raw figures: no significance test and no correction for the number "
+        "of trials has been applied yet.",
+        "",
+        "| rank | variant | features | target | units | calls | accuracy | always buy | edge (points) | Sharpe |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for rank, (name, h) in enumerate(ranking, start=1):
+        v = analyses[name].metrics["variant"]
+        units = v["units"] or "default"
+        lines.append(
+            f"| {rank} | [{name}]({name}/report.md) | {v['features']} | {v['target']} | {units} | {h['calls']} | "
+            f"{_pct(h['accuracy'], 1)} | {_pct(h['always_buy_accuracy'], 1)} | "
+            f"{h['edge_vs_always_buy'] * 100:+.1f} | {h['sharpe']:.2f} |"
+        )
+    lines += [
+        "",
+        (
+            f"**Beats always-buy on the same calls (raw accuracy, before any test or correction): "
+            f"{', '.join(winners)}.** Not yet a claim of skill: the paired tests and the trial-count correction "
+            "decide that."
+            if winners
+            else f"**None of the {len(ranking)} variants beats always-buy on the same calls.**"
+        ),
+        "",
+        "Sharpe: annualised, daily P/L of the vote net of each pair's cost, rollover included, pairs added.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_variants_report(
+    ranking: list[tuple[str, dict[str, Any]]],
+    analyses: dict[str, Analysis],
+    on_record: int,
+    trials_file: str,
+    folder: Path,
+) -> Path:
+    """Write variants.md and variants.json (the ranking) to ``folder``; return variants.md's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = [{"variant": name, **analyses[name].metrics["variant"], **h} for name, h in ranking]
+    text = json.dumps({"ranking": payload, "trials_on_record": on_record}, indent=1, allow_nan=True)
+    atomic_write_text(folder / "variants.json", text.replace("NaN", "null"))
+    atomic_write_text(folder / "variants.md", render_variants(ranking, analyses, on_record, trials_file))
+    return folder / "variants.md"
 
 
 def draw_charts(analysis: Analysis, folder: Path) -> None:

@@ -1,28 +1,36 @@
-"""`fxbot backtest`: walk-forward, statistics, optional calibration and look-ahead check, report.
+"""`fxbot backtest`: walk-forward (one variant or a sweep), statistics, ledger, optional checks, report.
 
-The glue between the CLI and the pure parts: loads the bars, runs (or reloads) the walk-forward,
-analyses it, writes the report and returns the lines the CLI prints.
+The glue between the CLI and the pure parts: loads the bars and the rates, runs (or reloads) the
+walk-forward of every variant as one task graph on the chosen executor, analyses each, appends one
+trial per variant to the trials file, writes the reports and returns the lines the CLI prints.
+Without ``--variants`` the default variant's report goes to the report folder itself; with it,
+each variant's report goes to ``<report>/<name>/`` and the ranking to ``<report>/variants.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 
-from fxbot.backtest.analysis import Analysis, Options, analyze
+from fxbot.backtest.analysis import Analysis, Options, analyze, pair_pnl
 from fxbot.backtest.calibrate import calibrate
-from fxbot.backtest.stats import daily_pnl
+from fxbot.backtest.executors import make_executor
+from fxbot.backtest.rollover import load_rates
+from fxbot.backtest.trials import append_trial, code_version, config_hash, read_trials
+from fxbot.backtest.variants import DEFAULT, Variant, load_variants
 from fxbot.backtest.walkforward import (
     Progress,
     Retrain,
     WalkForwardResult,
     load_result,
-    run_walk_forward,
+    run_sweep,
     save_result,
     stderr_progress,
 )
@@ -39,7 +47,7 @@ class BacktestOptions:
     start: dt.date
     end: dt.date | None
     retrain: Retrain
-    workers: int
+    workers: int | None  # None: 1 locally, every cluster CPU on Ray
     report_dir: Path
     pairs: list[str]
     calibrate: bool = False
@@ -49,12 +57,19 @@ class BacktestOptions:
     check_lookahead: bool = False
     samples: int = 5
     reuse: bool = False
+    variants_file: Path | None = None
+    executor: str = "local"
+    ray_address: str | None = None
 
 
 def validate(opts: BacktestOptions) -> None:
     """Reject option values that make no sense, with the flag's name."""
-    if opts.workers < 1:
+    if opts.workers is not None and opts.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {opts.workers}")
+    if opts.executor not in ("local", "ray"):
+        raise UsageError(f"--executor must be local or ray, got {opts.executor!r}")
+    if opts.ray_address and opts.executor != "ray":
+        raise UsageError("--ray-address needs --executor ray")
     if not 0 < opts.max_loss < 1:
         raise UsageError(f"--max-loss is a fraction of equity between 0 and 1 (e.g. 0.25), got {opts.max_loss}")
     if opts.horizon < 2:
@@ -67,66 +82,188 @@ def validate(opts: BacktestOptions) -> None:
         raise UsageError(f"--to {opts.end} is before --from {opts.start}; swap them")
 
 
-def unit_pnl_matrix(result: WalkForwardResult, settings: Settings) -> tuple[np.ndarray, list[str]]:
-    """Each pair's daily P/L of the vote at leverage 1, net of cost, on the union of days (0 = no call)."""
+def unit_pnl_matrix(result: WalkForwardResult, opts: Options) -> tuple[np.ndarray, list[str]]:
+    """Each pair's daily P/L of the vote at leverage 1, net of cost, with rollover, on the union of days."""
     cols = {}
     for pair, c in result.calls.items():
         direction = np.where(c.vote_up, 1.0, -1.0)
-        pnl = daily_pnl(direction, c.close, c.next_close, 1.0, settings.backtest.cost_pips, get_pair(pair).pip_size)
+        pnl, _ = pair_pnl(c, direction, opts, 1.0)
         cols[pair] = pd.Series(pnl, index=c.dates)
     frame = pd.DataFrame(cols).fillna(0.0)
     return frame.to_numpy(), list(frame.columns)
 
 
-def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress | None = stderr_progress) -> Analysis:
-    """Run the whole backtest described by ``opts`` and write its report; return the analysis."""
+@dataclass
+class Outcome:
+    """Every variant's analysis (in the variants file's order), the trials on record, the report folder."""
+
+    analyses: dict[str, Analysis]
+    report_dir: Path
+    sweep: bool
+    trials_file: Path
+    trials_on_record: int
+    recorded: list[int] = field(default_factory=list)  # trial numbers this run added
+
+    @property
+    def ranking(self) -> list[tuple[str, dict[str, Any]]]:
+        """Variants by accuracy minus always-buy's on the same calls (raw, uncorrected), best first."""
+        rows = [(name, a.metrics["headline"]) for name, a in self.analyses.items()]
+        return sorted(rows, key=lambda r: -np.nan_to_num(r[1]["edge_vs_always_buy"], nan=-np.inf))
+
+
+def _folder(opts: BacktestOptions, variant: Variant, sweep: bool) -> Path:
+    return opts.report_dir / variant.name if sweep else opts.report_dir
+
+
+def trial_record(
+    settings: Settings, opts: BacktestOptions, result: WalkForwardResult, analysis: Analysis, folder: Path, data: str
+) -> dict[str, Any]:
+    """What the ledger keeps of one variant's walk-forward."""
+    variant = result.variant
+    cfg = variant.training(settings.training)
+    embargo = max(settings.backtest.embargo_days, variant.horizon)
+    periods = {
+        "from": result.periods[0].start.isoformat(),
+        "to": result.periods[-1].end.isoformat(),
+        "retrain": opts.retrain,
+        "count": len(result.periods),
+    }
+    costs = {p: settings.backtest.cost_for(p) for p in opts.pairs}
+    defining = {
+        "training": msgspec.to_builtins(cfg),
+        "variant": msgspec.to_builtins(variant),
+        "pairs": opts.pairs,
+        "periods": periods,
+        "embargo": embargo,
+        "cost_pips": costs,
+        "rollover_markup": settings.backtest.rollover_markup,
+        "data": data,
+    }
+    return {
+        "variant": variant.name,
+        "config_hash": config_hash(defining),
+        "feature_set": variant.features,
+        "features": {p: variant.feature_list(p, opts.pairs) for p in opts.pairs},
+        "target": variant.target,
+        "target_days": variant.horizon,
+        "units": cfg.units,
+        "members": cfg.members,
+        "seeds": list(cfg.seeds[: cfg.members]),
+        "epochs": cfg.epochs,
+        "pairs": opts.pairs,
+        "periods": periods,
+        "embargo": embargo,
+        "cost_pips": costs,
+        "rollover_markup": settings.backtest.rollover_markup,
+        "code_version": code_version(),
+        "executor": result.executor,
+        "workers": result.workers,
+        "seconds": round(result.seconds, 1),
+        "metrics": analysis.metrics["headline"],
+        "report": str(folder),
+    }
+
+
+def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress | None = stderr_progress) -> Outcome:
+    """Run the whole backtest described by ``opts`` and write its reports; return every variant's analysis."""
     validate(opts)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ chatter would drown the progress lines
+    costs = {p: settings.backtest.cost_for(p) for p in opts.pairs}  # a missing pair fails before any training
+    variants = load_variants(opts.variants_file) if opts.variants_file else [DEFAULT]
+    sweep = opts.variants_file is not None
+    crossed = [v.name for v in variants if v.features == "cross"]
+    if crossed and len(opts.pairs) != 3:
+        raise UsageError(f"variant {crossed[0]} uses the cross feature set, which needs all three pairs; drop --pairs")
+    rates = load_rates(settings.backtest.rates_dir)
     store = PriceStore(settings.data.dir)
     bars = {p: store.load(p).to_frame() for p in opts.pairs}
+    data = ",".join(f"{p}:{store.checksum(p)[:12]}" for p in opts.pairs)
     end = opts.end or min(b.index[-1].date() for b in bars.values())
+    results: dict[str, WalkForwardResult] = {}
     if opts.reuse:
-        result = load_result(opts.report_dir)
-        missing = [p for p in opts.pairs if p not in result.calls]
-        if missing:
-            raise UsageError(f"{opts.report_dir} has no calls for {', '.join(missing)}; rerun without --reuse")
-        result.calls = {p: result.calls[p] for p in opts.pairs}
+        for variant in variants:
+            result = load_result(_folder(opts, variant, sweep))
+            missing = [p for p in opts.pairs if p not in result.calls]
+            if missing:
+                raise UsageError(f"{opts.report_dir} has no calls for {', '.join(missing)}; rerun without --reuse")
+            result.calls = {p: result.calls[p] for p in opts.pairs}
+            results[variant.name] = result
     else:
         # each task gets only the bars up to its period's end; the next bar after a call only scores it
-        result = run_walk_forward(bars, opts.start, end, opts.retrain, settings.training, opts.workers, progress)
-        save_result(result, opts.report_dir)
-    analysis = analyze(
-        result,
-        Options(
-            leverage={p: settings.leverage_for(p) for p in opts.pairs},
-            pip_size={p: get_pair(p).pip_size for p in opts.pairs},
-            cost_pips=settings.backtest.cost_pips,
-            horizon=opts.horizon,
-            confidence=opts.confidence,
-        ),
-    )
-    if opts.calibrate:
-        unit, names = unit_pnl_matrix(result, settings)
-        cal = calibrate(
-            unit, names, {p: settings.leverage_for(p) for p in names}, opts.max_loss, opts.horizon, opts.confidence
+        executor = make_executor(opts.executor, opts.workers, opts.ray_address)
+        results = run_sweep(
+            bars,
+            opts.start,
+            end,
+            opts.retrain,
+            settings.training,
+            variants,
+            executor,
+            settings.backtest.embargo_days,
+            progress,
         )
-        analysis.metrics["calibration"] = cal.as_dict()
-    if opts.check_lookahead:
-        from fxbot.backtest.lookahead import check_lookahead
+        for variant in variants:
+            save_result(results[variant.name], _folder(opts, variant, sweep))
+    options = Options(
+        leverage={p: settings.leverage_for(p) for p in opts.pairs},
+        pip_size={p: get_pair(p).pip_size for p in opts.pairs},
+        cost_pips=costs,
+        rates=rates,
+        rollover_markup=settings.backtest.rollover_markup,
+        horizon=opts.horizon,
+        confidence=opts.confidence,
+    )
+    analyses: dict[str, Analysis] = {}
+    recorded: list[int] = []
+    trials_file = settings.backtest.trials_file
+    for variant in variants:
+        result, folder = results[variant.name], _folder(opts, variant, sweep)
+        analysis = analyze(result, options)
+        if opts.calibrate:
+            unit, names = unit_pnl_matrix(result, options)
+            cal = calibrate(
+                unit, names, {p: settings.leverage_for(p) for p in names}, opts.max_loss, opts.horizon, opts.confidence
+            )
+            analysis.metrics["calibration"] = cal.as_dict()
+        if opts.check_lookahead:
+            from fxbot.backtest.lookahead import check_lookahead
 
-        checked = check_lookahead(result, bars, settings.training, opts.samples, progress)
-        analysis.metrics["lookahead"] = [
-            {"pair": c.pair, "day": c.day, "period": c.period, "max_difference": c.max_difference, "same": c.same_call}
-            for c in checked
-        ]
-    from fxbot.backtest.report import write_report
+            checked = check_lookahead(
+                result, bars, settings.training, opts.samples, progress, settings.backtest.embargo_days
+            )
+            analysis.metrics["lookahead"] = [
+                {
+                    "pair": c.pair,
+                    "day": c.day,
+                    "period": c.period,
+                    "max_difference": c.max_difference,
+                    "same": c.same_call,
+                }
+                for c in checked
+            ]
+        if not opts.reuse:  # a re-report is not a new trial
+            record = append_trial(trials_file, trial_record(settings, opts, result, analysis, folder, data))
+            recorded.append(int(record["trial"]))
+        analyses[variant.name] = analysis
+    on_record = len(read_trials(trials_file).records)
+    from fxbot.backtest.report import write_report, write_variants_report
 
-    write_report(analysis, opts.report_dir)
-    return analysis
+    for variant in variants:
+        analysis = analyses[variant.name]
+        analysis.metrics["trials"] = {"file": str(trials_file), "on_record": on_record, "this_run": recorded}
+        write_report(analysis, _folder(opts, variant, sweep))
+    outcome = Outcome(analyses, opts.report_dir, sweep, trials_file, on_record, recorded)
+    if sweep:
+        write_variants_report(outcome.ranking, analyses, on_record, str(trials_file), opts.report_dir)
+    return outcome
 
 
-def summary_lines(analysis: Analysis, report_dir: Path) -> list[str]:
-    """What the CLI prints: accuracy and p-value per pair, the portfolio's blocks, calibration, check."""
+def beats_always_buy(outcome: Outcome) -> list[str]:
+    """Names of the variants whose pooled accuracy is above always-buy's on the same calls (raw, untested)."""
+    return [name for name, h in outcome.ranking if h["edge_vs_always_buy"] > 0]
+
+
+def _summary(analysis: Analysis) -> list[str]:
     m = analysis.metrics
     out = []
     for pair, p in m["pairs"].items():
@@ -143,6 +280,12 @@ def summary_lines(analysis: Analysis, report_dir: Path) -> list[str]:
         f"std {b['std']:.2%}, min {b['min']:+.2%}, max {b['max']:+.2%}, "
         f"interval {b['low']:+.2%}..{b['high']:+.2%}; Sharpe {m['portfolio']['pnl']['sharpe']:.2f}"
     )
+    no_rates = {
+        p: e["rollover"]["months_without_rates"] for p, e in m["pairs"].items() if e["rollover"]["days_without_rates"]
+    }
+    if no_rates:
+        months = sorted({mo for v in no_rates.values() for mo in v})
+        out.append(f"rollover: no rates for {len(months)} month(s) ({_months(months)}): those days carry no rollover")
     cal = m.get("calibration")
     if cal:
         prop = ", ".join(
@@ -154,5 +297,31 @@ def summary_lines(analysis: Analysis, report_dir: Path) -> list[str]:
     if "lookahead" in m:
         worst = max(c["max_difference"] for c in m["lookahead"])
         out.append(f"look-ahead check passed: {len(m['lookahead'])} sampled calls identical (max |diff| {worst:.1e})")
-    out.append(f"report: {report_dir / 'report.md'}")
+    return out
+
+
+def _months(months: list[str]) -> str:
+    return ", ".join(months) if len(months) <= 4 else f"{months[0]}, {months[1]}, ... {months[-1]}"
+
+
+def summary_lines(outcome: Outcome, report_dir: Path) -> list[str]:
+    """What the CLI prints: per variant the pairs' accuracy and the portfolio; the ranking; the ledger."""
+    out: list[str] = []
+    if not outcome.sweep:
+        out += _summary(next(iter(outcome.analyses.values())))
+    else:
+        for name, h in outcome.ranking:
+            out.append(
+                f"{name}: accuracy {h['accuracy']:.1%} vs always-buy {h['always_buy_accuracy']:.1%} on the same "
+                f"{h['calls']} calls ({h['edge_vs_always_buy'] * 100:+.1f} points), Sharpe {h['sharpe']:.2f}"
+            )
+        winners = beats_always_buy(outcome)
+        out.append(
+            f"beats always-buy on the same calls (raw accuracy, before any test or correction): {', '.join(winners)}"
+            if winners
+            else f"none of the {len(outcome.analyses)} variants beats always-buy on the same calls"
+        )
+    added = f" (this run added #{', #'.join(map(str, outcome.recorded))})" if outcome.recorded else ""
+    out.append(f"trials on record: {outcome.trials_on_record} in {outcome.trials_file}{added}")
+    out.append(f"report: {report_dir / ('variants.md' if outcome.sweep else 'report.md')}")
     return out

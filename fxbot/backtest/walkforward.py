@@ -1,33 +1,39 @@
 """Walk-forward engine: split the range into retrain periods, train before each, call each day in it.
 
-For each period and pair, a worker trains the ensemble on bars strictly before the period's first
-day (expanding window) and calls every decision day D of the period from bars up to D; the call is
-for D+1 and is scored against close[D+1] / close[D]. Tasks run in-process (``workers=1``) or in a
-pool of spawned processes that import TensorFlow once each. This module itself imports neither
-TensorFlow nor scikit-learn.
+For each variant, period and pair, a task trains the ensemble on bars before the period's first day
+(expanding window; samples whose label reaches into the period are purged and an embargo of at least
+the label horizon is kept: ``fxbot.backtest.purge``) and calls every decision day D of the period
+from bars up to D. A next-day call is scored against close[D+1] / close[D]; a 5-day target against
+close[D+5] / close[D]. A task carries its own bars (numpy, up to the period's end), so it runs the
+same in-process, in the local process pool or on a cluster (``fxbot.backtest.executors``). This
+module itself imports neither TensorFlow nor scikit-learn.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import msgspec
 import numpy as np
 import pandas as pd
 
+from fxbot.backtest.variants import DEFAULT, Variant
 from fxbot.config import TrainingSettings
+from fxbot.data.bars import Bars
 from fxbot.data.store import atomic_write_text
 from fxbot.errors import DataError, UsageError
 from fxbot.voting import vote
+
+if TYPE_CHECKING:
+    from fxbot.backtest.executors import Executor
 
 TASKS_PER_WORKER = 8
 Retrain = Literal["yearly", "quarterly", "none"]
@@ -69,14 +75,17 @@ def make_periods(start: dt.date, end: dt.date, retrain: Retrain) -> list[Period]
 
 @dataclass(frozen=True)
 class Task:
-    """Train on ``bars`` strictly before ``start``; call each bar day in [start, end]."""
+    """Train on ``bars`` before ``start`` (purged, embargoed); call each bar day in [start, end]."""
 
     pair: str
     label: str
     start: pd.Timestamp
     end: pd.Timestamp
-    bars: pd.DataFrame  # history up to ``end`` at most; later bars are never sent
-    cfg: TrainingSettings
+    bars: Bars  # history up to ``end`` at most; later bars are never sent
+    cfg: TrainingSettings  # with the variant's size
+    variant: Variant = DEFAULT
+    embargo: int = 0
+    others: tuple[Bars, ...] = ()  # the other pairs' bars up to ``end`` (the ``cross`` feature set)
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ class TaskResult:
 
     pair: str
     label: str
-    dates: pd.DatetimeIndex  # decision day D: the call is for the next trading day
+    dates: pd.DatetimeIndex  # decision day D: the call is for the next trading day (or the next 5)
     member_probs: np.ndarray  # (days, members) P(up) per member
     logistic_probs: np.ndarray  # (days,) logistic-regression baseline
     train_start: str
@@ -96,6 +105,9 @@ class TaskResult:
     epochs_trained: tuple[int, ...]
     seconds: float
     fit_seconds: float  # inside fit_member: what the benchmark attributes to training
+    variant: str = DEFAULT.name
+    purged: int = 0  # samples dropped by purge + embargo (test and validation boundaries)
+    history_bars: int = 0  # bars before the period the training could use
 
 
 @dataclass
@@ -110,6 +122,9 @@ class PairCalls:
     prev_close: np.ndarray  # close[D-1]
     close: np.ndarray  # close[D]
     next_close: np.ndarray  # close[D+1]
+    next_dates: pd.DatetimeIndex | None = None  # date of D+1 (rollover days); None if unknown
+    horizon: int = 1  # the target: close[D+horizon] vs close[D]
+    target_close: np.ndarray | None = None  # close[D+horizon]; None means next_close (horizon 1)
 
     @property
     def vote_up(self) -> np.ndarray:
@@ -118,8 +133,9 @@ class PairCalls:
 
     @property
     def actual_up(self) -> np.ndarray:
-        """True where D+1 closed above D."""
-        return self.next_close > self.close
+        """True where the target came true: close[D+horizon] above close[D]."""
+        target = self.next_close if self.target_close is None else self.target_close
+        return np.asarray(target > self.close, dtype=bool)
 
 
 @dataclass
@@ -131,6 +147,8 @@ class WalkForwardResult:
     training: list[dict[str, object]] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
+    variant: Variant = DEFAULT
+    executor: str = "local"
 
 
 def _init_worker(threads: int) -> None:
@@ -147,26 +165,51 @@ def _run_in_worker(task: Task) -> TaskResult:
     return run_task(task)
 
 
-def build_tasks(bars_by_pair: dict[str, pd.DataFrame], periods: list[Period], cfg: TrainingSettings) -> list[Task]:
-    """One task per period and pair; each carries only the bars up to its period's end."""
+def build_tasks(
+    bars_by_pair: dict[str, pd.DataFrame],
+    periods: list[Period],
+    cfg: TrainingSettings,
+    variants: list[Variant] | None = None,
+    embargo: int = 0,
+) -> list[Task]:
+    """One task per variant, period and pair; each carries only the bars up to its period's end."""
+    frames = {pair: Bars.from_frame(bars) for pair, bars in bars_by_pair.items()}
     tasks = []
-    for period in periods:
-        for pair, bars in bars_by_pair.items():
+    for variant in variants or [DEFAULT]:
+        for period in periods:
             end = pd.Timestamp(period.end)
-            tasks.append(Task(pair, period.label, pd.Timestamp(period.start), end, bars.loc[bars.index <= end], cfg))
+            day = np.datetime64(period.end, "D")
+            cut = {pair: bars.up_to(day) for pair, bars in frames.items()}
+            for pair in frames:
+                others = tuple(b for p, b in cut.items() if p != pair) if variant.features == "cross" else ()
+                tasks.append(
+                    Task(
+                        pair,
+                        period.label,
+                        pd.Timestamp(period.start),
+                        end,
+                        cut[pair],
+                        variant.training(cfg),
+                        variant,
+                        embargo,
+                        others,
+                    )
+                )
     return tasks
 
 
-def _assemble(pair: str, bars: pd.DataFrame, results: list[TaskResult]) -> PairCalls:
+def _assemble(pair: str, bars: pd.DataFrame, results: list[TaskResult], horizon: int = 1) -> PairCalls:
     results = sorted(results, key=lambda r: r.dates[0] if len(r.dates) else pd.Timestamp.max)
     results = [r for r in results if len(r.dates)]
+    if not results:
+        raise DataError(f"{pair}: no calls in the range; widen --from/--to")
     dates = pd.DatetimeIndex(np.concatenate([r.dates.to_numpy() for r in results]))
     probs = np.concatenate([r.member_probs for r in results])
     logistic = np.concatenate([r.logistic_probs for r in results])
     period = np.concatenate([[r.label] * len(r.dates) for r in results])
     pos = bars.index.get_indexer(dates)
     close = bars["close"].to_numpy(dtype="float64")
-    scored = pos + 1 < len(close)  # the last stored day has no outcome yet
+    scored = pos + horizon < len(close)  # the last stored days have no outcome yet
     pos = pos[scored]
     return PairCalls(
         pair=pair,
@@ -177,7 +220,81 @@ def _assemble(pair: str, bars: pd.DataFrame, results: list[TaskResult]) -> PairC
         prev_close=close[pos - 1],
         close=close[pos],
         next_close=close[pos + 1],
+        next_dates=pd.DatetimeIndex(bars.index[pos + 1]),
+        horizon=horizon,
+        target_close=close[pos + horizon],
     )
+
+
+def _training_log(results: list[TaskResult]) -> list[dict[str, object]]:
+    return [
+        {
+            "pair": r.pair,
+            "period": r.label,
+            "train_start": r.train_start,
+            "train_end": r.train_end,
+            "history_bars": r.history_bars,
+            "samples_train": r.samples_train,
+            "samples_validation": r.samples_validation,
+            "purged": r.purged,
+            "val_accuracy": list(r.val_accuracy),
+            "epochs_trained": list(r.epochs_trained),
+            "seconds": round(r.seconds, 2),
+            "fit_seconds": round(r.fit_seconds, 2),
+        }
+        for r in sorted(results, key=lambda r: (r.pair, r.label))
+    ]
+
+
+def run_sweep(
+    bars_by_pair: dict[str, pd.DataFrame],
+    start: dt.date,
+    end: dt.date,
+    retrain: Retrain,
+    cfg: TrainingSettings,
+    variants: list[Variant],
+    executor: Executor,
+    embargo: int = 0,
+    progress: Progress | None = stderr_progress,
+) -> dict[str, WalkForwardResult]:
+    """Train and call every period of [start, end] for every pair and variant, as one task graph on ``executor``."""
+    for pair, bars in bars_by_pair.items():
+        if bars.index[0].date() >= start:
+            raise DataError(f"{pair}: the data start on {bars.index[0].date()}, not before --from {start}")
+    periods = make_periods(start, end, retrain)
+    tasks = build_tasks(bars_by_pair, periods, cfg, variants, embargo)
+    began = time.perf_counter()
+    say = progress or (lambda _m: None)
+    say(
+        f"walk-forward {start}..{end}: {len(variants)} variant(s) x {len(periods)} period(s) x {len(bars_by_pair)} "
+        f"pair(s) x {cfg.members} members = {len(tasks) * cfg.members} fits on {executor.describe()}"
+    )
+    results: list[TaskResult] = []
+
+    def done(result: TaskResult) -> None:
+        results.append(result)
+        accs = " ".join(f"{a:.3f}" for a in result.val_accuracy)
+        name = "" if len(variants) == 1 else f"[{result.variant}] "
+        say(
+            f"[{len(results)}/{len(tasks)}] {name}{result.pair} {result.label}: trained on {result.train_start}.."
+            f"{result.train_end} ({result.history_bars} bars, {result.samples_train} samples, {result.purged} "
+            f"purged/embargoed), {len(result.dates)} calls, member val_acc {accs}, {result.seconds:.1f} s "
+            f"(elapsed {time.perf_counter() - began:.0f} s)"
+        )
+
+    executor.run(tasks, done)
+    seconds = time.perf_counter() - began
+    out = {}
+    for variant in variants:
+        mine = [r for r in results if r.variant == variant.name]
+        calls = {
+            pair: _assemble(pair, bars, [r for r in mine if r.pair == pair], variant.horizon)
+            for pair, bars in bars_by_pair.items()
+        }
+        out[variant.name] = WalkForwardResult(
+            calls, periods, _training_log(mine), seconds, executor.workers, variant, executor.name
+        )
+    return out
 
 
 def run_walk_forward(
@@ -188,73 +305,15 @@ def run_walk_forward(
     cfg: TrainingSettings,
     workers: int = 1,
     progress: Progress | None = stderr_progress,
+    embargo: int = 0,
 ) -> WalkForwardResult:
-    """Train and call every period of [start, end] for every pair; ``workers`` > 1 uses a process pool."""
+    """The default variant's walk-forward on the local executor (``workers`` > 1: a process pool)."""
+    from fxbot.backtest.executors import local_executor
+
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
-    for pair, bars in bars_by_pair.items():
-        if bars.index[0].date() >= start:
-            raise DataError(f"{pair}: the data start on {bars.index[0].date()}, not before --from {start}")
-    periods = make_periods(start, end, retrain)
-    tasks = build_tasks(bars_by_pair, periods, cfg)
-    began = time.perf_counter()
-    say = progress or (lambda _m: None)
-    say(
-        f"walk-forward {start}..{end}: {len(periods)} period(s) x {len(bars_by_pair)} pair(s) x "
-        f"{cfg.members} members = {len(tasks) * cfg.members} fits on {workers} worker(s)"
-    )
-    results: list[TaskResult] = []
-
-    def done(result: TaskResult) -> None:
-        results.append(result)
-        accs = " ".join(f"{a:.3f}" for a in result.val_accuracy)
-        say(
-            f"[{len(results)}/{len(tasks)}] {result.pair} {result.label}: trained on {result.train_start}.."
-            f"{result.train_end} ({result.samples_train} samples), {len(result.dates)} calls, "
-            f"member val_acc {accs}, {result.seconds:.1f} s (elapsed {time.perf_counter() - began:.0f} s)"
-        )
-
-    if workers == 1:
-        _init_worker(0)
-        for task in tasks:
-            done(_run_in_worker(task))
-    else:
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        ctx = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
-        # Keras leaves ~50 MB per task behind even after clear_session; a fresh worker every
-        # TASKS_PER_WORKER tasks keeps each under ~1.3 GB at the cost of one TensorFlow import (~5 s).
-        with ProcessPoolExecutor(
-            workers,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(threads,),
-            max_tasks_per_child=TASKS_PER_WORKER,
-        ) as pool:
-            futures = [pool.submit(_run_in_worker, t) for t in tasks]
-            try:
-                for future in as_completed(futures):
-                    done(future.result())
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
-    calls = {pair: _assemble(pair, bars, [r for r in results if r.pair == pair]) for pair, bars in bars_by_pair.items()}
-    training = [
-        {
-            "pair": r.pair,
-            "period": r.label,
-            "train_start": r.train_start,
-            "train_end": r.train_end,
-            "samples_train": r.samples_train,
-            "samples_validation": r.samples_validation,
-            "val_accuracy": list(r.val_accuracy),
-            "epochs_trained": list(r.epochs_trained),
-            "seconds": round(r.seconds, 2),
-            "fit_seconds": round(r.fit_seconds, 2),
-        }
-        for r in sorted(results, key=lambda r: (r.pair, r.label))
-    ]
-    return WalkForwardResult(calls, periods, training, time.perf_counter() - began, workers)
+    executor = local_executor(workers)
+    return run_sweep(bars_by_pair, start, end, retrain, cfg, [DEFAULT], executor, embargo, progress)[DEFAULT.name]
 
 
 CALLS_FILE = "calls.csv"
@@ -272,6 +331,8 @@ def save_result(result: WalkForwardResult, folder: Path) -> None:
             frame[f"member_{j}"] = c.member_probs[:, j]
         frame["logistic"] = c.logistic_probs
         frame["prev_close"], frame["close"], frame["next_close"] = c.prev_close, c.close, c.next_close
+        frame["next_date"] = c.next_dates.strftime("%Y-%m-%d") if c.next_dates is not None else ""
+        frame["target_close"] = c.next_close if c.target_close is None else c.target_close
         frames.append(frame)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / CALLS_FILE, pd.concat(frames).to_csv(index=False, float_format="%.9g"))
@@ -280,6 +341,8 @@ def save_result(result: WalkForwardResult, folder: Path) -> None:
         "training": result.training,
         "seconds": round(result.seconds, 1),
         "workers": result.workers,
+        "executor": result.executor,
+        "variant": msgspec.to_builtins(result.variant),
     }
     atomic_write_text(folder / RUN_FILE, json.dumps(run, indent=1))
 
@@ -292,8 +355,14 @@ def load_result(folder: Path) -> WalkForwardResult:
     except FileNotFoundError as exc:
         raise DataError(f"{exc.filename} is missing; run `fxbot backtest --report {folder}` first") from None
     members = sorted(c for c in frame.columns if c.startswith("member_"))
+    variant = msgspec.convert(run["variant"], Variant) if "variant" in run else DEFAULT
     calls = {}
     for pair, rows in frame.groupby("pair", sort=False):
+        next_dates = (
+            pd.DatetimeIndex(pd.to_datetime(rows["next_date"]))
+            if "next_date" in rows and rows["next_date"].notna().all()
+            else None
+        )
         calls[str(pair)] = PairCalls(
             pair=str(pair),
             dates=pd.DatetimeIndex(pd.to_datetime(rows["date"])),
@@ -303,8 +372,19 @@ def load_result(folder: Path) -> WalkForwardResult:
             prev_close=rows["prev_close"].to_numpy(dtype="float64"),
             close=rows["close"].to_numpy(dtype="float64"),
             next_close=rows["next_close"].to_numpy(dtype="float64"),
+            next_dates=next_dates,
+            horizon=variant.horizon,
+            target_close=rows["target_close"].to_numpy(dtype="float64") if "target_close" in rows else None,
         )
     periods = [
         Period(p["label"], dt.date.fromisoformat(p["start"]), dt.date.fromisoformat(p["end"])) for p in run["periods"]
     ]
-    return WalkForwardResult(calls, periods, run["training"], float(run["seconds"]), int(run["workers"]))
+    return WalkForwardResult(
+        calls,
+        periods,
+        run["training"],
+        float(run["seconds"]),
+        int(run["workers"]),
+        variant,
+        str(run.get("executor", "local")),
+    )

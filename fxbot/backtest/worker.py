@@ -1,8 +1,9 @@
 """One walk-forward task (TensorFlow): train a pair's ensemble before a period, then call every day of it.
 
-Importing this module imports TensorFlow; the pool imports it once per worker process. Training is
-``fxbot train``'s own code (``prepare_training_data`` + ``fit_member`` with ``training.seeds``);
-no ``.tflite`` is exported: members predict in batch with Keras.
+Importing this module imports TensorFlow; the pool imports it once per worker process. The data
+come from ``fxbot.backtest.purge.period_data`` (the variant's feature set and target, purged and
+embargoed); the members are ``fxbot train``'s own ``fit_member`` with ``training.seeds``. No
+``.tflite`` is exported: members predict in batch with Keras.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import tensorflow as tf
 from tensorflow import keras
 
 from fxbot.backtest.baselines import logistic_probabilities
+from fxbot.backtest.purge import PeriodData, period_data
 from fxbot.backtest.walkforward import Task, TaskResult
-from fxbot.config import TrainingSettings
-from fxbot.data.bars import Bars
+from fxbot.data.bars import as_date
 from fxbot.errors import DataError
-from fxbot.features import build_dataset
-from fxbot.model.training import fit_member, prepare_training_data
+from fxbot.model.training import TrainingData, fit_member
 
 logger = logging.getLogger(__name__)
 
@@ -37,30 +37,39 @@ def configure_tensorflow(threads: int | None) -> None:
             logger.info("TensorFlow already initialised; thread settings unchanged")
 
 
-def training_bars(bars: pd.DataFrame, start: pd.Timestamp, cfg: TrainingSettings) -> pd.DataFrame:
-    """The expanding training window: bars from ``training.start`` (or the first) strictly before ``start``."""
-    out = bars.loc[bars.index < start]
-    if cfg.start:
-        out = out.loc[out.index >= pd.Timestamp(cfg.start)]
-    return out
+def task_data(task: Task) -> tuple[TrainingData, PeriodData]:
+    """The task's purged training data (as ``fit_member`` takes it) and its period's call windows."""
+    try:
+        period = period_data(
+            task.bars,
+            np.datetime64(task.start.date(), "D"),
+            np.datetime64(task.end.date(), "D"),
+            feature_set=task.variant.features,
+            horizon=task.variant.horizon,
+            embargo=task.embargo,
+            validation_fraction=task.cfg.validation_fraction,
+            others=task.others,
+            train_from=np.datetime64(task.cfg.start, "D") if task.cfg.start else None,
+        )
+    except DataError as exc:
+        raise DataError(f"{task.pair} {task.label}: {exc}") from None
+    data = TrainingData(
+        x_train=period.x_train,
+        y_train=period.y_train,
+        x_val=period.x_val,
+        y_val=period.y_val,
+        scaler=period.scaler,
+        train_dates=period.train_dates,
+        val_dates=period.val_dates,
+    )
+    return data, period
 
 
 def run_task(task: Task) -> TaskResult:
     """Train the members on bars before the period and return their P(up) for each decision day in it."""
     began = time.perf_counter()
-    train = training_bars(task.bars, task.start, task.cfg)
-    try:
-        data = prepare_training_data(Bars.from_frame(train), task.cfg.validation_fraction)
-    except DataError as exc:
-        raise DataError(
-            f"{task.pair} {task.label}: {exc} (before {task.start.date()}); start the backtest later"
-        ) from None
-    # Features of D use bars <= D only (feature_rows is causal), so one pass over the history up to
-    # the period's end gives the same windows as cutting the data at each D (--check-lookahead verifies).
-    full = build_dataset(Bars.from_frame(task.bars.loc[task.bars.index <= task.end]))
-    full_dates = pd.DatetimeIndex(full.dates.astype("datetime64[ns]"))
-    in_period = (full_dates >= task.start) & (full_dates <= task.end)
-    x_call = data.scaler.transform(full.x[in_period])
+    data, period = task_data(task)
+    x_call = period.x_call
     probs, accs, epochs = [], [], []
     fit_seconds = 0.0
     for i, seed in enumerate(task.cfg.seeds[: task.cfg.members]):
@@ -76,15 +85,18 @@ def run_task(task: Task) -> TaskResult:
     return TaskResult(
         pair=task.pair,
         label=task.label,
-        dates=full_dates[in_period],
+        dates=pd.DatetimeIndex(period.call_dates.astype("datetime64[ns]")),
         member_probs=np.stack(probs, axis=1),
         logistic_probs=logistic,
-        train_start=train.index[0].date().isoformat(),
-        train_end=train.index[-1].date().isoformat(),
+        train_start=as_date(data.train_dates[0]).isoformat(),
+        train_end=as_date(data.val_dates[-1]).isoformat(),
         samples_train=len(data.y_train),
         samples_validation=len(data.y_val),
         val_accuracy=tuple(accs),
         epochs_trained=tuple(epochs),
         seconds=time.perf_counter() - began,
         fit_seconds=fit_seconds,
+        variant=task.variant.name,
+        purged=period.purged,
+        history_bars=period.history_bars,
     )

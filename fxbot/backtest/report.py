@@ -102,6 +102,7 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             for pair, m in pairs.items()
         ),
         "",
+        *_skill_lines(metrics),
         f"## P/L and risk ({opts['horizon_days']}-trading-day blocks, interval mean +/- {opts['z']:.4f} std)",
         "",
         "| | total | blocks | mean | std | min | max | interval | rolling: min | rolling: interval | max DD | Sharpe |",
@@ -227,6 +228,66 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _skill_lines(metrics: dict[str, Any]) -> list[str]:
+    """The section that tells an edge from drift: paired tests against always-buy, scores, Sharpe, the gate."""
+    ev = metrics.get("skill")
+    if not ev:
+        return []
+    gate = metrics.get("gate", {})
+    verdict = gate.get("verdict", {})
+    lines = [
+        "## Skill against drift (the vote against always-buy on the same calls)",
+        "",
+        'p-values are one-sided ("the vote is better"); *Holm* adjusts McNemar and Pesaran-Timmermann over '
+        f"every variant, pair and test of this run ({gate.get('family_size', '?')} p-values). McNemar and PT treat "
+        "calls as independent; the clustered p (standard errors clustered by date, since the three pairs move "
+        "together) does not. The Deflated Sharpe counts every trial on record "
+        f"({ev['n_trials']}).",
+        "",
+        "| | calls | vote | always-buy | diff (clustered SE) | clustered p | McNemar p (Holm) | PT p (Holm) "
+        "| Brier skill | DM p | Sharpe (SE) | DSR | SPA p |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in [("all (pooled)", ev["pooled"]), *ev["pairs"].items()]:
+        lines.append(
+            f"| {name} | {row['n']} | {_pct(row['accuracy'], 1)} | {_pct(row['always_buy_accuracy'], 1)} | "
+            f"{_pct(row['difference'], 1, True)} ({_pct(row['difference_se'], 1)}) | {_p(row['clustered_p'])} | "
+            f"{_p(row['mcnemar_p'])} ({_p(row.get('mcnemar_p_holm', float('nan')))}) | "
+            f"{_p(row['pt_p'])} ({_p(row.get('pt_p_holm', float('nan')))}) | {row['brier_skill']:+.4f} | "
+            f"{_p(row['dm_p'])} | {row['sharpe']:.2f} ({row['sharpe_se']:.2f}) | {row['dsr']:.2f} | "
+            f"{_p(row['spa_p'])} |"
+        )
+    base = ev["pooled"]["baselines"]
+    lines += [
+        "",
+        "Baselines on the same pooled calls: always buy "
+        f"{_pct(ev['pooled']['always_buy_accuracy'], 1)}, "
+        + ", ".join(f"{name} {_pct(acc, 1)}" for name, acc in base.items())
+        + ".",
+        "",
+        f"Power: {ev['power']}",
+        "",
+        "| year | calls | vote | always-buy | diff | P/L vote | P/L always-buy |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in ev["yearly"]:
+        lines.append(
+            f"| {row['year']} | {row['calls']} | {_pct(row['accuracy'], 1)} | "
+            f"{_pct(row['always_buy_accuracy'], 1)} | {_pct(row['difference'], 1, True)} | "
+            f"{_pct(row['pnl'], 1, True)} | {_pct(row['always_buy_pnl'], 1, True)} |"
+        )
+    if verdict:
+        word = "PASSES" if verdict["passes"] else "does not pass"
+        lines += [
+            "",
+            f"**Promotion gate: this variant {word}** (beat always-buy with PT or McNemar at p < "
+            f"{gate.get('alpha', 0.01)} after Holm, and a Deflated Sharpe of at least {gate.get('dsr_min', 0.95)})"
+            + ("." if verdict["passes"] else ": " + "; ".join(verdict["reasons"]) + "."),
+        ]
+    lines.append("")
+    return lines
 
 
 def _history_line(metrics: dict[str, Any]) -> str:

@@ -245,12 +245,22 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
             record = append_trial(trials_file, trial_record(settings, opts, result, analysis, folder, data))
             recorded.append(int(record["trial"]))
         analyses[variant.name] = analysis
-    on_record = len(read_trials(trials_file).records)
+    records = read_trials(trials_file).records
+    on_record = len(records)
+    from fxbot.backtest.evidence import apply_gate, skill_evidence
     from fxbot.backtest.report import write_report, write_variants_report
 
+    # Skill against drift, with the Deflated Sharpe over every trial on record (this run's included).
+    sharpes = [(r.get("metrics") or {}).get("sharpe") for r in records]
+    evidence = {name: skill_evidence(results[name], bars, options, on_record, sharpes) for name in analyses}
+    gate = apply_gate(evidence)
     for variant in variants:
         analysis = analyses[variant.name]
         analysis.metrics["trials"] = {"file": str(trials_file), "on_record": on_record, "this_run": recorded}
+        analysis.metrics["skill"] = evidence[variant.name]
+        analysis.metrics["gate"] = {k: v for k, v in gate.items() if k != "verdicts"} | {
+            "verdict": gate["verdicts"][variant.name]
+        }
         write_report(analysis, _folder(opts, variant, sweep))
     outcome = Outcome(analyses, opts.report_dir, sweep, trials_file, on_record, recorded)
     if sweep:

@@ -1,0 +1,194 @@
+"""Skill against drift for a walk-forward: the statistics of ``fxbot.backtest.skill`` on the vote's calls,
+the baselines beside it, Holm across the family, and the promotion gate. Pure (arrays in, dicts out).
+
+Per variant, pooled over the pairs and per pair:
+
+- the vote against always-buy on the same calls (McNemar, Pesaran-Timmermann, the date-clustered
+  hit difference), Brier and log-loss skill against climatology (each pair's share of up days
+  before the call, so no look-ahead) with Diebold-Mariano, Sharpe with its standard error, the
+  Deflated Sharpe over every trial on record, and Hansen's SPA against always-buy and trend;
+- baselines' accuracy on the same calls: always buy, repeat yesterday, time-series momentum (the
+  vote of the 20-, 60- and 250-day signs) and the logistic regression fitted per period;
+- a yearly table and a power statement.
+
+The gate (issue 9, item 6): a variant passes only if it beats always-buy on the same calls with
+Pesaran-Timmermann or McNemar at p < 0.01 after Holm across every (variant, scope, test) of the
+run, and its Deflated Sharpe is at least 0.95. Anything else keeps the shipped models.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fxbot.backtest import skill
+from fxbot.backtest.analysis import Options, pair_pnl
+from fxbot.backtest.baselines import repeat_yesterday_direction, tsmom_vote_direction
+from fxbot.backtest.walkforward import WalkForwardResult
+
+GATE_ALPHA = 0.01
+GATE_DSR = 0.95
+
+
+def _directions_at(close: pd.Series, dates: pd.DatetimeIndex, rule: Any) -> np.ndarray:
+    """A baseline rule's direction on each of ``dates``, computed over the full close history (causal rules)."""
+    directions = rule(close.to_numpy(dtype="float64"))
+    positions = close.index.get_indexer(dates)
+    if (positions < 0).any():
+        raise ValueError("a call's day is missing from the bars")
+    picked: np.ndarray = np.asarray(directions)[positions]
+    return picked
+
+
+def _climatology(close: pd.Series, dates: pd.DatetimeIndex) -> np.ndarray:
+    """Each day's share of up closes among the days before it (what a forecaster knew), 0.5 with no history."""
+    values = close.to_numpy(dtype="float64")
+    ups = np.concatenate([[0.0], (values[1:] > values[:-1]).astype(float)])
+    known = np.cumsum(ups) - ups  # ups strictly before each day
+    count = np.arange(len(values), dtype=float)  # moves strictly before each day (day 0 has none)
+    rate: np.ndarray = np.where(count > 0, known / np.maximum(count, 1), 0.5)
+    picked: np.ndarray = rate[close.index.get_indexer(dates)]
+    return picked
+
+
+def call_arrays(result: WalkForwardResult, bars: dict[str, pd.DataFrame], opts: Options) -> dict[str, np.ndarray]:
+    """Every call of every pair as parallel arrays: the inputs of ``skill.skill_summary`` and the baselines."""
+    parts: dict[str, list[np.ndarray]] = {
+        k: []
+        for k in (
+            "dates",
+            "pair",
+            "direction",
+            "up",
+            "probability",
+            "climatology",
+            "pnl",
+            "always_buy_pnl",
+            "trend_pnl",
+            "trend_direction",
+            "repeat_direction",
+            "logistic_direction",
+        )
+    }
+    for code, calls in result.calls.items():
+        close = bars[code]["close"]
+        leverage = opts.leverage[code]
+        direction = np.where(calls.vote_up, 1, -1)
+        trend = _directions_at(close, calls.dates, tsmom_vote_direction)
+        trend = np.where(trend == 0, 1, trend)  # no signal yet (first 250 bars): the trend rule stays long
+        repeat = _directions_at(close, calls.dates, repeat_yesterday_direction)
+        parts["dates"].append(calls.dates.to_numpy().astype("datetime64[D]"))
+        parts["pair"].append(np.full(len(calls.dates), code))
+        parts["direction"].append(direction)
+        parts["up"].append(calls.actual_up)
+        parts["probability"].append(calls.member_probs.mean(axis=1))
+        parts["climatology"].append(_climatology(close, calls.dates))
+        parts["pnl"].append(pair_pnl(calls, direction, opts, leverage)[0])
+        parts["always_buy_pnl"].append(pair_pnl(calls, np.ones(len(direction), dtype=int), opts, leverage)[0])
+        parts["trend_pnl"].append(pair_pnl(calls, trend, opts, leverage)[0])
+        parts["trend_direction"].append(trend)
+        parts["repeat_direction"].append(np.where(repeat == 0, 1, repeat))
+        parts["logistic_direction"].append(np.where(calls.logistic_probs > 0.5, 1, -1))
+    return {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
+
+
+def _summary(
+    arrays: dict[str, np.ndarray], mask: np.ndarray, n_trials: int, trial_sharpes: np.ndarray
+) -> dict[str, Any]:
+    summary = skill.skill_summary(
+        arrays["dates"][mask],
+        arrays["pair"][mask],
+        arrays["direction"][mask],
+        arrays["up"][mask],
+        arrays["probability"][mask],
+        arrays["pnl"][mask],
+        arrays["always_buy_pnl"][mask],
+        arrays["trend_pnl"][mask],
+        n_trials,
+        trial_sharpes,
+        climatology=arrays["climatology"][mask],
+        seed=7,
+    )
+    out: dict[str, Any] = dict(summary.as_dict())
+    up = arrays["up"][mask].astype(bool)
+    out["baselines"] = {
+        name: float(np.mean((arrays[key][mask] > 0) == up))
+        for name, key in (
+            ("trend (TSMOM 20/60/250 vote)", "trend_direction"),
+            ("repeat yesterday", "repeat_direction"),
+            ("logistic regression", "logistic_direction"),
+        )
+    }
+    return out
+
+
+def skill_evidence(
+    result: WalkForwardResult,
+    bars: dict[str, pd.DataFrame],
+    opts: Options,
+    n_trials: int,
+    trial_sharpes: list[float | None],
+) -> dict[str, Any]:
+    """The pooled and per-pair skill of one variant, its yearly table and the power statement (uncorrected p)."""
+    arrays = call_arrays(result, bars, opts)
+    sharpes = np.asarray([s for s in trial_sharpes if s is not None and math.isfinite(s)], dtype="float64")
+    everything = np.ones(len(arrays["up"]), dtype=bool)
+    pooled = _summary(arrays, everything, max(n_trials, 1), sharpes)
+    pairs = {code: _summary(arrays, arrays["pair"] == code, max(n_trials, 1), sharpes) for code in sorted(result.calls)}
+    rows = skill.yearly_table(
+        arrays["dates"], arrays["direction"], arrays["up"], arrays["pnl"], arrays["always_buy_pnl"]
+    )
+    power = skill.power_statement(int(pooled["n"]), float(pooled["always_buy_accuracy"]), alpha=GATE_ALPHA)
+    return {
+        "pooled": pooled,
+        "pairs": pairs,
+        "yearly": [dataclasses.asdict(row) for row in rows],
+        "power": power.sentence(),
+        "n_trials": n_trials,
+    }
+
+
+def apply_gate(evidence_by_variant: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Holm across every (variant, scope, test) p-value of the run, then the gate for each variant (in place)."""
+    keys: list[tuple[str, str, str]] = []
+    values: list[float] = []
+    for variant, ev in evidence_by_variant.items():
+        for scope, summary in [("pooled", ev["pooled"]), *ev["pairs"].items()]:
+            for test in ("mcnemar_p", "pt_p"):
+                keys.append((variant, scope, test))
+                values.append(float(summary[test]))
+    adjusted, _ = skill.holm(np.asarray(values, dtype="float64"), alpha=GATE_ALPHA)
+    for (variant, scope, test), p in zip(keys, adjusted, strict=True):
+        ev = evidence_by_variant[variant]
+        target = ev["pooled"] if scope == "pooled" else ev["pairs"][scope]
+        target[f"{test}_holm"] = float(p)
+    verdicts: dict[str, Any] = {}
+    for variant, ev in evidence_by_variant.items():
+        pooled = ev["pooled"]
+        best = min(
+            (pooled.get("pt_p_holm", math.nan), "Pesaran-Timmermann"),
+            (pooled.get("mcnemar_p_holm", math.nan), "McNemar"),
+            key=lambda t: (math.isnan(t[0]), t[0]),
+        )
+        significant = not math.isnan(best[0]) and best[0] < GATE_ALPHA
+        dsr_ok = math.isfinite(pooled["dsr"]) and pooled["dsr"] >= GATE_DSR
+        passes = significant and dsr_ok
+        reasons = []
+        if not significant:
+            reasons.append(
+                f"no test beats always-buy at p < {GATE_ALPHA} after Holm over {len(values)} p-values "
+                f"(best: {best[1]} {_fmt_p(best[0])})"
+            )
+        if not dsr_ok:
+            reasons.append(f"Deflated Sharpe {pooled['dsr']:.2f} < {GATE_DSR} over {ev['n_trials']} trials on record")
+        verdicts[variant] = {"passes": passes, "reasons": reasons}
+        ev["gate"] = verdicts[variant]
+    return {"family_size": len(values), "alpha": GATE_ALPHA, "dsr_min": GATE_DSR, "verdicts": verdicts}
+
+
+def _fmt_p(p: float) -> str:
+    return "n/a" if math.isnan(p) else f"p = {p:.3g}"

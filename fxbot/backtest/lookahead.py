@@ -5,7 +5,8 @@ period's ensemble on the bars before the period's first day (cut by position her
 walk-forward's own slicing), builds D's window from the cut data (its last window) and asks each
 member again. Any bar after D that reached the walk-forward's features, scaler or training would
 change a member's output; so would a training window that reached into the period. Training is
-deterministic on CPU (seeded, op determinism on), so outputs must match to float rounding.
+deterministic on CPU (seeded, op determinism on) and is the walk-forward's own ``fit_members``,
+so outputs must match to float rounding.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fxbot.config import TrainingSettings
 from fxbot.data.bars import Bars, as_date
 from fxbot.errors import LookAheadError, ModelError
 from fxbot.features import build_dataset
-from fxbot.model.training import fit_member, prepare_training_data
+from fxbot.model.training import fit_members, prepare_training_data
 
 PROB_TOLERANCE = 1e-4  # batch vs single-row inference differ by ~1e-7; a leak moves outputs by far more
 
@@ -63,11 +64,11 @@ def recompute_member_probs(
     if as_date(window.dates[-1]) != day.date():
         raise ModelError(f"no window ends on {day.date()}; the bar is missing from the data")
     x = data.scaler.transform(window.x[-1:])
-    out = []
-    for seed in cfg.seeds[: cfg.members]:
-        member = fit_member(data, seed, cfg, f"check {day.date()}", None)
-        out.append(float(np.asarray(member.model(x, training=False)).reshape(-1)[0]))
-        keras.backend.clear_session()
+    seeds = cfg.seeds[: cfg.members]
+    members = fit_members(data, seeds, cfg, [f"check {day.date()} seed {seed}" for seed in seeds], None)
+    out = [float(np.asarray(m.model(x, training=False)).reshape(-1)[0]) for m in members]
+    del members
+    keras.backend.clear_session()
     return np.array(out)
 
 

@@ -1,7 +1,7 @@
 """One walk-forward task (TensorFlow): train a pair's ensemble before a period, then call every day of it.
 
 Importing this module imports TensorFlow; the pool imports it once per worker process. Training is
-``fxbot train``'s own code (``prepare_training_data`` + ``fit_member`` with ``training.seeds``);
+``fxbot train``'s own code (``prepare_training_data`` + ``fit_members`` with ``training.seeds``);
 no ``.tflite`` is exported: members predict in batch with Keras.
 """
 
@@ -21,7 +21,7 @@ from fxbot.config import TrainingSettings
 from fxbot.data.bars import Bars
 from fxbot.errors import DataError
 from fxbot.features import build_dataset
-from fxbot.model.training import fit_member, prepare_training_data
+from fxbot.model.training import fit_members, prepare_training_data
 
 logger = logging.getLogger(__name__)
 
@@ -61,17 +61,19 @@ def run_task(task: Task) -> TaskResult:
     full_dates = pd.DatetimeIndex(full.dates.astype("datetime64[ns]"))
     in_period = (full_dates >= task.start) & (full_dates <= task.end)
     x_call = data.scaler.transform(full.x[in_period])
-    probs, accs, epochs = [], [], []
-    fit_seconds = 0.0
-    for i, seed in enumerate(task.cfg.seeds[: task.cfg.members]):
-        fit_began = time.perf_counter()
-        member = fit_member(data, seed, task.cfg, f"{task.pair} {task.label} member {i + 1}", None)
-        fit_seconds += time.perf_counter() - fit_began
+    seeds = task.cfg.seeds[: task.cfg.members]
+    labels = [f"{task.pair} {task.label} member {i + 1}" for i in range(len(seeds))]
+    fit_began = time.perf_counter()
+    members = fit_members(data, seeds, task.cfg, labels, None)
+    fit_seconds = time.perf_counter() - fit_began
+    probs = []
+    for member in members:
         out = member.model(x_call, training=False) if len(x_call) else np.empty(0)
         probs.append(np.asarray(out, dtype="float64").reshape(-1))
-        accs.append(member.val_accuracy)
-        epochs.append(member.epochs_trained)
-        keras.backend.clear_session()  # one graph per member, or memory grows over 180 fits
+    accs = [m.val_accuracy for m in members]
+    epochs = [m.epochs_trained for m in members]
+    del members
+    keras.backend.clear_session()  # one graph per task, or memory grows over the tasks of a worker
     logistic = logistic_probabilities(data.x_train, data.y_train, x_call) if len(x_call) else np.empty(0)
     return TaskResult(
         pair=task.pair,

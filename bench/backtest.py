@@ -90,7 +90,7 @@ def main() -> None:
             f"{fits:>6}{epochs:>8}{fit_s / fits:>7.1f}"
         )
     print("(tasks, fits and epochs of the first variant of a sweep; walk-fwd s covers every variant)")
-    print("task s: time inside the workers' tasks, summed over tasks; fit s: the part inside fit_member (training);")
+    print("task s: time inside the workers' tasks, summed over tasks; fit s: the part inside fit_members (training);")
     print("the rest of a task is batch prediction and the logistic baseline. wall - walk-fwd s: start-up, analysis,")
     print("charts and the report.")
 

@@ -6,7 +6,7 @@ first bar (found by position in the cut data, not by the walk-forward's own slic
 window from the cut data (its last window) and asks each member again. Any bar after D that
 reached the walk-forward's features, scaler or training would change a member's output; so would
 a training window that reached into the period. Training is deterministic on CPU (seeded, op
-determinism on), so outputs must match to float rounding.
+determinism on) and is the walk-forward's own ``fit_members``, so outputs must match to float rounding.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from fxbot.backtest.worker import configure_tensorflow
 from fxbot.config import TrainingSettings
 from fxbot.data.bars import Bars, as_date
 from fxbot.errors import LookAheadError, ModelError
-from fxbot.model.training import TrainingData, fit_member
+from fxbot.model.training import TrainingData, fit_members
 
 PROB_TOLERANCE = 1e-4  # batch vs single-row inference differ by ~1e-7; a leak moves outputs by far more
 
@@ -89,11 +89,11 @@ def recompute_member_probs(
         train_dates=period.train_dates,
         val_dates=period.val_dates,
     )
-    out = []
-    for seed in cfg.seeds[: cfg.members]:
-        member = fit_member(data, seed, cfg, f"check {day.date()}", None)
-        out.append(float(np.asarray(member.model(x, training=False)).reshape(-1)[0]))
-        keras.backend.clear_session()
+    seeds = cfg.seeds[: cfg.members]
+    members = fit_members(data, seeds, cfg, [f"check {day.date()} seed {seed}" for seed in seeds], None)
+    out = [float(np.asarray(m.model(x, training=False)).reshape(-1)[0]) for m in members]
+    del members
+    keras.backend.clear_session()
     return np.array(out)
 
 

@@ -104,7 +104,7 @@ class TaskResult:
     val_accuracy: tuple[float, ...]
     epochs_trained: tuple[int, ...]
     seconds: float
-    fit_seconds: float  # inside fit_member: what the benchmark attributes to training
+    fit_seconds: float  # inside fit_members: what the benchmark attributes to training
     variant: str = DEFAULT.name
     purged: int = 0  # samples dropped by purge + embargo (test and validation boundaries)
     history_bars: int = 0  # bars before the period the training could use

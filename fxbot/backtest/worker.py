@@ -2,8 +2,9 @@
 
 Importing this module imports TensorFlow; the pool imports it once per worker process. The data
 come from ``fxbot.backtest.purge.period_data`` (the variant's feature set and target, purged and
-embargoed); the members are ``fxbot train``'s own ``fit_member`` with ``training.seeds``. No
-``.tflite`` is exported: members predict in batch with Keras.
+embargoed); the members are ``fxbot train``'s own ``fit_members`` (all members of a task trained
+together, each its own seed, loss and early stopping) with ``training.seeds``. No ``.tflite`` is
+exported: members predict in batch with Keras.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fxbot.backtest.purge import PeriodData, period_data
 from fxbot.backtest.walkforward import Task, TaskResult
 from fxbot.data.bars import as_date
 from fxbot.errors import DataError
-from fxbot.model.training import TrainingData, fit_member
+from fxbot.model.training import TrainingData, fit_members
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def configure_tensorflow(threads: int | None) -> None:
 
 
 def task_data(task: Task) -> tuple[TrainingData, PeriodData]:
-    """The task's purged training data (as ``fit_member`` takes it) and its period's call windows."""
+    """The task's purged training data (as ``fit_members`` takes it) and its period's call windows."""
     try:
         period = period_data(
             task.bars,
@@ -70,17 +71,19 @@ def run_task(task: Task) -> TaskResult:
     began = time.perf_counter()
     data, period = task_data(task)
     x_call = period.x_call
-    probs, accs, epochs = [], [], []
-    fit_seconds = 0.0
-    for i, seed in enumerate(task.cfg.seeds[: task.cfg.members]):
-        fit_began = time.perf_counter()
-        member = fit_member(data, seed, task.cfg, f"{task.pair} {task.label} member {i + 1}", None)
-        fit_seconds += time.perf_counter() - fit_began
+    seeds = task.cfg.seeds[: task.cfg.members]
+    labels = [f"{task.pair} {task.label} member {i + 1}" for i in range(len(seeds))]
+    fit_began = time.perf_counter()
+    members = fit_members(data, seeds, task.cfg, labels, None)
+    fit_seconds = time.perf_counter() - fit_began
+    probs = []
+    for member in members:
         out = member.model(x_call, training=False) if len(x_call) else np.empty(0)
         probs.append(np.asarray(out, dtype="float64").reshape(-1))
-        accs.append(member.val_accuracy)
-        epochs.append(member.epochs_trained)
-        keras.backend.clear_session()  # one graph per member, or memory grows over 180 fits
+    accs = [m.val_accuracy for m in members]
+    epochs = [m.epochs_trained for m in members]
+    del members
+    keras.backend.clear_session()  # one graph per task, or memory grows over the tasks of a worker
     logistic = logistic_probabilities(data.x_train, data.y_train, x_call) if len(x_call) else np.empty(0)
     return TaskResult(
         pair=task.pair,

@@ -360,36 +360,52 @@ def _rollover_lines(metrics: dict[str, Any]) -> list[str]:
 def render_variants(
     ranking: list[tuple[str, dict[str, Any]]], analyses: dict[str, Analysis], on_record: int, trials_file: str
 ) -> str:
-    """variants.md: the variants ranked by accuracy minus always-buy's on the same calls."""
-    winners = [name for name, h in ranking if h["edge_vs_always_buy"] > 0]
+    """variants.md: the variants ranked by accuracy minus always-buy's, with the corrected tests and the gate."""
+    raw_winners = [name for name, h in ranking if h["edge_vs_always_buy"] > 0]
+    passing = [
+        name for name, _ in ranking if (analyses[name].metrics.get("gate", {}).get("verdict") or {}).get("passes")
+    ]
     lines = [
         "# fxbot variant sweep",
         "",
         f"{len(ranking)} variants over the same periods, each a trial on record ({on_record} trials in "
         f"`{trials_file}`). Ranked by pooled accuracy minus always-buy's accuracy on the same calls (each variant "
-        "scored on its own target). These are raw figures: no significance test and no correction for the number "
-        "of trials has been applied yet.",
+        "scored on its own target). The p-values are Holm-adjusted over every variant, pair and test of the run; "
+        "the Deflated Sharpe counts every trial on record.",
         "",
-        "| rank | variant | features | target | units | calls | accuracy | always buy | edge (points) | Sharpe |",
-        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| rank | variant | features | target | units | calls | accuracy | always buy | edge (points) "
+        "| PT p (Holm) | McNemar p (Holm) | Sharpe | DSR | gate |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for rank, (name, h) in enumerate(ranking, start=1):
-        v = analyses[name].metrics["variant"]
+        metrics = analyses[name].metrics
+        v = metrics["variant"]
         units = v["units"] or "default"
+        pooled = (metrics.get("skill") or {}).get("pooled", {})
+        verdict = (metrics.get("gate") or {}).get("verdict") or {}
+        gate = "passes" if verdict.get("passes") else ("fails" if verdict else "n/a")
         lines.append(
             f"| {rank} | [{name}]({name}/report.md) | {v['features']} | {v['target']} | {units} | {h['calls']} | "
             f"{_pct(h['accuracy'], 1)} | {_pct(h['always_buy_accuracy'], 1)} | "
-            f"{h['edge_vs_always_buy'] * 100:+.1f} | {h['sharpe']:.2f} |"
+            f"{h['edge_vs_always_buy'] * 100:+.1f} | {_p(pooled.get('pt_p_holm', float('nan')))} | "
+            f"{_p(pooled.get('mcnemar_p_holm', float('nan')))} | {h['sharpe']:.2f} | "
+            f"{pooled.get('dsr', float('nan')):.2f} | {gate} |"
         )
+    if passing:
+        verdict_line = (
+            f"**{', '.join(passing)} beats always-buy after correction** (PT or McNemar p < 0.01 after Holm, "
+            "Deflated Sharpe at least 0.95): a candidate for the shipped models."
+        )
+    else:
+        raw = (
+            f" Raw accuracy above always-buy's ({', '.join(raw_winners)}) is not significant after correction."
+            if raw_winners
+            else ""
+        )
+        verdict_line = f"**None of the {len(ranking)} variants beats always-buy after correction.**{raw}"
     lines += [
         "",
-        (
-            f"**Beats always-buy on the same calls (raw accuracy, before any test or correction): "
-            f"{', '.join(winners)}.** Not yet a claim of skill: the paired tests and the trial-count correction "
-            "decide that."
-            if winners
-            else f"**None of the {len(ranking)} variants beats always-buy on the same calls.**"
-        ),
+        verdict_line,
         "",
         "Sharpe: annualised, daily P/L of the vote net of each pair's cost, rollover included, pairs added.",
         "",

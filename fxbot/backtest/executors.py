@@ -3,7 +3,7 @@
 Every executor runs the same task graph (``walkforward.build_tasks``: one task per variant, period
 and pair; tasks are independent and carry their own bars) and hands each ``TaskResult`` to
 ``done`` as it finishes. Each keeps TensorFlow's memory bounded the same way: a worker process is
-replaced after ``TASKS_PER_WORKER`` tasks (``max_tasks_per_child`` in the pool, ``max_calls`` in
+replaced after ``TASKS_PER_WORKER`` tasks (a fresh local pool per chunk of tasks, ``max_calls`` in
 Ray), because Keras leaves ~50 MB per task behind even after ``clear_session``.
 
 Ray (``pip install -e '.[cluster]'``): ``address=None`` starts a private local cluster with
@@ -72,24 +72,28 @@ class LocalPool:
         return f"{self.workers} local worker(s)"
 
     def run(self, tasks: list[Task], done: Done) -> None:
-        """See ``Executor``."""
+        """See ``Executor``.
+
+        Workers are replaced by running the tasks in chunks of ``tasks_per_worker``, each in a fresh
+        pool, not with ``max_tasks_per_child``: on Python 3.11 a pool whose workers reach that limit at
+        the same moment stops starting new ones and hangs (CPython gh-115634; seen here with 2 workers
+        after exactly 16 tasks). So no worker runs more than ``tasks_per_worker`` tasks.
+        """
         threads = max(1, (os.cpu_count() or 1) // self.workers)
         ctx = multiprocessing.get_context("spawn")  # TensorFlow is not fork-safe
-        with ProcessPoolExecutor(
-            self.workers,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(threads,),
-            max_tasks_per_child=self.tasks_per_worker,
-        ) as pool:
-            futures = [pool.submit(_run_in_worker, t) for t in tasks]
-            try:
-                for future in as_completed(futures):
-                    done(future.result())
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+        chunk = self.tasks_per_worker
+        for first in range(0, len(tasks), chunk):
+            with ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,)
+            ) as pool:
+                futures = [pool.submit(_run_in_worker, t) for t in tasks[first : first + chunk]]
+                try:
+                    for future in as_completed(futures):
+                        done(future.result())
+                except BaseException:
+                    for f in futures:
+                        f.cancel()
+                    raise
 
 
 def local_executor(workers: int) -> InProcess | LocalPool:

@@ -236,7 +236,8 @@ class Daemon:
         self.on_child = on_child
         self.reload_schedule = reload_schedule
         self.scheduler: BaseScheduler = BlockingScheduler(job_defaults=job_defaults(schedule), timezone=dt.UTC)
-        self.scheduler.add_job(self.daily_job, trigger or cron_trigger(schedule), id=JOB_ID, name="fxbot daily run")
+        self._trigger: BaseTrigger = trigger or cron_trigger(schedule)
+        self.scheduler.add_job(self.daily_job, self._trigger, id=JOB_ID, name="fxbot daily run")
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self._stopping = threading.Event()
@@ -316,10 +317,9 @@ class Daemon:
         return result
 
     def _waiting_status(self) -> str:
-        job = self.scheduler.get_job(JOB_ID)
-        fire = getattr(job, "next_run_time", None) if job else None
-        if fire is None and job is not None:
-            fire = job.trigger.get_next_fire_time(None, self.now())
+        # From the trigger itself, never scheduler.get_job(): this runs at the end of the daily job, and a
+        # SIGTERM's shutdown(wait=True) holds the job-store lock while it waits for that job (a deadlock).
+        fire = self._trigger.get_next_fire_time(None, self.now())
         when = fire.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if fire else "?"
         return f"next run {when}; {self._last_result}"
 
@@ -421,6 +421,7 @@ class Daemon:
             self._safely(self.alert, f"fxbot: SIGHUP reload failed, the old schedule stays: {exc}")
             return
         self.schedule = schedule
+        self._trigger = trigger
         self.scheduler.reschedule_job(JOB_ID, trigger=trigger)
         job = self.scheduler.get_job(JOB_ID)
         logger.warning(

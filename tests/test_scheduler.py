@@ -89,3 +89,21 @@ def test_run_child_reports_exit_code_rss_and_timeout() -> None:
 def test_child_result_classification() -> None:
     assert ChildResult(1, 1.0, 10.0, "boom").crashed
     assert not ChildResult(4, 1.0, 10.0, "slack").crashed
+
+
+def test_the_status_line_after_a_job_needs_no_scheduler_lock() -> None:
+    """A SIGTERM during a run: shutdown(wait=True) holds the job-store lock while it waits for the job,
+    and the job's last step writes the systemd status line. That step must not need the lock, or the
+    daemon never exits (seen in CI as a daemon that outlived SIGTERM by a minute)."""
+    import threading
+
+    from fxbot.scheduler import Daemon
+
+    daemon = Daemon(ScheduleSettings(cron="15 22 * * mon-fri"), None, alert=lambda message: None)
+    lines: list[str] = []
+    with daemon.scheduler._jobstores_lock:  # what a shutdown in progress holds
+        worker = threading.Thread(target=lambda: lines.append(daemon._waiting_status()), daemon=True)
+        worker.start()
+        worker.join(timeout=5)
+    assert not worker.is_alive(), "the status line waited for the scheduler's lock"
+    assert lines and lines[0].startswith("next run ") and "UTC" in lines[0]

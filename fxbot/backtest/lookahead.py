@@ -21,11 +21,11 @@ from tensorflow import keras
 from fxbot.backtest.purge import period_data
 from fxbot.backtest.variants import DEFAULT, Variant
 from fxbot.backtest.walkforward import WalkForwardResult
-from fxbot.backtest.worker import configure_tensorflow
+from fxbot.backtest.worker import configure_tensorflow, training_data
 from fxbot.config import TrainingSettings
 from fxbot.data.bars import Bars, as_date
 from fxbot.errors import LookAheadError, ModelError
-from fxbot.model.training import TrainingData, fit_members
+from fxbot.model.training import fit_members
 
 PROB_TOLERANCE = 1e-4  # batch vs single-row inference differ by ~1e-7; a leak moves outputs by far more
 
@@ -80,15 +80,7 @@ def recompute_member_probs(
     if len(period.call_dates) == 0 or as_date(period.call_dates[-1]) != day.date():
         raise ModelError(f"no window ends on {day.date()}; the bar is missing from the data")
     x = period.x_call[-1:]
-    data = TrainingData(
-        x_train=period.x_train,
-        y_train=period.y_train,
-        x_val=period.x_val,
-        y_val=period.y_val,
-        scaler=period.scaler,
-        train_dates=period.train_dates,
-        val_dates=period.val_dates,
-    )
+    data = training_data(period)
     seeds = cfg.seeds[: cfg.members]
     members = fit_members(data, seeds, cfg, [f"check {day.date()} seed {seed}" for seed in seeds], None)
     out = [float(np.asarray(m.model(x, training=False)).reshape(-1)[0]) for m in members]

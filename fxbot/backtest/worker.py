@@ -38,6 +38,19 @@ def configure_tensorflow(threads: int | None) -> None:
             logger.info("TensorFlow already initialised; thread settings unchanged")
 
 
+def training_data(period: PeriodData) -> TrainingData:
+    """A period's purged, scaled samples in the shape ``fit_members`` takes."""
+    return TrainingData(
+        x_train=period.x_train,
+        y_train=period.y_train,
+        x_val=period.x_val,
+        y_val=period.y_val,
+        scaler=period.scaler,
+        train_dates=period.train_dates,
+        val_dates=period.val_dates,
+    )
+
+
 def task_data(task: Task) -> tuple[TrainingData, PeriodData]:
     """The task's purged training data (as ``fit_members`` takes it) and its period's call windows."""
     try:
@@ -54,16 +67,7 @@ def task_data(task: Task) -> tuple[TrainingData, PeriodData]:
         )
     except DataError as exc:
         raise DataError(f"{task.pair} {task.label}: {exc}") from None
-    data = TrainingData(
-        x_train=period.x_train,
-        y_train=period.y_train,
-        x_val=period.x_val,
-        y_val=period.y_val,
-        scaler=period.scaler,
-        train_dates=period.train_dates,
-        val_dates=period.val_dates,
-    )
-    return data, period
+    return training_data(period), period
 
 
 def run_task(task: Task) -> TaskResult:

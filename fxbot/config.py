@@ -18,6 +18,7 @@ a mapping, which is then validated like a file. ``yaml`` is imported only when a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import re
@@ -73,12 +74,25 @@ def _pair_code(name: str, key: str) -> str:
         raise _Invalid(key, str(exc)) from None
 
 
+@functools.cache
+def _nested_sections(cls: type[Struct]) -> tuple[tuple[str, type[_Section]], ...]:
+    """The fields of ``cls`` that are sections themselves, read from its annotations (nothing to register)."""
+    out = []
+    for info in msgspec.structs.fields(cls):
+        kind = info.type
+        if typing.get_origin(kind) is Annotated:
+            kind = typing.get_args(kind)[0]
+        if isinstance(kind, type) and issubclass(kind, _Section):
+            out.append((info.name, kind))
+    return tuple(out)
+
+
 class _Section(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Base of every settings section: immutable, keyword-only, unknown keys rejected."""
 
-    def _sections(self, **sections: type[_Section]) -> None:
+    def _sections(self) -> None:
         """Validate nested sections given as mappings in code (``Settings(data={"dir": ...})``)."""
-        for name, section in sections.items():
+        for name, section in _nested_sections(type(self)):
             value = getattr(self, name)
             if isinstance(value, dict):
                 try:
@@ -144,7 +158,7 @@ class DataSettings(_Section, frozen=True):
     oanda: Annotated[OandaSettings, Meta(description="OANDA v20 REST provider.")] = field(default_factory=OandaSettings)
 
     def __post_init__(self) -> None:
-        self._sections(oanda=OandaSettings)
+        self._sections()
 
 
 class ModelSettings(_Section, frozen=True):
@@ -216,7 +230,7 @@ class NotifySettings(_Section, frozen=True):
     slack: Annotated[SlackSettings, Meta(description="Slack delivery.")] = field(default_factory=SlackSettings)
 
     def __post_init__(self) -> None:
-        self._sections(slack=SlackSettings)
+        self._sections()
 
 
 class LedgerSettings(_Section, frozen=True):
@@ -315,20 +329,6 @@ class MetricsSettings(_Section, frozen=True):
     ] = ""
 
 
-_SECTIONS: dict[str, type[_Section]] = {
-    "account": AccountSettings,
-    "data": DataSettings,
-    "model": ModelSettings,
-    "training": TrainingSettings,
-    "notify": NotifySettings,
-    "ledger": LedgerSettings,
-    "schedule": ScheduleSettings,
-    "backtest": BacktestSettings,
-    "heartbeat": HeartbeatSettings,
-    "metrics": MetricsSettings,
-}
-
-
 class Settings(_Section, frozen=True):
     """All of fxbot's settings."""
 
@@ -365,7 +365,7 @@ class Settings(_Section, frozen=True):
     )
 
     def __post_init__(self) -> None:
-        self._sections(**_SECTIONS)
+        self._sections()
         if not self.pairs:
             raise _Invalid("pairs", "at least one pair is needed")
         codes = [_pair_code(p, "pairs") for p in self.pairs]

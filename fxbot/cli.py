@@ -218,6 +218,16 @@ def cmd_trials(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_evidence(args: argparse.Namespace, settings: Settings) -> int:
+    """Write each pair's evidence.json beside its models from a committed walk-forward report."""
+    from fxbot.model.evidence import write_evidence
+
+    folders = {code: settings.model.dir / code for code in _pairs(args, settings)}
+    for path in write_evidence(Path(args.report), folders):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     """Import a broker export into the store (refused, store untouched, when it does not fit: see importer)."""
     from fxbot.data.importer import apply_import, plan_import, read_broker_csv
@@ -480,6 +490,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--file", metavar="PATH", help="another trials file (default: backtest.trials_file)")
     p.set_defaults(handler=cmd_trials)
+
+    p = sub.add_parser(
+        "evidence",
+        parents=[common],
+        help="store a walk-forward's evidence with the models (models/<PAIR>/evidence.json)",
+        description="Read DIR/metrics.json (written by `fxbot backtest`) and write each pair's evidence.json "
+        "into model.dir: the vote's accuracy against always-buy on the same calls, the p-value, and the "
+        "portfolio's 20-day interval. Every post quotes it.",
+    )
+    p.add_argument(
+        "--report",
+        default="reports/backtest-2008-2024",
+        metavar="DIR",
+        help="walk-forward report folder (default reports/backtest-2008-2024)",
+    )
+    p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to write (default: all configured)")
+    p.set_defaults(handler=cmd_evidence)
 
     p = sub.add_parser(
         "import-csv",

@@ -71,6 +71,7 @@ class SlackWebNotifier:
         *,
         error_channel: str = "",
         locale: str = "en",
+        colors: tuple[str, str] = messages.DEFAULT_COLORS,
         retries: int = 3,
         chart: Callable[[Report], bytes | None] | None = None,
         settle: Sequence[float] = (0.5, 1.0),
@@ -81,6 +82,7 @@ class SlackWebNotifier:
         self.channel = channel
         self.error_channel = error_channel or channel
         self.locale = locale
+        self.colors = colors
         self.retries = retries
         self.chart = chart
         self.settle = tuple(settle)
@@ -141,7 +143,7 @@ class SlackWebNotifier:
         payload: dict[str, Any] = {
             "channel": self.channel,
             "text": messages.report_text(report, self.locale),
-            "blocks": messages.report_blocks(report, self.locale),
+            "blocks": messages.report_blocks(report, self.locale, self.colors),
             "metadata": {"event_type": REPORT_EVENT, "event_payload": {"as_of": report.as_of.isoformat()}},
             "unfurl_links": False,
             "unfurl_media": False,

@@ -43,10 +43,14 @@ class SlackWebhookNotifier:
     can_reconcile = False
 
     def __init__(
-        self, client: WebhookClient, *, locale: str = "en", retries: int = 3, max_retry_after: float = 60.0
+        self, client: WebhookClient, *, locale: str = "en",
+        colors: tuple[str, str] = messages.DEFAULT_COLORS,
+        retries: int = 3,
+        max_retry_after: float = 60.0,
     ) -> None:
         self.client = client
         self.locale = locale
+        self.colors = colors
         self.retries = retries
         self.max_retry_after = max_retry_after
 
@@ -93,7 +97,7 @@ class SlackWebhookNotifier:
 
     def send_report(self, report: Report) -> str | None:
         """Post the report; a webhook returns no message id."""
-        self._send(messages.report_text(report, self.locale), messages.report_blocks(report, self.locale))
+        self._send(messages.report_text(report, self.locale), messages.report_blocks(report, self.locale, self.colors))
         return None
 
     def send_alert(self, message: str) -> None:

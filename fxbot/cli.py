@@ -57,6 +57,16 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    """Build the weekly summary and post it once per week (or only print it with --dry-run)."""
+    from fxbot import wiring
+    from fxbot.weekly import SummaryOptions, run_summary
+
+    options = SummaryOptions(week=args.week, dry_run=args.dry_run, force=args.force)
+    run_summary(settings, wiring.summary_dependencies(settings, Secrets.from_env()), options)
+    return 0
+
+
 def cmd_alert(args: argparse.Namespace, settings: Settings) -> int:
     """Send MESSAGE as an alert through the configured notifiers (systemd's OnFailure= unit uses it)."""
     from fxbot import wiring
@@ -490,6 +500,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--file", metavar="PATH", help="another trials file (default: backtest.trials_file)")
     p.set_defaults(handler=cmd_trials)
+
+    p = sub.add_parser(
+        "summary",
+        parents=[common],
+        help="the weekly summary: calls, accuracy against always-buy, P/L, drawdown, one chart",
+        description="Summarise the week (Monday-Friday) that holds DATE from the ledger, per pair and pooled, "
+        "and post it once per week and channel (the daemon does it at schedule.summary_cron).",
+    )
+    p.add_argument(
+        "--week", type=_date, metavar="DATE", help="any day of the week (default: the last closed trading day's week)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the summary; post and record nothing")
+    p.add_argument("--force", action="store_true", help="post even if this week's summary was posted")
+    p.set_defaults(handler=cmd_summary)
 
     p = sub.add_parser(
         "evidence",

@@ -232,7 +232,9 @@ class RiskSettings(_Section, frozen=True):
     vol_window_days: Annotated[
         int,
         Meta(
-            ge=2, le=1000, description="Daily returns the 1-day 99 % loss is estimated from (2-1000; needs one bar more)."
+            ge=2,
+            le=1000,
+            description="Daily returns the 1-day 99 % loss is estimated from (2-1000; needs one bar more).",
         ),
     ] = 60
 

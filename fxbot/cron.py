@@ -25,9 +25,7 @@ def cron_trigger(schedule: ScheduleSettings, expression: str | None = None, key:
     cron = schedule.cron if expression is None else expression
     fields = cron.split()
     if len(fields) not in (5, 6):
-        raise ConfigError(
-            f"{key} {cron!r} needs 5 fields: minute hour day month weekday (or 6, seconds first)"
-        )
+        raise ConfigError(f"{key} {cron!r} needs 5 fields: minute hour day month weekday (or 6, seconds first)")
     if any(ch.isdigit() for ch in fields[-1]):
         raise ConfigError(
             f"{key} weekday field {fields[-1]!r} uses numbers, which APScheduler and crontab read "
@@ -39,6 +37,4 @@ def cron_trigger(schedule: ScheduleSettings, expression: str | None = None, key:
     try:
         return CronTrigger(**dict(zip(names, fields, strict=True)), timezone=schedule.timezone)
     except (ValueError, KeyError, LookupError) as exc:
-        raise ConfigError(
-            f"{key}/schedule.timezone: {exc}; e.g. cron '15 22 * * mon-fri', timezone 'UTC'"
-        ) from None
+        raise ConfigError(f"{key}/schedule.timezone: {exc}; e.g. cron '15 22 * * mon-fri', timezone 'UTC'") from None

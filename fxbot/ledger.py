@@ -430,9 +430,7 @@ class Ledger:
             )
         )
         # Always-buy on the same days: right wherever the close went up.
-        return TrackRecord(
-            len(rows), sum(int(r["right"]) for r in rows), sum(int(float(r["move"]) > 0) for r in rows)
-        )
+        return TrackRecord(len(rows), sum(int(r["right"]) for r in rows), sum(int(float(r["move"]) > 0) for r in rows))
 
     @_guarded
     def scored_calls(self, until: dt.date) -> list[ScoredCall]:

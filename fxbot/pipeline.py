@@ -263,7 +263,9 @@ def stale_warning(staleness: Staleness, as_of: dt.date, pairs: int, *, replay: b
     """The stale-data warning of a post in ``locale`` (the English one is the error's own message)."""
     if locale == "en":
         return staleness.message
-    which = "" if len(staleness.pairs) == pairs else warning_text("stale_which", locale, pairs=", ".join(staleness.pairs))
+    which = (
+        "" if len(staleness.pairs) == pairs else warning_text("stale_which", locale, pairs=", ".join(staleness.pairs))
+    )
     return warning_text(
         "stale",
         locale,

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from fxbot.pipeline import Dependencies
     from fxbot.scheduler import ChildResult, Daemon
     from fxbot.signals import Evidence, Report
+    from fxbot.weekly import SummaryDependencies
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +138,13 @@ def evidence_loader(settings: Settings) -> Callable[[str], Evidence | None]:
 
     model_dir = settings.model.dir
     return lambda pair: load_evidence(model_dir / pair)
+
+
+def summary_dependencies(settings: Settings, secrets: Secrets) -> SummaryDependencies:
+    """What `fxbot summary` talks to: store, ledger and notifiers (no models, no fetch)."""
+    from fxbot.weekly import SummaryDependencies
+
+    return SummaryDependencies(store=store(settings), ledger=ledger(settings), notifiers=notifiers(settings, secrets))
 
 
 def pinger(settings: Settings, secrets: Secrets) -> Pinger | None:

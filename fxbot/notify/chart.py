@@ -57,7 +57,11 @@ def render_chart(
                     buy = direction == "BUY"
                     marker, color = ("^", MPL_COLORS[colors[0]]) if buy else ("v", MPL_COLORS[colors[1]])
                     ax.scatter(shown.dates[at], shown.close[at], marker=marker, color=color)
-            call = signal.vote.direction.value if locale == "en" else ("▲" if signal.vote.direction.value == "BUY" else "▼")
+            call = (
+                signal.vote.direction.value
+                if locale == "en"
+                else ("▲" if signal.vote.direction.value == "BUY" else "▼")
+            )
             ax.set_title(f"{signal.pair.display}: {call} {signal.vote.label}", fontsize=10)
             ax.grid(alpha=0.3)
         title = f"fxbot, as of {report.as_of.isoformat()} (last {BARS} closes)" if locale == "en" else None

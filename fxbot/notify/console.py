@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from fxbot.notify import messages
 from fxbot.signals import Report
+
+if TYPE_CHECKING:
+    from fxbot.summary import WeeklySummary
 
 
 def format_table(report: Report, locale: str = "en") -> str:
@@ -26,6 +29,13 @@ class ConsoleNotifier:
     def send_report(self, report: Report) -> str | None:
         """Print the table."""
         print(format_table(report, self.locale), file=self.stream or sys.stdout, flush=True)
+        return None
+
+    def send_summary(self, summary: WeeklySummary) -> str | None:
+        """Print the weekly summary."""
+        from fxbot.summary import summary_lines
+
+        print("\n".join(summary_lines(summary, self.locale)), file=self.stream or sys.stdout, flush=True)
         return None
 
     def send_alert(self, message: str) -> None:

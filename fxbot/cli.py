@@ -509,7 +509,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and post it once per week and channel (the daemon does it at schedule.summary_cron).",
     )
     p.add_argument(
-        "--week", type=_date, metavar="DATE", help="any day of the week (default: the last closed trading day's week)"
+        "--week",
+        type=_date,
+        metavar="DATE",
+        help="any day of the week (default: the newest week whose Friday has closed)",
     )
     p.add_argument("--dry-run", action="store_true", help="print the summary; post and record nothing")
     p.add_argument("--force", action="store_true", help="post even if this week's summary was posted")

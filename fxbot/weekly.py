@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
-from fxbot.calendar import last_completed_trading_day
+from fxbot.calendar import last_completed_trading_day, next_trading_day
 from fxbot.config import Settings
 from fxbot.data.store import PriceStore
 from fxbot.errors import DataError, UsageError
@@ -50,10 +50,21 @@ class SummaryDependencies:
 class SummaryOptions:
     """Switches of `fxbot summary`."""
 
-    week: dt.date | None = None  # any day of the week; None: the week of the last completed trading day
+    week: dt.date | None = None  # any day of the week; None: the newest week that has closed
     dry_run: bool = False
     force: bool = False
     lease_wait: float = LEASE_WAIT_SECONDS
+
+
+def week_closed(friday: dt.date, last_closed: dt.date) -> bool:
+    """True if no trading day of the week to ``friday`` is still to close after ``last_closed``."""
+    return last_closed >= friday or next_trading_day(last_closed) > friday
+
+
+def latest_closed_week(last_closed: dt.date) -> dt.date:
+    """A day of the newest week whose every trading day has closed (this week once Friday has closed)."""
+    _, friday = week_bounds(last_closed)
+    return last_closed if week_closed(friday, last_closed) else friday - dt.timedelta(days=7)
 
 
 def build_summary(settings: Settings, deps: SummaryDependencies, week_of: dt.date, *, score: bool) -> WeeklySummary:
@@ -83,7 +94,7 @@ def build_summary(settings: Settings, deps: SummaryDependencies, week_of: dt.dat
 def run_summary(settings: Settings, deps: SummaryDependencies, options: SummaryOptions) -> WeeklySummary:
     """One weekly summary: printed with ``dry_run``, else delivered once per week and channel."""
     last_closed = last_completed_trading_day(deps.now())
-    week_of = options.week or last_closed
+    week_of = options.week or latest_closed_week(last_closed)
     _, friday = week_bounds(week_of)
     if options.dry_run:
         has_ledger = isinstance(deps.ledger, Ledger) and deps.ledger.path.exists()
@@ -91,7 +102,7 @@ def run_summary(settings: Settings, deps: SummaryDependencies, options: SummaryO
         summary = build_summary(settings, source, week_of, score=has_ledger)
         ConsoleNotifier(locale=settings.notify.locale).send_summary(summary)
         return summary
-    if friday > last_closed:
+    if not week_closed(friday, last_closed):
         raise UsageError(
             f"the week to {friday.isoformat()} has not closed yet (the last closed trading day is "
             f"{last_closed.isoformat()}); add --dry-run to look at it so far"

@@ -53,6 +53,15 @@ class _Post:
     send: Callable[[Notifier], str | None]
     find: Callable[[Notifier, bool], str | None]
     force_command: str
+    plural: bool = True  # "the calls ... were", "the weekly summary ... was"
+
+    def were(self) -> str:
+        """The verb after ``what`` in the past."""
+        return "were" if self.plural else "was"
+
+    def are(self) -> str:
+        """The verb after ``what`` in the present."""
+        return "are" if self.plural else "is"
 
     def destination(self, base: str) -> str:
         """The ledger's destination key: the channel (daily) or ``weekly:<channel>``."""
@@ -82,6 +91,7 @@ def _weekly_post(summary: WeeklySummary) -> _Post:
         send=lambda n: n.send_summary(summary),  # type: ignore[attr-defined]
         find=lambda n, settle: n.find_summary(summary.week_end, settle=settle),  # type: ignore[attr-defined]
         force_command=f"fxbot summary --week {summary.week_end.isoformat()} --force",
+        plural=False,
     )
 
 
@@ -151,7 +161,7 @@ class NotifierManager:
             if previous is not None and previous.status == "sent":
                 when = f" (message ts {previous.ts})" if previous.ts else ""
                 self._say(
-                    f"fxbot: {what} were already posted to {base}{when}; not posting again (--force posts anyway)"
+                    f"fxbot: {what} {post.were()} already posted to {base}{when}; not posting again (--force posts anyway)"
                 )
                 return False
             interrupted = previous is not None and previous.status == "pending"
@@ -168,7 +178,7 @@ class NotifierManager:
                     else:
                         ledger.mark_sent(ledger.begin_delivery(run_id, day, destination, notifier.name), ts)
                         self._say(
-                            f"fxbot: {what} are already in the channel {base} (message ts {ts}) "
+                            f"fxbot: {what} {post.are()} already in the channel {base} (message ts {ts}) "
                             "though the ledger had no record of them; recorded them, not posting again "
                             "(--force posts anyway)"
                         )

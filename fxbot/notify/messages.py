@@ -109,7 +109,7 @@ _WORDS: dict[str, _Words] = {
             "No edge: in the walk-forward these models did not beat simply buying every day ({pairs}). "
             "The call is shown, but treat it as no better than always-buy."
         ),
-        edge="In the walk-forward these models beat always-buy (p={p} < {alpha}).",
+        edge="In the walk-forward these models beat always-buy on the same calls (significant at {alpha} after Holm).",
     ),
     "ja": _Words(
         title="fxbot シグナル {as_of} 時点",
@@ -147,7 +147,7 @@ _WORDS: dict[str, _Words] = {
             "優位性なし: ウォークフォワード検証では、このモデルは毎日買うだけの戦略に勝てませんでした（{pairs}）。"
             "シグナルは表示しますが、常に買う場合より優れているとは言えません。"
         ),
-        edge="ウォークフォワード検証では常に買う戦略を上回りました（p値 {p} < {alpha}）。",
+        edge="ウォークフォワード検証では、同じ日に常に買う場合を上回りました（多重検定補正後の有意水準 {alpha}）。",
         times="倍",
         stop="。",
         paren=("（", "）"),
@@ -211,7 +211,9 @@ def _pct(value: float) -> str:
 
 
 def _p(value: float) -> str:
-    return f"{value:.2f}" if value >= 0.01 else f"{value:.0e}"
+    if value < 0.001:
+        return "<0.001"
+    return f"{value:.2f}" if value >= 0.01 else f"{value:.3f}"
 
 
 def _yen(value: float, sign: bool = False) -> str:
@@ -284,7 +286,7 @@ def evidence_text(report: Report, locale: str = "en") -> str | None:
         buy=_pct(e.pooled_always_buy_accuracy),
         p=_p(e.pooled_p_value),
     )
-    return f"{line}{words.stop}{live}"
+    return f"{line}{words.stop}{live}{words.stop.strip()}"
 
 
 def edge_text(report: Report, locale: str = "en") -> str | None:
@@ -297,7 +299,7 @@ def edge_text(report: Report, locale: str = "en") -> str | None:
         without = [e.pair for e in found if not (e.edge and e.pooled_edge)]
         pairs = ", ".join(get_pair(code).display for code in without)
         return words.no_edge.format(pairs=pairs)
-    return words.edge.format(p=_p(max(e.pooled_p_value for e in found)), alpha=f"{found[0].alpha:g}")
+    return words.edge.format(alpha=f"{found[0].alpha:g}")
 
 
 def report_text(report: Report, locale: str = "en") -> str:

@@ -66,7 +66,7 @@ def test_missing_evidence_is_none_and_a_broken_file_one_clear_error(tmp_path: Pa
     with pytest.raises(ModelError, match=r"evidence.json cannot be read .*`fxbot evidence`"):
         load_evidence(tmp_path)
     (tmp_path / "evidence.json").write_text(json.dumps({"format": 99}))
-    with pytest.raises(ModelError, match="not an fxbot evidence file .*format 99"):
+    with pytest.raises(ModelError, match=r"not an fxbot evidence file .*format 99"):
         load_evidence(tmp_path)
 
 

@@ -5,6 +5,8 @@ The real slack_sdk posts to the Slack stand-in on 127.0.0.1; the assertions are 
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import json
 import re
 import statistics
@@ -89,8 +91,8 @@ def test_the_post_carries_each_calls_risk_and_the_stored_evidence(
     params = _post(slack, monkeypatch, _config(tmp_path))
     pairs = _sections(params["blocks"])
     # The 1-day 99 % loss from the last 60 returns, recomputed here with the standard library.
-    closes = PriceStore(BUNDLED_DATA).load("USDJPY").up_to(__import__("datetime").date(2024, 6, 14)).close[-61:]
-    returns = [b / a - 1 for a, b in zip(closes[:-1], closes[1:], strict=True)]
+    closes = PriceStore(BUNDLED_DATA).load("USDJPY").up_to(dt.date(2024, 6, 14)).close[-61:]
+    returns = [b / a - 1 for a, b in itertools.pairwise(closes)]
     expected = Z_99 * statistics.stdev(returns) * 1_790_000
     usd = pairs["USD/JPY"]
     assert usd["1-day 99% loss"] == f"¥{expected:,.0f}"

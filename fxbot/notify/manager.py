@@ -161,7 +161,8 @@ class NotifierManager:
             if previous is not None and previous.status == "sent":
                 when = f" (message ts {previous.ts})" if previous.ts else ""
                 self._say(
-                    f"fxbot: {what} {post.were()} already posted to {base}{when}; not posting again (--force posts anyway)"
+                    f"fxbot: {what} {post.were()} already posted to {base}{when}; "
+                    "not posting again (--force posts anyway)"
                 )
                 return False
             interrupted = previous is not None and previous.status == "pending"

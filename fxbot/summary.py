@@ -268,6 +268,7 @@ class _Words:
     advice: str
     stop: str = ". "
     sep: str = "; "
+    times: str = "x"
 
 
 _WORDS = {
@@ -306,6 +307,7 @@ _WORDS = {
         advice="投資助言ではありません。",
         stop="。",
         sep="、",
+        times="倍",
     ),
 }
 
@@ -353,7 +355,7 @@ def scope_lines(summary: WeeklySummary, scope: Scope, locale: str = "en") -> tup
 def basis_line(summary: WeeklySummary, locale: str = "en") -> str:
     """How the P/L was counted: leverage, equity, costs, rollover."""
     w = _w(locale)
-    lev = ", ".join(f"{get_pair(p).display} {v:g}x" for p, v in summary.leverage.items())
+    lev = ", ".join(f"{get_pair(p).display} {v:g}{w.times}" for p, v in summary.leverage.items())
     costs = "/".join(f"{v:g}" for v in summary.cost_pips.values())
     if not summary.rollover_included:
         roll = w.rollover_none

@@ -17,6 +17,7 @@ import yaml
 
 from fxbot.cli import main
 from fxbot.config import ScheduleSettings
+from fxbot.errors import ConfigError
 from fxbot.scheduler import Daemon
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS
@@ -178,3 +179,14 @@ def test_the_daemons_summary_job_posts_in_a_child_and_alerts_a_failure(
     assert failing.summary_job().exit_code == 4
     assert len(alerts) == 1 and alerts[0].startswith("fxbot: the weekly summary failed: the summary run exited")
     assert "weekly summary failed" in slack.posts(ALERTS)[-1]["text"] and slack.posts("C0OTHER") == []
+
+
+def test_a_bad_summary_cron_is_one_line_from_check_and_the_daemon(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"schedule": {"summary_cron": "30 22 * * 5"}}))
+    assert main(["check", "--config", str(config)]) != 0
+    assert "schedule.summary_cron weekday field '5' uses numbers" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="schedule.summary_cron"):
+        Daemon(ScheduleSettings(summary_cron="30 22 * *"), None, alert=print)

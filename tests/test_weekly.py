@@ -188,5 +188,5 @@ def test_a_bad_summary_cron_is_one_line_from_check_and_the_daemon(
     config.write_text(yaml.safe_dump({"schedule": {"summary_cron": "30 22 * * 5"}}))
     assert main(["check", "--config", str(config)]) != 0
     assert "schedule.summary_cron weekday field '5' uses numbers" in capsys.readouterr().out
-    with pytest.raises(ConfigError, match="schedule.summary_cron"):
+    with pytest.raises(ConfigError, match=r"schedule\.summary_cron"):
         Daemon(ScheduleSettings(summary_cron="30 22 * *"), None, alert=print)

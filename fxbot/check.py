@@ -70,6 +70,12 @@ def run_checks(
 
         fire = cron_trigger(settings.schedule).get_next_fire_time(None, now)
         result.lines.append(f"schedule: {settings.schedule.cron!r} {settings.schedule.timezone}; next run {fire}")
+        weekly = settings.schedule.summary_cron
+        if weekly.strip():
+            fire = cron_trigger(settings.schedule, weekly, "schedule.summary_cron").get_next_fire_time(None, now)
+            result.lines.append(f"schedule: weekly summary {weekly!r}; next {fire}")
+        else:
+            result.lines.append("schedule: no weekly summary (schedule.summary_cron is empty)")
     except FxbotError as exc:
         result.problem(f"schedule: {exc}", exc.exit_code)
     try:

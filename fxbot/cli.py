@@ -57,6 +57,16 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    """Build the weekly summary and post it once per week (or only print it with --dry-run)."""
+    from fxbot import wiring
+    from fxbot.weekly import SummaryOptions, run_summary
+
+    options = SummaryOptions(week=args.week, dry_run=args.dry_run, force=args.force)
+    run_summary(settings, wiring.summary_dependencies(settings, Secrets.from_env()), options)
+    return 0
+
+
 def cmd_alert(args: argparse.Namespace, settings: Settings) -> int:
     """Send MESSAGE as an alert through the configured notifiers (systemd's OnFailure= unit uses it)."""
     from fxbot import wiring
@@ -215,6 +225,16 @@ def cmd_trials(args: argparse.Namespace, settings: Settings) -> int:
     for number, reason in ledger.bad_lines:
         print(f"line {number} of {path}: {reason}; kept as it is, not counted", file=sys.stderr)
     print(f"{len(ledger.records)} trial(s) on record in {path}")
+    return 0
+
+
+def cmd_evidence(args: argparse.Namespace, settings: Settings) -> int:
+    """Write each pair's evidence.json beside its models from a committed walk-forward report."""
+    from fxbot.model.evidence import write_evidence
+
+    folders = {code: settings.model.dir / code for code in _pairs(args, settings)}
+    for path in write_evidence(Path(args.report), folders):
+        print(f"wrote {path}")
     return 0
 
 
@@ -480,6 +500,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--file", metavar="PATH", help="another trials file (default: backtest.trials_file)")
     p.set_defaults(handler=cmd_trials)
+
+    p = sub.add_parser(
+        "summary",
+        parents=[common],
+        help="the weekly summary: calls, accuracy against always-buy, P/L, drawdown, one chart",
+        description="Summarise the week (Monday-Friday) that holds DATE from the ledger, per pair and pooled, "
+        "and post it once per week and channel (the daemon does it at schedule.summary_cron).",
+    )
+    p.add_argument(
+        "--week",
+        type=_date,
+        metavar="DATE",
+        help="any day of the week (default: the newest week whose Friday has closed)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the summary; post and record nothing")
+    p.add_argument("--force", action="store_true", help="post even if this week's summary was posted")
+    p.set_defaults(handler=cmd_summary)
+
+    p = sub.add_parser(
+        "evidence",
+        parents=[common],
+        help="store a walk-forward's evidence with the models (models/<PAIR>/evidence.json)",
+        description="Read DIR/metrics.json (written by `fxbot backtest`) and write each pair's evidence.json "
+        "into model.dir: the vote's accuracy against always-buy on the same calls, the p-value, and the "
+        "portfolio's 20-day interval. Every post quotes it.",
+    )
+    p.add_argument(
+        "--report",
+        default="reports/backtest-2008-2024",
+        metavar="DIR",
+        help="walk-forward report folder (default reports/backtest-2008-2024)",
+    )
+    p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to write (default: all configured)")
+    p.set_defaults(handler=cmd_evidence)
 
     p = sub.add_parser(
         "import-csv",

@@ -223,11 +223,42 @@ class SlackSettings(_Section, frozen=True):
     ] = 60.0
 
 
+Colour = Literal["green", "red", "blue", "orange", "purple", "yellow"]
+
+
+class RiskSettings(_Section, frozen=True):
+    """The risk figures every post carries."""
+
+    vol_window_days: Annotated[
+        int,
+        Meta(
+            ge=2,
+            le=1000,
+            description="Daily returns the 1-day 99 % loss is estimated from (2-1000; needs one bar more).",
+        ),
+    ] = 60
+
+
+class ColorSettings(_Section, frozen=True):
+    """The colour of a BUY and of a SELL in posts (emoji) and charts; in Japan red often means up."""
+
+    buy: Annotated[Colour, Meta(description="Colour of BUY.")] = "green"
+    sell: Annotated[Colour, Meta(description="Colour of SELL.")] = "red"
+
+    def __post_init__(self) -> None:
+        if self.buy == self.sell:
+            raise _Invalid("sell", f"buy and sell are both {self.buy!r}; give them different colours")
+
+
 class NotifySettings(_Section, frozen=True):
     """Where and how the calls are reported."""
 
     locale: Annotated[Literal["en", "ja"], Meta(description="Message language.")] = "en"
     slack: Annotated[SlackSettings, Meta(description="Slack delivery.")] = field(default_factory=SlackSettings)
+    risk: Annotated[RiskSettings, Meta(description="The risk figures of every post.")] = field(
+        default_factory=RiskSettings
+    )
+    colors: Annotated[ColorSettings, Meta(description="BUY and SELL colours.")] = field(default_factory=ColorSettings)
 
     def __post_init__(self) -> None:
         self._sections()
@@ -250,6 +281,9 @@ class ScheduleSettings(_Section, frozen=True):
     misfire_grace_time: Annotated[
         int, Meta(gt=0, le=86400, description="Seconds a late job may still start (at most 86400, a day).")
     ] = 3600
+    summary_cron: Annotated[
+        str, Meta(description="When the weekly summary is posted (crontab fields, in `timezone`); empty: never.")
+    ] = "30 22 * * fri"
 
 
 #: Round-trip cost per trade in pips: typical retail ECN spreads plus commission for the three crosses

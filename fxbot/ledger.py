@@ -175,6 +175,20 @@ class HistoryRow:
     delivery: str
 
 
+@dataclass(frozen=True)
+class ScoredCall:
+    """A recorded call with its realised outcome: held from ``bar_date``'s close to ``outcome_day``'s."""
+
+    bar_date: dt.date
+    pair: str
+    direction: str
+    close: float
+    outcome_day: dt.date
+    outcome_close: float
+    move: float
+    right: bool
+
+
 class Ledger:
     """Runs, signals, deliveries and outcomes in one SQLite file."""
 
@@ -410,12 +424,35 @@ class Ledger:
         cutoff = known_by.isoformat() if known_by else "9999-12-31"
         rows = list(
             self._db.execute(
-                "SELECT right FROM signals WHERE right IS NOT NULL AND outcome_day <= ?"
+                "SELECT right, move FROM signals WHERE right IS NOT NULL AND outcome_day <= ?"
                 " ORDER BY bar_date DESC, pair LIMIT ?",
                 (cutoff, last),
             )
         )
-        return TrackRecord(len(rows), sum(int(r["right"]) for r in rows))
+        # Always-buy on the same days: right wherever the close went up.
+        return TrackRecord(len(rows), sum(int(r["right"]) for r in rows), sum(int(float(r["move"]) > 0) for r in rows))
+
+    @_guarded
+    def scored_calls(self, until: dt.date) -> list[ScoredCall]:
+        """Every call whose outcome was realised by ``until`` (its next bar's day), oldest first."""
+        rows = self._db.execute(
+            "SELECT bar_date, pair, direction, close, outcome_day, outcome_close, move, right FROM signals"
+            " WHERE right IS NOT NULL AND outcome_day <= ? ORDER BY outcome_day, pair",
+            (until.isoformat(),),
+        )
+        return [
+            ScoredCall(
+                bar_date=dt.date.fromisoformat(r["bar_date"]),
+                pair=r["pair"],
+                direction=r["direction"],
+                close=float(r["close"]),
+                outcome_day=dt.date.fromisoformat(r["outcome_day"]),
+                outcome_close=float(r["outcome_close"]),
+                move=float(r["move"]),
+                right=bool(r["right"]),
+            )
+            for r in rows
+        ]
 
     @_guarded
     def recent_calls(self, pair: str, limit: int = 60) -> list[tuple[dt.date, str]]:
@@ -540,6 +577,10 @@ class NullLedger:
     def track_record(self, last: int = 20, known_by: dt.date | None = None) -> TrackRecord | None:
         """No record: the report shows none."""
         return None
+
+    def scored_calls(self, until: dt.date) -> list[ScoredCall]:
+        """No calls."""
+        return []
 
     def latest_delivery(self, as_of: dt.date, destination: str) -> Delivery | None:
         """Nothing was delivered as far as this ledger knows."""

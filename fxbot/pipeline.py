@@ -31,9 +31,11 @@ from fxbot.model.ensemble import Ensemble
 from fxbot.notify.base import Notifier
 from fxbot.notify.console import ConsoleNotifier
 from fxbot.notify.manager import NotifierManager
+from fxbot.notify.messages import warning_text
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
-from fxbot.signals import PairSignal, Report, Staleness
+from fxbot.risk import pair_risk, portfolio_risk
+from fxbot.signals import Evidence, PairSignal, PortfolioRisk, Report, Staleness
 
 if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
@@ -59,6 +61,8 @@ class Dependencies:
     ledger: Ledger | NullLedger = field(default_factory=NullLedger)
     # Brings the store up to date before the run (`run-once` without --no-fetch); None: never fetch.
     fetch: Callable[[], FetchReport] | None = None
+    # The walk-forward evidence stored with a pair's models (``fxbot.model.evidence``); None: none shown.
+    load_evidence: Callable[[str], Evidence | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,25 +87,25 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             "without posting, or --replay to post them marked as a replay (--force also re-posts a posted day)"
         )
     if options.dry_run:  # posts nothing and records nothing (fetching still updates the store)
-        fetch_warning = fetch_first(deps) if options.fetch else None
+        fetch_warning = fetch_first(deps, settings.notify.locale) if options.fetch else None
         bars = load_bars(settings, deps.store)
         report = build_report(settings, deps, bars, as_of, explicit=options.as_of)
         report = _with_warning(report, fetch_warning)
-        ConsoleNotifier().send_report(report)
+        ConsoleNotifier(locale=settings.notify.locale).send_report(report)
         return report
     ledger = deps.ledger
     manager = NotifierManager(deps.notifiers, ledger)
     run_id: int | None = None
     try:
         run_id = ledger.start_run(as_of)
-        fetch_warning = fetch_first(deps) if options.fetch else None
+        fetch_warning = fetch_first(deps, settings.notify.locale) if options.fetch else None
         bars = load_bars(settings, deps.store)
         ledger.update_outcomes(bars)
         report = _with_warning(build_report(settings, deps, bars, as_of, explicit=options.as_of), fetch_warning)
         if report.staleness is not None:
             raise StaleDataError(report.staleness.message + (f" ({fetch_warning})" if fetch_warning else ""))
         if replay:
-            report = _with_warning(report, replay_warning(as_of, deps.now))
+            report = _with_warning(report, replay_warning(as_of, deps.now, settings.notify.locale))
         with ExitStack() as leases:
             # One live run per (day, destination): a second one waits here, then finds the day delivered.
             for destination in sorted({d for n in deps.notifiers if (d := getattr(n, "destination", None))}):
@@ -131,12 +135,9 @@ def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:
     return as_of < last_completed_trading_day(now())
 
 
-def replay_warning(as_of: dt.date, now: Callable[[], dt.datetime]) -> str:
+def replay_warning(as_of: dt.date, now: Callable[[], dt.datetime], locale: str = "en") -> str:
     """The line every replayed post carries."""
-    return (
-        f"REPLAY: these are the calls fxbot would have made after {as_of.isoformat()}'s close, run on "
-        f"{now().date().isoformat()}; they are not for trading now"
-    )
+    return warning_text("replay", locale, as_of=as_of.isoformat(), today=now().date().isoformat())
 
 
 def resolve_as_of(as_of: dt.date | None, now: Callable[[], dt.datetime]) -> dt.date:
@@ -144,7 +145,7 @@ def resolve_as_of(as_of: dt.date | None, now: Callable[[], dt.datetime]) -> dt.d
     return as_of if as_of is not None else last_completed_trading_day(now())
 
 
-def fetch_first(deps: Dependencies) -> str | None:
+def fetch_first(deps: Dependencies, locale: str = "en") -> str | None:
     """Run ``deps.fetch`` if there is one; a provider failure becomes a warning (the stale check decides)."""
     if deps.fetch is None:
         return None
@@ -153,7 +154,7 @@ def fetch_first(deps: Dependencies) -> str | None:
             logger.info("fetch: %s", line)
     except ProviderError as exc:
         logger.warning("fetch failed: %s", exc)
-        return f"fetching new bars failed, the calls use the stored bars: {exc}"
+        return warning_text("fetch", locale, error=exc)
     return None
 
 
@@ -172,17 +173,47 @@ def build_report(
 ) -> Report:
     """Make each pair's call from its bars up to ``as_of``; ``explicit`` is the --as-of the user gave, if any."""
     signals = [pair_signal(settings, deps, code, bars_by_pair[code].up_to(as_of), as_of) for code in settings.pairs]
+    signals = [with_risk_and_evidence(settings, deps, s, bars_by_pair[s.pair.code].up_to(as_of)) for s in signals]
     warnings: list[str] = []
     staleness = find_staleness(signals, as_of, settings.data.max_staleness_days, replay=explicit is not None)
+    locale = settings.notify.locale
     if staleness is not None:
-        warnings.append(staleness.message)
+        warnings.append(stale_warning(staleness, as_of, len(signals), replay=explicit is not None, locale=locale))
     in_sample = [s.pair.code for s in signals if s.in_sample]
     if in_sample:
-        warnings.append(
-            f"{', '.join(in_sample)}: the models were trained on these days' outcomes, so the calls are in-sample "
-            "replays, not forecasts; `fxbot backtest` gives honest figures"
-        )
-    return Report(as_of=as_of, signals=signals, warnings=warnings, staleness=staleness)
+        warnings.append(warning_text("in_sample", locale, pairs=", ".join(in_sample)))
+    return Report(
+        as_of=as_of,
+        signals=signals,
+        warnings=warnings,
+        staleness=staleness,
+        portfolio_risk=book_risk(settings, signals),
+    )
+
+
+def with_risk_and_evidence(settings: Settings, deps: Dependencies, signal: PairSignal, bars: Bars) -> PairSignal:
+    """``signal`` with its 1-day loss and holding window (from ``bars``, already loaded) and its models' evidence."""
+    risk = pair_risk(
+        bars.close, signal.position.notional_jpy, signal.bar_date, signal.for_day, settings.notify.risk.vol_window_days
+    )
+    evidence = deps.load_evidence(signal.pair.code) if deps.load_evidence is not None else None
+    return dataclasses.replace(signal, risk=risk, evidence=evidence)
+
+
+def book_risk(settings: Settings, signals: list[PairSignal]) -> PortfolioRisk:
+    """Gross exposure, and the walk-forward's 20-day interval (from the first pair's stored evidence) in JPY."""
+    source = next((s.evidence for s in signals if s.evidence is not None and s.evidence.interval_low is not None), None)
+    notionals = [s.position.notional_jpy for s in signals]
+    if source is None or source.interval_high is None or source.interval_low is None:
+        return portfolio_risk(notionals, settings.account.equity_jpy)
+    return portfolio_risk(
+        notionals,
+        settings.account.equity_jpy,
+        (source.interval_low, source.interval_high),
+        source.gross_leverage,
+        days=source.interval_days,
+        confidence=source.interval_confidence,
+    )
 
 
 def pair_signal(settings: Settings, deps: Dependencies, code: str, bars: Bars, as_of: dt.date) -> PairSignal:
@@ -226,6 +257,25 @@ def find_staleness(signals: list[PairSignal], as_of: dt.date, allowed: int, *, r
         f"not for the next trading day.{hint}"
     )
     return Staleness(tuple(s.pair.code for s in stale), oldest, lag, message)
+
+
+def stale_warning(staleness: Staleness, as_of: dt.date, pairs: int, *, replay: bool, locale: str) -> str:
+    """The stale-data warning of a post in ``locale`` (the English one is the error's own message)."""
+    if locale == "en":
+        return staleness.message
+    which = (
+        "" if len(staleness.pairs) == pairs else warning_text("stale_which", locale, pairs=", ".join(staleness.pairs))
+    )
+    return warning_text(
+        "stale",
+        locale,
+        which=which,
+        oldest=staleness.oldest_bar.isoformat(),
+        as_of=as_of.isoformat(),
+        lag=staleness.lag_days,
+        for_day=next_trading_day(staleness.oldest_bar).isoformat(),
+        hint="" if replay else warning_text("stale_hint", locale),
+    )
 
 
 def _with_warning(report: Report, warning: str | None) -> Report:

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 JOB_ID = "fxbot-daily"
+SUMMARY_JOB_ID = "fxbot-weekly-summary"
 TICK_JOB_ID = "fxbot-tick"
 #: The scheduler's tick: the watchdog beats only while ticks arrive (at most ``MISSED_TICKS`` late).
 TICK_SECONDS = 10.0
@@ -197,6 +198,14 @@ def daily_command(config_path: Path | None, as_of: dt.date | None = None, *, sup
     return argv
 
 
+def summary_command(config_path: Path | None) -> list[str]:
+    """The weekly child's command line: the same `fxbot summary` a person runs by hand (the week just closed)."""
+    argv = [sys.executable, "-m", "fxbot.cli", "summary"]
+    if config_path is not None:
+        argv += ["--config", str(config_path)]
+    return argv
+
+
 class Daemon:
     """Runs the daily job in child processes on a schedule, alerts on crashes, hangs and misses."""
 
@@ -219,6 +228,7 @@ class Daemon:
         systemd: SystemdNotifier | None = None,
         alive_file: AliveFile | None = None,
         clock: Callable[[], float] = time.monotonic,
+        summary_trigger: BaseTrigger | None = None,
     ) -> None:
         self.schedule = schedule
         self.config_path = config_path
@@ -238,6 +248,11 @@ class Daemon:
         self.scheduler: BaseScheduler = BlockingScheduler(job_defaults=job_defaults(schedule), timezone=dt.UTC)
         self._trigger: BaseTrigger = trigger or cron_trigger(schedule)
         self.scheduler.add_job(self.daily_job, self._trigger, id=JOB_ID, name="fxbot daily run")
+        # The weekly summary: its own cron (schedule.summary_cron; empty: none), its own child process.
+        if summary_trigger is None and schedule.summary_cron.strip():
+            summary_trigger = cron_trigger(schedule, schedule.summary_cron, "schedule.summary_cron")
+        if summary_trigger is not None:
+            self.scheduler.add_job(self.summary_job, summary_trigger, id=SUMMARY_JOB_ID, name="fxbot weekly summary")
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self._stopping = threading.Event()
@@ -314,6 +329,28 @@ class Daemon:
             self.stop()
         else:
             self.systemd.status(self._waiting_status())
+        return result
+
+    def summary_job(self) -> ChildResult:
+        """The weekly summary in a fresh child process; a non-zero exit is alerted (the child alerts Slack's too).
+
+        Never calls scheduler methods: it runs inside the scheduler (see ``_waiting_status``).
+        """
+        self._job_started = self.clock()
+        try:
+            result = run_child(summary_command(self.config_path), self.schedule.job_timeout)
+        finally:
+            self._job_started = None
+        logger.info(
+            "weekly summary child: exit %s, %.1f s, peak RSS %.0f MiB",
+            result.exit_code,
+            result.wall_seconds,
+            result.peak_rss_mib,
+        )
+        if result.exit_code != 0:
+            message = f"fxbot: the weekly summary failed: {result.describe().replace('daily run', 'summary run')}"
+            logger.error(message)
+            self._safely(self.alert, message)
         return result
 
     def _waiting_status(self) -> str:
@@ -423,12 +460,33 @@ class Daemon:
         self.schedule = schedule
         self._trigger = trigger
         self.scheduler.reschedule_job(JOB_ID, trigger=trigger)
+        self._reload_summary(schedule)
         job = self.scheduler.get_job(JOB_ID)
         logger.warning(
             "reloaded: %r %s; next run %s", schedule.cron, schedule.timezone, job.next_run_time if job else "?"
         )
         if self._job_started is None:
             self.systemd.status(self._waiting_status())
+
+    def _reload_summary(self, schedule: ScheduleSettings) -> None:
+        """Follow a changed schedule.summary_cron: reschedule, add or remove the weekly job."""
+        try:
+            trigger = (
+                cron_trigger(schedule, schedule.summary_cron, "schedule.summary_cron")
+                if schedule.summary_cron.strip()
+                else None
+            )
+        except Exception as exc:
+            self._safely(self.alert, f"fxbot: SIGHUP reload: the weekly summary keeps its old schedule: {exc}")
+            return
+        job = self.scheduler.get_job(SUMMARY_JOB_ID)
+        if trigger is None:
+            if job is not None:
+                self.scheduler.remove_job(SUMMARY_JOB_ID)
+        elif job is None:
+            self.scheduler.add_job(self.summary_job, trigger, id=SUMMARY_JOB_ID, name="fxbot weekly summary")
+        else:
+            self.scheduler.reschedule_job(SUMMARY_JOB_ID, trigger=trigger)
 
     def run(self) -> None:
         """Catch up if needed, then block running the schedule until SIGTERM or SIGINT; SIGHUP reloads.

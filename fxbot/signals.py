@@ -1,9 +1,14 @@
-"""The daily signals and their report: what a run decided, in a form every notifier formats its own way."""
+"""The daily signals and their report: what a run decided, in a form every notifier formats its own way.
+
+The risk and evidence types are msgspec Structs: a frozen dataclass costs about 2 ms of the daily
+path's import each (its methods are generated with ``exec``), a Struct almost nothing."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+
+import msgspec
 
 from fxbot.pairs import Pair
 from fxbot.portfolio import Position
@@ -21,6 +26,8 @@ class PairSignal:
     position: Position
     model_version: str
     in_sample: bool = False  # the models were trained on this bar's next-day move
+    risk: PairRisk | None = None  # filled by the pipeline from the bars already loaded
+    evidence: Evidence | None = None  # the shipped models' walk-forward figures, stored with them
 
     @property
     def for_day(self) -> dt.date:
@@ -32,13 +39,71 @@ class PairSignal:
 
 @dataclass(frozen=True)
 class TrackRecord:
-    """How many of the latest scored calls (from the ledger) were right."""
+    """How many of the latest scored calls (from the ledger) were right, and what always-buy scored on them."""
 
     scored: int
     right: int
+    always_buy_right: int | None = None  # how many of the same calls' days closed up (None: unknown)
 
     def __str__(self) -> str:
-        return f"last {self.scored} calls: {self.right} right" if self.scored else "no scored calls yet"
+        if not self.scored:
+            return "no scored calls yet"
+        buy = "" if self.always_buy_right is None else f"; always-buy {self.always_buy_right}"
+        return f"last {self.scored} calls: {self.right} right{buy}"
+
+
+class PairRisk(msgspec.Struct, frozen=True):
+    """One position's risk: a 1-day 99 % loss in JPY from recent realised volatility, and its holding window.
+
+    ``loss_jpy`` is None when the pair has too few bars for the volatility window (``needed_bars``).
+    """
+
+    loss_jpy: float | None
+    volatility: float | None  # daily standard deviation of close-to-close returns
+    window_days: int
+    needed_bars: int
+    opens_at: dt.datetime  # New York 17:00 close of the bar day
+    closes_at: dt.datetime  # New York 17:00 close of the day the call is for
+
+
+class PortfolioRisk(msgspec.Struct, frozen=True):
+    """The whole book: gross exposure over equity, and the walk-forward's 20-day interval scaled to it."""
+
+    gross_leverage: float
+    equity_jpy: float
+    interval_low_jpy: float | None = None  # None: no stored walk-forward interval
+    interval_high_jpy: float | None = None
+    interval_days: int = 20
+    interval_confidence: float = 0.999
+
+
+class Evidence(msgspec.Struct, frozen=True):
+    """The shipped models' honest walk-forward result against always-buy on the same calls.
+
+    Read from ``models/<PAIR>/evidence.json`` (``fxbot.model.evidence``); ``edge`` is True only if the
+    vote beat always-buy and a test said so at ``alpha`` after Holm (the promotion gate's rule).
+    """
+
+    pair: str
+    first_day: str
+    last_day: str
+    calls: int
+    accuracy: float
+    always_buy_accuracy: float
+    p_value: float  # McNemar against always-buy on the same calls (the edge decision uses Holm's adjustment)
+    alpha: float
+    edge: bool
+    pooled_accuracy: float
+    pooled_always_buy_accuracy: float
+    pooled_calls: int
+    pooled_p_value: float
+    pooled_edge: bool
+    # The walk-forward portfolio's interval of 20-day P/L sums, as fractions of equity, at ``gross_leverage``.
+    interval_low: float | None = None
+    interval_high: float | None = None
+    interval_days: int = 20
+    interval_confidence: float = 0.999
+    gross_leverage: float | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +126,18 @@ class Report:
     track_record: str = ""
     track: TrackRecord | None = None
     staleness: Staleness | None = None
+    portfolio_risk: PortfolioRisk | None = None
+
+    @property
+    def evidence(self) -> list[Evidence]:
+        """The stored walk-forward evidence of each call's models (pairs without any are left out)."""
+        return [s.evidence for s in self.signals if s.evidence is not None]
+
+    @property
+    def no_edge(self) -> bool:
+        """True if the stored evidence shows no edge over always-buy (pooled, or any pair's own)."""
+        found = self.evidence
+        return bool(found) and not all(e.edge and e.pooled_edge for e in found)
 
     @property
     def stale(self) -> bool:

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from fxbot.notify.slack import SlackWebhookNotifier, SlackWebNotifier
     from fxbot.pipeline import Dependencies
     from fxbot.scheduler import ChildResult, Daemon
-    from fxbot.signals import Report
+    from fxbot.signals import Evidence, Report
+    from fxbot.weekly import SummaryDependencies
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ def chart_source(settings: Settings, price_store: PriceStore, the_ledger: Ledger
         return None
     from fxbot.notify.chart import chart_source as make_chart_source
 
-    return make_chart_source(price_store.load, the_ledger.recent_calls)
+    colors = (settings.notify.colors.buy, settings.notify.colors.sell)
+    return make_chart_source(price_store.load, the_ledger.recent_calls, colors, settings.notify.locale)
 
 
 def slack_notifier(
@@ -104,7 +106,7 @@ def notifiers(settings: Settings, secrets: Secrets, chart: ChartSource | None = 
     """The console, and Slack when a credential is set."""
     from fxbot.notify.console import ConsoleNotifier
 
-    out: list[Notifier] = [ConsoleNotifier()]
+    out: list[Notifier] = [ConsoleNotifier(locale=settings.notify.locale)]
     slack = slack_notifier(settings, secrets, chart)
     if slack is not None:
         out.append(slack)
@@ -126,7 +128,23 @@ def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
         notifiers=notifiers(settings, secrets, chart_source(settings, price_store, the_ledger)),
         ledger=the_ledger,
         fetch=fetcher(settings, secrets, price_store),
+        load_evidence=evidence_loader(settings),
     )
+
+
+def evidence_loader(settings: Settings) -> Callable[[str], Evidence | None]:
+    """Reads the walk-forward evidence stored with a pair's models (``<model.dir>/<PAIR>/evidence.json``)."""
+    from fxbot.model.evidence import load_evidence
+
+    model_dir = settings.model.dir
+    return lambda pair: load_evidence(model_dir / pair)
+
+
+def summary_dependencies(settings: Settings, secrets: Secrets) -> SummaryDependencies:
+    """What `fxbot summary` talks to: store, ledger and notifiers (no models, no fetch)."""
+    from fxbot.weekly import SummaryDependencies
+
+    return SummaryDependencies(store=store(settings), ledger=ledger(settings), notifiers=notifiers(settings, secrets))
 
 
 def pinger(settings: Settings, secrets: Secrets) -> Pinger | None:

@@ -96,3 +96,14 @@ def test_daemon_with_a_webhook_loads_slack_sdk_only_then(tmp_path: Path) -> None
     modules = _modules_after(args, tmp_path, env)
     assert "slack_sdk" in _top_level(modules)
     assert _top_level(modules) & {*HEAVY, "numpy"} == set()
+
+
+def test_weekly_summary_imports_no_pandas_nor_models(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    # a ledger with one scored day, so the summary has calls to count
+    for day in ("2024-12-27", "2024-12-30"):
+        _modules_after(["run-once", "--no-fetch", "--as-of", day, "--force", "--config", str(config)], tmp_path)
+    modules = _modules_after(["summary", "--week", "2024-12-30", "--dry-run", "--config", str(config)], tmp_path)
+    assert _top_level(modules) & {"tensorflow", "keras", "sklearn", "pandas", "pydantic", "scipy"} == set()
+    assert {m for m in modules if m.startswith(("fxbot.model", "fxbot.pipeline"))} == set()
+    assert "fxbot.summary" in modules and "fxbot.backtest.rollover" in modules  # it did build the summary

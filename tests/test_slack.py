@@ -430,15 +430,16 @@ def test_track_record_comes_from_realized_outcomes(
     # score 2024-06-13's calls by hand from the bars
     store = PriceStore(BUNDLED_DATA)
     calls = reports(slack)[0]["blocks"]
-    right = 0
+    right = ups = 0
     for section in [b for b in calls if "fields" in b]:
         pair = section["text"]["text"].split("*")[1].split()[0].replace("/", "")
         closes = store.load(pair).to_frame()["close"]
         move = closes.loc["2024-06-14"] / closes.loc["2024-06-13"] - 1
         buy = "BUY" in section["text"]["text"]
         right += int((move > 0) == buy)
+        ups += int(move > 0)  # always-buy on the same days
     second = reports(slack)[1]["blocks"][-1]["elements"][1]["text"]
-    assert second == f"last 3 calls: {right} right"
+    assert second == f"last 3 calls: {right} right; always-buy {ups}"
     code, out, _ = run(capsys, "history", "--days", "5", "--config", str(config))
     assert code == 0
     lines = out.splitlines()

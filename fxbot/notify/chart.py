@@ -16,14 +16,28 @@ from fxbot.data.bars import Bars
 from fxbot.signals import Report
 
 BARS = 60
+#: matplotlib colour of each ``notify.colors`` name.
+MPL_COLORS = {
+    "green": "tab:green",
+    "red": "tab:red",
+    "blue": "tab:blue",
+    "orange": "tab:orange",
+    "purple": "tab:purple",
+    "yellow": "gold",
+}
 
 
 def render_chart(
     report: Report,
     bars_by_pair: dict[str, Bars],
     calls_by_pair: dict[str, list[tuple[dt.date, str]]],
+    colors: tuple[str, str] = ("green", "red"),
+    locale: str = "en",
 ) -> bytes:
-    """One panel per pair: closes up to the report's bars, BUY calls as green ^, SELL as red v."""
+    """One panel per pair: closes up to the report's bars, BUY calls as ^ and SELL as v in ``colors``.
+
+    Titles carry no words in Japanese (arrows, votes and dates only): a server rarely has a Japanese font.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server
@@ -41,11 +55,17 @@ def render_chart(
                 at = np.flatnonzero(shown.dates == np.datetime64(day, "D"))
                 if at.size:
                     buy = direction == "BUY"
-                    marker, color = ("^", "tab:green") if buy else ("v", "tab:red")
+                    marker, color = ("^", MPL_COLORS[colors[0]]) if buy else ("v", MPL_COLORS[colors[1]])
                     ax.scatter(shown.dates[at], shown.close[at], marker=marker, color=color)
-            ax.set_title(f"{signal.pair.display}: {signal.vote.direction.value} {signal.vote.label}", fontsize=10)
+            call = (
+                signal.vote.direction.value
+                if locale == "en"
+                else ("▲" if signal.vote.direction.value == "BUY" else "▼")
+            )
+            ax.set_title(f"{signal.pair.display}: {call} {signal.vote.label}", fontsize=10)
             ax.grid(alpha=0.3)
-        fig.suptitle(f"fxbot, as of {report.as_of.isoformat()} (last {BARS} closes)", fontsize=11)
+        title = f"fxbot, as of {report.as_of.isoformat()} (last {BARS} closes)" if locale == "en" else None
+        fig.suptitle(title or f"fxbot {report.as_of.isoformat()}", fontsize=11)
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=90)
@@ -55,7 +75,10 @@ def render_chart(
 
 
 def chart_source(
-    load_bars: Callable[[str], Bars], recent_calls: Callable[[str], list[tuple[dt.date, str]]]
+    load_bars: Callable[[str], Bars],
+    recent_calls: Callable[[str], list[tuple[dt.date, str]]],
+    colors: tuple[str, str] = ("green", "red"),
+    locale: str = "en",
 ) -> Callable[[Report], bytes | None]:
     """A chart maker for the Slack notifier, reading bars and recorded calls when the report is posted."""
 
@@ -63,6 +86,6 @@ def chart_source(
         codes = [s.pair.code for s in report.signals]
         calls = {code: recent_calls(code) for code in codes}
         # The calls being posted now are in the ledger already (recorded before delivery).
-        return render_chart(report, {code: load_bars(code) for code in codes}, calls)
+        return render_chart(report, {code: load_bars(code) for code in codes}, calls, colors, locale)
 
     return make

@@ -25,18 +25,74 @@ reconciling) and records a new attempt: posting twice is then the person's decis
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from fxbot.errors import DeliveryError, UnknownOutcomeError
 from fxbot.ledger import Ledger, NullLedger
 from fxbot.notify.base import Notifier
 from fxbot.signals import Report
 
+if TYPE_CHECKING:
+    from fxbot.summary import WeeklySummary
+
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Post:
+    """One kind of message delivered exactly once per (key day, destination)."""
+
+    key: dt.date
+    what: str  # e.g. "the calls as of 2024-06-14"
+    weekly: bool
+    send: Callable[[Notifier], str | None]
+    find: Callable[[Notifier, bool], str | None]
+    force_command: str
+    plural: bool = True  # "the calls ... were", "the weekly summary ... was"
+
+    def were(self) -> str:
+        """The verb after ``what`` in the past."""
+        return "were" if self.plural else "was"
+
+    def are(self) -> str:
+        """The verb after ``what`` in the present."""
+        return "are" if self.plural else "is"
+
+    def destination(self, base: str) -> str:
+        """The ledger's destination key: the channel (daily) or ``weekly:<channel>``."""
+        return f"{WEEKLY_PREFIX}{base}" if self.weekly else base
+
+
+#: The ledger destination of a weekly summary is its channel's with this prefix (keyed on the week's Friday).
+WEEKLY_PREFIX = "weekly:"
+
+
+def _daily_post(report: Report) -> _Post:
+    return _Post(
+        key=report.as_of,
+        what=f"the calls as of {report.as_of.isoformat()}",
+        weekly=False,
+        send=lambda n: n.send_report(report),
+        find=lambda n, settle: n.find_posted(report.as_of, settle=settle),  # type: ignore[attr-defined]
+        force_command="fxbot run-once --force",
+    )
+
+
+def _weekly_post(summary: WeeklySummary) -> _Post:
+    return _Post(
+        key=summary.week_end,
+        what=f"the weekly summary of the week to {summary.week_end.isoformat()}",
+        weekly=True,
+        send=lambda n: n.send_summary(summary),  # type: ignore[attr-defined]
+        find=lambda n, settle: n.find_summary(summary.week_end, settle=settle),  # type: ignore[attr-defined]
+        force_command=f"fxbot summary --week {summary.week_end.isoformat()} --force",
+        plural=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -62,11 +118,22 @@ class NotifierManager:
 
     def deliver(self, report: Report, *, run_id: int | None = None, force: bool = False) -> DeliveryResult:
         """Deliver ``report`` to each notifier; raise the first DeliveryError once all were tried."""
+        return self._deliver_all(_daily_post(report), run_id, force)
+
+    def deliver_summary(
+        self, summary: WeeklySummary, *, run_id: int | None = None, force: bool = False
+    ) -> DeliveryResult:
+        """Deliver the weekly summary to each notifier that takes one, exactly once per week (keyed on its Friday)."""
+        return self._deliver_all(_weekly_post(summary), run_id, force)
+
+    def _deliver_all(self, post: _Post, run_id: int | None, force: bool) -> DeliveryResult:
         errors: list[DeliveryError] = []
         posted = skipped = 0
         for notifier in self.notifiers:
+            if post.weekly and not hasattr(notifier, "send_summary"):
+                continue
             try:
-                if self._deliver_one(notifier, report, run_id, force):
+                if self._deliver_one(notifier, post, run_id, force):
                     posted += 1
                 else:
                     skipped += 1
@@ -81,53 +148,54 @@ class NotifierManager:
             raise errors[0]
         return DeliveryResult(posted, skipped)
 
-    def _deliver_one(self, notifier: Notifier, report: Report, run_id: int | None, force: bool) -> bool:
+    def _deliver_one(self, notifier: Notifier, post: _Post, run_id: int | None, force: bool) -> bool:
         """True if posted, False if skipped as already delivered."""
-        destination: str | None = getattr(notifier, "destination", None)
-        if destination is None or self.ledger is None:
-            notifier.send_report(report)
+        base: str | None = getattr(notifier, "destination", None)
+        if base is None or self.ledger is None:
+            post.send(notifier)
             return True
-        ledger, day = self.ledger, report.as_of.isoformat()
-        previous = ledger.latest_delivery(report.as_of, destination)
+        destination = post.destination(base)
+        ledger, day, what = self.ledger, post.key, post.what
+        previous = ledger.latest_delivery(day, destination)
         if not force:
             if previous is not None and previous.status == "sent":
                 when = f" (message ts {previous.ts})" if previous.ts else ""
                 self._say(
-                    f"fxbot: the calls as of {day} were already posted to {destination}{when}; "
+                    f"fxbot: {what} {post.were()} already posted to {base}{when}; "
                     "not posting again (--force posts anyway)"
                 )
                 return False
             interrupted = previous is not None and previous.status == "pending"
             if getattr(notifier, "can_reconcile", False):
                 # The channel, not the ledger, is the record: look there before the first post of a day too.
-                ts = notifier.find_posted(report.as_of, settle=interrupted)  # type: ignore[attr-defined]
+                ts = post.find(notifier, interrupted)
                 if ts is not None:
                     if previous is not None and interrupted:
                         ledger.mark_sent(previous.id, ts)
                         self._say(
-                            f"fxbot: an interrupted run had already posted the calls as of {day} to {destination} "
+                            f"fxbot: an interrupted run had already posted {what} to {base} "
                             f"(message ts {ts}); recorded it, not posting again"
                         )
                     else:
-                        ledger.mark_sent(ledger.begin_delivery(run_id, report.as_of, destination, notifier.name), ts)
+                        ledger.mark_sent(ledger.begin_delivery(run_id, day, destination, notifier.name), ts)
                         self._say(
-                            f"fxbot: the calls as of {day} are already in the channel {destination} (message ts {ts}) "
+                            f"fxbot: {what} {post.are()} already in the channel {base} (message ts {ts}) "
                             "though the ledger had no record of them; recorded them, not posting again "
                             "(--force posts anyway)"
                         )
                     return False
                 if previous is not None and interrupted:
                     ledger.mark_failed(previous.id, "not found in the channel after an interrupted run")
-                    logger.warning("an interrupted post for %s was not found in %s; posting now", day, destination)
+                    logger.warning("an interrupted post of %s was not found in %s; posting now", what, base)
             elif previous is not None and interrupted:
                 raise DeliveryError(
-                    f"a run at {previous.intent_at:%Y-%m-%d %H:%M} UTC started posting the calls as of {day} "
+                    f"a run at {previous.intent_at:%Y-%m-%d %H:%M} UTC started posting {what} "
                     f"through {notifier.name} but never confirmed it; fxbot cannot tell whether the message "
-                    "arrived: check the channel, and run `fxbot run-once --force` to post it again if missing"
+                    f"arrived: check the channel, and run `{post.force_command}` to post it again if missing"
                 )
-        delivery_id = ledger.begin_delivery(run_id, report.as_of, destination, notifier.name)
+        delivery_id = ledger.begin_delivery(run_id, day, destination, notifier.name)
         try:
-            ts = notifier.send_report(report)
+            ts = post.send(notifier)
         except DeliveryError as exc:
             if not isinstance(exc, UnknownOutcomeError):
                 ledger.mark_failed(delivery_id, str(exc))

@@ -7,10 +7,12 @@ show, so it carries the whole call in one line: each pair's direction and votes.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from fxbot.signals import PairSignal, Report, TrackRecord
+import msgspec
+
+from fxbot.pairs import get_pair
+from fxbot.signals import Evidence, PairSignal, Report, TrackRecord
 
 Locale = Literal["en", "ja"]
 Block = dict[str, Any]
@@ -20,8 +22,7 @@ _HEADER_MAX = 150
 _SECTION_MAX = 3000
 
 
-@dataclass(frozen=True)
-class _Words:
+class _Words(msgspec.Struct, frozen=True):  # a Struct: a frozen dataclass this wide costs ms of import
     title: str
     data_to: str
     buy: str
@@ -34,11 +35,41 @@ class _Words:
     last_close: str
     models: str
     track: str
+    track_buy: str
     no_track: str
     advice: str
     alert: str
+    loss: str
+    risk_na: str
+    held: str
+    held_value: str
+    walk_forward: str
+    wf_value: str
+    portfolio: str
+    gross: str
+    interval: str
+    evidence: str
+    evidence_line: str
+    live: str
+    no_edge: str
+    edge: str
+    times: str = "x"
     stop: str = ". "
     paren: tuple[str, str] = (" (", ")")
+    header: tuple[str, ...] = (
+        "PAIR",
+        "LAST BAR",
+        "CLOSE",
+        "CALL FOR",
+        "CALL",
+        "VOTES",
+        "LEVERAGE",
+        "NOTIONAL JPY",
+        "UNITS",
+        "1-DAY 99% LOSS",
+    )
+    warning: str = "WARNING"
+    track_label: str = "track record"
 
 
 _WORDS: dict[str, _Words] = {
@@ -55,9 +86,30 @@ _WORDS: dict[str, _Words] = {
         last_close="Last close",
         models="Models",
         track="last {n} calls: {right} right",
+        track_buy="; always-buy {buy}",
         no_track="no scored calls yet",
         advice="Not investment advice.",
         alert="fxbot alert",
+        loss="1-day 99% loss",
+        risk_na="risk: n/a (needs {n} bars)",
+        held="Held (close to close)",
+        held_value="{open} → {close} New York",
+        walk_forward="Walk-forward",
+        wf_value="{acc} vs always-buy {buy} · p={p}",
+        portfolio="Portfolio",
+        gross="gross exposure {lev}x equity (¥{notional})",
+        interval="{days}-day {conf} range in the walk-forward: {low} to {high}",
+        evidence="Evidence",
+        evidence_line=(
+            "walk-forward {first} to {last}: the vote was right on {acc} of {n:,} calls, always-buy on the same "
+            "calls {buy} (McNemar p={p})"
+        ),
+        live="Live: {track}",
+        no_edge=(
+            "No edge: in the walk-forward these models did not beat simply buying every day ({pairs}). "
+            "The call is shown, but treat it as no better than always-buy."
+        ),
+        edge="In the walk-forward these models beat always-buy on the same calls (significant at {alpha} after Holm).",
     ),
     "ja": _Words(
         title="fxbot シグナル {as_of} 時点",
@@ -72,36 +124,182 @@ _WORDS: dict[str, _Words] = {
         last_close="直近終値",
         models="モデル",
         track="直近{n}件: {right}件的中",
+        track_buy="（常に買い: {buy}件）",
         no_track="評価済みのシグナルはまだありません",
         advice="投資助言ではありません。",
         alert="fxbot 警告",
+        loss="1日99%損失",
+        risk_na="リスク: 算出不可（{n}本のバーが必要）",
+        held="保有期間（終値から終値）",
+        held_value="{open} → {close}（ニューヨーク時間）",
+        walk_forward="ウォークフォワード検証",
+        wf_value="{acc}（常に買い {buy}）· p値 {p}",
+        portfolio="ポートフォリオ",
+        gross="総エクスポージャー 自己資本の{lev}倍（¥{notional}）",
+        interval="ウォークフォワード検証での{days}日間{conf}範囲: {low} 〜 {high}",
+        evidence="検証結果",
+        evidence_line=(
+            "ウォークフォワード検証 {first} 〜 {last}: 多数決の正解率 {acc}（{n:,}件）、"
+            "同じ日に常に買った場合 {buy}（p値 {p}）"
+        ),
+        live="実運用: {track}",
+        no_edge=(
+            "優位性なし: ウォークフォワード検証では、このモデルは毎日買うだけの戦略に勝てませんでした（{pairs}）。"
+            "シグナルは表示しますが、常に買う場合より優れているとは言えません。"
+        ),
+        edge="ウォークフォワード検証では、同じ日に常に買う場合を上回りました（多重検定補正後の有意水準 {alpha}）。",
+        times="倍",
         stop="。",
         paren=("（", "）"),
+        header=(
+            "通貨ペア",
+            "直近バー",
+            "終値",
+            "対象日",
+            "売買",
+            "票",
+            "レバレッジ",
+            "想定元本(円)",
+            "数量",
+            "1日99%損失",
+        ),
+        warning="警告",
+        track_label="実績",
     ),
 }
+
+#: Slack emoji and matplotlib colour of each configurable colour name (``notify.colors``).
+EMOJI = {
+    "green": ":large_green_circle:",
+    "red": ":red_circle:",
+    "blue": ":large_blue_circle:",
+    "orange": ":large_orange_circle:",
+    "purple": ":large_purple_circle:",
+    "yellow": ":large_yellow_circle:",
+}
+DEFAULT_COLORS = ("green", "red")
 
 
 def _words(locale: str) -> _Words:
     return _WORDS.get(locale, _WORDS["en"])
 
 
-def _call(signal: PairSignal, words: _Words) -> tuple[str, str]:
-    """(emoji for blocks, arrow + word for plain text): green up for BUY, red down for SELL."""
+def _call(signal: PairSignal, words: _Words, colors: tuple[str, str] = DEFAULT_COLORS) -> tuple[str, str]:
+    """(emoji for blocks, arrow + word for plain text); the emoji's colour is ``notify.colors``."""
     if signal.vote.direction.value == "BUY":
-        return ":large_green_circle:", f"▲ {words.buy}"
-    return ":red_circle:", f"▼ {words.sell}"
+        return EMOJI.get(colors[0], EMOJI["green"]), f"▲ {words.buy}"
+    return EMOJI.get(colors[1], EMOJI["red"]), f"▼ {words.sell}"
 
 
 def track_text(track: TrackRecord | None, locale: str = "en") -> str:
-    """E.g. ``last 20 calls: 11 right`` (or the Japanese wording)."""
+    """E.g. ``last 20 calls: 11 right; always-buy 12`` (or the Japanese wording)."""
     words = _words(locale)
     if track is None or track.scored == 0:
         return words.no_track
-    return words.track.format(n=track.scored, right=track.right)
+    text = words.track.format(n=track.scored, right=track.right)
+    if track.always_buy_right is not None:
+        text += words.track_buy.format(buy=track.always_buy_right)
+    return text
 
 
 def _day(day: dt.date) -> str:
     return day.isoformat()
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def _p(value: float) -> str:
+    if value < 0.001:
+        return "<0.001"
+    return f"{value:.2f}" if value >= 0.01 else f"{value:.3f}"
+
+
+def _yen(value: float, sign: bool = False) -> str:
+    text = f"¥{abs(value):,.0f}"
+    if value < 0:
+        return "-" + text
+    return ("+" + text) if sign else text
+
+
+def loss_text(signal: PairSignal, locale: str = "en") -> str:
+    """The position's 1-day 99 % loss, e.g. ``¥40,294``, or ``risk: n/a (needs 61 bars)``."""
+    words = _words(locale)
+    risk = signal.risk
+    if risk is None:
+        return words.risk_na.format(n="?")
+    if risk.loss_jpy is None:
+        return words.risk_na.format(n=risk.needed_bars)
+    return _yen(risk.loss_jpy)
+
+
+def held_text(signal: PairSignal, locale: str = "en") -> str:
+    """When the position is opened and closed, e.g. ``2024-06-14 17:00 → 2024-06-17 17:00 New York``."""
+    words = _words(locale)
+    if signal.risk is None:
+        return words.held_value.format(open=f"{_day(signal.bar_date)} 17:00", close=f"{_day(signal.for_day)} 17:00")
+    return words.held_value.format(
+        open=signal.risk.opens_at.strftime("%Y-%m-%d %H:%M"), close=signal.risk.closes_at.strftime("%Y-%m-%d %H:%M")
+    )
+
+
+def walk_forward_text(evidence: Evidence, locale: str = "en") -> str:
+    """One pair's walk-forward accuracy against always-buy on the same calls, and its p-value."""
+    return _words(locale).wf_value.format(
+        acc=_pct(evidence.accuracy), buy=_pct(evidence.always_buy_accuracy), p=_p(evidence.p_value)
+    )
+
+
+def portfolio_text(report: Report, locale: str = "en") -> str | None:
+    """Gross exposure over equity, and the walk-forward's 20-day interval in JPY (if stored)."""
+    risk = report.portfolio_risk
+    if risk is None:
+        return None
+    words = _words(locale)
+    gross = sum(s.position.notional_jpy for s in report.signals)
+    text = words.gross.format(lev=f"{risk.gross_leverage:.2f}", notional=f"{gross:,.0f}")
+    if risk.interval_low_jpy is not None and risk.interval_high_jpy is not None:
+        conf = f"{risk.interval_confidence * 100:g}%"
+        text += " · " + words.interval.format(
+            days=risk.interval_days,
+            conf=conf,
+            low=_yen(risk.interval_low_jpy, sign=True),
+            high=_yen(risk.interval_high_jpy, sign=True),
+        )
+    return text
+
+
+def evidence_text(report: Report, locale: str = "en") -> str | None:
+    """The pooled walk-forward line and the live track record beside always-buy; None without stored evidence."""
+    found = report.evidence
+    words = _words(locale)
+    live = words.live.format(track=track_text(report.track, locale))
+    if not found:
+        return None
+    e = found[0]
+    line = words.evidence_line.format(
+        first=e.first_day,
+        last=e.last_day,
+        acc=_pct(e.pooled_accuracy),
+        n=e.pooled_calls,
+        buy=_pct(e.pooled_always_buy_accuracy),
+        p=_p(e.pooled_p_value),
+    )
+    return f"{line}{words.stop}{live}{words.stop.strip()}"
+
+
+def edge_text(report: Report, locale: str = "en") -> str | None:
+    """The plain sentence on whether the stored evidence shows an edge over always-buy; None without evidence."""
+    found = report.evidence
+    if not found:
+        return None
+    words = _words(locale)
+    if report.no_edge:
+        without = [e.pair for e in found if not (e.edge and e.pooled_edge)]
+        pairs = ", ".join(get_pair(code).display for code in without)
+        return words.no_edge.format(pairs=pairs)
+    return words.edge.format(alpha=f"{found[0].alpha:g}")
 
 
 def report_text(report: Report, locale: str = "en") -> str:
@@ -110,11 +308,16 @@ def report_text(report: Report, locale: str = "en") -> str:
     calls = " · ".join(f"{s.pair.display} {_call(s, words)[1]} {s.vote.label}" for s in report.signals)
     title = words.title.format(as_of=_day(report.as_of))
     data_to = words.data_to.format(day=_day(report.last_bar))
-    return f"{title}{words.paren[0]}{data_to}{words.paren[1]}: {calls}{words.stop}{words.advice}"
+    edge = f"{edge_text(report, locale)} " if report.no_edge else ""
+    return f"{title}{words.paren[0]}{data_to}{words.paren[1]}: {calls}{words.stop}{edge}{words.advice}"
 
 
-def report_blocks(report: Report, locale: str = "en") -> list[Block]:
-    """The report as Block Kit: header, warnings, one section per pair, and a context line."""
+def _field(label: str, value: str) -> Block:
+    return {"type": "mrkdwn", "text": f"*{label}*\n{value}"}
+
+
+def report_blocks(report: Report, locale: str = "en", colors: tuple[str, str] = DEFAULT_COLORS) -> list[Block]:
+    """The report as Block Kit: header, warnings, one section per pair, portfolio risk, evidence, context."""
     words = _words(locale)
     header = f"{words.title.format(as_of=_day(report.as_of))} · {words.data_to.format(day=_day(report.last_bar))}"
     blocks: list[Block] = [
@@ -122,29 +325,39 @@ def report_blocks(report: Report, locale: str = "en") -> list[Block]:
     ]
     for warning in report.warnings:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {warning}"[:_SECTION_MAX]}})
+    edge = edge_text(report, locale)
+    if edge is not None and report.no_edge:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f":warning: *{edge}*"[:_SECTION_MAX]}})
     blocks.append({"type": "divider"})
     for s in report.signals:
-        emoji, call = _call(s, words)
+        emoji, call = _call(s, words, colors)
         votes = words.votes.format(label=s.vote.label)
         for_day = words.for_day.format(day=_day(s.for_day))
+        fields = [
+            _field(words.leverage, f"{s.position.leverage:.2f}{words.times}"),
+            _field(words.notional, f"¥{s.position.notional_jpy:,.0f}"),
+            _field(words.units, f"{s.position.units:,.0f} {s.pair.base}"),
+            _field(words.last_close, f"{s.close:.{s.pair.price_decimals}f} ({_day(s.bar_date)})"),
+            _field(words.loss, loss_text(s, locale)),
+            _field(words.held, held_text(s, locale)),
+        ]
+        if s.evidence is not None:
+            fields.append(_field(words.walk_forward, walk_forward_text(s.evidence, locale)))
         blocks.append(
             {
                 "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"{emoji} *{s.pair.display}  {call}*  {votes} · {for_day}",
-                },
-                "fields": [
-                    {"type": "mrkdwn", "text": f"*{words.leverage}*\n{s.position.leverage:.2f}x"},
-                    {"type": "mrkdwn", "text": f"*{words.notional}*\n¥{s.position.notional_jpy:,.0f}"},
-                    {"type": "mrkdwn", "text": f"*{words.units}*\n{s.position.units:,.0f} {s.pair.base}"},
-                    {
-                        "type": "mrkdwn",
-                        "text": f"*{words.last_close}*\n{s.close:.{s.pair.price_decimals}f} ({_day(s.bar_date)})",
-                    },
-                ],
+                "text": {"type": "mrkdwn", "text": f"{emoji} *{s.pair.display}  {call}*  {votes} · {for_day}"},
+                "fields": fields,
             }
         )
+    portfolio = portfolio_text(report, locale)
+    if portfolio is not None:
+        text = f"*{words.portfolio}* {portfolio}"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:_SECTION_MAX]}})
+    evidence = evidence_text(report, locale)
+    if evidence is not None:
+        text = f"*{words.evidence}* {evidence}" + (f" {edge}" if edge is not None and not report.no_edge else "")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:_SECTION_MAX]}})
     versions = ", ".join(sorted({s.model_version for s in report.signals}))
     blocks.append(
         {
@@ -157,6 +370,108 @@ def report_blocks(report: Report, locale: str = "en") -> list[Block]:
         }
     )
     return blocks
+
+
+def report_lines(report: Report, locale: str = "en") -> list[str]:
+    """The report as plain text for the console: a table with each call's risk, then portfolio and evidence."""
+    words = _words(locale)
+    header = list(words.header)
+    rows = [
+        [
+            s.pair.display,
+            s.bar_date.isoformat(),
+            f"{s.close:.{s.pair.price_decimals}f}",
+            s.for_day.isoformat(),
+            words.buy if s.vote.direction.value == "BUY" else words.sell,
+            s.vote.label,
+            f"{s.position.leverage:.2f}{words.times}",
+            f"{s.position.notional_jpy:,.0f}",
+            f"{s.position.units:,.0f} {s.pair.base}",
+            loss_text(s, locale),
+        ]
+        for s in report.signals
+    ]
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    title = words.title.format(as_of=_day(report.as_of))
+    lines = [f"{title}{words.paren[0]}{words.data_to.format(day=_day(report.last_bar))}{words.paren[1]}"]
+    for warning in report.warnings:
+        lines.append(f"{words.warning}: {warning}")
+    edge = edge_text(report, locale)
+    if edge is not None and report.no_edge:
+        lines.append(f"{words.warning}: {edge}")
+    lines.append("  ".join(_pad(h, w, left=True) for h, w in zip(header, widths, strict=True)))
+    for row in rows:
+        lines.append(
+            "  ".join(_pad(c, w, left=i < 2 or i == 4) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        )
+    for s in report.signals:
+        held = f"{s.pair.display}: {words.held}: {held_text(s, locale)}"
+        if s.evidence is not None:
+            held += f" · {words.walk_forward}: {walk_forward_text(s.evidence, locale)}"
+        lines.append(held)
+    portfolio = portfolio_text(report, locale)
+    if portfolio is not None:
+        lines.append(f"{words.portfolio}: {portfolio}")
+    evidence = evidence_text(report, locale)
+    if evidence is not None:
+        lines.append(f"{words.evidence}: {evidence}" + (f" {edge}" if edge is not None and not report.no_edge else ""))
+    versions = sorted({s.model_version for s in report.signals})
+    lines.append(f"{words.models}: {', '.join(versions)}")
+    if report.track is not None or report.track_record:
+        lines.append(f"{words.track_label}: {track_text(report.track, locale)}")
+    lines.append(words.advice)
+    return lines
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: East Asian wide characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, *, left: bool) -> str:
+    fill = " " * (width - _width(text))
+    return text + fill if left else fill + text
+
+
+_WARNINGS: dict[str, dict[str, str]] = {
+    "stale": {
+        "ja": (
+            "データが古くなっています{which}: 最新のバーは {oldest}（{as_of} の{lag}営業日前）です。"
+            "これらのシグナルは {for_day} 向けで、翌営業日向けではありません。{hint}"
+        ),
+    },
+    "stale_which": {"ja": "（{pairs}）"},
+    "stale_hint": {"ja": "`fxbot fetch` または `fxbot import-csv` でデータを更新してください。"},
+    "in_sample": {
+        "en": (
+            "{pairs}: the models were trained on these days' outcomes, so the calls are in-sample "
+            "replays, not forecasts; `fxbot backtest` gives honest figures"
+        ),
+        "ja": (
+            "{pairs}: モデルはこれらの日の値動きで学習済みのため、シグナルは予測ではなく学習期間内の再現です。"
+            "正直な数値は `fxbot backtest` で確認できます。"
+        ),
+    },
+    "fetch": {
+        "en": "fetching new bars failed, the calls use the stored bars: {error}",
+        "ja": "新しいバーの取得に失敗したため、保存済みのバーでシグナルを出しています（詳細はログを参照）。",
+    },
+    "replay": {
+        "en": (
+            "REPLAY: these are the calls fxbot would have made after {as_of}'s close, run on "
+            "{today}; they are not for trading now"
+        ),
+        "ja": "再現: {as_of} の終値後に出したはずのシグナルを {today} に実行したものです。今の取引用ではありません。",
+    },
+}
+
+
+def warning_text(kind: str, locale: str = "en", **params: object) -> str:
+    """A warning that reaches a post, in ``locale`` (English where no translation is kept)."""
+    texts = _WARNINGS[kind]
+    return texts.get(locale, texts.get("en", "")).format(**params)
 
 
 def alert_text(message: str, locale: str = "en") -> str:

@@ -104,6 +104,7 @@ def slack_notifier(
             cfg.channel,
             error_channel=cfg.error_channel,
             locale=settings.notify.locale,
+            colors=(settings.notify.colors.buy, settings.notify.colors.sell),
             retries=cfg.retries,
             chart=chart if cfg.chart else None,
             settle=(timeout / 2, timeout),
@@ -119,6 +120,7 @@ def slack_notifier(
         return SlackWebhookNotifier(
             NoRedirectWebhookClient(url, timeout=timeout, retry_handlers=list(handlers)),
             locale=settings.notify.locale,
+            colors=(settings.notify.colors.buy, settings.notify.colors.sell),
             retries=cfg.retries,
             max_retry_after=cap,
         )

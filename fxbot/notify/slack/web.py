@@ -34,7 +34,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from http.client import HTTPException
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 from urllib.parse import urlsplit
 
@@ -48,9 +48,13 @@ from fxbot.notify.slack.retry import retry_after, uncertain_answer, uncertain_ex
 from fxbot.redaction import redact
 from fxbot.signals import Report
 
+if TYPE_CHECKING:
+    from fxbot.summary import WeeklySummary
+
 logger = logging.getLogger(__name__)
 
 REPORT_EVENT = "fxbot_daily_calls"
+SUMMARY_EVENT = "fxbot_weekly_summary"
 _HISTORY_PAGE = 200
 
 
@@ -71,6 +75,7 @@ class SlackWebNotifier:
         *,
         error_channel: str = "",
         locale: str = "en",
+        colors: tuple[str, str] = messages.DEFAULT_COLORS,
         retries: int = 3,
         chart: Callable[[Report], bytes | None] | None = None,
         settle: Sequence[float] = (0.5, 1.0),
@@ -81,6 +86,7 @@ class SlackWebNotifier:
         self.channel = channel
         self.error_channel = error_channel or channel
         self.locale = locale
+        self.colors = colors
         self.retries = retries
         self.chart = chart
         self.settle = tuple(settle)
@@ -141,11 +147,40 @@ class SlackWebNotifier:
         payload: dict[str, Any] = {
             "channel": self.channel,
             "text": messages.report_text(report, self.locale),
-            "blocks": messages.report_blocks(report, self.locale),
+            "blocks": messages.report_blocks(report, self.locale, self.colors),
             "metadata": {"event_type": REPORT_EVENT, "event_payload": {"as_of": report.as_of.isoformat()}},
             "unfurl_links": False,
             "unfurl_media": False,
         }
+        ts = self._post_once(payload, report.as_of, "calls", REPORT_EVENT, "as_of")
+        if self.chart is not None and ts is not None:
+            self._upload(lambda: self.chart(report) if self.chart else None, ts, report.as_of, "")
+        return ts
+
+    def send_summary(self, summary: WeeklySummary) -> str | None:
+        """Post the weekly summary (exactly once like the report, its own metadata) and its chart in the thread."""
+        from fxbot import summary as weekly
+
+        payload: dict[str, Any] = {
+            "channel": self.channel,
+            "text": weekly.summary_text(summary, self.locale),
+            "blocks": weekly.summary_blocks(summary, self.locale),
+            "metadata": {"event_type": SUMMARY_EVENT, "event_payload": {"week_end": summary.week_end.isoformat()}},
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        ts = self._post_once(payload, summary.week_end, "weekly summary", SUMMARY_EVENT, "week_end")
+        if ts is not None:
+            self._upload(lambda: weekly.render_chart(summary, self.colors, self.locale), ts, summary.week_end, "week-")
+        return ts
+
+    def find_summary(self, week_end: dt.date, *, settle: bool = False) -> str | None:
+        """The ts of this channel's weekly summary of the week to ``week_end``, or None."""
+        return self.find_posted(week_end, settle=settle, event=SUMMARY_EVENT, key="week_end")
+
+    def _post_once(self, payload: dict[str, Any], day: dt.date, what: str, event: str, key: str) -> str | None:
+        """chat.postMessage with reconciling: an uncertain post is retried only if not found in the channel."""
+        report_as_of = day
         tries, ts = self.retries + 1, None
         for attempt in range(1, tries + 1):
             try:
@@ -157,41 +192,40 @@ class SlackWebNotifier:
                     tries,
                     exc,
                 )
-                ts = self._reconcile(report.as_of)
+                ts = self._reconcile(report_as_of, event, key)
                 if ts is None and attempt < tries:
-                    logger.warning("the calls of %s are not in %s; posting again", report.as_of, self.channel)
+                    logger.warning("the %s of %s are not in %s; posting again", what, report_as_of, self.channel)
                     continue
                 if ts is None:
                     raise UnknownOutcomeError(
-                        f"no clear answer to any of {tries} posts of the calls (last: {exc}), and they are not in "
+                        f"no clear answer to any of {tries} posts of the {what} (last: {exc}), and it is not in "
                         f"channel {self.channel} after waiting {sum(self.settle):g}s each time: probably not posted; "
                         "the delivery stays pending, and the next run looks in the channel again and posts only if "
                         "they are missing"
                     ) from None
-                logger.info("Slack had posted the calls of %s to %s after all (ts %s)", report.as_of, self.channel, ts)
+                logger.info(
+                    "Slack had posted the %s of %s to %s after all (ts %s)", what, report_as_of, self.channel, ts
+                )
                 break
-            ts = str(response.get("ts") or "") or self._reconcile(report.as_of)
-            logger.info("posted the calls of %s to %s (ts %s)", report.as_of, self.channel, ts)
+            ts = str(response.get("ts") or "") or self._reconcile(report_as_of, event, key)
+            logger.info("posted the %s of %s to %s (ts %s)", what, report_as_of, self.channel, ts)
             break
-        if self.chart is not None and ts is not None:
-            self._upload_chart(report, ts)
         return ts
 
-    def _reconcile(self, as_of: dt.date) -> str | None:
+    def _reconcile(self, as_of: dt.date, event: str = REPORT_EVENT, key: str = "as_of") -> str | None:
         """find_posted after an uncertain post, with waits; a failed look leaves the outcome unknown."""
         try:
-            return self.find_posted(as_of, settle=True)
+            return self.find_posted(as_of, settle=True, event=event, key=key)
         except DeliveryError as exc:
             raise UnknownOutcomeError(
                 f"a post of the calls may or may not have reached channel {self.channel}, and looking for it "
                 f"failed: {exc}; the delivery stays pending and the next run looks again before posting"
             ) from None
 
-    def _upload_chart(self, report: Report, ts: str) -> None:
-        """Upload the chart into the report's thread; a failure here never re-posts the report."""
-        assert self.chart is not None
+    def _upload(self, make: Callable[[], bytes | None], ts: str, day: dt.date, prefix: str) -> None:
+        """Upload a chart into the message's thread; a failure here never re-posts the message."""
         try:
-            png = self.chart(report)
+            png = make()
             if png is None:
                 return
             self._api(
@@ -199,15 +233,17 @@ class SlackWebNotifier:
                     channel=self.channel,
                     thread_ts=ts,
                     content=png,
-                    filename=f"fxbot-{report.as_of.isoformat()}.png",
-                    title=f"fxbot {report.as_of.isoformat()}",
+                    filename=f"fxbot-{prefix}{day.isoformat()}.png",
+                    title=f"fxbot {prefix}{day.isoformat()}",
                 ),
                 self.channel,
             )
         except (DeliveryError, Uncertain, ValueError) as exc:
-            logger.warning("the calls were posted, but the chart upload failed: %s", exc)
+            logger.warning("the message was posted, but the chart upload failed: %s", exc)
 
-    def find_posted(self, as_of: dt.date, *, settle: bool = False) -> str | None:
+    def find_posted(
+        self, as_of: dt.date, *, settle: bool = False, event: str = REPORT_EVENT, key: str = "as_of"
+    ) -> str | None:
         """The ts of this channel's newest fxbot report for ``as_of``, or None if it is not there.
 
         Reads the newest messages (no ``oldest``: the local clock plays no part). With ``settle``
@@ -218,14 +254,14 @@ class SlackWebNotifier:
         for look, wait in enumerate(waits, 1):
             if wait > 0:
                 time.sleep(wait)
-            ts = self._search(as_of)
+            ts = self._search(as_of, event, key)
             if ts is not None:
                 return ts
             if look < len(waits):
                 logger.info("the calls of %s are not in %s yet; looking again in %gs", as_of, self.channel, waits[look])
         return None
 
-    def _search(self, as_of: dt.date) -> str | None:
+    def _search(self, as_of: dt.date, event: str = REPORT_EVENT, key: str = "as_of") -> str | None:
         day, cursor = as_of.isoformat(), None
         for _ in range(self.history_pages):
             try:
@@ -242,7 +278,7 @@ class SlackWebNotifier:
                 ) from None
             for message in page.get("messages", []):
                 meta = message.get("metadata") or {}
-                if meta.get("event_type") == REPORT_EVENT and (meta.get("event_payload") or {}).get("as_of") == day:
+                if meta.get("event_type") == event and (meta.get("event_payload") or {}).get(key) == day:
                     return str(message["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:

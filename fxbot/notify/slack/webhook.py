@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from http.client import HTTPException
+from typing import TYPE_CHECKING
 from urllib.error import URLError
 
 from slack_sdk.webhook import WebhookClient
@@ -33,6 +34,9 @@ from fxbot.notify.slack.retry import retry_after, uncertain_exception
 from fxbot.redaction import redact
 from fxbot.signals import Report
 
+if TYPE_CHECKING:
+    from fxbot.summary import WeeklySummary
+
 _RESEND = "check the channel; `fxbot run-once --force` posts it again if it is missing"
 
 
@@ -43,10 +47,17 @@ class SlackWebhookNotifier:
     can_reconcile = False
 
     def __init__(
-        self, client: WebhookClient, *, locale: str = "en", retries: int = 3, max_retry_after: float = 60.0
+        self,
+        client: WebhookClient,
+        *,
+        locale: str = "en",
+        colors: tuple[str, str] = messages.DEFAULT_COLORS,
+        retries: int = 3,
+        max_retry_after: float = 60.0,
     ) -> None:
         self.client = client
         self.locale = locale
+        self.colors = colors
         self.retries = retries
         self.max_retry_after = max_retry_after
 
@@ -93,7 +104,14 @@ class SlackWebhookNotifier:
 
     def send_report(self, report: Report) -> str | None:
         """Post the report; a webhook returns no message id."""
-        self._send(messages.report_text(report, self.locale), messages.report_blocks(report, self.locale))
+        self._send(messages.report_text(report, self.locale), messages.report_blocks(report, self.locale, self.colors))
+        return None
+
+    def send_summary(self, summary: WeeklySummary) -> str | None:
+        """Post the weekly summary (no chart: a webhook cannot upload files)."""
+        from fxbot import summary as weekly
+
+        self._send(weekly.summary_text(summary, self.locale), weekly.summary_blocks(summary, self.locale))
         return None
 
     def send_alert(self, message: str) -> None:

@@ -13,13 +13,14 @@ A configuration problem makes the exit code 2 whatever else is found, and then n
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from fxbot import wiring
 from fxbot.calendar import last_completed_trading_day, trading_days_between
@@ -38,11 +39,10 @@ logger = logging.getLogger(__name__)
 PROBE_DAYS = 7
 
 
-@dataclasses.dataclass
-class CheckResult:
+class CheckResult(msgspec.Struct):
     """The lines to print and the exit code (the worst problem found)."""
 
-    lines: list[str] = dataclasses.field(default_factory=list)
+    lines: list[str] = msgspec.field(default_factory=list)
     exit_code: int = 0
     config_problem: bool = False  # a problem with exit code 2 was found
 

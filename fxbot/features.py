@@ -33,8 +33,7 @@ and a target horizon ``h``: the label of D is 1 if C_{D+h} > C_D (``h=1`` is ``n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import numpy as np
 
 from fxbot.data.bars import Bars
@@ -86,8 +85,7 @@ def next_day_up(close: np.ndarray) -> np.ndarray:
     return label
 
 
-@dataclass(frozen=True)
-class Scaler:
+class Scaler(msgspec.Struct, frozen=True):
     """Per-feature standardisation fitted on training rows only."""
 
     mean: tuple[float, ...]
@@ -114,8 +112,7 @@ def windows(values: np.ndarray, window: int = WINDOW) -> np.ndarray:
     return np.ascontiguousarray(view.transpose(0, 2, 1))
 
 
-@dataclass(frozen=True)
-class Dataset:
+class Dataset(msgspec.Struct, frozen=True):
     """Windows ending on each ``dates[i]``, with the next-day label (NaN when not yet known)."""
 
     x: np.ndarray  # (n, window, F), unscaled

@@ -33,9 +33,10 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
 
 from fxbot.errors import ConfigError, LeaseHeldError, LedgerError
 from fxbot.signals import Report, TrackRecord
@@ -147,8 +148,7 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(msgspec.Struct, frozen=True):
     """One delivery attempt as stored."""
 
     id: int
@@ -161,8 +161,7 @@ class Delivery:
     error: str | None
 
 
-@dataclass(frozen=True)
-class HistoryRow:
+class HistoryRow(msgspec.Struct, frozen=True):
     """One pair's call on one day, with its outcome and the day's delivery status."""
 
     bar_date: dt.date
@@ -175,8 +174,7 @@ class HistoryRow:
     delivery: str
 
 
-@dataclass(frozen=True)
-class ScoredCall:
+class ScoredCall(msgspec.Struct, frozen=True):
     """A recorded call with its realised outcome: held from ``bar_date``'s close to ``outcome_day``'s."""
 
     bar_date: dt.date

@@ -31,8 +31,9 @@ import math
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from fxbot.calendar import last_completed_trading_day, trading_days_between
 from fxbot.data.freshness import last_bar_day, store_file
@@ -52,8 +53,7 @@ def _warn_once(key: str, message: str, *args: object) -> None:
         logger.warning(message, *args)
 
 
-@dataclass(frozen=True)
-class RunOutcome:
+class RunOutcome(msgspec.Struct, frozen=True):
     """How one daily run ended, as the metrics report it."""
 
     exit_code: int  # 0-255; a killed child is 128 + signal
@@ -62,18 +62,16 @@ class RunOutcome:
     peak_rss_bytes: float | None = None
 
 
-@dataclass
-class Family:
+class Family(msgspec.Struct):
     """One metric family: its name, type, help line and samples (labels, value)."""
 
     name: str
     kind: str
     help: str
-    samples: list[tuple[dict[str, str], float]] = field(default_factory=list)
+    samples: list[tuple[dict[str, str], float]] = msgspec.field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class LedgerFigures:
+class LedgerFigures(msgspec.Struct, frozen=True):
     """What the metrics take from the ledger."""
 
     last_success: dt.datetime | None

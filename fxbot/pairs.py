@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from fxbot.errors import ConfigError
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(msgspec.Struct, frozen=True):
     """One currency pair, e.g. USD/JPY: base USD priced in quote JPY."""
 
     base: str

@@ -12,13 +12,13 @@ fails for any reason sends a short alert before it re-raises.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from fxbot.calendar import last_completed_trading_day, next_trading_day, trading_days_between
 from fxbot.config import Settings
@@ -50,23 +50,21 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass
-class Dependencies:
+class Dependencies(msgspec.Struct):
     """What a run talks to."""
 
     store: PriceStore
     load_ensemble: Callable[[str], Ensemble]
-    notifiers: list[Notifier] = field(default_factory=list)
+    notifiers: list[Notifier] = msgspec.field(default_factory=list)
     now: Callable[[], dt.datetime] = _utc_now
-    ledger: Ledger | NullLedger = field(default_factory=NullLedger)
+    ledger: Ledger | NullLedger = msgspec.field(default_factory=NullLedger)
     # Brings the store up to date before the run (`run-once` without --no-fetch); None: never fetch.
     fetch: Callable[[], FetchReport] | None = None
     # The walk-forward evidence stored with a pair's models (``fxbot.model.evidence``); None: none shown.
     load_evidence: Callable[[str], Evidence | None] | None = None
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(msgspec.Struct, frozen=True):
     """Switches of `fxbot run-once`."""
 
     as_of: dt.date | None = None
@@ -113,7 +111,7 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             ledger.record_signals(run_id, report)
             record = ledger.track_record(20, known_by=report.as_of)
             if record is not None:
-                report = dataclasses.replace(report, track=record, track_record=str(record))
+                report = msgspec.structs.replace(report, track=record, track_record=str(record))
             result = manager.deliver(report, run_id=run_id, force=options.force)
     except BaseException as exc:
         error = str(exc) or type(exc).__name__
@@ -197,7 +195,7 @@ def with_risk_and_evidence(settings: Settings, deps: Dependencies, signal: PairS
         bars.close, signal.position.notional_jpy, signal.bar_date, signal.for_day, settings.notify.risk.vol_window_days
     )
     evidence = deps.load_evidence(signal.pair.code) if deps.load_evidence is not None else None
-    return dataclasses.replace(signal, risk=risk, evidence=evidence)
+    return msgspec.structs.replace(signal, risk=risk, evidence=evidence)
 
 
 def book_risk(settings: Settings, signals: list[PairSignal]) -> PortfolioRisk:
@@ -279,4 +277,4 @@ def stale_warning(staleness: Staleness, as_of: dt.date, pairs: int, *, replay: b
 
 
 def _with_warning(report: Report, warning: str | None) -> Report:
-    return report if warning is None else dataclasses.replace(report, warnings=[*report.warnings, warning])
+    return report if warning is None else msgspec.structs.replace(report, warnings=[*report.warnings, warning])

@@ -37,11 +37,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_MISSED,
@@ -117,8 +117,7 @@ def catch_up_day(now: dt.datetime, delivered: Callable[[dt.date], bool]) -> dt.d
     return None if delivered(day) else day
 
 
-@dataclass(frozen=True)
-class ChildResult:
+class ChildResult(msgspec.Struct, frozen=True):
     """How one daily child process ended."""
 
     exit_code: int | None  # None: killed after the timeout

@@ -20,9 +20,9 @@ import datetime as dt
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import numpy as np
 
 from fxbot.pairs import get_pair
@@ -59,8 +59,7 @@ def random_band(n: int, level: float = BAND_LEVEL) -> tuple[float, float]:
     return ((low or 0) / n, high / n)
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(msgspec.Struct, frozen=True):
     """One pair's (or all pairs') week and running record."""
 
     name: str  # pair code, or POOLED
@@ -86,8 +85,7 @@ class Scope:
         return self.always_buy / self.calls if self.calls else None
 
 
-@dataclass(frozen=True)
-class WeeklySummary:
+class WeeklySummary(msgspec.Struct, frozen=True):
     """Everything the weekly post shows; ``series`` feeds the chart (cumulative P/L per scope by outcome day)."""
 
     week_start: dt.date
@@ -99,8 +97,8 @@ class WeeklySummary:
     pooled: Scope
     rollover_included: bool  # False: no rate files at all
     calls_without_rates: int  # calls whose rollover is unknown (left out)
-    series: dict[str, list[tuple[dt.date, float]]] = field(default_factory=dict)
-    week_calls: list[tuple[str, dt.date, str]] = field(default_factory=list)  # (pair, outcome day, BUY/SELL)
+    series: dict[str, list[tuple[dt.date, float]]] = msgspec.field(default_factory=dict)
+    week_calls: list[tuple[str, dt.date, str]] = msgspec.field(default_factory=list)  # (pair, outcome day, BUY/SELL)
 
 
 def call_pnl(
@@ -249,8 +247,7 @@ def build_weekly_summary(
 # -- rendering ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Words:
+class _Words(msgspec.Struct, frozen=True):
     title: str
     all_pairs: str
     week: str

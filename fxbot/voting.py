@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 from fxbot.errors import ModelError
 
@@ -26,8 +27,7 @@ class Direction(StrEnum):
         return 1 if self is Direction.BUY else -1
 
 
-@dataclass(frozen=True)
-class Vote:
+class Vote(msgspec.Struct, frozen=True):
     """A majority vote: the call, how many members agreed, and each member's probability."""
 
     direction: Direction

@@ -15,7 +15,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+
+import msgspec
 
 from fxbot.calendar import last_completed_trading_day, next_trading_day
 from fxbot.config import Settings
@@ -36,18 +37,16 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass
-class SummaryDependencies:
+class SummaryDependencies(msgspec.Struct):
     """What a summary run talks to."""
 
     store: PriceStore
-    ledger: Ledger | NullLedger = field(default_factory=NullLedger)
-    notifiers: list[Notifier] = field(default_factory=list)
+    ledger: Ledger | NullLedger = msgspec.field(default_factory=NullLedger)
+    notifiers: list[Notifier] = msgspec.field(default_factory=list)
     now: Callable[[], dt.datetime] = _utc_now
 
 
-@dataclass(frozen=True)
-class SummaryOptions:
+class SummaryOptions(msgspec.Struct, frozen=True):
     """Switches of `fxbot summary`."""
 
     week: dt.date | None = None  # any day of the week; None: the newest week that has closed

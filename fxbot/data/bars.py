@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+import msgspec
 import numpy as np
 
 from fxbot.errors import DataError
@@ -39,8 +39,7 @@ def as_date(day: np.datetime64) -> dt.date:
     return dt.date.fromisoformat(str(np.asarray(day, dtype="datetime64[D]")))
 
 
-@dataclass(frozen=True, eq=False)
-class Bars:
+class Bars(msgspec.Struct, frozen=True, eq=False):
     """Daily bars as parallel numpy arrays (see the module docstring). Not validated: see ``validate_bars``."""
 
     dates: np.ndarray

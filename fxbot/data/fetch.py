@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 import numpy as np
 
 from fxbot.calendar import previous_trading_day
@@ -39,8 +39,7 @@ REVISION_TOLERANCE = 1e-9
 OVERLAP_MISMATCH = 0.02
 
 
-@dataclass(frozen=True)
-class PairUpdate:
+class PairUpdate(msgspec.Struct, frozen=True):
     """What fetching did to one pair."""
 
     pair: str
@@ -74,12 +73,11 @@ class PairUpdate:
         return f"{self.pair}: {'; '.join(parts)}; last bar {last}"
 
 
-@dataclass(frozen=True)
-class FetchReport:
+class FetchReport(msgspec.Struct, frozen=True):
     """What one fetch did, per pair."""
 
     provider: str
-    updates: list[PairUpdate] = field(default_factory=list)
+    updates: list[PairUpdate] = msgspec.field(default_factory=list)
     note: str = ""
 
     @property

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 
 from fxbot.calendar import is_trading_day
@@ -24,8 +24,7 @@ def trading_mask(dates: np.ndarray) -> np.ndarray:
     return np.array([is_trading_day(as_date(d)) for d in dates], dtype=bool)
 
 
-@dataclass(frozen=True)
-class Jump:
+class Jump(msgspec.Struct, frozen=True):
     """A close too far from the close before it."""
 
     day: dt.date
@@ -55,8 +54,7 @@ def first_jump(bars: Bars, checked: np.ndarray, max_jump: float) -> Jump | None:
     return Jump(bars.date(i), float(closes[i]), bars.date(i - 1), float(closes[i - 1]), float(change[i - 1]))
 
 
-@dataclass(frozen=True)
-class CloseGap:
+class CloseGap(msgspec.Struct, frozen=True):
     """How far the closes of two bar sets are apart on the days they share."""
 
     common: int

@@ -15,9 +15,9 @@ import logging
 import os
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import numpy as np
 
 from fxbot.data.bars import COLUMNS, Bars, concat_bars, empty_bars, make_bars, validate_bars
@@ -30,8 +30,7 @@ LEFTOVER_AGE_SECONDS = 600.0
 HEADER = "date," + ",".join(COLUMNS)
 
 
-@dataclass(frozen=True)
-class MergeResult:
+class MergeResult(msgspec.Struct, frozen=True):
     """What merging new bars into stored ones changed."""
 
     bars: Bars

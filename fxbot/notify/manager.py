@@ -29,8 +29,9 @@ import datetime as dt
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
+
+import msgspec
 
 from fxbot.errors import DeliveryError, UnknownOutcomeError
 from fxbot.ledger import Ledger, NullLedger
@@ -43,8 +44,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class _Post:
+class _Post(msgspec.Struct, frozen=True):
     """One kind of message delivered exactly once per (key day, destination)."""
 
     key: dt.date
@@ -95,8 +95,7 @@ def _weekly_post(summary: WeeklySummary) -> _Post:
     )
 
 
-@dataclass(frozen=True)
-class DeliveryResult:
+class DeliveryResult(msgspec.Struct, frozen=True):
     """What the manager did for the report: how many posts, how many skipped as already delivered."""
 
     posted: int

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
+import msgspec
 import requests
 
 from fxbot.config import DataSettings, Secrets
@@ -26,8 +26,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["Provider", "ProviderChoice", "choose_provider", "describe_provider", "make_provider"]
 
 
-@dataclass(frozen=True)
-class ProviderChoice:
+class ProviderChoice(msgspec.Struct, frozen=True):
     """Which provider is active, where it fetches from, why, and what the user must know about it."""
 
     name: str

@@ -23,10 +23,10 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
+import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -94,8 +94,7 @@ def make_session(retries: int, backoff_factor: float = 0.5) -> requests.Session:
     return session
 
 
-@dataclass(frozen=True)
-class HttpAnswer:
+class HttpAnswer(msgspec.Struct, frozen=True):
     """The last HTTP response of a request (after any retries)."""
 
     status: int
@@ -295,8 +294,7 @@ def price(value: object, field: str, where: str, source: str, secrets: Iterable[
     return number
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(msgspec.Struct, frozen=True):
     """One parsed bar before it joins a frame."""
 
     day: dt.date

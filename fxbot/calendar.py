@@ -48,10 +48,23 @@ def last_completed_trading_day(now: dt.datetime) -> dt.date:
 
 
 def trading_days_between(earlier: dt.date, later: dt.date) -> int:
-    """Trading days in (earlier, later]: how many bars ``earlier`` lags ``later``."""
-    count, day = 0, earlier
-    while day < later:
-        day = next_trading_day(day)
-        if day <= later:
-            count += 1
-    return count
+    """Trading days in (earlier, later]: how many bars ``earlier`` lags ``later``.
+
+    Arithmetic, not a walk: weekdays in the span minus the Dec 25 and Jan 1 that fall on one
+    (a stale store two years behind is counted in microseconds, not one day at a time).
+    """
+    if later <= earlier:
+        return 0
+    weekdays = _weekdays_through(later) - _weekdays_through(earlier)
+    holidays = sum(
+        earlier < holiday <= later and holiday.weekday() < 5
+        for year in range(earlier.year, later.year + 1)
+        for holiday in (dt.date(year, 1, 1), dt.date(year, 12, 25))
+    )
+    return weekdays - holidays
+
+
+def _weekdays_through(day: dt.date) -> int:
+    """Monday-Friday days from 0001-01-01 (ordinal 1, a Monday) up to and including ``day``."""
+    weeks, rest = divmod(day.toordinal(), 7)
+    return weeks * 5 + min(rest, 5)

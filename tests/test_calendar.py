@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fxbot.calendar import is_trading_day, last_completed_trading_day, next_trading_day, trading_days_between
 
@@ -30,3 +32,17 @@ def test_holidays_and_counting() -> None:
     assert next_trading_day(dt.date(2024, 12, 31)) == dt.date(2025, 1, 2)
     assert trading_days_between(dt.date(2024, 12, 20), dt.date(2024, 12, 27)) == 4  # 23, 24, 26, 27
     assert trading_days_between(dt.date(2024, 12, 27), dt.date(2024, 12, 27)) == 0
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    earlier=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31)),
+    span=st.integers(min_value=-30, max_value=1200),
+)
+def test_trading_days_between_counts_like_a_day_by_day_walk(earlier: dt.date, span: int) -> None:
+    later = earlier + dt.timedelta(days=span)
+    walked, day = 0, earlier
+    while day < later:
+        day += dt.timedelta(days=1)
+        walked += is_trading_day(day)
+    assert trading_days_between(earlier, later) == walked

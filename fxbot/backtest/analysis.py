@@ -267,6 +267,7 @@ def analyze(result: WalkForwardResult, opts: Options) -> Analysis:
             "target": result.variant.target,
             "target_days": result.variant.horizon,
             "units": result.variant.units,
+            "selection": result.selection,
         },
         "headline": headline(pairs, ups, actual, port.pnl),
     }

@@ -54,7 +54,9 @@ def tranche_positions(direction: np.ndarray, horizon: int = 1) -> np.ndarray:
     if horizon == 1:
         return direction
     running = np.concatenate([[0.0], np.cumsum(direction)])
-    held: npt.NDArray[np.float64] = (running[1:] - running[np.maximum(np.arange(1, len(running)) - horizon, 0)]) / horizon
+    held: npt.NDArray[np.float64] = (
+        running[1:] - running[np.maximum(np.arange(1, len(running)) - horizon, 0)]
+    ) / horizon
     return held
 
 

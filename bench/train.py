@@ -1,6 +1,11 @@
 """Benchmark training: the five USD/JPY members with the old (sequential) and the new (fused) path.
 
     .venv/bin/python -m bench.train [--rounds 3] [--pair USDJPY] [--until 2024-12-31]
+    .venv/bin/python -m bench.train --whole [--rounds 2]
+
+``--whole`` times a whole `fxbot train` of the three pairs, each round in fresh processes: the old
+way (one process, the pairs one after another, each pair's members one after another) against the
+command as it is now (members fused, pairs side by side in their own processes), alternately.
 
 What `fxbot train` does for one pair, with the shipped training settings (configs/default.yaml's
 defaults): prepare the data once, then per round fit the members with each strategy and export them
@@ -31,7 +36,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pair", default="USDJPY")
     parser.add_argument("--until", default="2024-12-31", help="last bar used (default: the bundled data's end)")
+    parser.add_argument("--whole", action="store_true", help="time a whole `fxbot train` of the three pairs")
     args = parser.parse_args()
+    if args.whole:
+        whole(args.rounds, args.until)
+        return
 
     from tensorflow import keras
 
@@ -87,6 +96,47 @@ def main() -> None:
     old_mean = statistics.mean(m.val_accuracy for m in first["sequential"])
     new_mean = statistics.mean(m.val_accuracy for m in first["fused"])
     print(f"{'mean':>14}{old_mean:>13.3f}{new_mean:>13.3f}")
+
+
+OLD_WAY = """
+import sys
+from pathlib import Path
+from fxbot.config import TrainingSettings
+from fxbot.data.store import PriceStore
+from fxbot.model.training import train_pair
+store, cfg, out = PriceStore(Path(sys.argv[1])), TrainingSettings(), Path(sys.argv[2])
+for pair in ("USDJPY", "EURJPY", "GBPJPY"):
+    bars = store.load(pair).up_to(sys.argv[3])
+    train_pair(pair, bars, cfg, out, data_sha256=store.checksum(pair), progress=None, strategy="sequential")
+"""
+
+
+def whole(rounds: int, until: str) -> None:
+    """Old and new `fxbot train` of the three pairs, alternately, in fresh processes; medians and ratio."""
+    import subprocess
+    import sys
+
+    from tests.support.env import clean_env
+
+    env = clean_env()
+    times: dict[str, list[float]] = {"old": [], "new": []}
+    print(f"whole `fxbot train` of USDJPY, EURJPY, GBPJPY up to {until}; {os.cpu_count()} cores", flush=True)
+    for r in range(rounds):
+        for way in ("old", "new") if r % 2 == 0 else ("new", "old"):
+            with tempfile.TemporaryDirectory() as tmp:
+                if way == "old":
+                    argv = [sys.executable, "-c", OLD_WAY, str(REPO / "data"), tmp, until]
+                else:
+                    config = Path(tmp) / "c.yaml"
+                    config.write_text(f"data:\n  dir: {REPO / 'data'}\n")
+                    argv = [sys.executable, "-m", "fxbot.cli", "train", "--until", until, "--out", tmp]
+                    argv += ["--config", str(config)]
+                began = time.perf_counter()
+                subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                times[way].append(time.perf_counter() - began)
+            print(f"round {r + 1} {way}: {times[way][-1]:.1f} s, load average {os.getloadavg()[0]:.2f}", flush=True)
+    old, new = statistics.median(times["old"]), statistics.median(times["new"])
+    print(f"medians over {rounds} rounds: old {old:.1f} s, new {new:.1f} s: {old / new:.1f}x faster")
 
 
 if __name__ == "__main__":

@@ -155,14 +155,14 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train and write the ensembles."""
-    from fxbot.data.store import PriceStore
+    import importlib.util
 
-    try:
-        from fxbot.model.training import train_pair
-    except ImportError as exc:
-        raise UsageError(
-            f"training needs TensorFlow ({exc.name} is missing); install with `pip install -e '.[train]'`"
-        ) from None
+    from fxbot.data.store import PriceStore
+    from fxbot.model.artifacts import Manifest
+    from fxbot.model.train_pairs import PairJob, default_workers, train_pairs
+
+    if importlib.util.find_spec("tensorflow") is None:
+        raise UsageError("training needs TensorFlow (tensorflow is missing); install with `pip install -e '.[train]'`")
     cfg = settings.training
     if args.epochs is not None:
         import msgspec
@@ -170,16 +170,22 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         cfg = msgspec.structs.replace(cfg, epochs=args.epochs)
     store = PriceStore(settings.data.dir)
     out_dir = Path(args.out) if args.out else settings.model.dir
+    jobs = []
     for code in _pairs(args, settings):
         bars = store.load(code)
-        if args.until:
-            bars = bars.up_to(args.until)
-        manifest = train_pair(code, bars, cfg, out_dir, data_sha256=store.checksum(code))
+        jobs.append(PairJob(code, bars.up_to(args.until) if args.until else bars, store.checksum(code)))
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+
+    def done(manifest: Manifest) -> None:
         accs = ", ".join(f"{m.val_accuracy:.3f}" for m in manifest.members)
         print(
-            f"{code}: trained {manifest.train_start}..{manifest.train_end}, validation from "
-            f"{manifest.validation_start}; member val_acc {accs} -> {out_dir / code}"
+            f"{manifest.pair}: trained {manifest.train_start}..{manifest.train_end}, validation from "
+            f"{manifest.validation_start}; member val_acc {accs} -> {out_dir / manifest.pair}",
+            flush=True,
         )
+
+    train_pairs(jobs, cfg, out_dir, args.jobs or default_workers(len(jobs)), done)
     return 0
 
 
@@ -425,6 +431,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=_date, metavar="DATE", help="last bar used for training (default: all)")
     p.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (default: training.epochs)")
     p.add_argument("--out", metavar="DIR", help="write models here instead of model.dir")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="pairs trained at once, each in its own process (default: one per pair, core and GiB of memory)",
+    )
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser(

@@ -88,3 +88,11 @@ def test_rates_file_with_a_bad_value_is_refused_with_its_line(tmp_path: Path) ->
     (tmp_path / "IR3TIB01USM156N.csv").write_text("observation_date,x\n2019-01-01,one\n")
     with pytest.raises(DataError, match="line 2"):
         load_rates(tmp_path)
+
+
+def test_rollover_of_part_positions_pays_the_markup_on_the_size_held() -> None:
+    from fxbot.backtest.rollover import DAYS_PER_YEAR, rollover
+
+    # base 5 %, quote 0 %, mark-up 1 %: half long earns 2.5 - 0.5, flat pays nothing, half short pays 2.5 + 0.5
+    got = rollover(np.array([0.5, 0.0, -0.5]), np.full(3, 5.0), np.zeros(3), np.ones(3), markup=1.0)
+    np.testing.assert_allclose(got, np.array([2.0, 0.0, -3.0]) / 100 / DAYS_PER_YEAR)

@@ -26,6 +26,28 @@ def test_random_band_uses_binomial_quantiles() -> None:
     assert 0.46 < low < 0.47 and 0.53 < high < 0.54  # +/- 2.576 x sqrt(.25 / 1300) = 3.6 points
 
 
+def test_tranche_positions_hold_each_call_for_its_horizon() -> None:
+    # BUY, BUY, SELL, BUY, SELL held 3 days each in thirds: day 0 holds one tranche, day 2 three.
+    held = stats.tranche_positions(np.array([1, 1, -1, 1, -1]), 3)
+    np.testing.assert_allclose(held, [1 / 3, 2 / 3, 1 / 3, 1 / 3, -1 / 3])
+    np.testing.assert_array_equal(stats.tranche_positions(np.array([1, -1]), 1), [1, -1])
+    with pytest.raises(ValueError, match="horizon"):
+        stats.tranche_positions(np.array([1]), 0)
+
+
+def test_daily_pnl_of_a_two_day_call_by_hand() -> None:
+    # closes 100 -> 101 -> 99 -> 100; calls BUY, SELL, BUY held 2 days each; leverage 2; cost 1 pip of 0.01.
+    close, next_close = np.array([100.0, 101.0, 99.0]), np.array([101.0, 99.0, 100.0])
+    direction = np.array([1, -1, 1])
+    # positions: 1/2, (1 - 1)/2 = 0, (-1 + 1)/2 = 0
+    gross = np.array([0.5 * 0.01 * 2, 0.0, 0.0])
+    every_day = stats.daily_pnl(direction, close, next_close, 2.0, 1.0, 0.01, "every_day", horizon=2)
+    np.testing.assert_allclose(every_day, gross - 0.01 / close * 2 / 2)  # half a round trip a day (one tranche)
+    on_change = stats.daily_pnl(direction, close, next_close, 2.0, 1.0, 0.01, "on_change", horizon=2)
+    # traded: day 0 opens 1/2 (its close counted too: 1/2 of a round trip), day 1 closes it (1/4), day 2 nothing
+    np.testing.assert_allclose(on_change, gross - 0.01 / close * 2 * np.array([0.5, 0.25, 0.0]))
+
+
 def test_daily_pnl_every_day_and_on_change() -> None:
     direction = np.array([1, -1, 1])
     close, nxt = np.array([100.0, 101.0, 100.0]), np.array([101.0, 100.0, 100.0])

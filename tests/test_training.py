@@ -70,3 +70,30 @@ def test_scaler_is_fitted_on_training_rows_only() -> None:
 
 def test_training_settings_need_enough_seeds() -> None:
     assert len(TrainingSettings().seeds) == TrainingSettings().members
+
+
+@pytest.mark.slow
+def test_two_pairs_train_side_by_side_in_their_own_processes(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "pairs": ["USDJPY", "EURJPY"],
+                "data": {"dir": str(BUNDLED_DATA)},
+                "model": {"dir": str(tmp_path / "models")},
+                "training": TINY,
+            }
+        )
+    )
+    trained = run_fxbot("train", "--jobs", "2", "--until", "2023-12-29", "--config", str(config))
+    assert trained.returncode == 0, trained.stderr
+    printed = [ln.split(":")[0] for ln in trained.stdout.splitlines() if ": trained " in ln]
+    assert printed == ["USDJPY", "EURJPY"]  # in the order asked, whichever finished first
+    for pair in ("USDJPY", "EURJPY"):
+        manifest = read_manifest(tmp_path / "models" / pair)
+        assert manifest.pair == pair and len(manifest.members) == 3 and manifest.train_end == "2023-12-29"
+    run = run_fxbot("run-once", "--dry-run", "--as-of", "2024-03-01", "--config", str(config))
+    assert run.returncode == 0, run.stderr
+    assert "USD/JPY" in run.stdout and "EUR/JPY" in run.stdout
+    bad = run_fxbot("train", "--jobs", "0", "--config", str(config))
+    assert bad.returncode == 2 and "--jobs must be at least 1" in bad.stderr

@@ -4,8 +4,9 @@ Everything is computed per pair and for the portfolio (pairs' daily P/L added on
 their days; a pair without a call that day contributes nothing). Accuracy of the portfolio is
 the pooled accuracy of all pairs' calls.
 
-Daily P/L = price move x direction x leverage - the pair's cost in pips + rollover (the rate
-differential of the position's currencies minus the mark-up, ``fxbot.backtest.rollover``). A day
+Daily P/L = price move x position x leverage - the pair's cost in pips + rollover (the rate
+differential of the position's currencies minus the mark-up, ``fxbot.backtest.rollover``). The
+position is the day's call, or for an h-day target the last h calls in 1/h tranches. A day
 without rates for either currency gets no rollover; those days are counted and their months named.
 """
 
@@ -101,7 +102,7 @@ def _risk(pnl: np.ndarray, opts: Options) -> dict[str, Any]:
 
 
 def pair_rollover_pnl(calls: PairCalls, direction: np.ndarray, opts: Options, leverage: float) -> np.ndarray:
-    """Rollover of each call as a fraction of equity; NaN where a rate (or the next day's date) is unknown."""
+    """Rollover of each day's position as a fraction of equity; NaN where a rate (or the next day's date) is unknown."""
     if opts.rates is None or calls.next_dates is None:
         return np.full(len(calls.dates), np.nan)
     pair = get_pair(calls.pair)
@@ -109,7 +110,7 @@ def pair_rollover_pnl(calls: PairCalls, direction: np.ndarray, opts: Options, le
         opts.rates,
         pair.base,
         pair.quote,
-        direction,
+        stats.tranche_positions(direction, calls.horizon),
         calls.dates.to_numpy(),
         calls.next_dates.to_numpy(),
         opts.rollover_markup,
@@ -120,7 +121,11 @@ def pair_rollover_pnl(calls: PairCalls, direction: np.ndarray, opts: Options, le
 def pair_pnl(
     calls: PairCalls, direction: np.ndarray, opts: Options, leverage: float, charge: stats.CostRule | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Daily P/L net of the pair's cost, with rollover where rates exist; and the rollover (NaN: no rates)."""
+    """Daily P/L net of the pair's cost, with rollover where rates exist; and the rollover (NaN: no rates).
+
+    A call with a target ``calls.horizon`` days ahead is held that many days, in overlapping
+    tranches (``stats.tranche_positions``): a 5-day call earns the 5 days it forecasts, not one.
+    """
     price = stats.daily_pnl(
         direction,
         calls.close,
@@ -129,6 +134,7 @@ def pair_pnl(
         opts.cost_pips[calls.pair],
         opts.pip_size[calls.pair],
         charge or opts.charge,
+        calls.horizon,
     )
     roll = pair_rollover_pnl(calls, direction, opts, leverage)
     return price + np.where(np.isnan(roll), 0.0, roll), roll
@@ -154,7 +160,7 @@ def analyze_pair(calls: PairCalls, opts: Options) -> tuple[dict[str, Any], Serie
     pnl, roll = pair_pnl(calls, direction, opts, leverage)
     other_rule: stats.CostRule = "on_change" if opts.charge == "every_day" else "every_day"
     pnl_other, _ = pair_pnl(calls, direction, opts, leverage, other_rule)
-    gross = stats.daily_pnl(direction, calls.close, calls.next_close, leverage, 0.0, 1.0)
+    gross = stats.daily_pnl(direction, calls.close, calls.next_close, leverage, 0.0, 1.0, horizon=calls.horizon)
     buy_pnl, buy_roll = pair_pnl(calls, np.ones(len(direction)), opts, leverage, "on_change")
     baselines = {
         "always_buy": always_buy(len(actual)),
@@ -261,6 +267,7 @@ def analyze(result: WalkForwardResult, opts: Options) -> Analysis:
             "target": result.variant.target,
             "target_days": result.variant.horizon,
             "units": result.variant.units,
+            "selection": result.selection,
         },
         "headline": headline(pairs, ups, actual, port.pnl),
     }

@@ -384,8 +384,9 @@ def render_variants(
         pooled = (metrics.get("skill") or {}).get("pooled", {})
         verdict = (metrics.get("gate") or {}).get("verdict") or {}
         gate = "passes" if verdict.get("passes") else ("fails" if verdict else "n/a")
+        features = "per period, from earlier periods" if v.get("selection") else v["features"]
         lines.append(
-            f"| {rank} | [{name}]({name}/report.md) | {v['features']} | {v['target']} | {units} | {h['calls']} | "
+            f"| {rank} | [{name}]({name}/report.md) | {features} | {v['target']} | {units} | {h['calls']} | "
             f"{_pct(h['accuracy'], 1)} | {_pct(h['always_buy_accuracy'], 1)} | "
             f"{h['edge_vs_always_buy'] * 100:+.1f} | {_p(pooled.get('pt_p_holm', float('nan')))} | "
             f"{_p(pooled.get('mcnemar_p_holm', float('nan')))} | {h['sharpe']:.2f} | "
@@ -407,10 +408,34 @@ def render_variants(
         "",
         verdict_line,
         "",
-        "Sharpe: annualised, daily P/L of the vote net of each pair's cost, rollover included, pairs added.",
+        "Sharpe: annualised, daily P/L of the vote net of each pair's cost, rollover included, pairs added "
+        "(an h-day call is held h days in 1/h tranches).",
         "",
     ]
+    lines += _selection_lines(analyses)
     return "\n".join(lines)
+
+
+def _selection_lines(analyses: dict[str, Analysis]) -> list[str]:
+    """The per-period choices of the selected series, with the edges they were chosen on."""
+    chosen = next((a.metrics["variant"] for a in analyses.values() if a.metrics["variant"].get("selection")), None)
+    if chosen is None:
+        return []
+    lines = [
+        f"## {chosen['name']}: the best variant, chosen without hindsight",
+        "",
+        "In each period, the calls of the variant with the largest edge over always-buy (pooled accuracy minus "
+        "the share of up days) on all earlier periods; the first period takes the first variant of the file. "
+        f"Only variants with the target {chosen['target']} compete. This is what picking the best variant "
+        "would have earned, and it is a trial on record like the others.",
+        "",
+        "| period | chosen | edge of each competitor before it (points) |",
+        "|---|---|---|",
+    ]
+    for row in chosen["selection"]:
+        edges = ", ".join(f"{n} {e * 100:+.1f}" for n, e in row["edges_before"].items()) or "no earlier period"
+        lines.append(f"| {row['period']} | {row['chosen']} | {edges} |")
+    return [*lines, ""]
 
 
 def write_variants_report(

@@ -97,12 +97,13 @@ def rollover(
 ) -> np.ndarray:
     """Rollover per held position as a fraction of equity (see the module docstring); NaN where a rate is missing.
 
-    ``direction`` is +1 (long base) or -1 (short base); rates and ``markup`` are percent per year.
+    ``direction`` is the position: +1 long base, -1 short base, a fraction for part of the notional
+    (held tranches); rates and ``markup`` are percent per year, and the mark-up is paid on the size held.
     """
     direction = np.asarray(direction, "float64")
     differential = direction * (np.asarray(base_rate, "float64") - np.asarray(quote_rate, "float64"))
     years = np.asarray(days, "float64") / DAYS_PER_YEAR
-    out: npt.NDArray[np.float64] = (differential - markup) / 100.0 * years * leverage
+    out: npt.NDArray[np.float64] = (differential - np.abs(direction) * markup) / 100.0 * years * leverage
     return out
 
 

@@ -23,6 +23,7 @@ from fxbot.backtest.analysis import Analysis, Options, analyze, pair_pnl
 from fxbot.backtest.calibrate import calibrate
 from fxbot.backtest.executors import make_executor
 from fxbot.backtest.rollover import load_rates
+from fxbot.backtest.selection import SELECTED, selected_result
 from fxbot.backtest.trials import append_trial, code_version, config_hash, read_trials
 from fxbot.backtest.variants import DEFAULT, Variant, load_variants
 from fxbot.backtest.walkforward import (
@@ -139,11 +140,14 @@ def trial_record(
         "rollover_markup": settings.backtest.rollover_markup,
         "data": data,
     }
+    if result.selection is not None:  # the selection rule is the trial: what it chose is part of its definition
+        defining["selection"] = [(c["period"], c["chosen"]) for c in result.selection]
     return {
         "variant": variant.name,
         "config_hash": config_hash(defining),
-        "feature_set": variant.features,
+        "feature_set": variant.features if result.selection is None else "per-period selection",
         "features": {p: variant.feature_list(p, opts.pairs) for p in opts.pairs},
+        "selection": result.selection and {c["period"]: c["chosen"] for c in result.selection},
         "target": variant.target,
         "target_days": variant.horizon,
         "units": cfg.units,
@@ -204,6 +208,11 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
         )
         for variant in variants:
             save_result(results[variant.name], _folder(opts, variant, sweep))
+    if sweep:  # the best variant chosen honestly: per period, from the earlier periods only
+        selected = selected_result(results, variants)
+        if selected is not None:
+            results[SELECTED] = selected
+            variants = [*variants, selected.variant]
     options = Options(
         leverage={p: settings.leverage_for(p) for p in opts.pairs},
         pip_size={p: get_pair(p).pip_size for p in opts.pairs},
@@ -225,7 +234,7 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
                 unit, names, {p: settings.leverage_for(p) for p in names}, opts.max_loss, opts.horizon, opts.confidence
             )
             analysis.metrics["calibration"] = cal.as_dict()
-        if opts.check_lookahead:
+        if opts.check_lookahead and result.selection is None:  # the selection reuses checked calls
             from fxbot.backtest.lookahead import check_lookahead
 
             checked = check_lookahead(
@@ -241,8 +250,13 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
                 }
                 for c in checked
             ]
-        if not opts.reuse:  # a re-report is not a new trial
-            record = append_trial(trials_file, trial_record(settings, opts, result, analysis, folder, data))
+        trial = trial_record(settings, opts, result, analysis, folder, data)
+        # A re-report (--reuse) is not a new trial, unless it is one never recorded (a selection over
+        # reused variants): the config hash says which.
+        if not opts.reuse or trial["config_hash"] not in {
+            r.get("config_hash") for r in read_trials(trials_file).records
+        }:
+            record = append_trial(trials_file, trial)
             recorded.append(int(record["trial"]))
         analyses[variant.name] = analysis
     records = read_trials(trials_file).records

@@ -41,6 +41,25 @@ def random_band(n: int, level: float = 0.99) -> tuple[float, float]:
     return (float(low) / n, float(high) / n)
 
 
+def tranche_positions(direction: np.ndarray, horizon: int = 1) -> np.ndarray:
+    """The position held from D's close to D+1's when each call is held ``horizon`` days.
+
+    A call made on D is a tranche of 1/``horizon`` of the position, held from D's close to
+    D+``horizon``'s, so the position on D is the sum of the last ``horizon`` calls' directions over
+    ``horizon`` (the first ``horizon`` - 1 days hold fewer tranches). ``horizon`` 1 is the call itself.
+    """
+    direction = np.asarray(direction, dtype="float64")
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1, got {horizon}")
+    if horizon == 1:
+        return direction
+    running = np.concatenate([[0.0], np.cumsum(direction)])
+    held: npt.NDArray[np.float64] = (
+        running[1:] - running[np.maximum(np.arange(1, len(running)) - horizon, 0)]
+    ) / horizon
+    return held
+
+
 def daily_pnl(
     direction: np.ndarray,
     close: np.ndarray,
@@ -49,22 +68,27 @@ def daily_pnl(
     cost_pips: float,
     pip_size: float,
     charge: CostRule = "every_day",
+    horizon: int = 1,
 ) -> np.ndarray:
-    """P/L per call as a fraction of equity, net of cost (see the module docstring).
+    """P/L per call day as a fraction of equity, net of cost (see the module docstring).
 
-    ``charge="every_day"`` pays the cost on every call (each call is a one-day trade, opened at
-    D's close and closed at D+1's); ``"on_change"`` pays it only on the first call and when the
-    direction flips (a trader who keeps a position open while the call repeats).
+    ``horizon`` is how many days each call is held (its target: 5 for a 5-day call): the day's
+    position is ``tranche_positions``. ``charge="every_day"`` pays a round trip on every call (each
+    call is a trade of 1/``horizon`` of the position, opened at D's close and closed ``horizon``
+    days later); ``"on_change"`` pays only for the position's change (a trader who keeps a position
+    open while the calls repeat): half a round trip per unit traded, the first day's opening counted
+    with its eventual close.
     """
-    direction = np.asarray(direction, dtype="float64")
+    position = tranche_positions(direction, horizon)
     close, next_close = np.asarray(close, "float64"), np.asarray(next_close, "float64")
-    gross: npt.NDArray[np.float64] = direction * (next_close / close - 1.0) * leverage
-    cost = cost_pips * pip_size / close * leverage
-    if charge == "on_change":
-        changed = np.ones(len(direction), dtype=bool)
-        changed[1:] = direction[1:] != direction[:-1]
-        cost = np.where(changed, cost, 0.0)
-    elif charge != "every_day":
+    gross: npt.NDArray[np.float64] = position * (next_close / close - 1.0) * leverage
+    unit_cost = cost_pips * pip_size / close * leverage
+    if charge == "every_day":
+        cost = unit_cost / horizon
+    elif charge == "on_change":
+        previous = np.concatenate([-position[:1], position[:-1]])  # the first day opens (and will close) its position
+        cost = unit_cost * np.abs(position - previous) / 2.0
+    else:
         raise ValueError(f"unknown cost rule {charge!r}; use 'every_day' or 'on_change'")
     return gross - cost
 

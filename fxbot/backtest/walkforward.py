@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 import numpy as np
@@ -149,6 +149,7 @@ class WalkForwardResult:
     workers: int = 1
     variant: Variant = DEFAULT
     executor: str = "local"
+    selection: list[dict[str, Any]] | None = None  # per period, the variant chosen (fxbot.backtest.selection)
 
 
 def _init_worker(threads: int) -> None:

@@ -362,17 +362,22 @@ class SlackAppSettings(_Section, frozen=True):
     ] = field(default_factory=list)
     keepalive_seconds: Annotated[
         float,
-        Meta(ge=0.01, le=600, description="Seconds between keepalive checks (auth.test, the socket's pongs), 0.01-600."),
+        Meta(
+            ge=0.01, le=600, description="Seconds between keepalive checks (auth.test, the socket's pongs), 0.01-600."
+        ),
     ] = 60.0
     ping_interval_seconds: Annotated[
         float, Meta(ge=0.01, le=300, description="Seconds between WebSocket pings to Slack (0.01-300).")
     ] = 10.0
     stale_after_seconds: Annotated[
         float,
-        Meta(ge=0.05, le=3600, description="No pong (or no auth.test) for this long (0.05-3600 s): the process exits 4."),
+        Meta(
+            ge=0.05, le=3600, description="No pong (or no auth.test) for this long (0.05-3600 s): the process exits 4."
+        ),
     ] = 180.0
     home_poll_seconds: Annotated[
-        float, Meta(ge=0.05, le=3600, description="Seconds between looks at the ledger for a new completed run (0.05-3600).")
+        float,
+        Meta(ge=0.05, le=3600, description="Seconds between looks at the ledger for a new completed run (0.05-3600)."),
     ] = 60.0
 
     def __post_init__(self) -> None:

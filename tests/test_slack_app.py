@@ -287,3 +287,44 @@ def test_bad_access_lists_are_refused_with_the_key(tmp_path: Path, app: dict[str
     raw["slack_app"] = app
     with pytest.raises(ConfigError, match=message):
         settings_from_mapping(raw)
+
+
+def test_check_tries_the_app_token_and_the_rendered_answers(seeded_ledger: Path, tmp_path: Path) -> None:
+    from fxbot.check import CheckResult, check_slack_app
+    from fxbot.config import Secrets
+
+    settings = settings_from_mapping(_raw(seeded_ledger))
+    with SocketModeStandIn() as socket, SlackStandIn(socket_url=socket.next_url) as web:
+
+        def check(**env: str) -> CheckResult:
+            result = CheckResult()
+            check_slack_app(settings, Secrets.from_env({"FXBOT_SLACK_API_URL": web.api_url, **env}), result)
+            return result
+
+        assert check(SLACK_BOT_TOKEN=TOKEN).lines == []  # no app token: the app is not set up, nothing to say
+        good = check(SLACK_BOT_TOKEN=TOKEN, SLACK_APP_TOKEN=APP_TOKEN)
+        assert good.exit_code == 0, good.lines
+        assert good.lines[0] == "slack app: app-level token ok (apps.connections.open issued a Socket Mode URL)"
+        assert good.lines[1].startswith("slack app: 6 rendered answers fit Block Kit's limits")
+        (opened,) = web.calls("apps.connections.open")
+        assert opened.headers["authorization"] == f"Bearer {APP_TOKEN}"
+        assert socket.connections == 0  # the URL is never used: check connects to nothing
+        wrong = check(SLACK_BOT_TOKEN=TOKEN, SLACK_APP_TOKEN=TOKEN)  # the bot token pasted in the wrong place
+        assert wrong.exit_code == 2
+        assert "PROBLEM slack app: Slack refused SLACK_APP_TOKEN (not_allowed_token_type)" in wrong.lines[0]
+        alone = check(SLACK_APP_TOKEN=APP_TOKEN)
+        assert alone.exit_code == 2 and "SLACK_BOT_TOKEN is not" in alone.lines[0]
+        _no_secrets(*good.lines, *wrong.lines, *alone.lines)
+
+
+def test_block_problems_finds_what_slack_would_refuse() -> None:
+    assert views.block_problems([views.section("ok")]) == []
+    assert views.block_problems([views.section("x")] * 51) == ["51 blocks; a message holds at most 50"]
+    assert views.block_problems([views.section("x")] * 51, "home") == []
+    long_header = {"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}
+    assert views.block_problems([long_header]) == ["block 0: header text must be 1-150 characters"]
+    assert views.block_problems([{"type": "section", "text": {"type": "markdown", "text": "x"}}]) == [
+        "block 0: text type must be plain_text or mrkdwn"
+    ]
+    assert views.block_problems([{"type": "banner"}]) == ["block 0: unknown type 'banner'"]
+    assert views.header("y" * 400)["text"]["text"].endswith("…")  # the renderers cut rather than break

@@ -83,9 +83,7 @@ class Answers:
         latest = [r for r in rows if r.bar_date == latest_day]
         now = self._now()
         result = status_report(self.settings, now)
-        return views.home_view(
-            latest, views.versus_always_buy(rows), result.lines, result.exit_code, self.locale, now
-        )
+        return views.home_view(latest, views.versus_always_buy(rows), result.lines, result.exit_code, self.locale, now)
 
     def last_finished_run(self) -> str | None:
         """The id and status of the newest run once it has ended (None: running, none, or no ledger); cheap to poll."""

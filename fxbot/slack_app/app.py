@@ -203,7 +203,9 @@ class SlackApp:
         from slack_sdk.errors import SlackApiError
 
         try:
-            view = self.answers.home() if self.access.home_allowed(user) else views.home_not_allowed(self.answers.locale)
+            view = (
+                self.answers.home() if self.access.home_allowed(user) else views.home_not_allowed(self.answers.locale)
+            )
             self.client.views_publish(user_id=user, view=view)
         except SlackApiError as exc:
             logger.warning("slack-app: views.publish for %s failed: %s", user, exc.response.get("error", "?"))
@@ -242,7 +244,7 @@ class SlackApp:
 
         self._auth_test()
         try:
-            self.handler.connect()
+            self.handler.connect()  # type: ignore[no-untyped-call]
         except SlackApiError as exc:
             error = str(exc.response.get("error", "?"))
             if error in TOKEN_REFUSED:
@@ -283,7 +285,7 @@ class SlackApp:
                 self.systemd.stopping("stopping")
             return 0
         finally:
-            self.handler.close()
+            self.handler.close()  # type: ignore[no-untyped-call]
             for signum, previous in installed:
                 signal.signal(signum, previous)
 
@@ -295,7 +297,9 @@ class SlackApp:
         problem = self.freshness.problem(self.cfg.stale_after_seconds, client.is_connected())
         if problem is not None:
             logger.warning("slack-app: the Slack connection is stale: %s; exiting so it is restarted", problem)
-            raise DeliveryError(f"the Slack Socket Mode connection is stale: {problem}; the service manager restarts it")
+            raise DeliveryError(
+                f"the Slack Socket Mode connection is stale: {problem}; the service manager restarts it"
+            )
         if self.systemd is not None:
             self.systemd.watchdog()
 
@@ -311,7 +315,7 @@ class SlackApp:
     def _install_signals(self) -> list[tuple[int, Any]]:
         if threading.current_thread() is not threading.main_thread():
             return []
-        installed = []
+        installed: list[tuple[int, Any]] = []
         for signum in (signal.SIGTERM, signal.SIGINT):
             installed.append((signum, signal.signal(signum, lambda *_: self._stop.set())))
         return installed

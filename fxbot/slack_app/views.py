@@ -170,9 +170,7 @@ def _row_line(row: HistoryRow, w: dict[str, str]) -> str:
     return f"{get_pair(row.pair).display} {arrow} {row.direction} {row.votes}/{row.members} · {move}{verdict}"
 
 
-def history_answer(
-    rows: Sequence[HistoryRow], accuracy: dict[str, TrackRecord], days: int, locale: str
-) -> Answer:
+def history_answer(rows: Sequence[HistoryRow], accuracy: dict[str, TrackRecord], days: int, locale: str) -> Answer:
     """`/fxbot history N`: one section per bar day (calls, realized move, result, delivery), then accuracy."""
     w = words(locale)
     title = w["history"].format(n=days)
@@ -245,7 +243,10 @@ def home_view(
 ) -> dict[str, Any]:
     """The App Home: the latest calls, the live record against always-buy, and the bot's health."""
     w = words(locale)
-    blocks: list[Block] = [header(w["home_title"]), context(w["updated"].format(when=now.strftime("%Y-%m-%d %H:%M UTC")))]
+    blocks: list[Block] = [
+        header(w["home_title"]),
+        context(w["updated"].format(when=now.strftime("%Y-%m-%d %H:%M UTC"))),
+    ]
     blocks.append(header(w["today"]))
     if latest:
         lines = "\n".join(_row_line(r, w) for r in latest)

@@ -129,7 +129,7 @@ def main() -> None:
                 start_rss = proc_mib(child.pid, "VmRSS")
                 base = len(web.calls("auth.test"))
                 print(
-                    f"fxbot slack-app (pid {child.pid}): keepalive every {args.interval} s, {args.keepalives} keepalives"
+                    f"fxbot slack-app (pid {child.pid}): a keepalive every {args.interval} s, {args.keepalives} of them"
                 )
                 print(f"{'keepalives':>10}  {'pings':>7}  {'RSS MiB':>8}")
                 print(f"{0:>10}  {socket.pings:>7}  {start_rss:>8.1f}")
@@ -170,9 +170,8 @@ def main() -> None:
                     "answer median by command: "
                     + ", ".join(f"{k} {statistics.median(v) * 1000:.1f} ms" for k, v in per_kind.items())
                 )
-                print(
-                    f"RSS after the commands: {proc_mib(child.pid, 'VmRSS'):.1f} MiB; reconnects: {socket.connections - 1}"
-                )
+                after = proc_mib(child.pid, "VmRSS")
+                print(f"RSS after the commands: {after:.1f} MiB; reconnects {socket.connections - 1}")
             finally:
                 child.terminate()
                 code = child.wait(30)

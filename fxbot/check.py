@@ -227,10 +227,19 @@ def check_data_and_models(
                 manifest, ran = read_manifest(folder, min_members=settings.training.members), ""
             result.lines.append(
                 f"model: {code}: {manifest.version}, {len(manifest.members)} members, "
-                f"trained to {manifest.train_end}{ran}"
+                f"trained to {manifest.train_end}{_age(manifest.train_end, due)}{ran}"
             )
         except FxbotError as exc:
             result.problem(f"model: {exc}", exc.exit_code)
+
+
+def _age(train_end: str, due: dt.date) -> str:
+    """`` (N trading days ago)``: how far the training data end lies behind the last completed trading day."""
+    try:
+        days = trading_days_between(dt.date.fromisoformat(train_end), due)
+    except ValueError:  # a manifest checked elsewhere; an odd date only loses the age
+        return ""
+    return f" ({days} trading day{'s' if days != 1 else ''} ago)" if days > 0 else " (up to date)"
 
 
 def _run_members(settings: Settings, folder: Path, bars: Bars | None) -> tuple[Manifest, str]:

@@ -245,6 +245,8 @@ def test_japanese_answers(start: Any, seeded_ledger: Path) -> None:
     said["refusal"] = _text(app.ask("status", user=OTHER_USER)[1])
     assert "fxbot の状態" in said["status"] and "last run:" in said["status"]
     assert "fxbot の履歴: 直近1日" in said["history 1"] and "的中率" in said["history 1"]
+    assert ("買い" in said["history 1"] or "売り" in said["history 1"]) and "未配信" in said["history 1"]
+    assert "BUY" not in said["history 1"] and "SELL" not in said["history 1"]
     assert "使えるコマンド" in said["help"]
     assert "週次サマリーはまだ利用できません" in said["week"]
     assert "申し訳ありません" in said["refusal"]
@@ -328,3 +330,55 @@ def test_block_problems_finds_what_slack_would_refuse() -> None:
     ]
     assert views.block_problems([{"type": "banner"}]) == ["block 0: unknown type 'banner'"]
     assert views.header("y" * 400)["text"]["text"].endswith("…")  # the renderers cut rather than break
+
+
+def test_access_needs_a_listed_user_in_a_listed_channel_and_nobody_by_default() -> None:
+    from fxbot.config import SlackAppSettings
+    from fxbot.slack_app.app import Access
+
+    both = Access.from_settings(SlackAppSettings(allowed_users=[USER], allowed_channels=[CHANNEL]))
+    assert both.command_allowed(USER, CHANNEL)
+    assert not both.command_allowed(USER, OTHER_CHANNEL) and not both.command_allowed(OTHER_USER, CHANNEL)
+    assert both.home_allowed(USER) and not both.home_allowed(OTHER_USER)
+    channel_only = Access.from_settings(SlackAppSettings(allowed_channels=[CHANNEL]))
+    assert channel_only.command_allowed(OTHER_USER, CHANNEL) and not channel_only.home_allowed(OTHER_USER)
+    nobody = Access.from_settings(SlackAppSettings())
+    assert not nobody.command_allowed(USER, CHANNEL) and not nobody.home_allowed(USER)
+
+
+class _Session:
+    def __init__(self, session_id: str, pong: float | None) -> None:
+        self.session_id, self.last_ping_pong_time = session_id, pong
+
+    def is_active(self) -> bool:
+        return True
+
+
+class _Client:
+    def __init__(self, session: _Session | None) -> None:
+        self.current_session = session
+
+
+def test_freshness_counts_pongs_on_any_session_and_names_the_cause(caplog: pytest.LogCaptureFixture) -> None:
+    from fxbot.slack_app.app import Freshness
+
+    now = [1000.0]
+    fresh = Freshness(clock=lambda: now[0])
+    fresh.observe(_Client(_Session("s1", 1000.5)))
+    now[0] = 1003.0
+    assert fresh.problem(5.0, connected=True) is None
+    # a new session (a reconnect) that never hears a pong does not reset the clock
+    with caplog.at_level("INFO", logger="fxbot.slack_app.app"):
+        fresh.observe(_Client(_Session("s2", None)))
+    assert fresh.reconnects == 1 and "Socket Mode reconnected (new session s2)" in caplog.text
+    fresh.auth_ok()
+    now[0] = 1006.0
+    problem = fresh.problem(5.0, connected=True)
+    assert problem is not None and problem.startswith("no pong on the Socket Mode connection for 5.5 s")
+    assert "connected but unanswered" in problem and "session s2" in problem
+    fresh.observe(_Client(_Session("s2", 1005.9)))
+    assert fresh.problem(5.0, connected=True) is None
+    fresh.auth_error = "ratelimited"
+    now[0] = 1009.0
+    fresh.observe(_Client(_Session("s2", 1008.9)))
+    assert fresh.problem(5.0, connected=True) == "auth.test has failed for 6.0 s (ratelimited)"

@@ -49,6 +49,12 @@ class Versus:
     buy_right: int
 
 
+#: The ledger's delivery states (``Ledger.history``'s summary), as a reader would say them.
+_DELIVERY: dict[str, dict[str, str]] = {
+    "en": {"not delivered": "not delivered", "sent": "sent", "pending": "unconfirmed", "failed": "failed"},
+    "ja": {"not delivered": "未配信", "sent": "配信済み", "pending": "未確認", "failed": "配信失敗"},
+}
+
 _WORDS: dict[str, dict[str, str]] = {
     "en": {
         "status": "fxbot status",
@@ -57,6 +63,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "history": "fxbot history: the last {n} day(s)",
         "no_history": "No calls recorded yet: the daily run records them.",
         "pending": "pending",
+        "BUY": "BUY",
+        "SELL": "SELL",
         "right": "right",
         "wrong": "wrong",
         "accuracy": "Accuracy of all scored calls",
@@ -93,6 +101,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "history": "fxbot の履歴: 直近{n}日",
         "no_history": "まだシグナルの記録がありません。毎日の実行で記録されます。",
         "pending": "未確定",
+        "BUY": "買い",
+        "SELL": "売り",
         "right": "的中",
         "wrong": "外れ",
         "accuracy": "評価済みシグナルの的中率",
@@ -167,7 +177,14 @@ def _row_line(row: HistoryRow, w: dict[str, str]) -> str:
     arrow = "▲" if row.direction == "BUY" else "▼"
     move = w["pending"] if row.move is None else f"{row.move:+.2%}"
     verdict = "" if row.right is None else (" :white_check_mark: " + w["right"] if row.right else " :x: " + w["wrong"])
-    return f"{get_pair(row.pair).display} {arrow} {row.direction} {row.votes}/{row.members} · {move}{verdict}"
+    direction = w.get(row.direction, row.direction)
+    return f"{get_pair(row.pair).display} {arrow} {direction} {row.votes}/{row.members} · {move}{verdict}"
+
+
+def delivery_text(summary: str, locale: str) -> str:
+    """The ledger's delivery summary (``sent``, ``pending, sent``, ``not delivered``) in ``locale``."""
+    said = _DELIVERY.get(locale, _DELIVERY["en"])
+    return ", ".join(said.get(part, part) for part in summary.split(", "))
 
 
 def history_answer(rows: Sequence[HistoryRow], accuracy: dict[str, TrackRecord], days: int, locale: str) -> Answer:
@@ -182,7 +199,8 @@ def history_answer(rows: Sequence[HistoryRow], accuracy: dict[str, TrackRecord],
         by_day.setdefault(row.bar_date, []).append(row)
     for day, day_rows in sorted(by_day.items(), reverse=True)[:HISTORY_MAX_DAYS]:
         lines = "\n".join(_row_line(r, w) for r in day_rows)
-        blocks.append(section(f"*{day.isoformat()}* ({day_rows[0].delivery})\n{lines}"))
+        delivery = delivery_text(day_rows[0].delivery, locale)
+        blocks.append(section(f"*{day.isoformat()}* ({delivery})\n{lines}"))
     if accuracy:
         acc = " · ".join(
             f"{get_pair(code).display} {rec.right}/{rec.scored} ({_share(rec.right, rec.scored)})"

@@ -28,6 +28,7 @@ from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, run_fxbot
 from .support.env import clean_env
 from .support.slack_server import APP_TOKEN, TOKEN, SlackStandIn
 from .support.socket_mode_server import SocketModeStandIn
+from .test_liveness import NotifySocket
 
 USER, OTHER_USER = "U0ALLOWED1", "U0STRANGER"
 CHANNEL, OTHER_CHANNEL = "C0ALLOWED1", "C0ELSEWHERE"
@@ -86,14 +87,21 @@ def start(tmp_path: Path) -> Iterator[Any]:
     """``start(raw)`` runs `fxbot slack-app` with ``raw`` as its config against fresh stand-ins."""
     stack: list[tuple[subprocess.Popen[str], Any, SocketModeStandIn, SlackStandIn]] = []
 
-    def _start(raw: dict[str, Any], *, verbose: bool = True) -> Running:
+    def _start(raw: dict[str, Any], *, verbose: bool = True, extra_env: dict[str, str] | None = None) -> Running:
         socket = SocketModeStandIn().__enter__()
         web = SlackStandIn(socket_url=socket.next_url).__enter__()
         config = tmp_path / f"app{len(stack)}.yaml"
         config.write_text(yaml.safe_dump(raw))
         log = tmp_path / f"app{len(stack)}.log"
         out = log.open("w")
-        env = clean_env({"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "FXBOT_SLACK_API_URL": web.api_url})
+        env = clean_env(
+            {
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_APP_TOKEN": APP_TOKEN,
+                "FXBOT_SLACK_API_URL": web.api_url,
+                **(extra_env or {}),
+            }
+        )
         args = [sys.executable, "-m", "fxbot.cli", "slack-app", "--config", str(config), *(["-v"] if verbose else [])]
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
         stack.append((proc, out, socket, web))
@@ -237,6 +245,41 @@ def test_a_stale_link_ends_the_process_with_exit_4(start: Any, seeded_ledger: Pa
     assert "WARNING fxbot.slack_app.app: slack-app: the Slack connection is stale: no pong" in output
     assert "fxbot: error: the Slack Socket Mode connection is stale" in output
     _no_secrets(output)
+
+
+def test_a_link_that_cannot_come_back_after_a_drop_ends_the_process_with_exit_4(
+    start: Any, seeded_ledger: Path
+) -> None:
+    from .support.slack_server import Reply
+
+    app = start(_raw(seeded_ledger))
+    app.ask("help")
+    # Slack has trouble: every new connection URL is refused, so the client keeps trying and never gets back
+    app.web.reply("apps.connections.open", *[Reply(body={"ok": False, "error": "internal_error"})] * 500)
+    app.socket.drop()
+    code = app.proc.wait(30)
+    output = app.output()
+    assert code == 4, output
+    assert "the Slack connection is stale: no pong on the Socket Mode connection for" in output
+    assert "(socket not connected" in output and app.socket.connections == 1
+    _no_secrets(output)
+
+
+def test_systemd_hears_ready_and_the_watchdog_while_the_link_is_fresh(start: Any, seeded_ledger: Path) -> None:
+    notify = NotifySocket(f"@fxbot-slack-app-{time.monotonic_ns()}")
+    try:
+        app = start(_raw(seeded_ledger), extra_env={"NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "300000000"})
+        deadline = time.monotonic() + 15
+        while sum("WATCHDOG=1" in d for d in notify.received) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        received = notify.drain()
+        assert any(d.startswith("READY=1") for d in received)
+        assert sum("WATCHDOG=1" in d for d in received) >= 3
+        app.socket.pong = False
+        assert app.proc.wait(30) == 4
+        assert not any(d.startswith("STOPPING=1") for d in notify.drain())  # a stale exit is no clean stop
+    finally:
+        notify.close()
 
 
 def test_japanese_answers(start: Any, seeded_ledger: Path) -> None:

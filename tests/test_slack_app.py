@@ -204,6 +204,8 @@ def test_app_home_is_published_on_open_and_refreshed_after_a_new_run(
     assert views.block_problems(first["blocks"], "home") == []
     home = _text({"blocks": first["blocks"]})
     assert "Calls on the bar of 2024-12-31" in home and "USD/JPY" in home
+    assert "Risk of these calls* (as recorded): gross 4.50x equity, ¥4,500,000 notional" in home
+    assert "USD/JPY BUY 1.79x, ¥1,790,000" in home or "USD/JPY SELL 1.79x, ¥1,790,000" in home
     assert "scored calls: the bot" in home and "always-buy" in home
     assert "last run: " in home and "as of 2024-12-31" in home
     # the daily run (another process) records a new run: the home is published again, unasked
@@ -425,3 +427,25 @@ def test_freshness_counts_pongs_on_any_session_and_names_the_cause(caplog: pytes
     now[0] = 1009.0
     fresh.observe(_Client(_Session("s2", 1008.9)))
     assert fresh.problem(5.0, connected=True) == "auth.test has failed for 6.0 s (ratelimited)"
+
+
+def test_risk_text_sums_the_recorded_positions_in_both_languages() -> None:
+    positions = [("EURJPY", "BUY", 1.68, 1_680_000.0), ("GBPJPY", "SELL", 1.03, 1_030_000.0)]
+    en = views.risk_text(positions, "en")
+    assert en.startswith("*Risk of these calls* (as recorded): gross 2.71x equity, ¥2,710,000 notional; net +0.65x")
+    assert en.endswith("EUR/JPY BUY 1.68x, ¥1,680,000 · GBP/JPY SELL 1.03x, ¥1,030,000")
+    ja = views.risk_text(positions, "ja")
+    assert "総建玉 資金の2.71倍" in ja and "ネット +0.65x" in ja and "GBP/JPY 売り 1.03倍、¥1,030,000" in ja
+
+
+def test_sigterm_stops_it_cleanly(start: Any, seeded_ledger: Path) -> None:
+    notify = NotifySocket(f"@fxbot-slack-app-stop-{time.monotonic_ns()}")
+    try:
+        app = start(_raw(seeded_ledger), extra_env={"NOTIFY_SOCKET": notify.address})
+        app.ask("help")
+        app.proc.terminate()
+        assert app.proc.wait(20) == 0, app.output()
+        assert any(d.startswith("STOPPING=1") for d in notify.drain())
+        assert "Traceback" not in app.output() and "error" not in app.output().lower()
+    finally:
+        notify.close()

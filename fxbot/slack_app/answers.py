@@ -75,15 +75,23 @@ class Answers:
         return views.history_answer(rows, accuracy, days, self.locale)
 
     def home(self) -> dict[str, Any]:
-        """The App Home view: the latest calls, the record against always-buy, and the health lines."""
+        """The App Home view: the latest calls and their risk, the record against always-buy, the health lines."""
         from fxbot.status import status_report
 
         rows, _ = self._read_ledger(None)
         latest_day = max((r.bar_date for r in rows), default=None)
         latest = [r for r in rows if r.bar_date == latest_day]
+        positions: list[tuple[str, str, float, float]] = []
+        if latest_day is not None:
+            ledger = wiring.ledger(self.settings)
+            try:
+                positions = ledger.positions(latest_day)
+            finally:
+                ledger.close()
         now = self._now()
         result = status_report(self.settings, now)
-        return views.home_view(latest, views.versus_always_buy(rows), result.lines, result.exit_code, self.locale, now)
+        versus = views.versus_always_buy(rows)
+        return views.home_view(latest, versus, result.lines, result.exit_code, self.locale, now, positions)
 
     def last_finished_run(self) -> str | None:
         """The id and status of the newest run once it has ended (None: running, none, or no ledger); cheap to poll."""

@@ -91,6 +91,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "record_none": "No call scored yet.",
         "record_note": "Skill counts only against always-buy on the same calls. Not investment advice.",
         "health": "Health",
+        "risk": "*Risk of these calls* (as recorded): gross {gross}x equity, ¥{notional} notional; net {net}",
+        "risk_pair": "{pair} {direction} {leverage}x, ¥{notional}",
         "updated": "Updated {when}",
         "not_allowed_home": "This App Home is only shown to the people allowed to ask fxbot.",
     },
@@ -128,6 +130,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "record_none": "評価済みのシグナルはまだありません。",
         "record_note": "実力は同じシグナルでの「常に買い」との比較でのみ判断します。投資助言ではありません。",
         "health": "稼働状況",
+        "risk": "*このシグナルのリスク*（記録値）: 総建玉 資金の{gross}倍、想定元本 ¥{notional}、ネット {net}",
+        "risk_pair": "{pair} {direction} {leverage}倍、¥{notional}",
         "updated": "更新 {when}",
         "not_allowed_home": "この App Home は fxbot の利用を許可された方にだけ表示されます。",
     },
@@ -251,6 +255,25 @@ def versus_always_buy(rows: Iterable[HistoryRow]) -> Versus:
     )
 
 
+def risk_text(positions: Sequence[tuple[str, str, float, float]], locale: str) -> str:
+    """Gross and net leverage and notional of one day's calls, then each pair's (from the ledger's record)."""
+    w = words(locale)
+    gross = sum(lev for _, _, lev, _ in positions)
+    net = sum(lev if direction == "BUY" else -lev for _, direction, lev, _ in positions)
+    notional = sum(n for *_, n in positions)
+    head = w["risk"].format(gross=f"{gross:.2f}", notional=f"{notional:,.0f}", net=f"{net:+.2f}x")
+    pairs = " · ".join(
+        w["risk_pair"].format(
+            pair=get_pair(code).display,
+            direction=w.get(direction, direction),
+            leverage=f"{lev:.2f}",
+            notional=f"{n:,.0f}",
+        )
+        for code, direction, lev, n in positions
+    )
+    return f"{head}\n{pairs}"
+
+
 def home_view(
     latest: Sequence[HistoryRow],
     versus: Versus,
@@ -258,8 +281,9 @@ def home_view(
     status_code: int,
     locale: str,
     now: dt.datetime,
+    positions: Sequence[tuple[str, str, float, float]] = (),
 ) -> dict[str, Any]:
-    """The App Home: the latest calls, the live record against always-buy, and the bot's health."""
+    """The App Home: the latest calls and their risk, the live record against always-buy, and the bot's health."""
     w = words(locale)
     blocks: list[Block] = [
         header(w["home_title"]),
@@ -269,6 +293,8 @@ def home_view(
     if latest:
         lines = "\n".join(_row_line(r, w) for r in latest)
         blocks.append(section(f"*{w['today_of'].format(day=latest[0].bar_date.isoformat())}*\n{lines}"))
+        if positions:
+            blocks.append(section(risk_text(positions, locale)))
     else:
         blocks.append(section(w["no_calls"]))
     blocks.append({"type": "divider"})

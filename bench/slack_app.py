@@ -6,7 +6,7 @@ The real CLI (`fxbot slack-app`, a child process) runs against loopback stand-in
 the Web API (tests/support/slack_server.py: auth.test, apps.connections.open, views.publish and the
 response_url) and the Socket Mode WebSocket server (tests/support/socket_mode_server.py). Time is
 compressed: a keepalive (auth.test plus the socket's pong check) every ``--interval`` seconds, and a
-WebSocket ping as often. 3,600 keepalives are 60 hours at the default keepalive_seconds (60 s), or
+WebSocket ping every second (the least ``ping_interval_seconds`` allows). 3,600 keepalives are 60 hours at the default keepalive_seconds (60 s), or
 an hour at one a second. The ledger holds three replayed daily runs, so status, history and the App
 Home read real rows.
 
@@ -101,8 +101,8 @@ def main() -> None:
             "allowed_users": [USER],
             "allowed_channels": [CHANNEL],
             "keepalive_seconds": args.interval,
-            "ping_interval_seconds": args.interval,
-            "stale_after_seconds": max(30.0, 20 * args.interval),
+            "ping_interval_seconds": 1.0,  # the least allowed (see configs/default.yaml)
+            "stale_after_seconds": 30.0,
             "home_poll_seconds": args.interval,
         }
         config = folder / "app.yaml"

@@ -366,14 +366,16 @@ class SlackAppSettings(_Section, frozen=True):
             ge=0.01, le=600, description="Seconds between keepalive checks (auth.test, the socket's pongs), 0.01-600."
         ),
     ] = 60.0
+    # At least 1 s: slack_sdk's built-in client counts a session as stale after 4 ping intervals without a
+    # pong, and a session it has just swapped in may have waited up to 3 s (its socket timeout) for that.
     ping_interval_seconds: Annotated[
-        float, Meta(ge=0.01, le=300, description="Seconds between WebSocket pings to Slack (0.01-300).")
+        float, Meta(ge=1, le=300, description="Seconds between WebSocket pings to Slack (1-300).")
     ] = 10.0
+    # At least 5 s, and more than 5 ping intervals + 3 s (checked below): slack_sdk's built-in client first
+    # tries to mend a link itself, and holds the old socket up to its 3 s timeout while it swaps to a new one.
     stale_after_seconds: Annotated[
         float,
-        Meta(
-            ge=0.05, le=3600, description="No pong (or no auth.test) for this long (0.05-3600 s): the process exits 4."
-        ),
+        Meta(ge=5, le=3600, description="No pong (or no auth.test) for this long (5-3600 s): the process exits 4."),
     ] = 180.0
     home_poll_seconds: Annotated[
         float,
@@ -383,11 +385,14 @@ class SlackAppSettings(_Section, frozen=True):
     def __post_init__(self) -> None:
         _slack_ids(self.allowed_users, "allowed_users", _SLACK_USER_ID, "U0123ABCD")
         _slack_ids(self.allowed_channels, "allowed_channels", _SLACK_CHANNEL_ID, "C0123ABCD")
-        if self.stale_after_seconds <= self.ping_interval_seconds:
+        # slack_sdk's built-in client gives up on a reset socket after 5 failed pings and then reconnects,
+        # which may take its 3 s socket timeout: staleness must not be declared before it had that chance.
+        least = 5 * self.ping_interval_seconds + 3
+        if self.stale_after_seconds <= least:
             raise _Invalid(
                 "stale_after_seconds",
-                f"must be longer than ping_interval_seconds ({self.ping_interval_seconds:g}); "
-                "a few ping intervals is right",
+                f"must be longer than 5 ping intervals plus 3 s ({least:g} s with ping_interval_seconds "
+                f"{self.ping_interval_seconds:g}): the client needs that long to replace a dead link itself",
             )
 
 

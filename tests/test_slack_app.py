@@ -56,8 +56,8 @@ def _raw(ledger: Path, locale: str = "en", **app: Any) -> dict[str, Any]:
             "allowed_users": [USER],
             "allowed_channels": [CHANNEL],
             "keepalive_seconds": 0.2,
-            "ping_interval_seconds": 0.2,
-            "stale_after_seconds": 2.0,
+            "ping_interval_seconds": 1.0,
+            "stale_after_seconds": 9.0,
             "home_poll_seconds": 0.2,
             **app,
         },
@@ -237,6 +237,19 @@ def test_a_dropped_link_reconnects_and_answers_again(start: Any, seeded_ledger: 
     assert app.proc.poll() is None
 
 
+def test_slacks_refresh_request_moves_to_a_new_link(start: Any, seeded_ledger: Path) -> None:
+    app = start(_raw(seeded_ledger))
+    app.ask("help")
+    app.socket.ask_to_reconnect()
+    app.socket.wait_connections(2, timeout=20)
+    # slack_sdk's built-in client takes up to its 3 s socket timeout to let go of the old link, and reads
+    # the new one only then: an envelope Slack sent on the new link meanwhile would be acknowledged late.
+    app.socket.wait_closed(1, timeout=10)
+    acked, body = app.ask("history 1")
+    assert acked < 3.0 and "fxbot history" in _text(body)
+    assert app.proc.poll() is None
+
+
 def test_a_stale_link_ends_the_process_with_exit_4(start: Any, seeded_ledger: Path) -> None:
     app = start(_raw(seeded_ledger))
     app.ask("help")
@@ -324,7 +337,8 @@ def test_week_is_one_function_that_says_it_is_not_available_yet(tmp_path: Path) 
         ({"allowed_users": ["C0NOTAUSER"]}, r"slack_app\.allowed_users\.0: must be a Slack ID like U0123ABCD"),
         ({"allowed_channels": ["#fx-signals"]}, r"allowed_channels\.0: must be a Slack ID like C0123ABCD, got '#fx"),
         ({"allowed_users": ["U0AAAAAAA", "U0AAAAAAA"]}, r"allowed_users: U0AAAAAAA is listed twice"),
-        ({"stale_after_seconds": 5, "ping_interval_seconds": 10}, r"stale_after_seconds: must be longer than ping"),
+        ({"stale_after_seconds": 50, "ping_interval_seconds": 10}, r"stale_after_seconds: must be longer than 5 ping"),
+        ({"stale_after_seconds": 2}, r"slack_app\.stale_after_seconds: Expected `float` >= 5"),
     ],
 )
 def test_bad_access_lists_are_refused_with_the_key(tmp_path: Path, app: dict[str, Any], message: str) -> None:

@@ -8,7 +8,8 @@ hands out ``ws://127.0.0.1:<port>/link/?ticket=<n>``. On each connection the ser
 ``autoping=False`` the test decides whether pings get their pong (``pong``), so a link that stays
 open but never answers, the silent death Socket Mode is known for, can be played.
 
-Faults: ``drop()`` cuts the TCP connection without a close frame; ``pong = False`` stops answering pings.
+Faults: ``drop()`` cuts the TCP connection without a close frame; ``pong = False`` stops answering pings;
+``ask_to_reconnect()`` sends Slack's ``disconnect`` (refresh_requested) message.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class SocketModeStandIn:
     def __init__(self) -> None:
         self.pong = True
         self.connections = 0  # WebSockets accepted so far
+        self.closed = 0  # WebSockets that have ended
         self.pings = 0
         self.sent: dict[str, float] = {}  # envelope_id -> when it was sent (monotonic)
         self.acks: dict[str, float] = {}  # envelope_id -> when its acknowledgement arrived
@@ -68,6 +70,12 @@ class SocketModeStandIn:
         with self._changed:
             if not self._changed.wait_for(lambda: self.connections >= count and self._current is not None, timeout):
                 raise TimeoutError(f"{self.connections} connection(s) after {timeout}s, wanted {count}")
+
+    def wait_closed(self, count: int, timeout: float = 15.0) -> None:
+        """Wait until ``count`` WebSockets have ended (the client let go of them, or they were cut)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.closed >= count, timeout):
+                raise TimeoutError(f"{self.closed} connection(s) closed after {timeout}s, wanted {count}")
 
     def slash_command(self, text: str, *, user: str, channel: str, response_url: str, command: str = "/fxbot") -> str:
         """Send a ``slash_commands`` envelope as Slack does; returns its envelope_id."""
@@ -130,6 +138,19 @@ class SocketModeStandIn:
             acked = self._changed.wait_for(lambda: envelope_id in self.acks, timeout)
         assert acked, f"envelope {envelope_id} was not acknowledged within {timeout}s"
         return self.acks[envelope_id] - self.sent[envelope_id]
+
+    def ask_to_reconnect(self) -> None:
+        """Send Slack's ``disconnect`` message (``refresh_requested``), as Slack does every few hours."""
+
+        async def send() -> None:
+            assert self._current is not None, "no Socket Mode connection is open"
+            await self._current.send_str(
+                json.dumps(
+                    {"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "applink-test"}}
+                )
+            )
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
 
     def drop(self) -> None:
         """Cut the current connection at the TCP level: no close frame, as a NAT or a proxy does."""
@@ -194,6 +215,7 @@ class SocketModeStandIn:
                         self.ack_bodies[body["envelope_id"]] = body
                         self._changed.notify_all()
         with self._changed:
+            self.closed += 1
             if self._current is ws:
                 self._current = None
             self._changed.notify_all()

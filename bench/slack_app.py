@@ -7,8 +7,8 @@ the Web API (tests/support/slack_server.py: auth.test, apps.connections.open, vi
 response_url) and the Socket Mode WebSocket server (tests/support/socket_mode_server.py). Time is
 compressed: a keepalive (auth.test plus the socket's pong check) every ``--interval`` seconds, and a
 WebSocket ping every second (the least ``ping_interval_seconds`` allows). 3,600 keepalives are 60
-hours at the default keepalive_seconds (60 s), or an hour at one a second. The ledger holds three replayed daily runs, so status, history and the App
-Home read real rows.
+hours at the default keepalive_seconds (60 s), or an hour at one a second. The ledger holds three
+replayed daily runs, so status, history and the App Home read real rows.
 
 Printed: the child's RSS (VmRSS) after connecting and one answer of each kind, then at a few points
 through the keepalives and at the end, with its peak (VmHWM); the median and 95th percentile of the

@@ -41,6 +41,16 @@ HEALTHCHECK --interval=60s --timeout=15s --start-period=60s --retries=3 CMD ["/b
 ENTRYPOINT ["fxbot"]
 CMD ["schedule"]
 
+# `fxbot slack-app` (slash commands and App Home over Socket Mode), in a container of its own beside the daemon:
+#   docker build --target slack-app -t fxbot-slack-app .
+#   docker run -d --name fxbot-slack-app --restart unless-stopped --env-file /etc/fxbot/fxbot.env \
+#     -v fxbot-state:/app/state fxbot-slack-app
+# It exits 4 when its connection goes stale, and --restart starts it afresh; the daemon's liveness file is not
+# its health, so the inherited HEALTHCHECK is off.
+FROM runtime AS slack-app
+HEALTHCHECK NONE
+CMD ["slack-app"]
+
 FROM runtime AS train
 COPY --from=build-train /opt/venv /opt/venv
 CMD ["train"]

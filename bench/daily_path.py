@@ -146,7 +146,9 @@ def bench_daily_path(repeats: int) -> None:
             "floor (numpy + LiteRT)": lambda: measure([python, str(REPO / "bench" / "floor.py")], env),
             # the command as written: the built-in defaults (bundled data and shipped models, relative
             # to the working directory), no config file
-            "run-once --dry-run --no-fetch": lambda: measure([*fxbot, "run-once", "--dry-run", "--no-fetch"], env, REPO),
+            "run-once --dry-run --no-fetch": lambda: measure(
+                [*fxbot, "run-once", "--dry-run", "--no-fetch"], env, REPO
+            ),
             # the same with a YAML config file, as a deployment has: PyYAML's import is about 14 ms of this
             "  ... with --config FILE": lambda: measure(
                 [*fxbot, "run-once", "--dry-run", "--no-fetch", "--config", str(config)], env

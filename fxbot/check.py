@@ -5,7 +5,9 @@
 - write access to the data, models and ledger directories (a temporary file, created and removed);
 - each pair's data, and every model member loaded with the configured engine and run once on the
   pair's live window;
-- the schedule, and Slack's auth.test and conversations.info (never a post).
+- the schedule, and Slack's auth.test and conversations.info (never a post);
+- with SLACK_APP_TOKEN, `fxbot slack-app`'s token (apps.connections.open) and its rendered answers
+  against Block Kit's limits (``fxbot.slack_app.check``).
 
 A configuration problem makes the exit code 2 whatever else is found, and then no line says
 "config: ok".
@@ -88,6 +90,7 @@ def run_checks(
         result.problem(f"slack: {exc}", exc.exit_code)
     except FxbotError as exc:
         result.problem(f"slack: {exc}", exc.exit_code)
+    check_slack_app(settings, secrets, result)
     source = config_source or "built-in defaults"
     if result.config_problem:
         # The file loaded, but a setting is wrong for this machine: the config is the first thing to fix.
@@ -96,6 +99,35 @@ def run_checks(
     else:
         result.lines.insert(0, f"config: ok ({source})")
     return result
+
+
+def check_slack_app(settings: Settings, secrets: Secrets, result: CheckResult) -> None:
+    """With SLACK_APP_TOKEN: the app-level token and the answers of `fxbot slack-app` (nothing posted)."""
+    if secrets.slack_app_token is None:
+        return  # the app is optional: say nothing about it unless it is set up
+    if secrets.slack_bot_token is None:
+        result.problem("slack app: SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not; the app needs both", 2)
+        return
+    from fxbot.slack_app.check import check_app_token, sample_problems
+
+    try:
+        result.lines.append(
+            check_app_token(wiring.slack_web_client(settings, secrets), secrets.slack_app_token.get_secret_value())
+        )
+    except FxbotError as exc:
+        result.problem(f"slack app: {exc}", exc.exit_code)
+    try:
+        count, problems = sample_problems(settings)
+    except FxbotError as exc:
+        result.problem(f"slack app: the answers could not be rendered: {exc}", exc.exit_code)
+        return
+    for problem in problems:
+        result.problem(f"slack app: {problem}", 1)
+    if not problems:
+        result.lines.append(
+            f"slack app: {count} rendered answers fit Block Kit's limits (checked here: Slack has no public "
+            "method that validates blocks without posting)"
+        )
 
 
 def check_provider(settings: Settings, secrets: Secrets, result: CheckResult, now: dt.datetime) -> None:
@@ -201,10 +233,19 @@ def check_data_and_models(
                 manifest, ran = read_manifest(folder, min_members=settings.training.members), ""
             result.lines.append(
                 f"model: {code}: {manifest.version}, {len(manifest.members)} members, "
-                f"trained to {manifest.train_end}{ran}"
+                f"trained to {manifest.train_end}{_age(manifest.train_end, due)}{ran}"
             )
         except FxbotError as exc:
             result.problem(f"model: {exc}", exc.exit_code)
+
+
+def _age(train_end: str, due: dt.date) -> str:
+    """`` (N trading days ago)``: how far the training data end lies behind the last completed trading day."""
+    try:
+        days = trading_days_between(dt.date.fromisoformat(train_end), due)
+    except ValueError:  # a manifest checked elsewhere; an odd date only loses the age
+        return ""
+    return f" ({days} trading day{'s' if days != 1 else ''} ago)" if days > 0 else " (up to date)"
 
 
 def _run_members(settings: Settings, folder: Path, bars: Bars | None) -> tuple[Manifest, str]:

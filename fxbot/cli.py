@@ -120,6 +120,14 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_slack_app(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer /fxbot commands and keep the App Home over Socket Mode until stopped (or stale: exit 4)."""
+    from fxbot.wiring import slack_app
+
+    logging.getLogger("fxbot").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    return slack_app(settings, Secrets.from_env()).run()
+
+
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     """Print the ledger: calls, outcomes, deliveries, accuracy."""
     from fxbot import wiring
@@ -388,6 +396,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_schedule)
 
     p = sub.add_parser(
+        "slack-app",
+        parents=[common],
+        help="answer /fxbot in Slack and keep the App Home (Socket Mode; its own long-running process)",
+        description="Connect to Slack over Socket Mode (SLACK_APP_TOKEN, xapp-) and answer /fxbot status, "
+        "history [N], week and help, read-only and visible only to the asker, to the users and channels in "
+        "slack_app.allowed_*; publish the App Home. Exit 4 when the connection goes stale (systemd restarts it).",
+    )
+    p.set_defaults(handler=cmd_slack_app)
+
+    p = sub.add_parser(
         "status",
         parents=[common],
         help="last run, next run, data freshness, models, ledger health",
@@ -591,11 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("slack_sdk").setLevel(logging.INFO if args.verbose else logging.CRITICAL)
     # Once, on the root handlers: every record from every logger passes it (slack_sdk logs request URLs).
     secrets = Secrets.from_env()
-    install_log_filter(
-        s.get_secret_value()
-        for s in (secrets.slack_bot_token, secrets.slack_webhook_url, secrets.oanda_api_token, secrets.ping_url)
-        if s is not None
-    )
+    install_log_filter(secrets.values())
     try:
         settings = load_settings(args.config)
         return int(args.handler(args, settings))

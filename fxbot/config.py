@@ -42,7 +42,8 @@ MAX_CONFIG_BYTES = 1_000_000
 #: Seeds must fit every library that takes one (numpy, TensorFlow, Python's random).
 MAX_SEED = 2**31 - 1
 SECRET_HINT = (
-    "looks like a secret; secrets go in the environment (SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL, OANDA_API_TOKEN), "
+    "looks like a secret; secrets go in the environment (SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_WEBHOOK_URL, "
+    "OANDA_API_TOKEN), "
     "never in the config file: remove it, and revoke it if the file was shared"
 )
 # Slack tokens (xoxb-, xoxp-, xoxa-, xoxe.xoxp-, xapp-), Slack webhook URLs, OANDA v20 tokens
@@ -363,6 +364,72 @@ class MetricsSettings(_Section, frozen=True):
     ] = ""
 
 
+#: A Slack channel ID (C: public, G: private or multi-person DM, D: direct message) or user ID (U, W).
+_SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,20}")
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{6,20}")
+
+
+def _slack_ids(values: list[str], key: str, pattern: re.Pattern[str], example: str) -> None:
+    for i, value in enumerate(values):
+        if not pattern.fullmatch(value):
+            # Echo only what looks harmless (a name or a short ID); a long value could be a pasted secret.
+            shown = f", got {value!r}" if len(value) <= 40 and re.fullmatch(r"[#@]?[\w.-]*", value) else ""
+            raise _Invalid(
+                f"{key}.{i}",
+                f"must be a Slack ID like {example}{shown}; copy it from the profile or channel details in Slack",
+            )
+    twice = next((v for j, v in enumerate(values) if v in values[:j]), None)
+    if twice:
+        raise _Invalid(key, f"{twice} is listed twice; list each ID once")
+
+
+class SlackAppSettings(_Section, frozen=True):
+    """`fxbot slack-app`: who may ask (slash commands, App Home) and how the Socket Mode link is kept alive."""
+
+    allowed_users: Annotated[
+        list[str],
+        Meta(description="User IDs (U.../W...) who may ask; empty: any user in an allowed channel (no App Home)."),
+    ] = field(default_factory=list)
+    allowed_channels: Annotated[
+        list[str],
+        Meta(description="Channel IDs (C.../G.../D...) where commands are answered; empty: any channel."),
+    ] = field(default_factory=list)
+    keepalive_seconds: Annotated[
+        float,
+        Meta(
+            ge=0.01, le=600, description="Seconds between keepalive checks (auth.test, the socket's pongs), 0.01-600."
+        ),
+    ] = 60.0
+    # At least 1 s: slack_sdk's built-in client counts a session as stale after 4 ping intervals without a
+    # pong, and a session it has just swapped in may have waited up to 3 s (its socket timeout) for that.
+    ping_interval_seconds: Annotated[
+        float, Meta(ge=1, le=300, description="Seconds between WebSocket pings to Slack (1-300).")
+    ] = 10.0
+    # At least 5 s, and more than 5 ping intervals + 3 s (checked below): slack_sdk's built-in client first
+    # tries to mend a link itself, and holds the old socket up to its 3 s timeout while it swaps to a new one.
+    stale_after_seconds: Annotated[
+        float,
+        Meta(ge=5, le=3600, description="No pong (or no auth.test) for this long (5-3600 s): the process exits 4."),
+    ] = 180.0
+    home_poll_seconds: Annotated[
+        float,
+        Meta(ge=0.05, le=3600, description="Seconds between looks at the ledger for a new completed run (0.05-3600)."),
+    ] = 60.0
+
+    def __post_init__(self) -> None:
+        _slack_ids(self.allowed_users, "allowed_users", _SLACK_USER_ID, "U0123ABCD")
+        _slack_ids(self.allowed_channels, "allowed_channels", _SLACK_CHANNEL_ID, "C0123ABCD")
+        # slack_sdk's built-in client gives up on a reset socket after 5 failed pings and then reconnects,
+        # which may take its 3 s socket timeout: staleness must not be declared before it had that chance.
+        least = 5 * self.ping_interval_seconds + 3
+        if self.stale_after_seconds <= least:
+            raise _Invalid(
+                "stale_after_seconds",
+                f"must be longer than 5 ping intervals plus 3 s ({least:g} s with ping_interval_seconds "
+                f"{self.ping_interval_seconds:g}): the client needs that long to replace a dead link itself",
+            )
+
+
 class Settings(_Section, frozen=True):
     """All of fxbot's settings."""
 
@@ -396,6 +463,9 @@ class Settings(_Section, frozen=True):
     )
     metrics: Annotated[MetricsSettings, Meta(description="The Prometheus textfile.")] = field(
         default_factory=MetricsSettings
+    )
+    slack_app: Annotated[SlackAppSettings, Meta(description="`fxbot slack-app`: slash commands, App Home.")] = field(
+        default_factory=SlackAppSettings
     )
 
     def __post_init__(self) -> None:
@@ -454,6 +524,8 @@ class Secrets(Struct, frozen=True, kw_only=True):
 
     # SLACK_BOT_TOKEN: posts with chat.postMessage (exactly-once delivery).
     slack_bot_token: SecretStr | None = None
+    # SLACK_APP_TOKEN: the app-level token (xapp-, connections:write) of `fxbot slack-app` (Socket Mode).
+    slack_app_token: SecretStr | None = None
     # SLACK_WEBHOOK_URL: an incoming webhook (never re-sent after an uncertain outcome).
     slack_webhook_url: SecretStr | None = None
     # OANDA_API_TOKEN: the OANDA v20 REST provider.
@@ -466,6 +538,11 @@ class Secrets(Struct, frozen=True, kw_only=True):
     yahoo_api_url: str | None = None
     # FXBOT_PING_URL: dead-man's switch (healthchecks.io conventions); its path holds the check's key.
     ping_url: SecretStr | None = None
+
+    def values(self) -> list[str]:
+        """Every secret that is set, as plain strings: what the redaction filter must hide."""
+        held = (self.slack_bot_token, self.slack_app_token, self.slack_webhook_url, self.oanda_api_token, self.ping_url)
+        return [s.get_secret_value() for s in held if s is not None]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
@@ -482,6 +559,7 @@ class Secrets(Struct, frozen=True, kw_only=True):
 
         return cls(
             slack_bot_token=secret("SLACK_BOT_TOKEN"),
+            slack_app_token=secret("SLACK_APP_TOKEN"),
             slack_webhook_url=secret("SLACK_WEBHOOK_URL"),
             oanda_api_token=secret("OANDA_API_TOKEN"),
             slack_api_url=get("FXBOT_SLACK_API_URL"),

@@ -495,6 +495,15 @@ class Ledger:
         return ", ".join(sorted(set(latest.values()))) if latest else "not delivered"
 
     @_guarded
+    def positions(self, bar_date: dt.date) -> list[tuple[str, str, float, float]]:
+        """(pair, BUY/SELL, leverage, notional JPY) of each call recorded for ``bar_date``, by pair."""
+        rows = self._db.execute(
+            "SELECT pair, direction, leverage, notional_jpy FROM signals WHERE bar_date = ? ORDER BY pair",
+            (bar_date.isoformat(),),
+        )
+        return [(r["pair"], r["direction"], float(r["leverage"]), float(r["notional_jpy"])) for r in rows]
+
+    @_guarded
     def accuracy_by_pair(self) -> dict[str, TrackRecord]:
         """All scored calls per pair and how many were right."""
         rows = self._db.execute(

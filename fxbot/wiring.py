@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from fxbot.config import ScheduleSettings, Secrets, Settings
 
 if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
     from fxbot.data.fetch import FetchReport
     from fxbot.data.providers.base import Provider
     from fxbot.data.store import PriceStore
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from fxbot.pipeline import Dependencies
     from fxbot.scheduler import ChildResult, Daemon
     from fxbot.signals import Evidence, Report
+    from fxbot.slack_app.app import SlackApp
     from fxbot.weekly import SummaryDependencies
 
 logger = logging.getLogger(__name__)
@@ -241,4 +244,52 @@ def build_daemon(settings: Settings, config_path: Path | None, secrets: Secrets,
         now=now,
         reload_schedule=reload_schedule,
         **overrides,
+    )
+
+
+def slack_web_client(settings: Settings, secrets: Secrets) -> WebClient:
+    """A Web API client with the bot token (if set) that follows no redirect, at ``FXBOT_SLACK_API_URL`` or Slack."""
+    from fxbot.notify.slack import api_url
+    from fxbot.notify.slack.transport import NoRedirectWebClient
+
+    token = secrets.slack_bot_token.get_secret_value() if secrets.slack_bot_token is not None else None
+    return NoRedirectWebClient(
+        token=token, base_url=api_url(secrets), timeout=max(1, round(settings.notify.slack.timeout_seconds))
+    )
+
+
+def slack_app(settings: Settings, secrets: Secrets) -> SlackApp:
+    """The `fxbot slack-app` process: Bolt over Socket Mode with both tokens from ``secrets``.
+
+    slack_bolt is imported here only: no other command loads it.
+    """
+    from fxbot.errors import ConfigError
+    from fxbot.sdnotify import SystemdNotifier
+    from fxbot.slack_app.answers import Answers
+    from fxbot.slack_app.app import SlackApp
+
+    if secrets.slack_bot_token is None or secrets.slack_app_token is None:
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", secrets.slack_bot_token),
+                ("SLACK_APP_TOKEN", secrets.slack_app_token),
+            )
+            if value is None
+        ]
+        raise ConfigError(
+            f"fxbot slack-app needs {' and '.join(missing)} in the environment: the bot token (xoxb-) answers, "
+            "the app-level token (xapp-, connections:write) opens the Socket Mode connection; see README"
+        )
+    app_token = secrets.slack_app_token.get_secret_value()
+    if not app_token.startswith("xapp-"):
+        raise ConfigError(
+            "SLACK_APP_TOKEN must be an app-level token starting with xapp-; copy it from Basic Information"
+        )
+    return SlackApp(
+        settings.slack_app,
+        Answers(settings),
+        slack_web_client(settings, secrets),
+        app_token,
+        systemd=SystemdNotifier.from_environ(os.environ),
     )

@@ -15,7 +15,13 @@ from fxbot.config import Settings
 from .conftest import REPO
 
 DEPLOY = REPO / "deploy"
-UNITS = ["fxbot.service", "fxbot-run-once.service", "fxbot-run-once.timer", "fxbot-alert@.service"]
+UNITS = [
+    "fxbot.service",
+    "fxbot-run-once.service",
+    "fxbot-run-once.timer",
+    "fxbot-alert@.service",
+    "fxbot-slack-app.service",
+]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
 
@@ -119,13 +125,25 @@ def test_dockerfile_runtime_image() -> None:
     assert 'ENTRYPOINT ["fxbot"]' in text and 'CMD ["schedule"]' in text
     assert re.search(r"^USER 10001", text, re.MULTILINE)
     assert 'VOLUME ["/app/configs", "/app/data", "/app/models", "/app/state"]' in text
-    runtime = text.split("AS runtime", 1)[1].split("AS train", 1)[0]
+    runtime = text.split("AS runtime", 1)[1].split("FROM runtime AS", 1)[0]
     assert "tensorflow" not in runtime.lower() and "[train]" not in runtime  # the daily path only
     build = text.split("AS build\n", 1)[1].split("FROM", 1)[0]
     assert "pip install --no-cache-dir .\n" in build
     (healthcheck,) = [line for line in runtime.splitlines() if line.startswith("HEALTHCHECK")]
     assert 'CMD ["/bin/sh", "-c", "fxbot status --health || exit 1"]' in healthcheck  # Docker knows 0 and 1 only
     assert "--start-period=" in healthcheck
+
+
+def test_slack_app_runs_on_its_own_unit_and_image_stage() -> None:
+    unit = _directives("fxbot-slack-app.service")
+    assert unit["ExecStart"] == ["/opt/fxbot/.venv/bin/fxbot slack-app"] and unit["Restart"] == ["always"]
+    assert unit["Type"] == ["notify"] and unit["User"] == ["fxbot"] and unit["NoNewPrivileges"] == ["yes"]
+    # the watchdog is fed after each keepalive: it must outlast the default keepalive interval several times
+    assert int(unit["WatchdogSec"][0].removesuffix("s")) >= 3 * Settings().slack_app.keepalive_seconds
+    assert unit["ReadWritePaths"] == ["/opt/fxbot/state"] and unit["EnvironmentFile"] == ["/etc/fxbot/fxbot.env"]
+    stage = (REPO / "Dockerfile").read_text().split("FROM runtime AS slack-app", 1)[1].split("FROM", 1)[0]
+    assert 'CMD ["slack-app"]' in stage and "HEALTHCHECK NONE" in stage
+    assert "schedule" not in " ".join(_directives("fxbot-slack-app.service")["ExecStart"])
 
 
 def test_dockerfile_lints_clean() -> None:

@@ -18,7 +18,7 @@ from fxbot.redaction import MARKER, SecretFilter, redact
 
 from .conftest import REPO
 from .support.env import clean_env
-from .support.slack_server import TOKEN, WEBHOOK_PATH, Reply, SlackStandIn
+from .support.slack_server import APP_TOKEN, TOKEN, WEBHOOK_PATH, Reply, SlackStandIn
 
 HOOK = f"https://hooks.slack.com{WEBHOOK_PATH}"
 OANDA = "0123abcd-OANDASECRET-4567ef"
@@ -85,6 +85,8 @@ def test_cli_filter_redacts_records_of_every_logger(tmp_path: Path) -> None:
         logging.getLogger("urllib3.connectionpool").error('"POST %s HTTP/1.1" 503', urlsplit(hook).path)
         logging.getLogger("slack_sdk").critical("Going to retry the same request: POST " + hook)
         logging.getLogger("some.other.library").warning("Authorization: Bearer %s", token)
+        app_token = os.environ["SLACK_APP_TOKEN"]
+        logging.getLogger("fxbot.slack_app.socket_mode").error("apps.connections.open with %s", app_token)
         try:
             raise RuntimeError("refused " + token)
         except RuntimeError:
@@ -93,7 +95,9 @@ def test_cli_filter_redacts_records_of_every_logger(tmp_path: Path) -> None:
         """
     )
     env = clean_env()
-    env.update({"SLACK_BOT_TOKEN": TOKEN, "SLACK_WEBHOOK_URL": HOOK, "OANDA_API_TOKEN": OANDA})
+    env.update(
+        {"SLACK_BOT_TOKEN": TOKEN, "SLACK_WEBHOOK_URL": HOOK, "OANDA_API_TOKEN": OANDA, "SLACK_APP_TOKEN": APP_TOKEN}
+    )
     result = subprocess.run(
         [sys.executable, "-c", script, str(config)],
         cwd=REPO,
@@ -109,8 +113,19 @@ def test_cli_filter_redacts_records_of_every_logger(tmp_path: Path) -> None:
     assert 'ERROR urllib3.connectionpool: "POST [redacted] HTTP/1.1" 503' in err
     assert "CRITICAL slack_sdk: Going to retry the same request: POST [redacted]" in err
     assert "Authorization: Bearer [redacted]" in err
+    assert "apps.connections.open with [redacted]" in err
     assert "RuntimeError: refused [redacted]" in err
-    for secret in (TOKEN, HOOK, WEBHOOK_PATH, OANDA, "TESTSECRET", "WEBHOOKSECRET", "OANDASECRET"):
+    for secret in (
+        TOKEN,
+        HOOK,
+        WEBHOOK_PATH,
+        OANDA,
+        APP_TOKEN,
+        "TESTSECRET",
+        "WEBHOOKSECRET",
+        "OANDASECRET",
+        "APPSECRET",
+    ):
         assert secret not in err + result.stdout, secret
 
 

@@ -9,6 +9,11 @@ server; ``files.completeUploadExternal`` completes it.
 
 Webhook (``/services/T.../B.../...``): a JSON body in, plain-text ``ok`` or an error word out.
 
+Socket Mode (`fxbot slack-app`): ``apps.connections.open`` takes the app-level token (``app_token``)
+and hands out ``socket_url()`` (a ``SocketModeStandIn``'s ``ws://127.0.0.1`` URL); ``views.publish``
+keeps each view per user (``views``); ``response_url()`` is a loopback URL under ``/response/``
+whose JSON posts (a slash command's answer) are kept in ``responses``.
+
 Each test scripts replies per method (``reply``) and reads what arrived (``requests``, ``posts``).
 
 Faults a test can script, as the adversarial pass met them:
@@ -35,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "xoxb-111-222-TESTSECRETtoken9f8e7d"
+APP_TOKEN = "xapp-1-A0TEST-333-APPSECRETtoken5c4b3a"
 WEBHOOK_PATH = "/services/T0000TEST/B0000TEST/WEBHOOKSECRETpath42"
 
 
@@ -74,8 +80,21 @@ class Recorded:
 class SlackStandIn:
     """The server, its script and its record. Use as a context manager."""
 
-    def __init__(self, token: str = TOKEN, *, clock_offset: float = 0.0, redirect_to: str | None = None) -> None:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        *,
+        clock_offset: float = 0.0,
+        redirect_to: str | None = None,
+        app_token: str = APP_TOKEN,
+        socket_url: Callable[[], str] | None = None,
+    ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_url = socket_url  # what apps.connections.open hands out
+        self.views: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.responses: list[tuple[str, float, dict[str, Any]]] = []  # (response path, arrival time, body)
+        self._responses_changed = threading.Condition()
         self.clock_offset = clock_offset  # Slack's clock minus the host's, in seconds
         self.redirect_to = redirect_to  # answer every request with a 302 to this origin
         self._busy = 0
@@ -118,6 +137,20 @@ class SlackStandIn:
     def webhook_url(self) -> str:
         return f"{self.base}{WEBHOOK_PATH}"
 
+    def response_url(self, key: str) -> str:
+        """A loopback response_url for one slash command; its answer lands in ``responses``."""
+        return f"{self.base}/response/{key}"
+
+    def wait_response(self, key: str, timeout: float = 10.0) -> tuple[float, dict[str, Any]]:
+        """The (arrival time, body) of the answer posted to ``response_url(key)``; TimeoutError if none came."""
+        with self._responses_changed:
+            found = self._responses_changed.wait_for(
+                lambda: next(((t, b) for k, t, b in self.responses if k == key), None), timeout
+            )
+        if not found:
+            raise TimeoutError(f"no answer arrived on response_url {key} within {timeout}s")
+        return found
+
     def reply(self, api: str, *replies: Reply) -> None:
         """Queue answers for ``api`` (e.g. ``chat.postMessage`` or ``webhook``); afterwards the default."""
         self.scripts[api].extend(replies)
@@ -148,12 +181,24 @@ class SlackStandIn:
         if rec.api == "webhook":
             self.webhook_posts.append(p)
             return 200, "ok"
+        if rec.api.startswith("response/"):
+            with self._responses_changed:
+                self.responses.append((rec.api.split("/", 1)[1], time.monotonic(), p))
+                self._responses_changed.notify_all()
+            return 200, "ok"
         if rec.api.startswith("upload/"):
             self.uploads[rec.api.split("/", 1)[1]] = rec.raw
             return 200, f"OK - {len(rec.raw)}"
         auth = rec.headers.get("authorization", "")
         if not auth:
             return 200, {"ok": False, "error": "not_authed"}
+        if rec.api == "apps.connections.open":
+            # only an app-level token opens a socket; a bot token gets the error Slack gives it
+            if auth == f"Bearer {self.token}":
+                return 200, {"ok": False, "error": "not_allowed_token_type"}
+            if auth != f"Bearer {self.app_token}" or self.socket_url is None:
+                return 200, {"ok": False, "error": "invalid_auth"}
+            return 200, {"ok": True, "url": self.socket_url()}
         if auth != f"Bearer {self.token}":
             return 200, {"ok": False, "error": "invalid_auth"}
         if rec.api == "auth.test":
@@ -177,6 +222,12 @@ class SlackStandIn:
             page, more = found[start : start + limit], start + limit < len(found)
             cursor = str(start + limit) if more else ""
             return 200, {"ok": True, "messages": page, "has_more": more, "response_metadata": {"next_cursor": cursor}}
+        if rec.api == "views.publish":
+            view = json.loads(p["view"]) if isinstance(p.get("view"), str) else p.get("view")
+            if not isinstance(view, dict) or view.get("type") != "home" or not p.get("user_id"):
+                return 200, {"ok": False, "error": "invalid_arguments"}
+            self.views[p["user_id"]].append(view)
+            return 200, {"ok": True, "view": {"id": f"V{len(self.views):04d}", **view}}
         if rec.api == "conversations.info":
             return 200, {"ok": True, "channel": {"id": p["channel"], **self.channel_info}}
         if rec.api == "files.getUploadURLExternal":
@@ -200,8 +251,10 @@ class SlackStandIn:
                 raw = self.rfile.read(length) if length else b""
                 params: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
                 ctype = self.headers.get("Content-Type", "")
-                if url.path.startswith("/upload/"):
+                if url.path.startswith(("/upload/", "/response/")):
                     api = url.path.lstrip("/")
+                    if url.path.startswith("/response/") and raw:
+                        params.update(json.loads(raw))
                 elif url.path.startswith("/services/"):
                     api = "webhook"
                     params.update(json.loads(raw or b"{}"))

@@ -1,0 +1,139 @@
+"""What `fxbot slack-app` answers, read from local state only (the ledger, data and model files).
+
+``Answers.command`` dispatches the text after ``/fxbot``; ``status`` reuses ``fxbot.status`` (the
+lines of `fxbot status`), ``history`` and the App Home read the ledger through its own methods. A
+ledger that does not exist yet is never created here: the answer says there is nothing yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fxbot import wiring
+from fxbot.config import Settings
+from fxbot.errors import FxbotError
+from fxbot.ledger import HistoryRow
+from fxbot.signals import TrackRecord
+from fxbot.slack_app import views
+from fxbot.slack_app.views import Answer
+
+logger = logging.getLogger(__name__)
+
+
+class Answers:
+    """The read-only answers for one configuration, in ``notify.locale``."""
+
+    def __init__(self, settings: Settings, now: Callable[[], dt.datetime] | None = None) -> None:
+        self.settings = settings
+        self.locale = settings.notify.locale
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+
+    def command(self, text: str) -> Answer:
+        """The answer to ``/fxbot <text>``: status, history [N], week, help (anything else: help, naming it)."""
+        word, _, rest = text.strip().partition(" ")
+        word = word.lower()
+        if word in ("", "help"):
+            return views.help_answer(self.locale)
+        if word == "status":
+            return self.status()
+        if word == "history":
+            days = views.HISTORY_DEFAULT_DAYS
+            if rest.strip():
+                try:
+                    days = int(rest.strip())
+                except ValueError:
+                    return views.bad_history_count(self.locale)
+                if not 1 <= days <= views.HISTORY_MAX_DAYS:
+                    return views.bad_history_count(self.locale)
+            return self.history(days)
+        if word == "week":
+            day = None
+            if rest.strip():
+                try:
+                    day = dt.date.fromisoformat(rest.strip())
+                except ValueError:
+                    return views.bad_week_day(self.locale)
+            return week_blocks(self.settings, self._now(), day)
+        return views.help_answer(self.locale, unknown=word)
+
+    def status(self) -> Answer:
+        """`fxbot status` as Block Kit: the same lines, from the same function."""
+        from fxbot.status import status_report
+
+        result = status_report(self.settings, self._now())
+        return views.status_answer(result.lines, result.exit_code, self.locale)
+
+    def _read_ledger(self, days: int | None) -> tuple[list[HistoryRow], dict[str, TrackRecord]]:
+        if not self.settings.ledger.path.exists():
+            return [], {}
+        ledger = wiring.ledger(self.settings)
+        try:
+            return ledger.history(days), ledger.accuracy_by_pair()
+        finally:
+            ledger.close()
+
+    def history(self, days: int) -> Answer:
+        """The calls of the latest ``days`` bar days with outcome and delivery (as `fxbot history --days`)."""
+        rows, accuracy = self._read_ledger(days)
+        return views.history_answer(rows, accuracy, days, self.locale)
+
+    def home(self) -> dict[str, Any]:
+        """The App Home view: the latest calls and their risk, the record against always-buy, the health lines."""
+        from fxbot.status import status_report
+
+        rows, _ = self._read_ledger(None)
+        latest_day = max((r.bar_date for r in rows), default=None)
+        latest = [r for r in rows if r.bar_date == latest_day]
+        positions: list[tuple[str, str, float, float]] = []
+        if latest_day is not None:
+            ledger = wiring.ledger(self.settings)
+            try:
+                positions = ledger.positions(latest_day)
+            finally:
+                ledger.close()
+        now = self._now()
+        result = status_report(self.settings, now)
+        versus = views.versus_always_buy(rows)
+        return views.home_view(latest, versus, result.lines, result.exit_code, self.locale, now, positions)
+
+    def last_finished_run(self) -> str | None:
+        """The id and status of the newest run once it has ended (None: running, none, or no ledger); cheap to poll."""
+        if not self.settings.ledger.path.exists():
+            return None
+        ledger = wiring.ledger(self.settings)
+        try:
+            runs = ledger.runs(1)
+            if not runs or runs[0]["status"] == "running":
+                return None
+            return f"{runs[0]['id']}:{runs[0]['status']}"
+        except FxbotError as exc:
+            logger.warning("slack-app: the ledger could not be read for the App Home: %s", exc)
+            return None
+        finally:
+            ledger.close()
+
+
+def week_blocks(settings: Settings, now: dt.datetime, day: dt.date | None = None) -> Answer:
+    """`/fxbot week [DATE]`: the weekly summary of DATE's week, or of the newest week that has closed.
+
+    The same builder and renderers as the weekly post (``fxbot.weekly.build_summary``,
+    ``fxbot.summary.summary_blocks``), read-only: the ledger's calls as they are, none scored here,
+    and a ledger that does not exist yet is not created (the summary then has no calls).
+    """
+    from fxbot.calendar import last_completed_trading_day
+    from fxbot.ledger import NullLedger
+    from fxbot.summary import summary_blocks, summary_text
+    from fxbot.weekly import SummaryDependencies, build_summary, latest_closed_week
+
+    week_of = day or latest_closed_week(last_completed_trading_day(now))
+    ledger = wiring.ledger(settings) if settings.ledger.path.exists() else NullLedger()
+    try:
+        deps = SummaryDependencies(store=wiring.store(settings), ledger=ledger, now=lambda: now)
+        summary = build_summary(settings, deps, week_of, score=False)
+    finally:
+        ledger.close()
+    locale = settings.notify.locale
+    return Answer(summary_text(summary, locale), summary_blocks(summary, locale))

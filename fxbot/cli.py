@@ -144,11 +144,12 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    """Train and write the ensembles."""
+    """Train the ensembles: into the model registry (a challenger, or the first champion), or flat into --out."""
+    from fxbot import wiring
     from fxbot.data.store import PriceStore
 
     try:
-        from fxbot.model.training import train_pair
+        from fxbot.model.training import train_pair, train_version
     except ImportError as exc:
         raise UsageError(
             f"training needs TensorFlow ({exc.name} is missing); install with `pip install -e '.[train]'`"
@@ -159,17 +160,46 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
         cfg = msgspec.structs.replace(cfg, epochs=args.epochs)
     store = PriceStore(settings.data.dir)
-    out_dir = Path(args.out) if args.out else settings.model.dir
+    registry = wiring.registry(settings)
     for code in _pairs(args, settings):
         bars = store.load(code)
         if args.until:
             bars = bars.up_to(args.until)
-        manifest = train_pair(code, bars, cfg, out_dir, data_sha256=store.checksum(code))
+        if args.out:
+            manifest = train_pair(code, bars, cfg, Path(args.out), data_sha256=store.checksum(code))
+            where = f"{Path(args.out) / code} (import it with `fxbot models import`)"
+        else:
+            info = train_version(code, bars, cfg, registry, data_sha256=store.checksum(code))
+            manifest = info.manifest
+            role = (
+                "champion" if info.champion else f"challenger; `fxbot models promote {info.version}` makes it champion"
+            )
+            where = f"{info.folder} ({role})"
         accs = ", ".join(f"{m.val_accuracy:.3f}" for m in manifest.members)
         print(
             f"{code}: trained {manifest.train_start}..{manifest.train_end}, validation from "
-            f"{manifest.validation_start}; member val_acc {accs} -> {out_dir / code}"
+            f"{manifest.validation_start}; member val_acc {accs} -> {where}"
         )
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    """`fxbot models list | show | promote | rollback | import`: the model registry of model.dir."""
+    from fxbot import wiring
+    from fxbot.model import catalog
+
+    registry = wiring.registry(settings)
+    if args.action == "list":
+        lines = catalog.list_lines(registry, _pairs(args, settings))
+    elif args.action == "show":
+        lines = catalog.show_lines(registry, args.version)
+    elif args.action == "promote":
+        lines = [catalog.promote(registry, args.version)]
+    elif args.action == "rollback":
+        lines = catalog.rollback(registry, [get_pair(p).code for p in args.pair])
+    else:
+        lines = [catalog.import_folder(registry, Path(args.path))]
+    print("\n".join(lines))
     return 0
 
 
@@ -399,13 +429,40 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         parents=[common],
         help="train the five-member ensembles (needs fxbot[train])",
-        description="Train the ensembles on the stored bars and write them to model.dir.",
+        description="Train the ensembles on the stored bars and store each as a new version in model.dir "
+        "(the champion if the pair has none, else a challenger), or flat folders in --out.",
     )
     p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to train (default: all configured)")
     p.add_argument("--until", type=_date, metavar="DATE", help="last bar used for training (default: all)")
     p.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (default: training.epochs)")
-    p.add_argument("--out", metavar="DIR", help="write models here instead of model.dir")
+    p.add_argument(
+        "--out", metavar="DIR", help="write flat <PAIR>/ folders here instead of the registry (to import elsewhere)"
+    )
     p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser(
+        "models",
+        parents=[common],
+        help="the model registry: list, show, promote, rollback, import versions",
+        description="Each pair keeps immutable model versions in model.dir/<PAIR>/<version>/, a champion pointer "
+        "(the version the daily run uses) and a promotions log (model.dir/promotions.jsonl).",
+    )
+    models = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = models.add_parser("list", parents=[common], help="every pair's versions; champion and challenger marked")
+    q.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to list (default: all configured)")
+    q = models.add_parser("show", parents=[common], help="one version's manifest and log records")
+    q.add_argument("version", metavar="VERSION", help="e.g. USDJPY-20241231-1a2b3c4d")
+    q = models.add_parser("promote", parents=[common], help="make VERSION its pair's champion (checked, logged)")
+    q.add_argument("version", metavar="VERSION", help="a stored version (`fxbot models list`)")
+    q = models.add_parser("rollback", parents=[common], help="restore PAIR's previous champion (logged)")
+    q.add_argument("pair", nargs="+", metavar="PAIR", help="the pair(s) to roll back")
+    q = models.add_parser(
+        "import",
+        parents=[common],
+        help="check a version folder trained elsewhere and store it (a challenger, or the champion of a new pair)",
+    )
+    q.add_argument("path", metavar="DIR", help="the version folder (manifest.json and member files)")
+    p.set_defaults(handler=cmd_models)
 
     p = sub.add_parser(
         "backtest",

@@ -37,6 +37,7 @@ from fxbot.errors import DataError, ModelError
 from fxbot.features import FEATURES, WINDOW, Scaler, build_dataset
 from fxbot.model.artifacts import FORMAT_VERSION, Manifest, MemberInfo, write_manifest
 from fxbot.model.engines import LiteRTMember
+from fxbot.model.registry import By, Registry, VersionInfo
 
 logger = logging.getLogger(__name__)
 
@@ -393,6 +394,27 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "absent"
     return out
+
+
+def train_version(
+    pair: str,
+    bars: Bars,
+    cfg: TrainingSettings,
+    registry: Registry,
+    *,
+    data_sha256: str,
+    by: By = "user",
+    progress: Progress | None = _stderr_progress,
+) -> VersionInfo:
+    """Train ``pair`` and store the result in ``registry`` as a new version (checked like an import).
+
+    It becomes the champion only if the pair has none; otherwise it waits as a challenger for the
+    gate or for `fxbot models promote`. A crash while training leaves the registry as it was.
+    """
+    registry.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".training-", dir=registry.root) as tmp:
+        train_pair(pair, bars, cfg, Path(tmp), data_sha256=data_sha256, progress=progress)
+        return registry.add(Path(tmp) / pair, by=by)
 
 
 def train_pair(

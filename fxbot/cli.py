@@ -589,6 +589,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = load_settings(args.config)
+        if args.command not in ("schedule", "alert") and not getattr(args, "health", False):
+            # First use (and after an upgrade): seed state_dir; the daemon leaves it to its children.
+            from fxbot import wiring
+
+            wiring.prepare_state(settings)
         return int(args.handler(args, settings))
     except FxbotError as exc:
         if args.verbose:

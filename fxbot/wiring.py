@@ -40,6 +40,13 @@ logger = logging.getLogger(__name__)
 ChartSource = Callable[["Report"], "bytes | None"]
 
 
+def prepare_state(settings: Settings, *, models: bool = True) -> None:
+    """Seed ``state_dir`` from the bundled data and shipped models where it lacks them (first use, upgrades)."""
+    from fxbot.state import prepare_state as prepare
+
+    prepare(settings, models=models)
+
+
 def store(settings: Settings) -> PriceStore:
     """The price store of ``data.dir``."""
     from fxbot.data.store import PriceStore

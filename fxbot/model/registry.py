@@ -557,11 +557,11 @@ class Registry:
         with self._locked():
             self._append(entry)
 
-    def add(self, source: Path, *, by: By = "user", seed: bool = False) -> VersionInfo:
+    def add(self, source: Path, *, by: By = "user", note: str = "") -> VersionInfo:
         """Copy the version folder ``source`` in, after checking it; the registry is unchanged if it fails.
 
-        The new version becomes the champion only if its pair has none (``seed``: logged as such),
-        else it waits as a challenger.
+        The new version becomes the champion only if its pair has none (logged as ``seed``), else it
+        waits as a challenger (logged as ``import``). ``note`` goes into the log record.
         """
         source = Path(source)
         if not source.is_dir():
@@ -586,7 +586,9 @@ class Registry:
             champion = self.champion(pair)
             if champion is None:
                 self._set_pointer(pair, version, lambda step: None)
-                self._append(Entry(_now(), pair, "seed", None, version, by, {"note": f"first champion, from {source}"}))
+                evidence = {"note": note or "the pair's first champion", "source": str(source)}
+                self._append(Entry(_now(), pair, "seed", None, version, by, evidence))
             else:
-                self._append(Entry(_now(), pair, "import", champion, version, by, {"source": str(source)}))
+                evidence = {"note": note or "a challenger", "source": str(source)}
+                self._append(Entry(_now(), pair, "import", champion, version, by, evidence))
         return VersionInfo(pair, version, target, manifest, champion is None)

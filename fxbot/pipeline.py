@@ -33,7 +33,7 @@ from fxbot.notify.console import ConsoleNotifier
 from fxbot.notify.manager import NotifierManager
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
-from fxbot.signals import PairSignal, Report, Staleness
+from fxbot.signals import PairSignal, Report, Staleness, model_age
 
 if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
@@ -176,13 +176,16 @@ def build_report(
     staleness = find_staleness(signals, as_of, settings.data.max_staleness_days, replay=explicit is not None)
     if staleness is not None:
         warnings.append(staleness.message)
+    age = model_age(signals, as_of, settings.lifecycle.max_model_age_days)
+    if age is not None and age.too_old:
+        warnings.append(age.warning)
     in_sample = [s.pair.code for s in signals if s.in_sample]
     if in_sample:
         warnings.append(
             f"{', '.join(in_sample)}: the models were trained on these days' outcomes, so the calls are in-sample "
             "replays, not forecasts; `fxbot backtest` gives honest figures"
         )
-    return Report(as_of=as_of, signals=signals, warnings=warnings, staleness=staleness)
+    return Report(as_of=as_of, signals=signals, warnings=warnings, staleness=staleness, model_age=age)
 
 
 def pair_signal(settings: Settings, deps: Dependencies, code: str, bars: Bars, as_of: dt.date) -> PairSignal:
@@ -203,7 +206,16 @@ def pair_signal(settings: Settings, deps: Dependencies, code: str, bars: Bars, a
     bar_day = bars.last_date
     # The model saw the next day's move of this bar while training: a replay, not a forecast.
     in_sample = bar_day.isoformat() < manifest.train_end
-    return PairSignal(get_pair(code), bar_day, close, decision, position, manifest.version, in_sample=in_sample)
+    return PairSignal(
+        get_pair(code),
+        bar_day,
+        close,
+        decision,
+        position,
+        manifest.version,
+        in_sample=in_sample,
+        trained_to=dt.date.fromisoformat(manifest.train_end),
+    )
 
 
 def find_staleness(signals: list[PairSignal], as_of: dt.date, allowed: int, *, replay: bool) -> Staleness | None:

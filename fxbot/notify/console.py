@@ -38,6 +38,9 @@ def format_table(report: Report) -> str:
         )
     versions = sorted({s.model_version for s in report.signals})
     lines.append(f"models: {', '.join(versions)}")
+    if report.model_age is not None:
+        age = report.model_age
+        lines.append(f"models trained to: {age.trained_to.isoformat()} ({age.age_days} days)")
     if report.track_record:
         lines.append(f"track record: {report.track_record}")
     lines.append("Not investment advice.")

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fxbot.signals import PairSignal, Report, TrackRecord
+from fxbot.signals import ModelAge, PairSignal, Report, TrackRecord
 
 Locale = Literal["en", "ja"]
 Block = dict[str, Any]
@@ -39,6 +39,7 @@ class _Words:
     alert: str
     stop: str = ". "
     paren: tuple[str, str] = (" (", ")")
+    trained_to: str = "models trained to {day} ({days} days)"
 
 
 _WORDS: dict[str, _Words] = {
@@ -77,6 +78,7 @@ _WORDS: dict[str, _Words] = {
         alert="fxbot 警告",
         stop="。",
         paren=("（", "）"),
+        trained_to="モデルの学習データは {day} まで（{days}日前）",
     ),
 }
 
@@ -98,6 +100,14 @@ def track_text(track: TrackRecord | None, locale: str = "en") -> str:
     if track is None or track.scored == 0:
         return words.no_track
     return words.track.format(n=track.scored, right=track.right)
+
+
+def model_age_text(age: ModelAge | None, locale: str = "en") -> str:
+    """E.g. ``models trained to 2024-12-31 (35 days)``, with a warning sign past the age limit; "" if unknown."""
+    if age is None:
+        return ""
+    text = _words(locale).trained_to.format(day=_day(age.trained_to), days=age.age_days)
+    return f":warning: {text}" if age.too_old else text
 
 
 def _day(day: dt.date) -> str:
@@ -152,6 +162,7 @@ def report_blocks(report: Report, locale: str = "en") -> list[Block]:
             "elements": [
                 {"type": "mrkdwn", "text": f"{words.models}: {versions}"},
                 {"type": "mrkdwn", "text": track_text(report.track, locale)},
+                *([{"type": "mrkdwn", "text": age}] if (age := model_age_text(report.model_age, locale)) else []),
                 {"type": "mrkdwn", "text": words.advice},
             ],
         }

@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 from fxbot import __version__
 from fxbot.config import Secrets, Settings, load_settings
@@ -99,12 +100,15 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     chosen = args.config or os.environ.get("FXBOT_CONFIG")
     if args.replay_days is not None and args.replay_from is None:
         raise UsageError("--replay-days needs --replay-from DATE")
+    if args.replay_retrain and args.replay_from is None:
+        raise UsageError("--replay-retrain needs --replay-from DATE")
     daemon = build_daemon(
         settings,
         Path(chosen).resolve() if chosen else None,
         Secrets.from_env(),
         replay_from=args.replay_from,
         replay_days=args.replay_days,
+        replay_retrain=args.replay_retrain,
     )
     daemon.run()
     return 0
@@ -181,6 +185,29 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
             f"{manifest.validation_start}; member val_acc {accs} -> {where}"
         )
     return 0
+
+
+def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    """Train a challenger per pair on the bars up to the last completed month (each pair in its own process)."""
+    from fxbot.model.retrain import retrain, retrain_in_process
+
+    as_of = args.as_of or dt.datetime.now(dt.UTC).date()
+    by: Literal["schedule", "user"] = "schedule" if args.scheduled else "user"
+    if args.in_process:  # one pair, here: the child `fxbot retrain` starts per pair
+        for code in _pairs(args, settings):
+            print(retrain_in_process(settings, code, as_of, by), flush=True)
+        return 0
+    chosen = args.config or os.environ.get("FXBOT_CONFIG")
+    outcomes = retrain(
+        settings,
+        _pairs(args, settings),
+        as_of=as_of,
+        config_path=Path(chosen).resolve() if chosen else None,
+        by=by,
+        timeout=args.timeout if args.timeout is not None else settings.schedule.retrain_timeout,
+    )
+    print("\n".join(o.line for o in outcomes))
+    return 0 if all(o.ok for o in outcomes) else 3
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
@@ -389,6 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay: each firing runs the next trading day from DATE (as run-once --as-of) instead of today",
     )
     p.add_argument("--replay-days", type=int, metavar="N", help="with --replay-from: stop after N days")
+    p.add_argument(
+        "--replay-retrain",
+        action="store_true",
+        help="with --replay-from: retrain monthly as the schedule would (`fxbot retrain --as-of` before the first "
+        "replayed day of each month); challengers are shadowed and judged by the replayed runs",
+    )
     p.set_defaults(handler=cmd_schedule)
 
     p = sub.add_parser(
@@ -439,6 +472,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="write flat <PAIR>/ folders here instead of the registry (to import elsewhere)"
     )
     p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser(
+        "retrain",
+        parents=[common],
+        help="train a challenger per pair on the bars up to the last completed month (needs fxbot[train])",
+        description="Train each pair's challenger with its champion's settings, each pair in its own child "
+        "process; the daily run then makes its shadow calls and the gate decides. Without TensorFlow it is "
+        "skipped with one line saying what to do instead.",
+    )
+    p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to retrain (default: all configured)")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="train on bars up to the month before DATE's")
+    p.add_argument(
+        "--timeout", type=float, metavar="S", help="seconds for all pairs (default: schedule.retrain_timeout)"
+    )
+    p.add_argument("--scheduled", action="store_true", help="log the new versions as made by the schedule")
+    p.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_retrain)
 
     p = sub.add_parser(
         "models",

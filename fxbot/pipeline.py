@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fxbot.calendar import last_completed_trading_day, next_trading_day, trading_days_between
@@ -37,6 +38,7 @@ from fxbot.signals import PairSignal, Report, Staleness, model_age
 
 if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
+    from fxbot.model.registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class Dependencies:
     ledger: Ledger | NullLedger = field(default_factory=NullLedger)
     # Brings the store up to date before the run (`run-once` without --no-fetch); None: never fetch.
     fetch: Callable[[], FetchReport] | None = None
+    # The model registry: challengers make shadow calls, the gate judges them (None: no lifecycle).
+    registry: Registry | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             record = ledger.track_record(20, known_by=report.as_of)
             if record is not None:
                 report = dataclasses.replace(report, track=record, track_record=str(record))
+            for flag in rollback_flags(settings, ledger, report):
+                report = _with_warning(report, flag)
             result = manager.deliver(report, run_id=run_id, force=options.force)
     except BaseException as exc:
         error = str(exc) or type(exc).__name__
@@ -123,7 +129,101 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             manager.alert(f"{prefix} (as of {as_of.isoformat()}): {error}")  # a notifier that fails logs it
         raise
     ledger.finish_run(run_id, "skipped" if result.skipped and not result.posted else "ok")
+    try:  # after the post: a challenger's shadow call or the gate never delays or fails the day's calls
+        shadow_and_gate(settings, deps, manager, bars, as_of, run_id)
+    except Exception as exc:
+        logger.exception("shadow calls / promotion gate failed")
+        manager.alert(f"fxbot: the challenger's shadow calls or the promotion gate failed (the champion stays): {exc}")
     return report
+
+
+def rollback_flags(settings: Settings, ledger: Ledger | NullLedger, report: Report) -> list[str]:
+    """A warning per pair whose champion's last ``lifecycle.rollback_calls`` scored calls trail always-buy
+    by more than the random band. A flag only: the champion is never swapped automatically."""
+    if isinstance(ledger, NullLedger):
+        return []
+    from fxbot.model.gate import rollback_flag
+
+    out = []
+    last = settings.lifecycle.rollback_calls
+    for s in report.signals:
+        record = ledger.live_record(s.pair.code, s.model_version, last, report.as_of)
+        if len(record) < last:
+            continue
+        flag = rollback_flag([r for r, _ in record], [u for _, u in record])
+        if flag is not None:
+            out.append(
+                f"ROLLBACK FLAG {s.pair.code}: the champion {s.model_version} got {flag.accuracy:.1%} of its last "
+                f"{flag.n} calls right, always-buy {flag.always_buy:.1%} (random band ±{flag.band:.1%}); "
+                f"`fxbot models rollback {s.pair.code}` restores the previous champion (never done automatically)"
+            )
+    return out
+
+
+def shadow_and_gate(
+    settings: Settings,
+    deps: Dependencies,
+    manager: NotifierManager,
+    bars_by_pair: dict[str, Bars],
+    as_of: dt.date,
+    run_id: int | None,
+) -> None:
+    """Each challenger's call for ``as_of`` (recorded as a shadow call, never posted); then the gate.
+
+    After ``lifecycle.shadow_days`` scored shadow calls the challenger is compared with the champion
+    and always-buy on the same days (``fxbot.model.gate``): promoted (``auto_promote``), passed for a
+    person to promote, or kept out; the decision and its evidence go to the promotions log and out
+    as one short message.
+    """
+    registry, ledger = deps.registry, deps.ledger
+    if registry is None or isinstance(ledger, NullLedger):
+        return
+    from fxbot.model.gate import judge
+    from fxbot.model.registry import Entry
+
+    lifecycle = settings.lifecycle
+    for code in settings.pairs:
+        challenger = registry.challenger(code)
+        if challenger is None:
+            continue
+        folder = challenger.folder
+
+        def load(pair: str, folder: Path = folder) -> Ensemble:
+            return Ensemble(folder, settings.model.engine, min_members=settings.training.members, pair=pair)
+
+        shadow_deps = dataclasses.replace(deps, load_ensemble=load)
+        signal = pair_signal(settings, shadow_deps, code, bars_by_pair[code].up_to(as_of), as_of)
+        ledger.record_shadow(run_id, as_of, signal)
+        record = ledger.shadow_record(code, challenger.version, as_of)
+        if len(record) < lifecycle.shadow_days:
+            logger.info(
+                "%s: challenger %s has %d of %d scored shadow calls",
+                code,
+                challenger.version,
+                len(record),
+                lifecycle.shadow_days,
+            )
+            continue
+        decision = judge([r[0] for r in record], [r[1] for r in record], [r[2] for r in record], lifecycle.margin)
+        champion = registry.champion(code)
+        evidence = decision.evidence()
+        now = deps.now().astimezone(dt.UTC).replace(microsecond=0).isoformat()
+        if decision.promote and lifecycle.auto_promote:
+            registry.promote(challenger.version, by="schedule", evidence=evidence)
+            verdict = f"promoted {challenger.version} (was {champion})"
+        elif decision.promote:
+            registry.record(Entry(now, code, "passed", champion, challenger.version, "schedule", evidence))
+            verdict = f"passes; lifecycle.auto_promote is off: `fxbot models promote {challenger.version}` promotes it"
+        else:
+            registry.record(Entry(now, code, "keep", champion, challenger.version, "schedule", evidence))
+            verdict = f"kept the champion {champion}: the challenger {decision.reason}"
+        c = decision.comparison
+        manager.alert(
+            f"model gate {code} (as of {as_of.isoformat()}): challenger {challenger.version} {c.accuracy:.1%}, "
+            f"champion {c.reference:.1%}, always-buy {c.always_buy:.1%} over the same {c.n} calls "
+            f"(McNemar p vs champion {c.p_vs_reference:.2f}, vs always-buy {c.p_vs_always_buy:.2f}; "
+            f"margin {lifecycle.margin:.1%}, random band ±{c.band:.1%}): {verdict}"
+        )
 
 
 def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:

@@ -54,7 +54,35 @@ def status_report(settings: Settings, now: dt.datetime | None = None) -> CheckRe
         result.problem(f"schedule: {exc}", exc.exit_code)
     check_data_and_models(settings, result, now, whole_files=False)
     check_model_age(settings, result, now.date())
+    check_rollback_flags(settings, result, now.date())
     return result
+
+
+def check_rollback_flags(settings: Settings, result: CheckResult, today: dt.date) -> None:
+    """Exit 3 with a line per pair whose champion's latest calls trail always-buy beyond the random band."""
+    if not settings.ledger.path.exists():
+        return
+    from fxbot.model.artifacts import read_manifest
+    from fxbot.model.gate import rollback_flag
+
+    registry, ledger, last = wiring.registry(settings), wiring.ledger(settings), settings.lifecycle.rollback_calls
+    try:
+        for code in settings.pairs:
+            try:
+                version = read_manifest(registry.champion_folder(code), pair=code).version
+                record = ledger.live_record(code, version, last, today)
+            except (FxbotError, sqlite3.Error):
+                continue  # reported on the model and ledger lines
+            flag = rollback_flag([r for r, _ in record], [u for _, u in record]) if len(record) >= last else None
+            if flag is not None:
+                result.problem(
+                    f"rollback flag: {code}: the champion {version} got {flag.accuracy:.1%} of its last {flag.n} calls "
+                    f"right, always-buy {flag.always_buy:.1%} (random band ±{flag.band:.1%}); "
+                    f"`fxbot models rollback {code}` restores the previous one",
+                    3,
+                )
+    finally:
+        ledger.close()
 
 
 def check_model_age(settings: Settings, result: CheckResult, today: dt.date) -> None:

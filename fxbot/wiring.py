@@ -141,6 +141,7 @@ def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
         notifiers=notifiers(settings, secrets, chart_source(settings, price_store, the_ledger)),
         ledger=the_ledger,
         fetch=fetcher(settings, secrets, price_store),
+        registry=models,
     )
 
 

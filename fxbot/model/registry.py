@@ -57,7 +57,7 @@ LEGACY = "(unversioned)"
 _TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
 
 By = Literal["schedule", "user"]
-Action = Literal["migrate", "seed", "promote", "rollback", "recover", "keep", "import"]
+Action = Literal["migrate", "seed", "promote", "rollback", "recover", "keep", "passed", "import"]
 Step = Callable[[str], None]
 #: The steps of a promotion, in order; ``on_step`` is called after each (the kill tests stop there).
 PROMOTION_STEPS = ("checked", "temp-written", "temp-synced", "replaced", "dir-synced", "logged")
@@ -339,7 +339,7 @@ class Registry:
         """Versions that were champion once or were judged and kept out: no longer challengers."""
         out = set(self.champion_stack(pair))
         for entry in self.history(pair):
-            if entry.to_version and entry.action in (*_PUSHES, "keep", "rollback"):
+            if entry.to_version and entry.action in (*_PUSHES, "keep", "passed", "rollback"):
                 out.add(entry.to_version)
             if entry.from_version and entry.action == "rollback":
                 out.add(entry.from_version)

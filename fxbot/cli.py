@@ -189,13 +189,13 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
     """Train a challenger per pair on the bars up to the last completed month (each pair in its own process)."""
-    from fxbot.model.retrain import retrain, retrain_in_process
+    from fxbot.model.retrain import retrain, retrain_phase
 
     as_of = args.as_of or dt.datetime.now(dt.UTC).date()
     by: Literal["schedule", "user"] = "schedule" if args.scheduled else "user"
-    if args.in_process:  # one pair, here: the child `fxbot retrain` starts per pair
+    if args.phase:  # one phase of one pair, here: the children `fxbot retrain` starts per pair
         for code in _pairs(args, settings):
-            print(retrain_in_process(settings, code, as_of, by), flush=True)
+            retrain_phase(settings, code, as_of, args.phase)
         return 0
     chosen = args.config or os.environ.get("FXBOT_CONFIG")
     outcomes = retrain(
@@ -487,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, metavar="S", help="seconds for all pairs (default: schedule.retrain_timeout)"
     )
     p.add_argument("--scheduled", action="store_true", help="log the new versions as made by the schedule")
-    p.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--phase", choices=["fit", "export"], help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_retrain)
 
     p = sub.add_parser(

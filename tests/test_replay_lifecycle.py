@@ -49,9 +49,9 @@ def test_replay_with_monthly_retraining(tmp_path: Path) -> None:
     registry = Registry(tmp_path / "models")
     first = registry.champion(PAIR)
 
+    replay = ["--replay-from", FIRST.isoformat(), "--replay-days", str(DAYS), "--replay-retrain"]
     daemon = subprocess.run(
-        [sys.executable, "-m", "fxbot.cli", "schedule", "--config", str(config)]
-        + ["--replay-from", FIRST.isoformat(), "--replay-days", str(DAYS), "--replay-retrain"],
+        [sys.executable, "-m", "fxbot.cli", "schedule", "--config", str(config), *replay],
         cwd=REPO,
         env=clean_env(),
         capture_output=True,
@@ -85,6 +85,32 @@ def test_replay_with_monthly_retraining(tmp_path: Path) -> None:
     assert {v: n for v, n in shadow} == {e.to_version: 6 for e in imports}  # until the 6th day's gate
     messages = [ln for ln in output.splitlines() if "model gate USDJPY" in ln]
     assert len(messages) == 2, output
+    print("\n".join(messages))  # the replay's decisions, for the record (pytest -s)
     champion = registry.champion(PAIR)
     promoted = [e.to_version for e in decisions if e.action == "promote"]
     assert champion == (promoted[-1] if promoted else first)
+
+
+@pytest.mark.slow
+def test_a_retrain_killed_mid_training_leaves_the_champion(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "pairs": [PAIR],
+                "data": {"dir": str(BUNDLED_DATA)},
+                "model": {"dir": str(tmp_path / "models")},
+                "training": TINY,
+            }
+        )
+    )
+    assert run_fxbot("train", "--until", "2024-01-31", "--config", str(config)).returncode == 0
+    registry = Registry(tmp_path / "models")
+    champion, files = registry.champion(PAIR), sorted(p.name for p in (tmp_path / "models").rglob("*"))
+
+    killed = run_fxbot("retrain", "--as-of", "2024-06-05", "--timeout", "3", "--config", str(config))
+    assert killed.returncode == 3
+    (line,) = [ln for ln in killed.stdout.splitlines() if ln.startswith(PAIR)]
+    assert "retraining (fit) timed out; the champion stays" in line
+    assert registry.champion(PAIR) == champion
+    assert sorted(p.name for p in (tmp_path / "models").rglob("*")) == files  # nothing half-made left behind

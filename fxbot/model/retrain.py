@@ -1,8 +1,10 @@
 """`fxbot retrain`: a challenger per pair, trained on the bars up to the last completed month.
 
-Each pair trains in its own child process (``fxbot retrain --in-process``) with what is left of the
-time budget, so no process holds more than one pair's TensorFlow graph (the 1 GiB VM: about
-600-700 MB each, measured by ``bench/retrain.py``) and a crash, a kill or a ``.tflite`` that
+Each pair trains in two child processes with what is left of the time budget: one fits the members
+(``fxbot retrain --phase fit``), the next exports and checks them (``--phase export``), so no process
+holds more than one pair's training graph, nor that graph and the TFLite converter at once (the
+1 GiB VM: every process under 800 MB, measured by ``bench/retrain.py``); this process then checks
+and stores the version like an import and a crash, a kill or a ``.tflite`` that
 disagrees with Keras loses only that pair's attempt: the champion stays, untouched and in use. The
 settings are the champion manifest's (members and their seeds, units, epochs, first training day);
 batch size, patience, validation share and learning rate come from ``training``.
@@ -16,10 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import logging
+import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -96,21 +101,38 @@ def _plan(settings: Settings, pair: str, as_of: dt.date) -> tuple[Registry, str 
     return registry, skip_reason(registry, pair, bars.last_date)
 
 
-def retrain_in_process(settings: Settings, pair: str, as_of: dt.date, by: By) -> str:
-    """Train ``pair``'s challenger here (imports TensorFlow) and store it; the line to print."""
-    registry, reason = _plan(settings, pair, as_of)
-    if reason:
-        return f"{pair}: nothing to train: {reason}"
-    from fxbot.data.store import PriceStore
-    from fxbot.model.training import train_version
+Phase = Literal["fit", "export"]
 
+
+def staging_folder(registry: Registry, pair: str) -> Path:
+    """Where a pair's retrain builds its version folder (hidden: the registry ignores it until it is added)."""
+    return registry.root / f".retrain-{pair}"
+
+
+def retrain_phase(settings: Settings, pair: str, as_of: dt.date, phase: Phase) -> None:
+    """One phase of ``pair``'s retrain, in this process (imports TensorFlow): fit, or export and check.
+
+    Both phases read the same bars (up to the month before ``as_of``) and the champion's settings.
+    """
+    # Yield the CPU to the daily run (on a 1-vCPU VM they share the core).
+    os.nice(10)
+    # TensorFlow imports pandas, if it can, for features fxbot never uses (about 30 MiB): blocking it keeps
+    # every retrain process under 800 MB (bench/retrain.py). fxbot's own training path is numpy only.
+    if "pandas" not in sys.modules:
+        sys.modules["pandas"] = None  # type: ignore[assignment]
+    from fxbot.data.store import PriceStore
+    from fxbot.model import training
+
+    registry = Registry(settings.model.dir, min_members=settings.training.members)
     store = PriceStore(settings.data.dir)
     bars = store.load(pair).up_to(last_month_end(as_of))
     manifest = read_manifest(registry.champion_folder(pair), pair=pair)
     cfg = champion_training(settings.training, manifest)
-    info = train_version(pair, bars, cfg, registry, data_sha256=store.checksum(pair), by=by, progress=None)
-    role = "champion (the pair had none)" if info.champion else "challenger: shadow calls start with the next daily run"
-    return f"{pair}: trained {info.version} on bars {info.manifest.train_start}..{info.manifest.train_end}: the {role}"
+    folder = staging_folder(registry, pair)
+    if phase == "fit":
+        training.fit_to_folder(pair, bars, cfg, folder)
+    else:
+        training.export_folder(pair, bars, cfg, folder, data_sha256=store.checksum(pair))
 
 
 def retrain(
@@ -133,27 +155,59 @@ def retrain(
     if todo and not tensorflow_available():
         logger.warning("%s", NO_TENSORFLOW)
         return [*out, PairOutcome(",".join(todo), NO_TENSORFLOW, True)]
-    from fxbot.scheduler import run_child  # the daemon's child runner: timeout, peak RSS, stderr tail
-
+    registry = Registry(settings.model.dir, min_members=settings.training.members)
     deadline = time.monotonic() + timeout
     for pair in todo:
+        folder = staging_folder(registry, pair)
+        shutil.rmtree(folder, ignore_errors=True)  # what a killed attempt left
+        try:
+            out.append(_retrain_pair(registry, pair, as_of, config_path, by, deadline, timeout))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def _retrain_pair(
+    registry: Registry, pair: str, as_of: dt.date, config_path: Path | None, by: By, deadline: float, timeout: float
+) -> PairOutcome:
+    """Fit in one child process, export in another, then check and store the version here."""
+    from fxbot.errors import FxbotError
+    from fxbot.scheduler import run_child  # the daemon's child runner: timeout, peak RSS, stderr tail
+
+    peaks, seconds = [], 0.0
+    for phase in ("fit", "export"):
         left = deadline - time.monotonic()
         if left <= 0:
-            out.append(PairOutcome(pair, f"{pair}: not retrained: the {timeout:.0f} s budget is spent", False))
-            continue
-        argv = [sys.executable, "-m", "fxbot.cli", "retrain", "--in-process", "--pairs", pair]
-        argv += ["--as-of", as_of.isoformat()] + (["--scheduled"] if by == "schedule" else [])
+            return PairOutcome(
+                pair, f"{pair}: not retrained: the {timeout:.0f} s budget is spent; the champion stays", False
+            )
+        argv = [sys.executable, "-m", "fxbot.cli", "retrain", "--phase", phase, "--pairs", pair]
+        argv += ["--as-of", as_of.isoformat()]
         if config_path is not None:
             argv += ["--config", str(config_path)]
-        result = run_child(argv, left)  # the child prints its own line (what it trained) to our stdout
-        figures = f"{result.wall_seconds:.0f} s, peak RSS {result.peak_rss_mib:.0f} MiB"
-        if result.exit_code == 0:
-            out.append(PairOutcome(pair, f"{pair}: retrain child done ({figures})", True, result.peak_rss_mib))
-        else:
+        result = run_child(argv, left)
+        peaks.append(result.peak_rss_mib)
+        seconds += result.wall_seconds
+        if result.exit_code != 0:
             why = "timed out" if result.timed_out else f"failed ({result.describe()})"
-            out.append(
-                PairOutcome(
-                    pair, f"{pair}: retraining {why}; the champion stays ({figures})", False, result.peak_rss_mib
-                )
+            figures = f"{seconds:.0f} s, peak RSS {max(peaks):.0f} MiB"
+            return PairOutcome(
+                pair, f"{pair}: retraining ({phase}) {why}; the champion stays ({figures})", False, max(peaks)
             )
-    return out
+    figures = f"{seconds:.0f} s; peak RSS fit {peaks[0]:.0f} MiB, export {peaks[1]:.0f} MiB"
+    try:
+        info = registry.add(
+            staging_folder(registry, pair), by=by, note=f"retrained on bars up to {last_month_end(as_of)}"
+        )
+    except FxbotError as exc:
+        return PairOutcome(
+            pair, f"{pair}: the retrained version was refused ({exc}); the champion stays", False, max(peaks)
+        )
+    role = (
+        "the champion (the pair had none)"
+        if info.champion
+        else "a challenger: shadow calls start with the next daily run"
+    )
+    span = f"{info.manifest.train_start}..{info.manifest.train_end}"
+    line = f"{pair}: trained {info.version} on bars {span}: {role} ({figures})"
+    return PairOutcome(pair, line, True, max(peaks))

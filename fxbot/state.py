@@ -87,4 +87,5 @@ def prepare_state(settings: Settings, *, models: bool = True) -> None:
     except (OSError, FxbotError) as exc:
         logger.warning("state: could not seed %s: %s", settings.state_dir, exc)
     for line in lines:
-        logger.warning("%s", line)
+        # First use is routine (INFO, shown with --verbose); a newer shipped model after an upgrade is news.
+        logger.log(logging.WARNING if "challenger" in line else logging.INFO, "%s", line)

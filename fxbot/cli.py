@@ -207,6 +207,8 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
         timeout=args.timeout if args.timeout is not None else settings.schedule.retrain_timeout,
     )
     print("\n".join(o.line for o in outcomes))
+    for failed in [o for o in outcomes if not o.ok]:
+        logger.error("%s", failed.line)  # on stderr: the daemon's alert quotes the last line
     return 0 if all(o.ok for o in outcomes) else 3
 
 

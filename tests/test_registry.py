@@ -217,3 +217,30 @@ def test_daily_run_finds_the_champion_while_a_promotion_is_killed(root: Path, tm
         result = run_fxbot("run-once", "--dry-run", "--no-fetch", "--as-of", "2024-12-30", "--config", str(config))
         assert result.returncode == 0, result.stderr
         assert f"models: {registry.champion(PAIR)}" in result.stdout  # the champion the pointer names
+
+
+def test_a_damaged_version_is_never_promoted_and_the_cli_rolls_back(root: Path, tmp_path: Path) -> None:
+    registry = Registry(root)
+    first = registry.migrate(PAIR)
+    second = make_variant(registry.champion_folder(PAIR), tmp_path / "new", "2030-01-01T00:00:00+00:00")
+    registry.add(tmp_path / "new")
+    member = root / PAIR / second / "member_2.tflite"
+    member.write_bytes(member.read_bytes()[:1000])  # damaged after it was stored
+    config = tmp_path / "config.yaml"
+    config.write_text(f"model:\n  dir: {root}\ndata:\n  dir: {BUNDLED_DATA}\n")
+    refused = run_fxbot("models", "promote", second, "--config", str(config))
+    assert refused.returncode == 3 and "member_2.tflite is not a valid .tflite model" in refused.stderr
+    assert registry.champion(PAIR) == first
+
+    shutil.rmtree(root / PAIR / second)
+    third = make_variant(registry.champion_folder(PAIR), tmp_path / "third", "2031-01-01T00:00:00+00:00")
+    assert run_fxbot("models", "import", str(tmp_path / "third"), "--config", str(config)).returncode == 0
+    promoted = run_fxbot("models", "promote", third, "--config", str(config))
+    assert promoted.returncode == 0 and f"champion is now {third} (was {first})" in promoted.stdout
+    shown = run_fxbot("models", "show", third, "--config", str(config))
+    assert shown.returncode == 0 and "(champion)" in shown.stdout and "promote" in shown.stdout
+    back = run_fxbot("models", "rollback", "usd/jpy", "--config", str(config))
+    assert back.returncode == 0 and f"rolled back from {third} to {first}" in back.stdout
+    assert registry.champion(PAIR) == first
+    again = run_fxbot("models", "rollback", PAIR, "--config", str(config))
+    assert again.returncode == 2 and "no earlier champion" in again.stderr

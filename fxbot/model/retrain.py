@@ -189,7 +189,8 @@ def _retrain_pair(
         peaks.append(result.peak_rss_mib)
         seconds += result.wall_seconds
         if result.exit_code != 0:
-            why = "timed out" if result.timed_out else f"failed ({result.describe()})"
+            detail = result.describe().replace("the daily run", f"the {phase} child")
+            why = "timed out" if result.timed_out else f"failed ({detail})"
             figures = f"{seconds:.0f} s, peak RSS {max(peaks):.0f} MiB"
             return PairOutcome(
                 pair, f"{pair}: retraining ({phase}) {why}; the champion stays ({figures})", False, max(peaks)

@@ -2,7 +2,9 @@
 # fxbot images. Default target `runtime`: the daily path only (LiteRT, no TensorFlow), non-root,
 # `fxbot schedule` as the command. Target `train` adds TensorFlow for `fxbot train` / `fxbot backtest`.
 #   docker build -t fxbot .                    docker build --target train -t fxbot-train .
-#   docker run -d --name fxbot --env-file /etc/fxbot/fxbot.env -v fxbot-state:/app/state -v fxbot-data:/app/data fxbot
+#   docker run -d --name fxbot --env-file /etc/fxbot/fxbot.env -v fxbot-state:/app/state fxbot
+# All state (bars, model versions, champion pointers, promotions log, ledger) is in the /app/state volume; the
+# image's data/ and models/ only seed it on first use, and a newer image's models arrive there as challengers.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -30,10 +32,12 @@ RUN mkdir -p /app/state && chown fxbot:fxbot /app/state
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    FXBOT_CONFIG=/app/configs/default.yaml
+    FXBOT_CONFIG=/app/configs/default.yaml \
+    FXBOT_STATE_DIR=/app/state
 USER 10001:10001
-# Named volumes start as a copy of the image's bundled data and models; bind mounts replace them.
-VOLUME ["/app/configs", "/app/data", "/app/models", "/app/state"]
+# State in one volume; the bundled data and models stay in the image (a new image brings new seeds, never
+# overwriting the volume). An old fxbot-data volume still mounted on /app/data seeds the state with its bars.
+VOLUME ["/app/configs", "/app/state"]
 # Healthy while the `fxbot schedule` daemon is alive: its watchdog touches state/fxbot-daemon.alive every 10 s
 # while the scheduler ticks. Stale data or a failed run do not make it unhealthy (a restart fixes neither; they
 # are alerted and in `fxbot status`). Docker knows exit 0 and 1 only, hence `|| exit 1` (a config error exits 2).

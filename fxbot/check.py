@@ -225,12 +225,12 @@ def check_data_and_models(
                 result.lines.append(f"{line}, up to date")
         except FxbotError as exc:
             result.problem(f"data: {exc}", exc.exit_code)
-        folder = settings.model.dir / code
         try:
+            folder = wiring.registry(settings).champion_folder(code)
             if run_members:
-                manifest, ran = _run_members(settings, folder, bars)
+                manifest, ran = _run_members(settings, folder, bars, code)
             else:
-                manifest, ran = read_manifest(folder, min_members=settings.training.members), ""
+                manifest, ran = read_manifest(folder, min_members=settings.training.members, pair=code), ""
             result.lines.append(
                 f"model: {code}: {manifest.version}, {len(manifest.members)} members, "
                 f"trained to {manifest.train_end}{_age(manifest.train_end, due)}{ran}"
@@ -248,7 +248,7 @@ def _age(train_end: str, due: dt.date) -> str:
     return f" ({days} trading day{'s' if days != 1 else ''} ago)" if days > 0 else " (up to date)"
 
 
-def _run_members(settings: Settings, folder: Path, bars: Bars | None) -> tuple[Manifest, str]:
+def _run_members(settings: Settings, folder: Path, bars: Bars | None, pair: str) -> tuple[Manifest, str]:
     """Load every member of ``folder`` and run each once on the live window of ``bars`` (if usable).
 
     Returns the manifest and what was done, for the model line. numpy and the engine are imported
@@ -257,7 +257,7 @@ def _run_members(settings: Settings, folder: Path, bars: Bars | None) -> tuple[M
     from fxbot.features import live_window, min_bars
     from fxbot.model.ensemble import Ensemble
 
-    ensemble = Ensemble(folder, settings.model.engine, min_members=settings.training.members)
+    ensemble = Ensemble(folder, settings.model.engine, min_members=settings.training.members, pair=pair)
     try:
         manifest = ensemble.manifest
         if bars is None or len(bars) < min_bars(manifest.window):

@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 from fxbot import __version__
 from fxbot.config import Secrets, Settings, load_settings
@@ -109,12 +110,15 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     chosen = args.config or os.environ.get("FXBOT_CONFIG")
     if args.replay_days is not None and args.replay_from is None:
         raise UsageError("--replay-days needs --replay-from DATE")
+    if args.replay_retrain and args.replay_from is None:
+        raise UsageError("--replay-retrain needs --replay-from DATE")
     daemon = build_daemon(
         settings,
         Path(chosen).resolve() if chosen else None,
         Secrets.from_env(),
         replay_from=args.replay_from,
         replay_days=args.replay_days,
+        replay_retrain=args.replay_retrain,
     )
     daemon.run()
     return 0
@@ -162,12 +166,12 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    """Train and write the ensembles."""
+    """Train the ensembles: into the model registry (a challenger, or the first champion), or flat into --out."""
     import importlib.util
 
+    from fxbot import wiring
     from fxbot.data.store import PriceStore
-    from fxbot.model.artifacts import Manifest
-    from fxbot.model.train_pairs import PairJob, default_workers, train_pairs
+    from fxbot.model.train_pairs import PairJob, Trained, default_workers, train_pairs
 
     if importlib.util.find_spec("tensorflow") is None:
         raise UsageError("training needs TensorFlow (tensorflow is missing); install with `pip install -e '.[train]'`")
@@ -177,7 +181,6 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
         cfg = msgspec.structs.replace(cfg, epochs=args.epochs)
     store = PriceStore(settings.data.dir)
-    out_dir = Path(args.out) if args.out else settings.model.dir
     jobs = []
     for code in _pairs(args, settings):
         bars = store.load(code)
@@ -185,15 +188,62 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
 
-    def done(manifest: Manifest) -> None:
+    def done(trained: Trained) -> None:
+        manifest = trained.manifest
         accs = ", ".join(f"{m.val_accuracy:.3f}" for m in manifest.members)
         print(
             f"{manifest.pair}: trained {manifest.train_start}..{manifest.train_end}, validation from "
-            f"{manifest.validation_start}; member val_acc {accs} -> {out_dir / manifest.pair}",
+            f"{manifest.validation_start}; member val_acc {accs} -> {trained.where}",
             flush=True,
         )
 
-    train_pairs(jobs, cfg, out_dir, args.jobs or default_workers(len(jobs)), done)
+    destination = Path(args.out) if args.out else wiring.registry(settings)
+    train_pairs(jobs, cfg, destination, args.jobs or default_workers(len(jobs)), done)
+    return 0
+
+
+def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    """Train a challenger per pair on the bars up to the last completed month (each pair in its own process)."""
+    from fxbot.model.retrain import retrain, retrain_phase
+
+    as_of = args.as_of or dt.datetime.now(dt.UTC).date()
+    by: Literal["schedule", "user"] = "schedule" if args.scheduled else "user"
+    if args.phase:  # one phase of one pair, here: the children `fxbot retrain` starts per pair
+        for code in _pairs(args, settings):
+            retrain_phase(settings, code, as_of, args.phase)
+        return 0
+    chosen = args.config or os.environ.get("FXBOT_CONFIG")
+    outcomes = retrain(
+        settings,
+        _pairs(args, settings),
+        as_of=as_of,
+        config_path=Path(chosen).resolve() if chosen else None,
+        by=by,
+        timeout=args.timeout if args.timeout is not None else settings.schedule.retrain_timeout,
+    )
+    print("\n".join(o.line for o in outcomes))
+    for failed in [o for o in outcomes if not o.ok]:
+        logger.error("%s", failed.line)  # on stderr: the daemon's alert quotes the last line
+    return 0 if all(o.ok for o in outcomes) else 3
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    """`fxbot models list | show | promote | rollback | import`: the model registry of model.dir."""
+    from fxbot import wiring
+    from fxbot.model import catalog
+
+    registry = wiring.registry(settings)
+    if args.action == "list":
+        lines = catalog.list_lines(registry, _pairs(args, settings))
+    elif args.action == "show":
+        lines = catalog.show_lines(registry, args.version)
+    elif args.action == "promote":
+        lines = [catalog.promote(registry, args.version)]
+    elif args.action == "rollback":
+        lines = catalog.rollback(registry, [get_pair(p).code for p in args.pair])
+    else:
+        lines = [catalog.import_folder(registry, Path(args.path))]
+    print("\n".join(lines))
     return 0
 
 
@@ -393,6 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay: each firing runs the next trading day from DATE (as run-once --as-of) instead of today",
     )
     p.add_argument("--replay-days", type=int, metavar="N", help="with --replay-from: stop after N days")
+    p.add_argument(
+        "--replay-retrain",
+        action="store_true",
+        help="with --replay-from: retrain monthly as the schedule would (`fxbot retrain --as-of` before the first "
+        "replayed day of each month); challengers are shadowed and judged by the replayed runs",
+    )
     p.set_defaults(handler=cmd_schedule)
 
     p = sub.add_parser(
@@ -443,12 +499,15 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         parents=[common],
         help="train the five-member ensembles (needs fxbot[train])",
-        description="Train the ensembles on the stored bars and write them to model.dir.",
+        description="Train the ensembles on the stored bars and store each as a new version in model.dir "
+        "(the champion if the pair has none, else a challenger), or flat folders in --out.",
     )
     p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to train (default: all configured)")
     p.add_argument("--until", type=_date, metavar="DATE", help="last bar used for training (default: all)")
     p.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (default: training.epochs)")
-    p.add_argument("--out", metavar="DIR", help="write models here instead of model.dir")
+    p.add_argument(
+        "--out", metavar="DIR", help="write flat <PAIR>/ folders here instead of the registry (to import elsewhere)"
+    )
     p.add_argument(
         "--jobs",
         type=int,
@@ -456,6 +515,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="pairs trained at once, each in its own process (default: one per pair, core and GiB of memory)",
     )
     p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser(
+        "retrain",
+        parents=[common],
+        help="train a challenger per pair on the bars up to the last completed month (needs fxbot[train])",
+        description="Train each pair's challenger with its champion's settings, each pair in its own child "
+        "process; the daily run then makes its shadow calls and the gate decides. Without TensorFlow it is "
+        "skipped with one line saying what to do instead.",
+    )
+    p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to retrain (default: all configured)")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="train on bars up to the month before DATE's")
+    p.add_argument(
+        "--timeout", type=float, metavar="S", help="seconds for all pairs (default: schedule.retrain_timeout)"
+    )
+    p.add_argument("--scheduled", action="store_true", help="log the new versions as made by the schedule")
+    p.add_argument("--phase", choices=["fit", "export"], help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_retrain)
+
+    p = sub.add_parser(
+        "models",
+        parents=[common],
+        help="the model registry: list, show, promote, rollback, import versions",
+        description="Each pair keeps immutable model versions in model.dir/<PAIR>/<version>/, a champion pointer "
+        "(the version the daily run uses) and a promotions log (model.dir/promotions.jsonl).",
+    )
+    models = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = models.add_parser("list", parents=[common], help="every pair's versions; champion and challenger marked")
+    q.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to list (default: all configured)")
+    q = models.add_parser("show", parents=[common], help="one version's manifest and log records")
+    q.add_argument("version", metavar="VERSION", help="e.g. USDJPY-20241231-1a2b3c4d")
+    q = models.add_parser("promote", parents=[common], help="make VERSION its pair's champion (checked, logged)")
+    q.add_argument("version", metavar="VERSION", help="a stored version (`fxbot models list`)")
+    q = models.add_parser("rollback", parents=[common], help="restore PAIR's previous champion (logged)")
+    q.add_argument("pair", nargs="+", metavar="PAIR", help="the pair(s) to roll back")
+    q = models.add_parser(
+        "import",
+        parents=[common],
+        help="check a version folder trained elsewhere and store it (a challenger, or the champion of a new pair)",
+    )
+    q.add_argument("path", metavar="DIR", help="the version folder (manifest.json and member files)")
+    p.set_defaults(handler=cmd_models)
 
     p = sub.add_parser(
         "backtest",
@@ -612,6 +712,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_log_filter(secrets.values())
     try:
         settings = load_settings(args.config)
+        if args.command not in ("schedule", "alert") and not getattr(args, "health", False):
+            # First use (and after an upgrade): seed state_dir; the daemon leaves it to its children.
+            from fxbot import wiring
+
+            wiring.prepare_state(settings)
         return int(args.handler(args, settings))
     except FxbotError as exc:
         if args.verbose:

@@ -3,6 +3,8 @@
 ``load_settings`` reads ``--config``, else ``$FXBOT_CONFIG``, else the built-in defaults (which
 ``configs/default.yaml`` mirrors, key by key, with comments). Unknown keys and wrong types are
 rejected with the dotted path of the key. Relative paths resolve against the working directory.
+``{state_dir}/`` at the start of data.dir, model.dir or ledger.path stands for ``state_dir`` (the
+defaults: all state in one folder apart from the code); ``$FXBOT_STATE_DIR`` overrides ``state_dir``.
 
 The sections are frozen ``msgspec.Struct``s: msgspec imports at a fraction of pydantic's cost
 (which was about 95 ms of the daily path). Every field carries its description (and its bounds) in a
@@ -37,6 +39,10 @@ DEFAULT_LEVERAGE = {"USDJPY": 1.79, "EURJPY": 1.68, "GBPJPY": 1.03}
 UNKNOWN_KEY = "unknown key; check its spelling against configs/default.yaml"
 #: The highest leverage accepted: 25x is the legal cap on retail FX leverage in Japan.
 MAX_LEVERAGE = 25.0
+#: At the start of data.dir, model.dir or ledger.path: the folder ``state_dir`` names.
+STATE_DIR_MARK = "{state_dir}"
+#: The environment variable that overrides ``state_dir`` (systemd's StateDirectory=, a Docker volume).
+STATE_DIR_ENV = "FXBOT_STATE_DIR"
 #: The largest config file read: the annotated default is about 4 KB; more is the wrong file.
 MAX_CONFIG_BYTES = 1_000_000
 #: Seeds must fit every library that takes one (numpy, TensorFlow, Python's random).
@@ -137,7 +143,12 @@ class OandaSettings(_Section, frozen=True):
 class DataSettings(_Section, frozen=True):
     """Where bars live and where new ones come from."""
 
-    dir: Annotated[Path, Meta(description="Folder of <PAIR>.csv price files.")] = Path("data")
+    dir: Annotated[
+        Path, Meta(description="Folder of <PAIR>.csv price files; {state_dir}/ at its start means state_dir.")
+    ] = Path("{state_dir}/data")
+    seed_dir: Annotated[
+        Path, Meta(description="Bundled history copied into an empty data.dir under state_dir on first use.")
+    ] = Path("data")
     provider: Annotated[
         Literal["auto", "oanda", "yahoo", "bundled"],
         Meta(description="auto: oanda if OANDA_API_TOKEN is set, else bundled (no network)."),
@@ -165,7 +176,13 @@ class DataSettings(_Section, frozen=True):
 class ModelSettings(_Section, frozen=True):
     """Shipped or trained ensembles, and how they run."""
 
-    dir: Annotated[Path, Meta(description="Folder with one sub-folder per pair.")] = Path("models")
+    dir: Annotated[
+        Path, Meta(description="The model registry (a folder per pair); {state_dir}/ at its start means state_dir.")
+    ] = Path("{state_dir}/models")
+    seed_dir: Annotated[
+        Path,
+        Meta(description="Shipped models: first champions under state_dir; newer ones arrive as challengers."),
+    ] = Path("models")
     engine: Annotated[
         Literal["litert", "tensorflow"],
         Meta(description="litert: .tflite, no TensorFlow import; tensorflow: tf.Graph+Session per member."),
@@ -268,7 +285,9 @@ class NotifySettings(_Section, frozen=True):
 class LedgerSettings(_Section, frozen=True):
     """SQLite state: runs, signals, deliveries, outcomes."""
 
-    path: Annotated[Path, Meta(description="SQLite file.")] = Path("state/fxbot.sqlite")
+    path: Annotated[Path, Meta(description="SQLite file; {state_dir}/ at its start means state_dir.")] = Path(
+        "{state_dir}/fxbot.sqlite"
+    )
 
 
 class ScheduleSettings(_Section, frozen=True):
@@ -285,6 +304,14 @@ class ScheduleSettings(_Section, frozen=True):
     summary_cron: Annotated[
         str, Meta(description="When the weekly summary is posted (crontab fields, in `timezone`); empty: never.")
     ] = "30 22 * * fri"
+    retrain_cron: Annotated[
+        str,
+        Meta(description="Crontab expression of `fxbot retrain` in the daemon (monthly, a quiet hour); empty: off."),
+    ] = "30 3 2 * *"
+    retrain_timeout: Annotated[
+        float,
+        Meta(ge=60, le=86400, description="Seconds before the retrain child process is killed (60-86400)."),
+    ] = 7200.0
 
 
 #: Round-trip cost per trade in pips: typical retail ECN spreads plus commission for the three crosses
@@ -340,6 +367,31 @@ class BacktestSettings(_Section, frozen=True):
         if isinstance(costs, dict) and pair in costs:
             return costs[pair]
         raise ConfigError(f"backtest.cost_pips has no entry for {pair}; give every backtested pair a cost")
+
+
+class LifecycleSettings(_Section, frozen=True):
+    """Models that stay current: age limit, shadow calls, the promotion gate, the rollback flag."""
+
+    max_model_age_days: Annotated[
+        int,
+        Meta(ge=1, le=3650, description="Days after the champion's last training bar before posts warn (1-3650)."),
+    ] = 100
+    shadow_days: Annotated[
+        int, Meta(ge=1, le=260, description="Scored shadow calls a challenger needs before the gate judges it (1-260).")
+    ] = 20
+    margin: Annotated[
+        float,
+        Meta(
+            ge=0, le=0.5, description="Accuracy a challenger may trail the champion by and still be promoted (0-0.5)."
+        ),
+    ] = 0.02
+    auto_promote: Annotated[
+        bool, Meta(description="Promote a challenger that passes the gate; false: only report, a person promotes.")
+    ] = True
+    rollback_calls: Annotated[
+        int,
+        Meta(ge=5, le=1000, description="Latest scored calls the champion's live record is judged on (5-1000)."),
+    ] = 40
 
 
 class HeartbeatSettings(_Section, frozen=True):
@@ -436,6 +488,12 @@ class Settings(_Section, frozen=True):
     pairs: Annotated[
         list[str], Meta(description="Pairs to trade, each once; spellings become codes (usd/jpy: USDJPY).")
     ] = field(default_factory=lambda: list(PAIRS))
+    state_dir: Annotated[
+        Path,
+        Meta(
+            description="Folder of everything fxbot changes (bars, model versions, ledger); FXBOT_STATE_DIR overrides."
+        ),
+    ] = Path("state")
     account: Annotated[AccountSettings, Meta(description="Account size and per-pair leverage.")] = field(
         default_factory=AccountSettings
     )
@@ -461,6 +519,9 @@ class Settings(_Section, frozen=True):
     heartbeat: Annotated[HeartbeatSettings, Meta(description="Pings and the daemon's liveness file.")] = field(
         default_factory=HeartbeatSettings
     )
+    lifecycle: Annotated[
+        LifecycleSettings, Meta(description="Model age, shadow calls, the promotion gate and the rollback flag.")
+    ] = field(default_factory=LifecycleSettings)
     metrics: Annotated[MetricsSettings, Meta(description="The Prometheus textfile.")] = field(
         default_factory=MetricsSettings
     )
@@ -470,6 +531,7 @@ class Settings(_Section, frozen=True):
 
     def __post_init__(self) -> None:
         self._sections()
+        self._place_state()
         if not self.pairs:
             raise _Invalid("pairs", "at least one pair is needed")
         codes = [_pair_code(p, "pairs") for p in self.pairs]
@@ -485,6 +547,24 @@ class Settings(_Section, frozen=True):
             raise _Invalid(
                 None, f"account.leverage has no entry for {', '.join(missing)}; give every pair in `pairs` a leverage"
             )
+
+    def _place_state(self) -> None:
+        """Expand the ``{state_dir}/`` at the start of data.dir, model.dir and ledger.path into ``state_dir``."""
+        for name, key in (("data", "dir"), ("model", "dir"), ("ledger", "path")):
+            section = getattr(self, name)
+            path = getattr(section, key)
+            if path.parts and path.parts[0] == STATE_DIR_MARK:
+                placed = self.state_dir.joinpath(*path.parts[1:])
+                msgspec.structs.force_setattr(self, name, msgspec.structs.replace(section, **{key: placed}))
+            elif STATE_DIR_MARK in str(path):
+                raise _Invalid(f"{name}.{key}", f"{STATE_DIR_MARK} may only start a path, as in {STATE_DIR_MARK}/data")
+
+    def under_state(self, path: Path) -> bool:
+        """True if ``path`` lies inside ``state_dir`` (only such folders are seeded on first use)."""
+        try:
+            return path.resolve().is_relative_to(self.state_dir.resolve())
+        except OSError:
+            return False
 
     def leverage_for(self, pair: str) -> float:
         """Configured leverage of ``pair``; a pair without one is a configuration error."""
@@ -707,8 +787,9 @@ def settings_from_mapping(raw: dict[str, Any], source: str = "config") -> Settin
 def load_settings(path: str | Path | None = None) -> Settings:
     """Load settings from ``path``, else ``$FXBOT_CONFIG``, else the built-in defaults."""
     chosen = path or os.environ.get("FXBOT_CONFIG") or None
+    state_dir = os.environ.get(STATE_DIR_ENV, "").strip()
     if chosen is None:
-        return Settings()
+        return settings_from_mapping({"state_dir": state_dir}, STATE_DIR_ENV) if state_dir else Settings()
     file = Path(chosen)
     try:
         with file.open("rb") as handle:
@@ -738,4 +819,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: the top level must be a mapping of sections (account:, data:, ...)")
+    if state_dir:  # the service manager's choice (StateDirectory=, a volume) wins over the file
+        raw["state_dir"] = state_dir
     return settings_from_mapping(raw, str(file))

@@ -4,6 +4,8 @@
     signals     each day's call per pair (keyed on bar day and pair) and, once the next bar is
                 stored, its realized outcome: move = close[next] / close[D] - 1, right if the sign
                 of the move matches the call
+    shadow_calls  a challenger's calls on the same days (keyed on bar day, pair and model version),
+                recorded and scored like the signals but never posted: the promotion gate's evidence
     deliveries  one row per attempt to deliver a day's report to a destination (a Slack channel
                 ID, or a hash of the webhook URL: never the URL itself), with its status:
                 pending (intent recorded, post not confirmed), sent (with the Slack ts),
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 
 from fxbot.errors import ConfigError, LeaseHeldError, LedgerError
-from fxbot.signals import Report, TrackRecord
+from fxbot.signals import PairSignal, Report, TrackRecord
 
 if TYPE_CHECKING:
     import sqlite3
@@ -93,6 +95,21 @@ CREATE TABLE IF NOT EXISTS deliveries (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (as_of, destination);
+CREATE TABLE IF NOT EXISTS shadow_calls (
+    bar_date TEXT NOT NULL,
+    pair TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id),
+    as_of TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    votes INTEGER NOT NULL,
+    members INTEGER NOT NULL,
+    close REAL NOT NULL,
+    outcome_day TEXT,
+    move REAL,
+    right INTEGER,
+    PRIMARY KEY (bar_date, pair, model_version)
+);
 """
 
 
@@ -391,9 +408,14 @@ class Ledger:
 
     @_guarded
     def update_outcomes(self, bars_by_pair: dict[str, Bars]) -> int:
-        """Score every open call whose next bar is now stored; returns how many were scored."""
+        """Score every open call (and shadow call) whose next bar is now stored; returns how many were scored."""
+        return self._score("signals", bars_by_pair) + self._score("shadow_calls", bars_by_pair)
+
+    def _score(self, table: str, bars_by_pair: dict[str, Bars]) -> int:
         scored = 0
-        open_calls = list(self._db.execute("SELECT bar_date, pair, direction, close FROM signals WHERE move IS NULL"))
+        key = "bar_date = ? AND pair = ?" + (" AND model_version = ?" if table == "shadow_calls" else "")
+        columns = "bar_date, pair, direction, close" + (", model_version" if table == "shadow_calls" else "")
+        open_calls = list(self._db.execute(f"SELECT {columns} FROM {table} WHERE move IS NULL"))
         with self._tx() as db:
             for row in open_calls:
                 bars = bars_by_pair.get(row["pair"])
@@ -407,10 +429,14 @@ class Ledger:
                 next_close = float(later.close[0])
                 move = next_close / float(row["close"]) - 1.0
                 sign = 1 if row["direction"] == "BUY" else -1
+                keys = (row["bar_date"], row["pair"]) + ((row["model_version"],) if table == "shadow_calls" else ())
                 db.execute(
-                    "UPDATE signals SET outcome_day = ?, outcome_close = ?, move = ?, right = ?"
-                    " WHERE bar_date = ? AND pair = ?",
-                    (next_day.isoformat(), next_close, move, int(move * sign > 0), row["bar_date"], row["pair"]),
+                    f"UPDATE {table} SET outcome_day = ?, move = ?, right = ?"
+                    + (", outcome_close = ?" if table == "signals" else "")
+                    + f" WHERE {key}",
+                    (next_day.isoformat(), move, int(move * sign > 0))
+                    + ((next_close,) if table == "signals" else ())
+                    + keys,
                 )
                 scored += 1
         return scored
@@ -493,6 +519,52 @@ class Ledger:
         for r in rows:
             latest[r["destination"]] = r["status"]
         return ", ".join(sorted(set(latest.values()))) if latest else "not delivered"
+
+    # shadow calls and the records the gate and the rollback flag judge -----------------------
+
+    @_guarded
+    def record_shadow(self, run_id: int | None, as_of: dt.date, signal: PairSignal) -> None:
+        """Store a challenger's call (never posted); a re-run of the same day replaces it."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO shadow_calls (bar_date, pair, model_version, run_id, as_of, direction, votes, members,"
+                " close) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (bar_date, pair, model_version) DO UPDATE SET"
+                " run_id = excluded.run_id, as_of = excluded.as_of, direction = excluded.direction,"
+                " votes = excluded.votes, members = excluded.members, close = excluded.close"
+                " WHERE shadow_calls.move IS NULL",
+                (
+                    signal.bar_date.isoformat(),
+                    signal.pair.code,
+                    signal.model_version,
+                    run_id,
+                    as_of.isoformat(),
+                    signal.vote.direction.value,
+                    signal.vote.votes,
+                    signal.vote.members,
+                    signal.close,
+                ),
+            )
+
+    @_guarded
+    def shadow_record(self, pair: str, version: str, known_by: dt.date) -> list[tuple[bool, bool, bool]]:
+        """(challenger right, champion right, up) on each day both calls of ``pair`` were scored by ``known_by``."""
+        rows = self._db.execute(
+            "SELECT c.right AS shadow, s.right AS champion, s.move AS move FROM shadow_calls c JOIN signals s"
+            " ON s.bar_date = c.bar_date AND s.pair = c.pair WHERE c.pair = ? AND c.model_version = ?"
+            " AND c.right IS NOT NULL AND s.right IS NOT NULL AND c.outcome_day <= ? ORDER BY c.bar_date",
+            (pair, version, known_by.isoformat()),
+        )
+        return [(bool(r["shadow"]), bool(r["champion"]), r["move"] > 0) for r in rows]
+
+    @_guarded
+    def live_record(self, pair: str, version: str, last: int, known_by: dt.date) -> list[tuple[bool, bool]]:
+        """(right, up) of the latest ``last`` scored calls ``version`` made for ``pair``, known by ``known_by``."""
+        rows = self._db.execute(
+            "SELECT right, move FROM signals WHERE pair = ? AND model_version = ? AND right IS NOT NULL"
+            " AND outcome_day <= ? ORDER BY bar_date DESC LIMIT ?",
+            (pair, version, known_by.isoformat(), last),
+        )
+        return [(bool(r["right"]), r["move"] > 0) for r in rows]
 
     @_guarded
     def positions(self, bar_date: dt.date) -> list[tuple[str, str, float, float]]:

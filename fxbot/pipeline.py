@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -35,10 +36,11 @@ from fxbot.notify.messages import warning_text
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
 from fxbot.risk import pair_risk, portfolio_risk
-from fxbot.signals import Evidence, PairSignal, PortfolioRisk, Report, Staleness
+from fxbot.signals import Evidence, PairSignal, PortfolioRisk, Report, Staleness, model_age
 
 if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
+    from fxbot.model.registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,8 @@ class Dependencies(msgspec.Struct):
     fetch: Callable[[], FetchReport] | None = None
     # The walk-forward evidence stored with a pair's models (``fxbot.model.evidence``); None: none shown.
     load_evidence: Callable[[str], Evidence | None] | None = None
+    # The model registry: challengers make shadow calls, the gate judges them (None: no lifecycle).
+    registry: Registry | None = None
 
 
 class RunOptions(msgspec.Struct, frozen=True):
@@ -112,6 +116,8 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             record = ledger.track_record(20, known_by=report.as_of)
             if record is not None:
                 report = msgspec.structs.replace(report, track=record, track_record=str(record))
+            for flag in rollback_flags(settings, ledger, report):
+                report = _with_warning(report, flag)
             result = manager.deliver(report, run_id=run_id, force=options.force)
     except BaseException as exc:
         error = str(exc) or type(exc).__name__
@@ -125,7 +131,108 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             manager.alert(f"{prefix} (as of {as_of.isoformat()}): {error}")  # a notifier that fails logs it
         raise
     ledger.finish_run(run_id, "skipped" if result.skipped and not result.posted else "ok")
+    try:  # after the post: a challenger's shadow call or the gate never delays or fails the day's calls
+        shadow_and_gate(settings, deps, manager, bars, as_of, run_id)
+    except Exception as exc:
+        logger.exception("shadow calls / promotion gate failed")
+        manager.alert(f"fxbot: the challenger's shadow calls or the promotion gate failed (the champion stays): {exc}")
     return report
+
+
+def rollback_flags(settings: Settings, ledger: Ledger | NullLedger, report: Report) -> list[str]:
+    """A warning per pair whose champion's last ``lifecycle.rollback_calls`` scored calls trail always-buy
+    by more than the random band. A flag only: the champion is never swapped automatically."""
+    if isinstance(ledger, NullLedger):
+        return []
+    from fxbot.model.gate import rollback_flag
+
+    out = []
+    last = settings.lifecycle.rollback_calls
+    for s in report.signals:
+        record = ledger.live_record(s.pair.code, s.model_version, last, report.as_of)
+        if len(record) < last:
+            continue
+        flag = rollback_flag([r for r, _ in record], [u for _, u in record])
+        if flag is not None:
+            out.append(
+                warning_text(
+                    "rollback",
+                    settings.notify.locale,
+                    pair=s.pair.code,
+                    version=s.model_version,
+                    acc=f"{flag.accuracy:.1%}",
+                    n=flag.n,
+                    buy=f"{flag.always_buy:.1%}",
+                    band=f"{flag.band:.1%}",
+                )
+            )
+    return out
+
+
+def shadow_and_gate(
+    settings: Settings,
+    deps: Dependencies,
+    manager: NotifierManager,
+    bars_by_pair: dict[str, Bars],
+    as_of: dt.date,
+    run_id: int | None,
+) -> None:
+    """Each challenger's call for ``as_of`` (recorded as a shadow call, never posted); then the gate.
+
+    After ``lifecycle.shadow_days`` scored shadow calls the challenger is compared with the champion
+    and always-buy on the same days (``fxbot.model.gate``): promoted (``auto_promote``), passed for a
+    person to promote, or kept out; the decision and its evidence go to the promotions log and out
+    as one short message.
+    """
+    registry, ledger = deps.registry, deps.ledger
+    if registry is None or isinstance(ledger, NullLedger):
+        return
+    from fxbot.model.gate import judge
+    from fxbot.model.registry import Entry
+
+    lifecycle = settings.lifecycle
+    for code in settings.pairs:
+        challenger = registry.challenger(code)
+        if challenger is None:
+            continue
+        folder = challenger.folder
+
+        def load(pair: str, folder: Path = folder) -> Ensemble:
+            return Ensemble(folder, settings.model.engine, min_members=settings.training.members, pair=pair)
+
+        shadow_deps = msgspec.structs.replace(deps, load_ensemble=load)
+        signal = pair_signal(settings, shadow_deps, code, bars_by_pair[code].up_to(as_of), as_of)
+        ledger.record_shadow(run_id, as_of, signal)
+        record = ledger.shadow_record(code, challenger.version, as_of)
+        if len(record) < lifecycle.shadow_days:
+            logger.info(
+                "%s: challenger %s has %d of %d scored shadow calls",
+                code,
+                challenger.version,
+                len(record),
+                lifecycle.shadow_days,
+            )
+            continue
+        decision = judge([r[0] for r in record], [r[1] for r in record], [r[2] for r in record], lifecycle.margin)
+        champion = registry.champion(code)
+        evidence = decision.evidence()
+        now = deps.now().astimezone(dt.UTC).replace(microsecond=0).isoformat()
+        if decision.promote and lifecycle.auto_promote:
+            registry.promote(challenger.version, by="schedule", evidence=evidence)
+            verdict = f"promoted {challenger.version} (was {champion})"
+        elif decision.promote:
+            registry.record(Entry(now, code, "passed", champion, challenger.version, "schedule", evidence))
+            verdict = f"passes; lifecycle.auto_promote is off: `fxbot models promote {challenger.version}` promotes it"
+        else:
+            registry.record(Entry(now, code, "keep", champion, challenger.version, "schedule", evidence))
+            verdict = f"kept the champion {champion}: the challenger {decision.reason}"
+        c = decision.comparison
+        manager.alert(
+            f"model gate {code} (as of {as_of.isoformat()}): challenger {challenger.version} {c.accuracy:.1%}, "
+            f"champion {c.reference:.1%}, always-buy {c.always_buy:.1%} over the same {c.n} calls "
+            f"(McNemar p vs champion {c.p_vs_reference:.2f}, vs always-buy {c.p_vs_always_buy:.2f}; "
+            f"margin {lifecycle.margin:.1%}, random band ±{c.band:.1%}): {verdict}"
+        )
 
 
 def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:
@@ -177,6 +284,13 @@ def build_report(
     locale = settings.notify.locale
     if staleness is not None:
         warnings.append(stale_warning(staleness, as_of, len(signals), replay=explicit is not None, locale=locale))
+    age = model_age(signals, as_of, settings.lifecycle.max_model_age_days)
+    if age is not None and age.too_old:
+        warnings.append(
+            warning_text(
+                "model_age", locale, days=age.age_days, trained_to=age.trained_to.isoformat(), limit=age.limit_days
+            )
+        )
     in_sample = [s.pair.code for s in signals if s.in_sample]
     if in_sample:
         warnings.append(warning_text("in_sample", locale, pairs=", ".join(in_sample)))
@@ -186,6 +300,7 @@ def build_report(
         warnings=warnings,
         staleness=staleness,
         portfolio_risk=book_risk(settings, signals),
+        model_age=age,
     )
 
 
@@ -232,7 +347,16 @@ def pair_signal(settings: Settings, deps: Dependencies, code: str, bars: Bars, a
     bar_day = bars.last_date
     # The model saw the next day's move of this bar while training: a replay, not a forecast.
     in_sample = bar_day.isoformat() < manifest.train_end
-    return PairSignal(get_pair(code), bar_day, close, decision, position, manifest.version, in_sample=in_sample)
+    return PairSignal(
+        get_pair(code),
+        bar_day,
+        close,
+        decision,
+        position,
+        manifest.version,
+        in_sample=in_sample,
+        trained_to=dt.date.fromisoformat(manifest.train_end),
+    )
 
 
 def find_staleness(signals: list[PairSignal], as_of: dt.date, allowed: int, *, replay: bool) -> Staleness | None:

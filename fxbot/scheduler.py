@@ -70,6 +70,7 @@ logger = logging.getLogger(__name__)
 
 JOB_ID = "fxbot-daily"
 SUMMARY_JOB_ID = "fxbot-weekly-summary"
+RETRAIN_JOB_ID = "fxbot-retrain"
 TICK_JOB_ID = "fxbot-tick"
 #: The scheduler's tick: the watchdog beats only while ticks arrive (at most ``MISSED_TICKS`` late).
 TICK_SECONDS = 10.0
@@ -205,6 +206,23 @@ def summary_command(config_path: Path | None) -> list[str]:
     return argv
 
 
+def retrain_command(config_path: Path | None, as_of: dt.date | None = None) -> list[str]:
+    """The retrain child's command line: `fxbot retrain --scheduled` (each pair then trains in a child of its own)."""
+    argv = [sys.executable, "-m", "fxbot.cli", "retrain", "--scheduled"]
+    if config_path is not None:
+        argv += ["--config", str(config_path)]
+    if as_of is not None:  # a replay: train on the bars up to the month before this replayed day
+        argv += ["--as-of", as_of.isoformat()]
+    return argv
+
+
+def retrain_trigger(schedule: ScheduleSettings) -> BaseTrigger | None:
+    """The monthly retrain trigger from ``schedule.retrain_cron`` (None when it is empty: off)."""
+    if not schedule.retrain_cron.strip():
+        return None
+    return cron_trigger(schedule, schedule.retrain_cron, "schedule.retrain_cron")
+
+
 class Daemon:
     """Runs the daily job in child processes on a schedule, alerts on crashes, hangs and misses."""
 
@@ -219,6 +237,7 @@ class Daemon:
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         replay_from: dt.date | None = None,
         replay_days: int | None = None,
+        replay_retrain: bool = False,
         trigger: BaseTrigger | None = None,
         on_child: Callable[[ChildResult], None] | None = None,
         reload_schedule: Callable[[], ScheduleSettings] | None = None,
@@ -241,6 +260,9 @@ class Daemon:
             replay_from if replay_from is None or is_trading_day(replay_from) else next_trading_day(replay_from)
         )
         self.replay_days = replay_days
+        # Replay with retraining: the first replayed day of each month runs `fxbot retrain` first (as of that day).
+        self.replay_retrain = replay_retrain
+        self._retrained_month: tuple[int, int] | None = None
         self.days_run = 0
         self.on_child = on_child
         self.reload_schedule = reload_schedule
@@ -252,6 +274,13 @@ class Daemon:
             summary_trigger = cron_trigger(schedule, schedule.summary_cron, "schedule.summary_cron")
         if summary_trigger is not None:
             self.scheduler.add_job(self.summary_job, summary_trigger, id=SUMMARY_JOB_ID, name="fxbot weekly summary")
+        # Monthly retraining in a child of its own, in parallel with (never before) the daily job; not in a replay,
+        # whose retraining follows the replayed days instead.
+        retrain = retrain_trigger(schedule) if replay_from is None else None
+        if retrain is not None:
+            self.scheduler.add_job(
+                self.retrain_job, retrain, id=RETRAIN_JOB_ID, name="fxbot monthly retrain", max_instances=1
+            )
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self._stopping = threading.Event()
@@ -276,11 +305,33 @@ class Daemon:
         watchdog = self.systemd.watchdog_seconds
         self.watchdog = Watchdog(min(TICK_SECONDS, watchdog / 2) if watchdog else TICK_SECONDS, self.wedged, self._beat)
 
+    def retrain_job(self, as_of: dt.date | None = None) -> ChildResult:
+        """`fxbot retrain` in a fresh child process with ``schedule.retrain_timeout``; a failure is alerted.
+
+        Never call scheduler methods here: it runs as a job (a SIGTERM's shutdown holds the job-store lock).
+        """
+        result = run_child(retrain_command(self.config_path, as_of), self.schedule.retrain_timeout)
+        logger.info(
+            "retrain child: exit %s, %.1f s, peak RSS %.0f MiB",
+            result.exit_code,
+            result.wall_seconds,
+            result.peak_rss_mib,
+        )
+        if result.exit_code != 0:
+            what = result.describe().replace("the daily run", "the monthly retrain")
+            message = f"fxbot: {what}; the champions stay in use. Check the service log."
+            logger.error(message)
+            self._safely(self.alert, message)
+        return result
+
     def daily_job(self) -> ChildResult:
         """One daily run in a fresh child process, with a heartbeat ping before and after it and metrics after."""
         day = self._replay_next
         if day is not None:
             self._replay_next = next_trading_day(day)
+            if self.replay_retrain and (day.year, day.month) != self._retrained_month:
+                self._retrained_month = (day.year, day.month)
+                self.retrain_job(day)  # a replay may wait for it: its days are not due anywhere
         rid = new_run_id()
         if self.pinger is not None:
             self.pinger.start(rid)

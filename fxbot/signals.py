@@ -27,6 +27,7 @@ class PairSignal(msgspec.Struct, frozen=True):
     in_sample: bool = False  # the models were trained on this bar's next-day move
     risk: PairRisk | None = None  # filled by the pipeline from the bars already loaded
     evidence: Evidence | None = None  # the shipped models' walk-forward figures, stored with them
+    trained_to: dt.date | None = None  # the champion's last training bar (its manifest's train_end)
 
     @property
     def for_day(self) -> dt.date:
@@ -113,6 +114,39 @@ class Staleness(msgspec.Struct, frozen=True):
     message: str  # the warning shown with the calls, and the error when a run refuses to post them
 
 
+class ModelAge(msgspec.Struct, frozen=True):
+    """How old the champions are: the oldest one's last training bar against the as-of day."""
+
+    trained_to: dt.date  # the oldest champion's last training bar
+    age_days: int  # calendar days from ``trained_to`` to the as-of day (0 when trained later)
+    limit_days: int  # lifecycle.max_model_age_days
+
+    @property
+    def too_old(self) -> bool:
+        """True past ``lifecycle.max_model_age_days``."""
+        return self.age_days > self.limit_days
+
+    #: What to do about models that are too old.
+    fix = "run `fxbot retrain` (needs fxbot[train]) or import newer models with `fxbot models import`"
+
+    @property
+    def warning(self) -> str:
+        """The warning a post carries when the models are too old."""
+        return (
+            f"the models are {self.age_days} days old (trained on bars up to {self.trained_to.isoformat()}; "
+            f"lifecycle.max_model_age_days is {self.limit_days}): {self.fix}"
+        )
+
+
+def model_age(signals: list[PairSignal], as_of: dt.date, limit_days: int) -> ModelAge | None:
+    """The age of the oldest champion behind ``signals`` on ``as_of`` (None if no signal knows its training end)."""
+    ends = [s.trained_to for s in signals if s.trained_to is not None]
+    if not ends:
+        return None
+    oldest = min(ends)
+    return ModelAge(oldest, max(0, (as_of - oldest).days), limit_days)
+
+
 class Report(msgspec.Struct, frozen=True):
     """A run's calls and anything the reader must know about them."""
 
@@ -123,6 +157,7 @@ class Report(msgspec.Struct, frozen=True):
     track: TrackRecord | None = None
     staleness: Staleness | None = None
     portfolio_risk: PortfolioRisk | None = None
+    model_age: ModelAge | None = None
 
     @property
     def evidence(self) -> list[Evidence]:

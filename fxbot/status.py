@@ -13,6 +13,7 @@ from fxbot.check import CheckResult, check_data_and_models
 from fxbot.config import Settings
 from fxbot.cron import cron_trigger
 from fxbot.errors import FxbotError
+from fxbot.signals import ModelAge
 
 
 def status_report(settings: Settings, now: dt.datetime | None = None) -> CheckResult:
@@ -52,4 +53,57 @@ def status_report(settings: Settings, now: dt.datetime | None = None) -> CheckRe
     except FxbotError as exc:
         result.problem(f"schedule: {exc}", exc.exit_code)
     check_data_and_models(settings, result, now, whole_files=False)
+    check_model_age(settings, result, now.date())
+    check_rollback_flags(settings, result, now.date())
     return result
+
+
+def check_rollback_flags(settings: Settings, result: CheckResult, today: dt.date) -> None:
+    """Exit 3 with a line per pair whose champion's latest calls trail always-buy beyond the random band."""
+    if not settings.ledger.path.exists():
+        return
+    from fxbot.model.artifacts import read_manifest
+    from fxbot.model.gate import rollback_flag
+
+    registry, ledger, last = wiring.registry(settings), wiring.ledger(settings), settings.lifecycle.rollback_calls
+    try:
+        for code in settings.pairs:
+            try:
+                version = read_manifest(registry.champion_folder(code), pair=code).version
+                record = ledger.live_record(code, version, last, today)
+            except (FxbotError, sqlite3.Error):
+                continue  # reported on the model and ledger lines
+            flag = rollback_flag([r for r, _ in record], [u for _, u in record]) if len(record) >= last else None
+            if flag is not None:
+                result.problem(
+                    f"rollback flag: {code}: the champion {version} got {flag.accuracy:.1%} of its last {flag.n} calls "
+                    f"right, always-buy {flag.always_buy:.1%} (random band ±{flag.band:.1%}); "
+                    f"`fxbot models rollback {code}` restores the previous one",
+                    3,
+                )
+    finally:
+        ledger.close()
+
+
+def check_model_age(settings: Settings, result: CheckResult, today: dt.date) -> None:
+    """One line with the champions' training end and age; exit 3 past ``lifecycle.max_model_age_days``."""
+    from fxbot.model.artifacts import read_manifest
+
+    registry = wiring.registry(settings)
+    ends: dict[str, dt.date] = {}
+    for code in settings.pairs:
+        try:
+            manifest = read_manifest(registry.champion_folder(code), pair=code)
+        except FxbotError:  # already reported on the model line
+            continue
+        ends[code] = dt.date.fromisoformat(manifest.train_end)
+    if not ends:
+        return
+    oldest = min(ends.values())
+    age = ModelAge(oldest, max(0, (today - oldest).days), settings.lifecycle.max_model_age_days)
+    trained = ", ".join(f"{code} {end.isoformat()}" for code, end in ends.items())
+    line = f"model age: trained to {trained}; the oldest is {age.age_days} days old"
+    if age.too_old:
+        result.problem(f"{line}, past lifecycle.max_model_age_days ({age.limit_days}): {age.fix}", 3)
+    else:
+        result.lines.append(f"{line} (limit {age.limit_days})")

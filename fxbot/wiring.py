@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from fxbot.heartbeat import Pinger
     from fxbot.ledger import Ledger
     from fxbot.metrics import MetricsWriter
+    from fxbot.model.registry import Registry
     from fxbot.monitor import JobMonitor
     from fxbot.notify.base import Notifier
     from fxbot.notify.slack import SlackWebhookNotifier, SlackWebNotifier
@@ -43,11 +44,25 @@ logger = logging.getLogger(__name__)
 ChartSource = Callable[["Report"], "bytes | None"]
 
 
+def prepare_state(settings: Settings, *, models: bool = True) -> None:
+    """Seed ``state_dir`` from the bundled data and shipped models where it lacks them (first use, upgrades)."""
+    from fxbot.state import prepare_state as prepare
+
+    prepare(settings, models=models)
+
+
 def store(settings: Settings) -> PriceStore:
     """The price store of ``data.dir``."""
     from fxbot.data.store import PriceStore
 
     return PriceStore(settings.data.dir)
+
+
+def registry(settings: Settings) -> Registry:
+    """The model registry of ``model.dir`` (versions, champion pointers, promotions log)."""
+    from fxbot.model.registry import Registry
+
+    return Registry(settings.model.dir, min_members=settings.training.members)
 
 
 def ledger(settings: Settings) -> Ledger:
@@ -123,15 +138,16 @@ def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
 
     price_store = store(settings)
     the_ledger = ledger(settings)
-    engine, model_dir = settings.model.engine, settings.model.dir
+    engine, models = settings.model.engine, registry(settings)
     min_members = settings.training.members
     return Dependencies(
         store=price_store,
-        load_ensemble=lambda pair: Ensemble(model_dir / pair, engine, min_members=min_members),
+        load_ensemble=lambda pair: Ensemble(models.champion_folder(pair), engine, min_members=min_members, pair=pair),
         notifiers=notifiers(settings, secrets, chart_source(settings, price_store, the_ledger)),
         ledger=the_ledger,
         fetch=fetcher(settings, secrets, price_store),
         load_evidence=evidence_loader(settings),
+        registry=models,
     )
 
 

@@ -83,11 +83,13 @@ def test_service_hardening_and_paths() -> None:
     assert service["NoNewPrivileges"] == ["yes"] and service["ProtectSystem"] == ["strict"]
     assert service["KillMode"] == ["mixed"]  # the daemon lets a run in flight finish
     assert "MemoryMax" in service and "EnvironmentFile" in service
-    writable = set(service["ReadWritePaths"][0].split())
-    assert writable == {"/opt/fxbot/data", "/opt/fxbot/models", "/opt/fxbot/state"}
+    # State apart from the checkout: systemd's state directory, named to fxbot by FXBOT_STATE_DIR.
+    assert "ReadWritePaths" not in service  # the checkout stays read-only
+    assert service["StateDirectory"] == ["fxbot"] and "FXBOT_STATE_DIR=/var/lib/fxbot" in service["Environment"]
     oneshot = _directives("fxbot-run-once.service")
     assert oneshot["Type"] == ["oneshot"] and oneshot["ExecStart"] == ["/opt/fxbot/.venv/bin/fxbot run-once"]
-    assert set(oneshot["ReadWritePaths"][0].split()) == writable
+    assert oneshot["StateDirectory"] == ["fxbot"] and "FXBOT_STATE_DIR=/var/lib/fxbot" in oneshot["Environment"]
+    assert "ReadWritePaths" not in oneshot
 
 
 def test_daemon_unit_is_a_notify_service_with_a_watchdog() -> None:
@@ -124,7 +126,8 @@ def test_dockerfile_runtime_image() -> None:
     text = (REPO / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["fxbot"]' in text and 'CMD ["schedule"]' in text
     assert re.search(r"^USER 10001", text, re.MULTILINE)
-    assert 'VOLUME ["/app/configs", "/app/data", "/app/models", "/app/state"]' in text
+    assert 'VOLUME ["/app/configs", "/app/state"]' in text  # the state; data/ and models/ are seeds in the image
+    assert "FXBOT_STATE_DIR=/app/state" in text
     runtime = text.split("AS runtime", 1)[1].split("FROM runtime AS", 1)[0]
     assert "tensorflow" not in runtime.lower() and "[train]" not in runtime  # the daily path only
     build = text.split("AS build\n", 1)[1].split("FROM", 1)[0]

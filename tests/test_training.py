@@ -13,6 +13,7 @@ from fxbot.data.bars import Bars
 from fxbot.data.store import PriceStore
 from fxbot.features import build_dataset
 from fxbot.model.artifacts import read_manifest
+from fxbot.model.registry import Registry
 
 from .conftest import BUNDLED_DATA, run_fxbot
 
@@ -36,10 +37,12 @@ def test_train_then_run_once_on_the_new_models(tmp_path: Path) -> None:
     assert trained.returncode == 0, trained.stderr
     assert "USDJPY: trained 2019-01-02..2023-12-29" in trained.stdout  # no bar on Jan 1
     assert "epoch 1/2" in trained.stderr  # progress display
-    manifest = read_manifest(tmp_path / "models" / "USDJPY")
+    folder = Registry(tmp_path / "models").champion_folder("USDJPY")  # the first version: the champion
+    manifest = read_manifest(folder, pair="USDJPY")
+    assert folder.name == manifest.version
     assert len(manifest.members) == 3 and manifest.train_end == "2023-12-29"
     assert manifest.validation_start > manifest.train_start
-    assert all((tmp_path / "models" / "USDJPY" / m.tflite).stat().st_size > 1000 for m in manifest.members)
+    assert all((folder / m.tflite).stat().st_size > 1000 for m in manifest.members)
 
     run = run_fxbot("run-once", "--dry-run", "--as-of", "2024-03-01", "--config", str(config))
     assert run.returncode == 0, run.stderr

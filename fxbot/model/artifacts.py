@@ -118,12 +118,14 @@ def write_manifest(folder: Path, manifest: Manifest) -> None:
     atomic_write_text(folder / MANIFEST_NAME, manifest_json(manifest, indent=2) + "\n")
 
 
-def read_manifest(folder: Path, *, min_members: int = 1) -> Manifest:
+def read_manifest(folder: Path, *, min_members: int = 1, pair: str | None = None) -> Manifest:
     """Read a pair's manifest and check that it can be trusted (see the module docstring).
 
-    ``folder`` is the pair's folder (``models/USDJPY``): its name is the pair the manifest must be
-    for. ``min_members`` is the fewest members accepted (``training.members``); the default only
-    asks for one. Member files are opened by the engines, not here.
+    ``folder`` is the pair's folder (``models/USDJPY``) or one of its version folders
+    (``models/USDJPY/USDJPY-20241231-1a2b3c4d``, then ``pair`` is given): ``pair``, else the
+    folder's name, is the pair the manifest must be for. ``min_members`` is the fewest members
+    accepted (``training.members``); the default only asks for one. Member files are opened by the
+    engines, not here.
     """
     path = folder / MANIFEST_NAME
     if not path.is_file():
@@ -143,7 +145,7 @@ def read_manifest(folder: Path, *, min_members: int = 1) -> Manifest:
     except msgspec.ValidationError as exc:
         where, detail = validation_error_path(exc, Manifest, raw, unknown_key="unknown key")
         raise ModelError(f"{path}: invalid manifest at {where}: {detail}; retrain with `fxbot train`") from None
-    problem = _untrustworthy(manifest, folder.name, min_members)
+    problem = _untrustworthy(manifest, pair or folder.name, min_members)
     if problem:
         raise ModelError(f"{path}: {problem}")
     return manifest

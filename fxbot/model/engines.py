@@ -57,6 +57,11 @@ class LiteRTMember:
         self._output = self._interpreter.get_output_details()[0]
         self.path = Path(path)
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The one input shape the model takes: (1, window, features)."""
+        return tuple(int(n) for n in self._input["shape"])
+
     def predict(self, window: np.ndarray) -> float:
         """P(up) for one window."""
         expected = tuple(self._input["shape"])

@@ -21,12 +21,13 @@ class Ensemble:
     """A pair's members, loaded once with one engine, and its manifest.
 
     ``min_members`` is the fewest members the manifest may list (``training.members``); the
-    default, 1, asks for no more than any manifest already has.
+    default, 1, asks for no more than any manifest already has. ``pair`` is the pair the manifest
+    must be for (default: the folder's name; a registry version folder is named by its version).
     """
 
-    def __init__(self, folder: Path, engine: str, *, min_members: int = 1) -> None:
+    def __init__(self, folder: Path, engine: str, *, min_members: int = 1, pair: str | None = None) -> None:
         self.folder = Path(folder)
-        self.manifest: Manifest = read_manifest(self.folder, min_members=min_members)
+        self.manifest: Manifest = read_manifest(self.folder, min_members=min_members, pair=pair)
         self.members: list[Member] = load_members(self.folder, self.manifest, engine)
 
     def member_probabilities(self, window: np.ndarray) -> list[float]:

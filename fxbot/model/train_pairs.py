@@ -5,8 +5,9 @@ one core busy; the pairs are independent, so on a machine with more cores they t
 in spawned processes, each with its own TensorFlow and a thread budget of its share of the cores.
 How many at once: at most one per pair, one per core, and one per GiB of memory (a training
 process peaks near 0.7 GiB), so a 1-vCPU or 1-GiB machine trains one pair after another, in this
-process, exactly as before. Each pair's folder is swapped in only once complete (``train_pair``),
-so a pair that fails leaves its previous models, and the others still finish.
+process, exactly as before. Each pair's new version is stored only once complete and checked
+(``train_version``; with ``--out``, a flat folder swapped in whole), so a pair that fails leaves the
+models as they were, and the others still finish.
 
 This module does not import TensorFlow: only the processes that train do.
 """
@@ -26,6 +27,7 @@ from fxbot.config import TrainingSettings
 from fxbot.data.bars import Bars
 from fxbot.errors import FxbotError, ModelError
 from fxbot.model.artifacts import Manifest
+from fxbot.model.registry import Registry
 
 TRAINING_PROCESS_BYTES = 1 << 30  # a training process's peak (~0.7 GiB) with headroom
 
@@ -36,6 +38,13 @@ class PairJob(msgspec.Struct, frozen=True):
     pair: str
     bars: Bars
     data_sha256: str
+
+
+class Trained(msgspec.Struct, frozen=True):
+    """A pair's new models: the manifest, and where they went (for the line `fxbot train` prints)."""
+
+    manifest: Manifest
+    where: str
 
 
 def default_workers(pairs: int) -> int:
@@ -56,42 +65,47 @@ def _init_worker(threads: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
-def _train(job: PairJob, cfg: TrainingSettings, out_dir: Path) -> Manifest:
-    from fxbot.model.training import train_pair
+def train_one(job: PairJob, cfg: TrainingSettings, destination: Registry | Path) -> Trained:
+    """Train ``job``'s pair into the registry (a new version: the champion if the pair has none, else a
+    challenger) or, given a folder, as a flat ``<folder>/<PAIR>/`` to import elsewhere."""
+    from fxbot.model.training import train_pair, train_version
 
-    return train_pair(job.pair, job.bars, cfg, out_dir, data_sha256=job.data_sha256)
+    if isinstance(destination, Registry):
+        info = train_version(job.pair, job.bars, cfg, destination, data_sha256=job.data_sha256)
+        role = "champion" if info.champion else f"challenger; `fxbot models promote {info.version}` makes it champion"
+        return Trained(info.manifest, f"{info.folder} ({role})")
+    manifest = train_pair(job.pair, job.bars, cfg, destination, data_sha256=job.data_sha256)
+    return Trained(manifest, f"{destination / job.pair} (import it with `fxbot models import`)")
 
 
 def train_pairs(
     jobs: list[PairJob],
     cfg: TrainingSettings,
-    out_dir: Path,
+    destination: Registry | Path,
     workers: int,
-    done: Callable[[Manifest], None] | None = None,
-) -> list[Manifest]:
-    """Train every job's pair into ``out_dir/<pair>``; ``done`` hears of each manifest in job order.
+    done: Callable[[Trained], None] | None = None,
+) -> list[Trained]:
+    """Train every job's pair (``train_one``); ``done`` hears of each in job order.
 
-    The first failure is raised once every other pair has finished (their folders are kept).
+    The first failure is raised once every other pair has finished (their models are kept).
     """
     if workers <= 1 or len(jobs) <= 1:
-        from fxbot.model.training import train_pair
-
-        manifests: list[Manifest] = []
+        trained: list[Trained] = []
         for job in jobs:
-            manifests.append(train_pair(job.pair, job.bars, cfg, out_dir, data_sha256=job.data_sha256))
+            trained.append(train_one(job, cfg, destination))
             if done:
-                done(manifests[-1])
-        return manifests
+                done(trained[-1])
+        return trained
     workers = min(workers, len(jobs))
     threads = max(1, (os.cpu_count() or 1) // workers)
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no TensorFlow state is forked
-    manifests = []
+    trained = []
     failure: FxbotError | None = None
     with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init_worker, initargs=(threads,)) as pool:
-        futures = [pool.submit(_train, job, cfg, out_dir) for job in jobs]
+        futures = [pool.submit(train_one, job, cfg, destination) for job in jobs]
         for job, future in zip(jobs, futures, strict=True):
             try:
-                manifests.append(future.result())
+                trained.append(future.result())
             except BrokenProcessPool:
                 failure = failure or ModelError(
                     f"{job.pair}: a training process died (killed for memory?); that pair keeps its previous "
@@ -102,7 +116,7 @@ def train_pairs(
                 failure = failure or exc
                 continue
             if done:
-                done(manifests[-1])
+                done(trained[-1])
     if failure is not None:
         raise failure
-    return manifests
+    return trained

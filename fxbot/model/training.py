@@ -13,6 +13,7 @@ Importing this module imports TensorFlow: the daily path never does.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
 import os
@@ -37,6 +38,7 @@ from fxbot.errors import DataError, ModelError
 from fxbot.features import FEATURES, WINDOW, Scaler, build_dataset
 from fxbot.model.artifacts import FORMAT_VERSION, Manifest, MemberInfo, write_manifest
 from fxbot.model.engines import LiteRTMember
+from fxbot.model.registry import By, Registry, VersionInfo
 
 logger = logging.getLogger(__name__)
 
@@ -395,6 +397,100 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def _manifest(
+    pair: str, bars: Bars, data: TrainingData, cfg: TrainingSettings, members: list[MemberInfo], data_sha256: str
+) -> Manifest:
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        pair=pair,
+        features=list(FEATURES),
+        window=data.x_train.shape[1],
+        scaler_mean=list(data.scaler.mean),
+        scaler_std=list(data.scaler.std),
+        train_start=bars.first_date.isoformat(),
+        train_end=bars.last_date.isoformat(),
+        validation_start=as_date(data.val_dates[0]).isoformat(),
+        samples_train=len(data.y_train),
+        samples_validation=len(data.y_val),
+        data_sha256=data_sha256,
+        units=cfg.units,
+        epochs=cfg.epochs,
+        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        library_versions=library_versions(),
+        members=members,
+    )
+
+
+FIT_RECORD = "fit.json"
+
+
+def fit_to_folder(pair: str, bars: Bars, cfg: TrainingSettings, folder: Path) -> None:
+    """Phase 1 of a retrain (its own process): fit the members, write ``member_i.keras`` and ``fit.json``.
+
+    Fitting and exporting in separate processes keeps each one's peak lower (``bench/retrain.py``):
+    the exporter (SavedModel, TFLite converter) never holds the fused training graph.
+    """
+    if cfg.start:
+        bars = bars.since(cfg.start)
+    data = prepare_training_data(bars, cfg.validation_fraction)
+    seeds = cfg.seeds[: cfg.members]
+    labels = [f"{pair} member {i + 1}/{len(seeds)} (seed {seed})" for i, seed in enumerate(seeds)]
+    folder.mkdir(parents=True, exist_ok=True)
+    record = []
+    for i, member in enumerate(fit_members(data, seeds, cfg, labels, None)):
+        member.model.save(folder / f"member_{i}.keras")
+        record.append(
+            {
+                "seed": member.seed,
+                "val_accuracy": member.val_accuracy,
+                "val_loss": member.val_loss,
+                "epochs_trained": member.epochs_trained,
+            }
+        )
+    (folder / FIT_RECORD).write_text(json.dumps(record), encoding="utf-8")
+
+
+def export_folder(pair: str, bars: Bars, cfg: TrainingSettings, folder: Path, *, data_sha256: str) -> Manifest:
+    """Phase 2 (its own process): export each fitted member, check its .tflite against Keras, write the manifest."""
+    if cfg.start:
+        bars = bars.since(cfg.start)
+    data = prepare_training_data(bars, cfg.validation_fraction)
+    record = json.loads((folder / FIT_RECORD).read_text(encoding="utf-8"))
+    members = []
+    for i, fitted in enumerate(record):
+        model = keras.models.load_model(folder / f"member_{i}.keras", compile=False)  # no optimizer: less memory
+        member = FittedMember(
+            model, int(fitted["seed"]), fitted["val_accuracy"], fitted["val_loss"], int(fitted["epochs_trained"])
+        )
+        members.append(export_member(member, folder, i, data.x_val[:32]))
+        del model, member
+    (folder / FIT_RECORD).unlink()
+    manifest = _manifest(pair, bars, data, cfg, members, data_sha256)
+    write_manifest(folder, manifest)
+    return manifest
+
+
+def train_version(
+    pair: str,
+    bars: Bars,
+    cfg: TrainingSettings,
+    registry: Registry,
+    *,
+    data_sha256: str,
+    by: By = "user",
+    progress: Progress | None = _stderr_progress,
+) -> VersionInfo:
+    """Train ``pair`` and store the result in ``registry`` as a new version (checked like an import).
+
+    It becomes the champion only if the pair has none; otherwise it waits as a challenger for the
+    gate or for `fxbot models promote`. A crash while training leaves the registry as it was.
+    """
+    registry.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".training-", dir=registry.root) as tmp:
+        train_pair(pair, bars, cfg, Path(tmp), data_sha256=data_sha256, progress=progress)
+        return registry.add(Path(tmp) / pair, by=by)
+
+
 def train_pair(
     pair: str,
     bars: Bars,
@@ -434,25 +530,7 @@ def train_pair(
                 progress(f"{label}: val_acc {member.val_accuracy:.3f} after {member.epochs_trained} epochs")
         del fitted
         keras.backend.clear_session()
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            pair=pair,
-            features=list(FEATURES),
-            window=data.x_train.shape[1],
-            scaler_mean=list(data.scaler.mean),
-            scaler_std=list(data.scaler.std),
-            train_start=bars.first_date.isoformat(),
-            train_end=bars.last_date.isoformat(),
-            validation_start=as_date(data.val_dates[0]).isoformat(),
-            samples_train=len(data.y_train),
-            samples_validation=len(data.y_val),
-            data_sha256=data_sha256,
-            units=cfg.units,
-            epochs=cfg.epochs,
-            created_at=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-            library_versions=library_versions(),
-            members=members,
-        )
+        manifest = _manifest(pair, bars, data, cfg, members, data_sha256)
         write_manifest(staging, manifest)
         final = out_dir / pair
         backup = out_dir / f".{pair}.old"

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import msgspec
 
 from fxbot.pairs import get_pair
-from fxbot.signals import Evidence, PairSignal, Report, TrackRecord
+from fxbot.signals import Evidence, ModelAge, PairSignal, Report, TrackRecord
 
 Locale = Literal["en", "ja"]
 Block = dict[str, Any]
@@ -70,6 +70,7 @@ class _Words(msgspec.Struct, frozen=True):  # a Struct: a frozen dataclass this 
     )
     warning: str = "WARNING"
     track_label: str = "track record"
+    trained_to: str = "models trained to {day} ({days} days)"
 
 
 _WORDS: dict[str, _Words] = {
@@ -165,6 +166,7 @@ _WORDS: dict[str, _Words] = {
         ),
         warning="警告",
         track_label="実績",
+        trained_to="モデルの学習データは {day} まで（{days}日前）",
     ),
 }
 
@@ -200,6 +202,14 @@ def track_text(track: TrackRecord | None, locale: str = "en") -> str:
     if track.always_buy_right is not None:
         text += words.track_buy.format(buy=track.always_buy_right)
     return text
+
+
+def model_age_text(age: ModelAge | None, locale: str = "en") -> str:
+    """E.g. ``models trained to 2024-12-31 (35 days)``, with a warning sign past the age limit; "" if unknown."""
+    if age is None:
+        return ""
+    text = _words(locale).trained_to.format(day=_day(age.trained_to), days=age.age_days)
+    return f":warning: {text}" if age.too_old else text
 
 
 def _day(day: dt.date) -> str:
@@ -365,6 +375,7 @@ def report_blocks(report: Report, locale: str = "en", colors: tuple[str, str] = 
             "elements": [
                 {"type": "mrkdwn", "text": f"{words.models}: {versions}"},
                 {"type": "mrkdwn", "text": track_text(report.track, locale)},
+                *([{"type": "mrkdwn", "text": age}] if (age := model_age_text(report.model_age, locale)) else []),
                 {"type": "mrkdwn", "text": words.advice},
             ],
         }
@@ -416,7 +427,8 @@ def report_lines(report: Report, locale: str = "en") -> list[str]:
     if evidence is not None:
         lines.append(f"{words.evidence}: {evidence}" + (f" {edge}" if edge is not None and not report.no_edge else ""))
     versions = sorted({s.model_version for s in report.signals})
-    lines.append(f"{words.models}: {', '.join(versions)}")
+    age = model_age_text(report.model_age, locale).removeprefix(":warning: ")
+    lines.append(f"{words.models}: {', '.join(versions)}" + (f" · {age}" if age else ""))
     if report.track is not None or report.track_record:
         lines.append(f"{words.track_label}: {track_text(report.track, locale)}")
     lines.append(words.advice)
@@ -457,6 +469,28 @@ _WARNINGS: dict[str, dict[str, str]] = {
     "fetch": {
         "en": "fetching new bars failed, the calls use the stored bars: {error}",
         "ja": "新しいバーの取得に失敗したため、保存済みのバーでシグナルを出しています（詳細はログを参照）。",
+    },
+    "model_age": {
+        "en": (
+            "the models are {days} days old (trained on bars up to {trained_to}; lifecycle.max_model_age_days "
+            "is {limit}): run `fxbot retrain` (needs fxbot[train]) or import newer models with `fxbot models import`"
+        ),
+        "ja": (
+            "モデルが古くなっています: 学習データは {trained_to} まで（{days}日前、lifecycle.max_model_age_days は "
+            "{limit}日）。`fxbot retrain`（fxbot[train] が必要）で再学習するか、`fxbot models import` で新しいモデルを"
+            "取り込んでください。"
+        ),
+    },
+    "rollback": {
+        "en": (
+            "ROLLBACK FLAG {pair}: the champion {version} got {acc} of its last {n} calls right, always-buy {buy} "
+            "(random band ±{band}); `fxbot models rollback {pair}` restores the previous champion (never done "
+            "automatically)"
+        ),
+        "ja": (
+            "ロールバック候補 {pair}: 現行モデル {version} の直近{n}件の正解率は {acc}、常に買った場合は {buy}"
+            "（偶然の範囲 ±{band}）。`fxbot models rollback {pair}` で前のモデルに戻せます（自動では戻しません）。"
+        ),
     },
     "replay": {
         "en": (

@@ -1,0 +1,96 @@
+"""`fxbot models list | show | promote | rollback | import`: what each prints, over the registry.
+
+Reads manifests only (no numpy, no engine) except ``import`` and ``promote``, which check every
+member with LiteRT before the registry accepts it (``fxbot.model.registry.validate_folder``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fxbot.model.artifacts import read_manifest
+from fxbot.model.registry import LEGACY, Entry, Registry, VersionInfo, pair_of_version
+
+
+def _mark(info: VersionInfo, challenger: str | None) -> str:
+    if info.champion:
+        return "champion"
+    if info.version == challenger:
+        return "challenger"
+    return ""
+
+
+def entry_line(entry: Entry) -> str:
+    """One promotions-log record as a line."""
+    evidence = ", ".join(f"{k} {v}" for k, v in entry.evidence.items())
+    return (
+        f"{entry.at} {entry.pair} {entry.action} {entry.from_version or '-'} -> {entry.to_version or '-'} "
+        f"by {entry.by}{f' ({evidence})' if evidence else ''}"
+    )
+
+
+def list_lines(registry: Registry, pairs: list[str]) -> list[str]:
+    """Each pair's versions, oldest first, with the champion and the challenger marked."""
+    lines = []
+    for pair in pairs:
+        champion = registry.champion(pair)
+        if champion is None:
+            lines.append(f"{pair}: no models in {registry.pair_dir(pair)}")
+            continue
+        challenger = registry.challenger(pair)
+        note = " (old flat layout: migrated on the first change)" if champion == LEGACY else ""
+        lines.append(f"{pair}:{note}")
+        for info in registry.versions(pair):
+            mark = _mark(info, challenger.version if challenger else None)
+            m = info.manifest
+            lines.append(
+                f"  {info.version}  trained {m.train_start}..{m.train_end}, {len(m.members)} members, "
+                f"created {m.created_at}{f'  [{mark}]' if mark else ''}"
+            )
+    return lines
+
+
+def show_lines(registry: Registry, version: str) -> list[str]:
+    """One version's manifest summary and every log record that names it."""
+    folder = registry.version_folder(version)
+    pair = pair_of_version(version)
+    manifest = read_manifest(folder, pair=pair)
+    accuracies = ", ".join(f"{m.val_accuracy:.3f}" for m in manifest.members)
+    champion = registry.champion(pair)
+    is_champion = champion == version or (champion == LEGACY and folder == registry.pair_dir(pair))
+    lines = [
+        f"{version} ({'champion' if is_champion else 'stored'})",
+        f"  folder: {folder}",
+        f"  trained: {manifest.train_start}..{manifest.train_end} (validation from {manifest.validation_start}), "
+        f"{manifest.samples_train} training samples",
+        f"  members: {len(manifest.members)}, seeds {', '.join(str(m.seed) for m in manifest.members)}, "
+        f"{manifest.units} units, at most {manifest.epochs} epochs; validation accuracy {accuracies}",
+        f"  created: {manifest.created_at}; data sha256 {manifest.data_sha256[:12]}",
+    ]
+    records = [e for e in registry.history(pair) if version in (e.from_version, e.to_version)]
+    lines += [f"  log: {entry_line(e)}" for e in records] or ["  log: no record names it"]
+    return lines
+
+
+def promote(registry: Registry, version: str) -> str:
+    """Make ``version`` the champion (a person's decision); the line to print."""
+    entry = registry.promote(version, by="user")
+    return f"{entry.pair}: champion is now {entry.to_version} (was {entry.from_version}); logged in {registry.log_path}"
+
+
+def rollback(registry: Registry, pairs: list[str]) -> list[str]:
+    """Restore each pair's previous champion; the lines to print."""
+    out = []
+    for pair in pairs:
+        entry = registry.rollback(pair, by="user")
+        out.append(
+            f"{pair}: rolled back from {entry.from_version} to {entry.to_version}; logged in {registry.log_path}"
+        )
+    return out
+
+
+def import_folder(registry: Registry, source: Path) -> str:
+    """Check and copy a version folder into the registry; the line to print."""
+    info = registry.add(source, by="user")
+    role = "the champion (the pair had none)" if info.champion else "a challenger"
+    return f"{info.pair}: imported {info.version} as {role} -> {info.folder}"

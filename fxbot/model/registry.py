@@ -1,0 +1,593 @@
+"""The model registry: immutable version folders, a champion pointer per pair, a promotions log.
+
+    <root>/
+        promotions.jsonl                 append-only: one JSON line per change of champion (and decision)
+        .registry.lock                   flock held by whoever changes the registry
+        USDJPY/
+            champion                     the champion's version name, one line; replaced atomically
+            USDJPY-20241231-1a2b3c4d/    one immutable folder per version: manifest.json + member files
+            USDJPY-20250131-5e6f7a8b/
+        ...
+
+A reader (the daily run) reads ``<PAIR>/champion`` and loads that folder. The pointer only ever
+changes by ``os.replace`` of a fully written and fsynced temporary file, and only to a version
+folder that is complete (it was checked before, and version folders never change), so a reader
+finds the old champion or the new one, never half of either, whenever a promotion is killed.
+
+The promotions log is the record: ``when, pair, action, from, to, by (schedule | user), evidence``.
+Its lines are appended and fsynced after the pointer moved; a promotion killed between the two is
+noticed on the next change (the pointer and the log's last word disagree) and recorded then, as
+action ``recover``. ``rollback`` goes back to the champion before the current one, as the log tells.
+
+An older checkout kept each pair's files directly in ``<root>/<PAIR>/`` (manifest.json beside the
+members). Such a folder is read as it is (the champion is that folder) until the registry is first
+changed, when it is migrated: every file of the pair folder is copied into its version folder, the
+pointer is written and logged, and only then are the old files removed, so a crash at any point
+loses nothing and leaves a loadable champion.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from fxbot.errors import ModelError, UsageError
+from fxbot.model.artifacts import MANIFEST_NAME, Manifest, read_manifest
+from fxbot.pairs import PAIRS
+
+logger = logging.getLogger(__name__)
+
+POINTER_NAME = "champion"
+LOG_NAME = "promotions.jsonl"
+LOCK_NAME = ".registry.lock"
+#: The pseudo-version of a pair folder in the old flat layout (manifest.json directly in <root>/<PAIR>/).
+LEGACY = "(unversioned)"
+#: A TensorFlow checkpoint index (``variables.index``) is a LevelDB table: it ends with this magic number.
+_TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
+
+By = Literal["schedule", "user"]
+Action = Literal["migrate", "seed", "promote", "rollback", "recover", "keep", "passed", "import"]
+Step = Callable[[str], None]
+#: The steps of a promotion, in order; ``on_step`` is called after each (the kill tests stop there).
+PROMOTION_STEPS = ("checked", "temp-written", "temp-synced", "replaced", "dir-synced", "logged")
+# Actions that make ``to`` the champion (rollback does too, but pops the history instead of pushing).
+_PUSHES = ("migrate", "seed", "promote", "recover")
+
+
+class Entry(msgspec.Struct, frozen=True):
+    """One line of the promotions log."""
+
+    at: str  # UTC, ISO 8601
+    pair: str
+    action: Action
+    from_version: str | None
+    to_version: str | None
+    by: By
+    evidence: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """The log line (without its newline)."""
+        return json.dumps(
+            {
+                "at": self.at,
+                "pair": self.pair,
+                "action": self.action,
+                "from": self.from_version,
+                "to": self.to_version,
+                "by": self.by,
+                "evidence": self.evidence,
+            },
+            sort_keys=False,
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, line: str) -> Entry:
+        """Parse one log line (ValueError if it is not one)."""
+        raw = json.loads(line)
+        if not isinstance(raw, dict) or not isinstance(raw.get("pair"), str) or not isinstance(raw.get("action"), str):
+            raise ValueError("not a promotions-log record")
+        return cls(
+            at=str(raw.get("at", "")),
+            pair=raw["pair"],
+            action=raw["action"],
+            from_version=raw.get("from"),
+            to_version=raw.get("to"),
+            by=raw.get("by", "user"),
+            evidence=raw.get("evidence") or {},
+        )
+
+
+class VersionInfo(msgspec.Struct, frozen=True):
+    """A stored version and its place in the registry."""
+
+    pair: str
+    version: str
+    folder: Path
+    manifest: Manifest
+    champion: bool
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def pair_of_version(version: str) -> str:
+    """The pair a version string belongs to (``USDJPY-20241231-1a2b3c4d``: USDJPY)."""
+    pair = version.split("-", 1)[0].upper()
+    if pair not in PAIRS or "-" not in version:
+        raise UsageError(
+            f"{version!r} is not a model version (PAIR-YYYYMMDD-hash, e.g. USDJPY-20241231-1a2b3c4d); "
+            "`fxbot models list` shows them"
+        )
+    return pair
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """fsync every file and folder below ``folder`` (a copied version is on disk before it is named)."""
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            fd = os.open(Path(dirpath) / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+def validate_folder(folder: Path, pair: str | None = None, *, min_members: int = 1) -> Manifest:
+    """Check that ``folder`` holds a complete, loadable ensemble; return its manifest, or raise ModelError.
+
+    The manifest must be one this fxbot reads (format, fields, trust checks of ``read_manifest``);
+    every member's ``.tflite`` must load in LiteRT and answer a finite probability, its ``.keras``
+    must be a whole zip archive, and its SavedModel must have a graph and a checkpoint index that
+    ends as it should. A truncated or missing file is named, with the fix.
+    """
+    import numpy as np  # here only: `fxbot status` reads the registry without numpy
+
+    from fxbot.model.engines import LiteRTMember
+
+    folder = Path(folder)
+    if pair is None:
+        try:
+            raw = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+            pair = str(raw.get("pair")) if isinstance(raw, dict) else None
+        except (OSError, ValueError):
+            pair = None
+    manifest = read_manifest(folder, min_members=min_members, pair=pair or folder.name)
+    fix = "copy the whole version folder again (or retrain it)"
+    for i, member in enumerate(manifest.members):
+        lite = LiteRTMember(folder / member.tflite)
+        try:
+            probability = lite.predict(np.zeros(lite.input_shape, dtype=np.float32))
+        finally:
+            lite.close()
+        if not 0.0 <= probability <= 1.0:  # also false for NaN
+            raise ModelError(f"{folder / member.tflite}: member {i} answers {probability!r}, not a probability: {fix}")
+        keras_file = folder / member.keras
+        if not keras_file.is_file():
+            raise ModelError(f"{keras_file} is missing: {fix}")
+        try:
+            with zipfile.ZipFile(keras_file) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ModelError(f"{keras_file} is truncated or not a .keras archive ({exc}): {fix}") from None
+        if bad is not None:
+            raise ModelError(f"{keras_file}: {bad} inside it is damaged: {fix}")
+        saved = folder / member.savedmodel
+        graph, index = saved / "saved_model.pb", saved / "variables" / "variables.index"
+        for needed in (graph, index):
+            if not needed.is_file() or needed.stat().st_size == 0:
+                raise ModelError(f"{needed} is missing or empty: {fix}")
+        with index.open("rb") as handle:
+            handle.seek(-len(_TABLE_MAGIC), os.SEEK_END)
+            if handle.read() != _TABLE_MAGIC:
+                raise ModelError(f"{index} is truncated (its end is missing): {fix}")
+        data_files = list((saved / "variables").glob("variables.data-*"))
+        if not data_files or any(f.stat().st_size == 0 for f in data_files):
+            raise ModelError(f"{saved / 'variables'}: the checkpoint data are missing or empty: {fix}")
+    return manifest
+
+
+class Registry:
+    """Versions, champions and the promotions log under one root folder (``model.dir``)."""
+
+    def __init__(self, root: Path, *, min_members: int = 1) -> None:
+        self.root = Path(root)
+        self.min_members = min_members
+
+    # ---- reading (never writes: the daily run and `status` use these) ----
+
+    @property
+    def log_path(self) -> Path:
+        """The promotions log."""
+        return self.root / LOG_NAME
+
+    def pair_dir(self, pair: str) -> Path:
+        """The folder of ``pair``'s versions."""
+        return self.root / pair
+
+    def pointer(self, pair: str) -> Path:
+        """The champion pointer file of ``pair``."""
+        return self.pair_dir(pair) / POINTER_NAME
+
+    def is_legacy(self, pair: str) -> bool:
+        """True if ``pair`` is still in the old flat layout (manifest.json directly in its folder)."""
+        return (self.pair_dir(pair) / MANIFEST_NAME).is_file() and not self.pointer(pair).is_file()
+
+    def champion(self, pair: str) -> str | None:
+        """The champion's version name, ``LEGACY`` for an unmigrated flat folder, or None if there is none."""
+        pointer = self.pointer(pair)
+        try:
+            text = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return LEGACY if (self.pair_dir(pair) / MANIFEST_NAME).is_file() else None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelError(
+                f"{pointer}: unreadable champion pointer ({exc}); `fxbot models promote VERSION`"
+            ) from None
+        if not text or "/" in text or text.startswith("."):
+            raise ModelError(
+                f"{pointer}: the champion pointer holds {text!r}, not a version; "
+                f"set one with `fxbot models promote VERSION` (`fxbot models list` shows them)"
+            )
+        return text
+
+    def champion_folder(self, pair: str) -> Path:
+        """The folder the daily run loads ``pair``'s ensemble from."""
+        version = self.champion(pair)
+        if version is None:
+            raise ModelError(
+                f"no model manifest at {self.pair_dir(pair)} (and no champion pointer); "
+                f"run `fxbot train`, `fxbot models import DIR`, or point model.dir at the shipped models/"
+            )
+        if version == LEGACY:
+            return self.pair_dir(pair)
+        folder = self.pair_dir(pair) / version
+        if not (folder / MANIFEST_NAME).is_file():
+            raise ModelError(
+                f"{pair}: the champion {version} has no folder with a manifest in {self.pair_dir(pair)}; "
+                "restore it or `fxbot models rollback`"
+            )
+        return folder
+
+    def version_folder(self, version: str) -> Path:
+        """The folder of ``version`` (UsageError if the registry has no such version)."""
+        pair = pair_of_version(version)
+        folder = self.pair_dir(pair) / version
+        if folder.is_dir() and (folder / MANIFEST_NAME).is_file():
+            return folder
+        if self.champion(pair) == LEGACY and self._legacy_version(pair) == version:
+            return self.pair_dir(pair)
+        raise UsageError(f"no model version {version} in {self.pair_dir(pair)}; `fxbot models list` shows them")
+
+    def _legacy_version(self, pair: str) -> str:
+        return read_manifest(self.pair_dir(pair), pair=pair).version
+
+    def versions(self, pair: str) -> list[VersionInfo]:
+        """Every stored version of ``pair``, oldest training end first (the champion marked)."""
+        champion = self.champion(pair)
+        out: list[VersionInfo] = []
+        folder = self.pair_dir(pair)
+        if champion == LEGACY:
+            manifest = read_manifest(folder, pair=pair)
+            out.append(VersionInfo(pair, manifest.version, folder, manifest, True))
+        if folder.is_dir():
+            for child in sorted(folder.iterdir()):
+                if child.name.startswith(".") or not (child / MANIFEST_NAME).is_file():
+                    continue
+                try:
+                    manifest = read_manifest(child, pair=pair)
+                except ModelError as exc:
+                    logger.warning("%s", exc)
+                    continue
+                out.append(VersionInfo(pair, child.name, child, manifest, child.name == champion))
+        out.sort(key=lambda v: (v.manifest.train_end, v.manifest.created_at, v.version))
+        return out
+
+    def history(self, pair: str | None = None) -> list[Entry]:
+        """The promotions log (of ``pair``, or all), oldest first; a damaged line is skipped with a warning."""
+        try:
+            text = self.log_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        out = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                entry = Entry.from_json(line)
+            except ValueError:
+                logger.warning("%s line %d is not a record (an interrupted write?); skipped", self.log_path, number)
+                continue
+            if pair is None or entry.pair == pair:
+                out.append(entry)
+        return out
+
+    def champion_stack(self, pair: str) -> list[str]:
+        """The champions of ``pair`` as the log tells, each promotion pushing and each rollback popping."""
+        stack: list[str] = []
+        for entry in self.history(pair):
+            if entry.action in _PUSHES and entry.to_version:
+                stack.append(entry.to_version)
+            elif entry.action == "rollback" and stack:
+                stack.pop()
+        return stack
+
+    def decided(self, pair: str) -> set[str]:
+        """Versions that were champion once or were judged and kept out: no longer challengers."""
+        out = set(self.champion_stack(pair))
+        for entry in self.history(pair):
+            if entry.to_version and entry.action in (*_PUSHES, "keep", "passed", "rollback"):
+                out.add(entry.to_version)
+            if entry.from_version and entry.action == "rollback":
+                out.add(entry.from_version)
+        return out
+
+    def challenger(self, pair: str) -> VersionInfo | None:
+        """The newest stored version that has not been decided yet (trained after the champion), or None."""
+        champion = self.champion(pair)
+        decided = self.decided(pair)
+        candidates = [v for v in self.versions(pair) if v.version != champion and v.version not in decided]
+        champ = next((v for v in self.versions(pair) if v.champion), None)
+        if champ is not None:
+            candidates = [v for v in candidates if v.manifest.created_at >= champ.manifest.created_at]
+        return candidates[-1] if candidates else None
+
+    # ---- changing (under the registry lock) ----
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / LOCK_NAME).open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _append(self, entry: Entry) -> None:
+        """Append one line to the log and fsync it (a torn last line from a crash is ended first)."""
+        path = self.log_path
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            prefix = b""
+            if size:
+                with path.open("rb") as handle:
+                    handle.seek(size - 1)
+                    prefix = b"" if handle.read(1) == b"\n" else b"\n"
+            os.write(fd, prefix + entry.to_json().encode() + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _set_pointer(self, pair: str, version: str, on_step: Step) -> None:
+        folder = self.pair_dir(pair)
+        fd, tmp = tempfile.mkstemp(prefix=f".{POINTER_NAME}.", dir=folder)
+        try:
+            os.write(fd, (version + "\n").encode())
+            on_step("temp-written")
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            on_step("temp-synced")
+            os.replace(tmp, self.pointer(pair))
+            on_step("replaced")
+            _fsync_dir(folder)
+            on_step("dir-synced")
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+    def _clean(self, pair: str) -> None:
+        """Remove temporary files a killed change left behind (never a version folder)."""
+        folder = self.pair_dir(pair)
+        if not folder.is_dir():
+            return
+        for child in folder.iterdir():
+            if child.name.startswith(f".{POINTER_NAME}."):
+                child.unlink(missing_ok=True)
+            elif child.name.startswith(".incoming-") and child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+
+    def _reconcile(self, pair: str) -> None:
+        """Record a pointer that moved without its log line (a promotion killed in between)."""
+        current = self.champion(pair)
+        if current is None or current == LEGACY:
+            return
+        stack = self.champion_stack(pair)
+        if not stack or stack[-1] != current:
+            self._append(
+                Entry(
+                    _now(),
+                    pair,
+                    "recover",
+                    stack[-1] if stack else None,
+                    current,
+                    "user",
+                    {"note": "the champion pointer changed without a log line (an interrupted change); recorded now"},
+                )
+            )
+
+    def migrate(self, pair: str) -> str | None:
+        """Move an old flat pair folder into its version folder and make it the champion; its version, or None.
+
+        Idempotent and crash-safe: the files are copied first, the pointer is written and logged, and
+        only then are the flat copies removed (a rerun finishes what a killed one started).
+        """
+        with self._locked():
+            return self._migrate(pair)
+
+    def _migrate(self, pair: str) -> str | None:
+        folder = self.pair_dir(pair)
+        flat_manifest = folder / MANIFEST_NAME
+        if not flat_manifest.is_file():
+            self._clean(pair)
+            return None
+        manifest = read_manifest(folder, min_members=1, pair=pair)
+        version = manifest.version
+        target = folder / version
+        if not (target / MANIFEST_NAME).is_file():
+            staging = folder / f".incoming-{version}"
+            if staging.exists():
+                shutil.rmtree(staging)
+            staging.mkdir()
+            for child in folder.iterdir():
+                if self._is_registry_entry(child):
+                    continue
+                if child.is_dir():
+                    shutil.copytree(child, staging / child.name)
+                else:
+                    shutil.copy2(child, staging / child.name)
+            _fsync_tree(staging)
+            os.rename(staging, target)
+            _fsync_dir(folder)
+        previous = self.champion(pair) if self.pointer(pair).is_file() else None
+        if previous != version:
+            self._set_pointer(pair, version, lambda step: None)
+            self._append(
+                Entry(
+                    _now(),
+                    pair,
+                    "migrate",
+                    None,
+                    version,
+                    "user",
+                    {"note": f"the flat folder {folder} became version {version}"},
+                )
+            )
+        # The copies are safe and named: now remove the flat originals (the manifest last).
+        for child in folder.iterdir():
+            if self._is_registry_entry(child) or child.name == MANIFEST_NAME:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        flat_manifest.unlink()
+        self._clean(pair)
+        logger.warning("models: %s migrated to %s (champion)", folder, target)
+        return version
+
+    def _is_registry_entry(self, child: Path) -> bool:
+        if child.name == POINTER_NAME or child.name.startswith("."):
+            return True
+        return child.is_dir() and (child / MANIFEST_NAME).is_file() and child.name.startswith(f"{child.parent.name}-")
+
+    def prepare(self, pair: str) -> None:
+        """Migrate, clean and reconcile ``pair`` (under the lock): what every change starts with."""
+        self._migrate(pair)
+        self._clean(pair)
+        self._reconcile(pair)
+
+    def promote(
+        self,
+        version: str,
+        *,
+        by: By = "user",
+        evidence: dict[str, Any] | None = None,
+        action: Action = "promote",
+        on_step: Step | None = None,
+    ) -> Entry:
+        """Make ``version`` its pair's champion (after checking it), atomically, and log it."""
+        step = on_step or (lambda name: None)
+        pair = pair_of_version(version)
+        with self._locked():
+            self.prepare(pair)
+            folder = self.version_folder(version)
+            validate_folder(folder, pair, min_members=self.min_members)
+            current = self.champion(pair)
+            if current == version:
+                raise UsageError(f"{version} is already {pair}'s champion")
+            step("checked")
+            self._set_pointer(pair, version, step)
+            entry = Entry(_now(), pair, action, current, version, by, evidence or {})
+            self._append(entry)
+            step("logged")
+            return entry
+
+    def rollback(self, pair: str, *, by: By = "user", on_step: Step | None = None) -> Entry:
+        """Restore the champion before the current one (as the log tells), in one step, and log it."""
+        step = on_step or (lambda name: None)
+        with self._locked():
+            self.prepare(pair)
+            stack = self.champion_stack(pair)
+            current = self.champion(pair)
+            if len(stack) < 2:
+                raise UsageError(
+                    f"{pair}: there is no earlier champion to roll back to (the log has {len(stack)}); "
+                    "`fxbot models promote VERSION` picks any stored version"
+                )
+            target = stack[-2]
+            folder = self.pair_dir(pair) / target
+            validate_folder(folder, pair, min_members=self.min_members)
+            step("checked")
+            self._set_pointer(pair, target, step)
+            entry = Entry(_now(), pair, "rollback", current, target, by, {})
+            self._append(entry)
+            step("logged")
+            return entry
+
+    def record(self, entry: Entry) -> None:
+        """Append a decision that changes no pointer (a challenger judged and kept out)."""
+        with self._locked():
+            self._append(entry)
+
+    def add(self, source: Path, *, by: By = "user", note: str = "") -> VersionInfo:
+        """Copy the version folder ``source`` in, after checking it; the registry is unchanged if it fails.
+
+        The new version becomes the champion only if its pair has none (logged as ``seed``), else it
+        waits as a challenger (logged as ``import``). ``note`` goes into the log record.
+        """
+        source = Path(source)
+        if not source.is_dir():
+            raise UsageError(f"{source} is not a folder; give the version folder that holds manifest.json")
+        manifest = validate_folder(source, None, min_members=self.min_members)
+        pair, version = manifest.pair, manifest.version
+        with self._locked():
+            self.prepare(pair)
+            folder = self.pair_dir(pair)
+            target = folder / version
+            if (target / MANIFEST_NAME).is_file():
+                raise UsageError(f"{version} is already stored in {folder}; nothing to import")
+            folder.mkdir(parents=True, exist_ok=True)
+            staging = folder / f".incoming-{version}"
+            if staging.exists():
+                shutil.rmtree(staging)
+            shutil.copytree(source, staging)
+            _fsync_tree(staging)
+            validate_folder(staging, pair, min_members=self.min_members)  # the copy, not only the source
+            os.rename(staging, target)
+            _fsync_dir(folder)
+            champion = self.champion(pair)
+            if champion is None:
+                self._set_pointer(pair, version, lambda step: None)
+                evidence = {"note": note or "the pair's first champion", "source": str(source)}
+                self._append(Entry(_now(), pair, "seed", None, version, by, evidence))
+            else:
+                evidence = {"note": note or "a challenger", "source": str(source)}
+                self._append(Entry(_now(), pair, "import", champion, version, by, evidence))
+        return VersionInfo(pair, version, target, manifest, champion is None)

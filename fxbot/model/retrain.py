@@ -1,0 +1,212 @@
+"""`fxbot retrain`: a challenger per pair, trained on the bars up to the last completed month.
+
+Each pair trains in two child processes with what is left of the time budget: one fits the members
+(``fxbot retrain --phase fit``), the next exports and checks them (``--phase export``), so no process
+holds more than one pair's training graph, nor that graph and the TFLite converter at once (the
+1 GiB VM: every process under 800 MB, measured by ``bench/retrain.py``); this process then checks
+and stores the version like an import and a crash, a kill or a ``.tflite`` that
+disagrees with Keras loses only that pair's attempt: the champion stays, untouched and in use. The
+settings are the champion manifest's (members and their seeds, units, epochs, first training day);
+batch size, patience, validation share and learning rate come from ``training``.
+
+This module itself imports no TensorFlow: without it (the slim daily install) retraining is
+skipped with one log line that says how to get a challenger anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from fxbot.config import Settings, TrainingSettings
+from fxbot.model.artifacts import Manifest, read_manifest
+from fxbot.model.registry import By, Registry
+
+logger = logging.getLogger(__name__)
+
+NO_TENSORFLOW = (
+    "retrain skipped: TensorFlow is not installed (the slim daily install). Install `fxbot[train]` "
+    "(`pip install -e '.[train]'`), or train elsewhere (Docker target `train`: `fxbot train --out DIR`) "
+    "and copy the version folder in with `fxbot models import DIR`"
+)
+
+
+def last_month_end(day: dt.date) -> dt.date:
+    """The last day of the month before ``day``'s: retraining uses bars up to it (a completed month)."""
+    return day.replace(day=1) - dt.timedelta(days=1)
+
+
+def champion_training(cfg: TrainingSettings, manifest: Manifest) -> TrainingSettings:
+    """``cfg`` with the champion's own members, seeds, units, epochs and first training day."""
+    seeds = [m.seed for m in manifest.members]
+    return msgspec.structs.replace(
+        cfg,
+        members=len(seeds),
+        seeds=seeds,
+        units=manifest.units,
+        epochs=manifest.epochs,
+        start=dt.date.fromisoformat(manifest.train_start),
+    )
+
+
+class PairOutcome(msgspec.Struct, frozen=True):
+    """What retraining did for one pair."""
+
+    pair: str
+    line: str
+    ok: bool
+    peak_rss_mib: float = 0.0
+
+
+def skip_reason(registry: Registry, pair: str, last_bar: dt.date) -> str | None:
+    """Why ``pair`` needs no new challenger trained to ``last_bar``, or None."""
+    champion = registry.champion(pair)
+    if champion is None:
+        return f"no champion to take the training settings from; `fxbot train --pairs {pair}` first"
+    manifest = read_manifest(registry.champion_folder(pair), pair=pair)
+    if manifest.train_end >= last_bar.isoformat():
+        return f"the champion {manifest.version} is trained to {manifest.train_end} already"
+    same = [v.version for v in registry.versions(pair) if v.manifest.train_end == last_bar.isoformat()]
+    if same:
+        return f"{same[-1]} is trained to {last_bar.isoformat()} already"
+    return None
+
+
+def tensorflow_available() -> bool:
+    """True if TensorFlow can be imported (found without importing it)."""
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):  # ValueError: a blocked or half-imported module in sys.modules
+        return False
+
+
+def _plan(settings: Settings, pair: str, as_of: dt.date) -> tuple[Registry, str | None]:
+    from fxbot.data.store import PriceStore
+
+    registry = Registry(settings.model.dir, min_members=settings.training.members)
+    bars = PriceStore(settings.data.dir).load(pair).up_to(last_month_end(as_of))
+    if bars.empty:
+        return registry, f"no bars up to {last_month_end(as_of).isoformat()}"
+    return registry, skip_reason(registry, pair, bars.last_date)
+
+
+Phase = Literal["fit", "export"]
+
+
+def staging_folder(registry: Registry, pair: str) -> Path:
+    """Where a pair's retrain builds its version folder (hidden: the registry ignores it until it is added)."""
+    return registry.root / f".retrain-{pair}"
+
+
+def retrain_phase(settings: Settings, pair: str, as_of: dt.date, phase: Phase) -> None:
+    """One phase of ``pair``'s retrain, in this process (imports TensorFlow): fit, or export and check.
+
+    Both phases read the same bars (up to the month before ``as_of``) and the champion's settings.
+    """
+    # Yield the CPU to the daily run (on a 1-vCPU VM they share the core).
+    os.nice(10)
+    # TensorFlow imports pandas, if it can, for features fxbot never uses (about 30 MiB): blocking it keeps
+    # every retrain process under 800 MB (bench/retrain.py). fxbot's own training path is numpy only.
+    if "pandas" not in sys.modules:
+        sys.modules["pandas"] = None  # type: ignore[assignment]
+    from fxbot.data.store import PriceStore
+    from fxbot.model import training
+
+    registry = Registry(settings.model.dir, min_members=settings.training.members)
+    store = PriceStore(settings.data.dir)
+    bars = store.load(pair).up_to(last_month_end(as_of))
+    manifest = read_manifest(registry.champion_folder(pair), pair=pair)
+    cfg = champion_training(settings.training, manifest)
+    folder = staging_folder(registry, pair)
+    if phase == "fit":
+        training.fit_to_folder(pair, bars, cfg, folder)
+    else:
+        training.export_folder(pair, bars, cfg, folder, data_sha256=store.checksum(pair))
+
+
+def retrain(
+    settings: Settings,
+    pairs: list[str],
+    *,
+    as_of: dt.date,
+    config_path: Path | None,
+    by: By,
+    timeout: float,
+) -> list[PairOutcome]:
+    """Train a challenger per pair, each in its own child process within ``timeout`` seconds in all."""
+    todo, out = [], []
+    for pair in pairs:
+        _, reason = _plan(settings, pair, as_of)
+        if reason:
+            out.append(PairOutcome(pair, f"{pair}: nothing to train: {reason}", True))
+        else:
+            todo.append(pair)
+    if todo and not tensorflow_available():
+        logger.warning("%s", NO_TENSORFLOW)
+        return [*out, PairOutcome(",".join(todo), NO_TENSORFLOW, True)]
+    registry = Registry(settings.model.dir, min_members=settings.training.members)
+    deadline = time.monotonic() + timeout
+    for pair in todo:
+        folder = staging_folder(registry, pair)
+        shutil.rmtree(folder, ignore_errors=True)  # what a killed attempt left
+        try:
+            out.append(_retrain_pair(registry, pair, as_of, config_path, by, deadline, timeout))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def _retrain_pair(
+    registry: Registry, pair: str, as_of: dt.date, config_path: Path | None, by: By, deadline: float, timeout: float
+) -> PairOutcome:
+    """Fit in one child process, export in another, then check and store the version here."""
+    from fxbot.errors import FxbotError
+    from fxbot.scheduler import run_child  # the daemon's child runner: timeout, peak RSS, stderr tail
+
+    peaks, seconds = [], 0.0
+    for phase in ("fit", "export"):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return PairOutcome(
+                pair, f"{pair}: not retrained: the {timeout:.0f} s budget is spent; the champion stays", False
+            )
+        argv = [sys.executable, "-m", "fxbot.cli", "retrain", "--phase", phase, "--pairs", pair]
+        argv += ["--as-of", as_of.isoformat()]
+        if config_path is not None:
+            argv += ["--config", str(config_path)]
+        result = run_child(argv, left)
+        peaks.append(result.peak_rss_mib)
+        seconds += result.wall_seconds
+        if result.exit_code != 0:
+            detail = result.describe().replace("the daily run", f"the {phase} child")
+            why = "timed out" if result.timed_out else f"failed ({detail})"
+            figures = f"{seconds:.0f} s, peak RSS {max(peaks):.0f} MiB"
+            return PairOutcome(
+                pair, f"{pair}: retraining ({phase}) {why}; the champion stays ({figures})", False, max(peaks)
+            )
+    figures = f"{seconds:.0f} s; peak RSS fit {peaks[0]:.0f} MiB, export {peaks[1]:.0f} MiB"
+    try:
+        info = registry.add(
+            staging_folder(registry, pair), by=by, note=f"retrained on bars up to {last_month_end(as_of)}"
+        )
+    except FxbotError as exc:
+        return PairOutcome(
+            pair, f"{pair}: the retrained version was refused ({exc}); the champion stays", False, max(peaks)
+        )
+    role = (
+        "the champion (the pair had none)"
+        if info.champion
+        else "a challenger: shadow calls start with the next daily run"
+    )
+    span = f"{info.manifest.train_start}..{info.manifest.train_end}"
+    line = f"{pair}: trained {info.version} on bars {span}: {role} ({figures})"
+    return PairOutcome(pair, line, True, max(peaks))

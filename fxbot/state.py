@@ -1,0 +1,91 @@
+"""State apart from code: seed ``state_dir`` from the bundled data and shipped models on first use.
+
+Everything fxbot changes lives under ``state_dir`` (bars, model registry, ledger); the checkout or
+image only brings seeds (``data.seed_dir``, ``model.seed_dir``). Seeding copies what is missing and
+never overwrites anything: a pair file already in ``data.dir`` stays as it is, a pair that has a
+champion keeps it. A shipped model the registry has never seen (an upgrade brought a newer one)
+is added as a challenger, never made champion. Only folders under ``state_dir`` are seeded: an
+explicit ``data.dir`` or ``model.dir`` elsewhere means exactly that folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+
+from fxbot.config import Settings
+from fxbot.errors import FxbotError
+
+logger = logging.getLogger(__name__)
+
+
+def seed_data(settings: Settings) -> list[str]:
+    """Copy each bundled ``<PAIR>.csv`` missing from ``data.dir`` (when under state_dir); what was copied."""
+    target, seed = settings.data.dir, settings.data.seed_dir
+    if not settings.under_state(target) or not seed.is_dir() or seed.resolve() == target.resolve():
+        return []
+    done = []
+    for source in sorted(seed.glob("*.csv")):
+        final = target / source.name
+        if final.exists():
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{source.name}.", dir=target)
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+            try:
+                os.link(tmp, final)  # never replaces: a file that appeared meanwhile is kept
+            except FileExistsError:
+                continue
+        finally:
+            os.unlink(tmp)
+        done.append(f"state: seeded {final} from {source}")
+    return done
+
+
+def seed_models(settings: Settings) -> list[str]:
+    """Give each pair without a champion the shipped one; add a shipped version never seen as a challenger."""
+    target, seed = settings.model.dir, settings.model.seed_dir
+    if not settings.under_state(target) or not seed.is_dir() or seed.resolve() == target.resolve():
+        return []
+    from fxbot.model.artifacts import read_manifest
+    from fxbot.model.registry import Registry
+
+    registry, shipped = Registry(target, min_members=settings.training.members), Registry(seed)
+    done = []
+    for pair in settings.pairs:
+        if shipped.champion(pair) is None:
+            continue
+        folder = shipped.champion_folder(pair)
+        version = read_manifest(folder, pair=pair).version
+        if registry.champion(pair) is not None and (
+            (registry.pair_dir(pair) / version).is_dir() or version in registry.decided(pair)
+        ):
+            continue
+        info = registry.add(folder, by="user", note=f"shipped model from {seed}")
+        role = "first champion" if info.champion else "challenger (a newer shipped model)"
+        done.append(f"state: {pair}: {info.version} from {folder} is the {role}")
+    return done
+
+
+def prepare_state(settings: Settings, *, models: bool = True) -> None:
+    """Seed what is missing under ``state_dir`` (bars; models unless ``models`` is False), logging each step.
+
+    A seed that cannot be copied is logged and left: the command then reports the missing data or
+    model as it always did.
+    """
+    lines: list[str] = []
+    try:
+        lines += seed_data(settings)
+        if models:
+            lines += seed_models(settings)
+    except (OSError, FxbotError) as exc:
+        logger.warning("state: could not seed %s: %s", settings.state_dir, exc)
+    for line in lines:
+        # First use is routine (INFO, shown with --verbose); a newer shipped model after an upgrade is news.
+        logger.log(logging.WARNING if "challenger" in line else logging.INFO, "%s", line)

@@ -1,0 +1,149 @@
+"""Shadow calls, the promotion gate and the rollback flag (no TensorFlow: challengers are edited copies).
+
+The gate's statistics are checked against scipy (``fxbot.backtest``), which the daily path must not import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+
+from fxbot import wiring
+from fxbot.backtest.skill import mcnemar_test
+from fxbot.backtest.stats import random_band as scipy_band
+from fxbot.calendar import next_trading_day
+from fxbot.config import Secrets, Settings, settings_from_mapping
+from fxbot.ledger import Ledger
+from fxbot.model.artifacts import read_manifest, write_manifest
+from fxbot.model.gate import judge, mcnemar_p, random_band, rollback_flag
+from fxbot.model.registry import Registry
+from fxbot.pipeline import RunOptions, run_once
+from fxbot.status import status_report
+
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS
+
+PAIR = "USDJPY"
+
+
+def test_gate_statistics_match_scipy() -> None:
+    for n in (1, 7, 20, 40, 120, 500):
+        assert random_band(n) == scipy_band(n)
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        n = int(rng.integers(1, 60))
+        a, b = rng.random(n) < 0.5, rng.random(n) < 0.55
+        expected = mcnemar_test(a, b, "two-sided")
+        assert mcnemar_p(expected.only_a, expected.only_b) == pytest.approx(expected.p_value, abs=1e-12)
+
+
+def test_gate_rules() -> None:
+    up = [True] * 12 + [False] * 8  # always-buy: 60 %
+    same = [True] * 11 + [False] * 9
+    assert judge(same, same, up, 0.0).promote  # equal to the champion, within the band of always-buy
+    worse = [True] * 8 + [False] * 12
+    decision = judge(worse, same, up, 0.02)
+    assert not decision.promote and "trails the champion" in decision.reason
+    assert decision.evidence()["calls"] == 20 and decision.evidence()["challenger"] == 0.4
+    hopeless = [False] * 20
+    assert not judge(hopeless, hopeless, up, 0.5).promote  # as bad as the champion, far below always-buy
+    assert "always-buy" in judge(hopeless, hopeless, up, 0.5).reason
+    assert rollback_flag(hopeless, up) is not None and rollback_flag(same, up) is None
+
+
+def _challenger(source: Path, dest: Path, shift: float) -> str:
+    """A challenger whose calls differ from the champion's: the same members with a shifted input scaler."""
+    shutil.copytree(source, dest)
+    manifest = read_manifest(source, pair=PAIR)
+    mean = list(manifest.scaler_mean)
+    mean[0] += shift * manifest.scaler_std[0]
+    changed = msgspec.structs.replace(manifest, scaler_mean=mean, created_at="2030-01-01T00:00:00+00:00")
+    write_manifest(dest, changed)
+    return changed.version
+
+
+def _settings(tmp_path: Path, **lifecycle: object) -> Settings:
+    return settings_from_mapping(
+        {
+            "pairs": [PAIR],
+            "account": {"leverage": {PAIR: 1.0}},
+            "data": {"dir": str(BUNDLED_DATA)},
+            "model": {"dir": str(tmp_path / "models")},
+            "ledger": {"path": str(tmp_path / "ledger.sqlite")},
+            "lifecycle": {"shadow_days": 5, **lifecycle},
+        }
+    )
+
+
+def _replay(settings: Settings, first: dt.date, days: int) -> list[dt.date]:
+    out, day = [], first
+    for _ in range(days):
+        deps = wiring.daily_dependencies(settings, Secrets())
+        deps.now = lambda day=day: dt.datetime.combine(next_trading_day(day), dt.time(23), dt.UTC)
+        run_once(settings, deps, RunOptions(as_of=day, fetch=False, replay=True))
+        deps.ledger.close()
+        out.append(day)
+        day = next_trading_day(day)
+    return out
+
+
+@pytest.mark.parametrize("auto_promote", [True, False])
+def test_shadow_calls_then_one_decision(tmp_path: Path, capsys: pytest.CaptureFixture[str], auto_promote: bool) -> None:
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    champion = registry.migrate(PAIR)
+    challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
+    registry.add(tmp_path / "new")
+    settings = _settings(tmp_path, auto_promote=auto_promote)
+
+    days = _replay(settings, dt.date(2024, 6, 3), 9)
+    captured = capsys.readouterr()
+
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        shadow = db.execute("SELECT bar_date, model_version, right FROM shadow_calls ORDER BY bar_date").fetchall()
+        posted = {r[0] for r in db.execute("SELECT DISTINCT model_version FROM signals")}
+    assert posted == {champion}  # shadow calls are never posted
+    assert {v for _, v, _ in shadow} == {challenger}
+    # One shadow call a day until the gate decided: on the day its 5th call was scored (the 6th day).
+    assert [d for d, _, _ in shadow] == [d.isoformat() for d in days[:6]]
+
+    decisions = [e for e in registry.history(PAIR) if e.by == "schedule"]
+    assert len(decisions) == 1
+    (decision,) = decisions
+    assert decision.to_version == challenger and decision.evidence["calls"] == 5
+    record = Ledger(tmp_path / "ledger.sqlite").shadow_record(PAIR, challenger, days[5])
+    hits = [r[0] for r in record]
+    assert decision.evidence["challenger"] == round(sum(hits) / 5, 4)
+    assert decision.evidence["always_buy"] == round(sum(r[2] for r in record) / 5, 4)
+    passed = (
+        decision.evidence["challenger"] >= decision.evidence["champion"] - 0.02
+        and decision.evidence["challenger"] >= decision.evidence["always_buy"] - decision.evidence["band"]
+    )
+    expected = ("promote" if auto_promote else "passed") if passed else "keep"
+    assert decision.action == expected
+    assert registry.champion(PAIR) == (challenger if expected == "promote" else champion)
+    (message,) = [ln for ln in captured.err.splitlines() if "model gate USDJPY" in ln]  # one message
+    assert "over the same 5 calls" in message and "McNemar p vs champion" in message
+    assert registry.challenger(PAIR) is None  # decided: no more shadow calls
+
+
+def test_rollback_flag_in_post_and_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    settings = _settings(tmp_path, rollback_calls=5)
+    days = _replay(settings, dt.date(2024, 6, 3), 6)
+    # Make the champion's recorded record hopeless against always-buy on those days.
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        db.execute("UPDATE signals SET right = 0, move = 0.01 WHERE right IS NOT NULL")
+    capsys.readouterr()
+    _replay(settings, next_trading_day(days[-1]), 1)
+    out = capsys.readouterr().out
+    assert "ROLLBACK FLAG USDJPY" in out and "never done automatically" in out
+    assert Registry(tmp_path / "models").champion(PAIR) is not None  # never swapped
+    now = dt.datetime(2024, 6, 12, 23, tzinfo=dt.UTC)
+    status = status_report(msgspec.structs.replace(settings, data=settings.data), now)
+    assert status.exit_code == 3 and any(ln.startswith("PROBLEM rollback flag: USDJPY") for ln in status.lines)

@@ -1,0 +1,71 @@
+"""Model age: every post and `fxbot status` show the champion's training end; past the limit, a warning and exit 3."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import yaml
+
+from fxbot.config import settings_from_mapping
+from fxbot.notify.messages import report_blocks
+from fxbot.pipeline import build_report, load_bars
+from fxbot.signals import ModelAge
+from fxbot.status import status_report
+
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+
+
+def _raw(tmp_path: Path, limit: int) -> dict[str, object]:
+    return {
+        "data": {"dir": str(BUNDLED_DATA)},
+        "model": {"dir": str(SHIPPED_MODELS)},
+        "ledger": {"path": str(tmp_path / "ledger.sqlite")},
+        "lifecycle": {"max_model_age_days": limit},
+    }
+
+
+def _report(tmp_path: Path, limit: int, as_of: dt.date) -> object:
+    from fxbot import wiring
+    from fxbot.config import Secrets
+
+    settings = settings_from_mapping(_raw(tmp_path, limit))
+    deps = wiring.daily_dependencies(settings, Secrets())
+    return build_report(settings, deps, load_bars(settings, deps.store), as_of)
+
+
+def test_the_report_carries_the_age_as_data_and_warns_past_the_limit(tmp_path: Path) -> None:
+    young = _report(tmp_path, 100, dt.date(2025, 2, 3))
+    assert young.model_age == ModelAge(dt.date(2024, 12, 31), 34, 100)  # type: ignore[attr-defined]
+    assert not any("days old" in w for w in young.warnings)  # type: ignore[attr-defined]
+    old = _report(tmp_path, 30, dt.date(2025, 2, 3))
+    assert old.model_age.too_old  # type: ignore[attr-defined]
+    (warning,) = [w for w in old.warnings if "days old" in w]  # type: ignore[attr-defined]
+    assert "34 days old" in warning and "2024-12-31" in warning and "fxbot retrain" in warning
+
+
+def test_posts_show_the_training_end_in_both_languages(tmp_path: Path) -> None:
+    report = _report(tmp_path, 30, dt.date(2025, 2, 3))
+    for locale, expected in (("en", "models trained to 2024-12-31 (34 days)"), ("ja", "2024-12-31 まで（34日前）")):
+        blocks = report_blocks(report, locale)  # type: ignore[arg-type]
+        context = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+        (line,) = [t for t in context if expected in t]
+        assert line.startswith(":warning:")  # past the limit
+        assert any("days old" in b["text"]["text"] for b in blocks if b["type"] == "section" and "fields" not in b)
+
+
+def test_console_and_status(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(_raw(tmp_path, 30)))
+    run = run_fxbot("run-once", "--dry-run", "--as-of", "2025-02-03", "--config", str(config))
+    assert run.returncode == 0, run.stderr
+    assert "models trained to 2024-12-31 (34 days)" in run.stdout and "34 days old" in run.stdout
+
+    now = dt.datetime(2025, 1, 10, 23, 0, tzinfo=dt.UTC)  # data one week behind: allow it
+    raw = _raw(tmp_path, 100) | {"data": {"dir": str(BUNDLED_DATA), "max_staleness_days": 10}}
+    fine = status_report(settings_from_mapping(raw), now)
+    assert fine.exit_code == 0, fine.lines
+    assert any(ln.startswith("model age: trained to USDJPY 2024-12-31") and "(limit 100)" in ln for ln in fine.lines)
+    old = status_report(settings_from_mapping(raw | {"lifecycle": {"max_model_age_days": 5}}), now)
+    assert old.exit_code == 3
+    assert any("past lifecycle.max_model_age_days (5)" in ln for ln in old.lines)

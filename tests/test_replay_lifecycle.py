@@ -1,0 +1,116 @@
+"""The whole cycle for real: the daemon replays past days with monthly retraining (tiny models).
+
+Each month a challenger is trained (in its own child process), shadowed by the daily runs, judged by
+the gate and then promoted or kept, with one message each; the daily calls never miss a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fxbot.calendar import next_trading_day
+from fxbot.model.registry import Registry
+
+from .conftest import BUNDLED_DATA, REPO, run_fxbot
+from .support.env import clean_env
+from .test_training import TINY
+
+PAIR = "USDJPY"
+FIRST = dt.date(2024, 3, 1)
+DAYS = 31  # March 2024 (21 trading days) and the first 10 of April
+
+
+@pytest.mark.slow
+def test_replay_with_monthly_retraining(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "pairs": [PAIR],
+                "account": {"leverage": {PAIR: 1.0}},
+                "data": {"dir": str(BUNDLED_DATA)},
+                "model": {"dir": str(tmp_path / "models")},
+                "ledger": {"path": str(tmp_path / "ledger.sqlite")},
+                "training": TINY,
+                "lifecycle": {"shadow_days": 5},
+                "schedule": {"cron": "* * * * * *", "job_timeout": 120, "retrain_timeout": 600},
+            }
+        )
+    )
+    trained = run_fxbot("train", "--until", "2024-01-31", "--config", str(config))
+    assert trained.returncode == 0, trained.stderr
+    registry = Registry(tmp_path / "models")
+    first = registry.champion(PAIR)
+
+    replay = ["--replay-from", FIRST.isoformat(), "--replay-days", str(DAYS), "--replay-retrain"]
+    daemon = subprocess.run(
+        [sys.executable, "-m", "fxbot.cli", "schedule", "--config", str(config), *replay],
+        cwd=REPO,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    output = daemon.stdout + daemon.stderr
+    assert daemon.returncode == 0, output
+
+    # The calls never missed a day: one per replayed trading day, all from a champion.
+    expected, day = [], FIRST
+    for _ in range(DAYS):
+        expected.append(day.isoformat())
+        day = next_trading_day(day)
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        called = [r[0] for r in db.execute("SELECT bar_date FROM signals WHERE pair = ? ORDER BY bar_date", (PAIR,))]
+        shadow = db.execute("SELECT model_version, COUNT(*) FROM shadow_calls GROUP BY model_version").fetchall()
+        failed = db.execute("SELECT COUNT(*) FROM runs WHERE status != 'ok'").fetchone()[0]
+    assert called == expected and failed == 0
+
+    # Each month: a challenger trained by the schedule, shadowed, judged once with its evidence.
+    log = registry.history(PAIR)
+    imports = [e for e in log if e.action == "import" and e.by == "schedule"]
+    decisions = [e for e in log if e.action in ("promote", "keep", "passed") and e.by == "schedule"]
+    assert len(imports) == 2, [e.to_json() for e in log]
+    assert [e.to_version for e in decisions] == [e.to_version for e in imports]
+    assert all(e.evidence["calls"] == 5 for e in decisions)
+    march, april = (v.split("-")[1] for v in (e.to_version or "" for e in imports))
+    assert (march, april) == ("20240229", "20240329")  # the last bars of February and of March
+    assert {v: n for v, n in shadow} == {e.to_version: 6 for e in imports}  # until the 6th day's gate
+    messages = [ln for ln in output.splitlines() if "model gate USDJPY" in ln]
+    assert len(messages) == 2, output
+    print("\n".join(messages))  # the replay's decisions, for the record (pytest -s)
+    champion = registry.champion(PAIR)
+    promoted = [e.to_version for e in decisions if e.action == "promote"]
+    assert champion == (promoted[-1] if promoted else first)
+
+
+@pytest.mark.slow
+def test_a_retrain_killed_mid_training_leaves_the_champion(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "pairs": [PAIR],
+                "data": {"dir": str(BUNDLED_DATA)},
+                "model": {"dir": str(tmp_path / "models")},
+                "training": TINY,
+            }
+        )
+    )
+    assert run_fxbot("train", "--until", "2024-01-31", "--config", str(config)).returncode == 0
+    registry = Registry(tmp_path / "models")
+    champion, files = registry.champion(PAIR), sorted(p.name for p in (tmp_path / "models").rglob("*"))
+
+    killed = run_fxbot("retrain", "--as-of", "2024-06-05", "--timeout", "3", "--config", str(config))
+    assert killed.returncode == 3
+    (line,) = [ln for ln in killed.stdout.splitlines() if ln.startswith(PAIR)]
+    assert "retraining (fit) timed out; the champion stays" in line
+    assert registry.champion(PAIR) == champion
+    assert sorted(p.name for p in (tmp_path / "models").rglob("*")) == files  # nothing half-made left behind

@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# fxbot images. Default target `runtime`: the daily path only (LiteRT, no TensorFlow), non-root,
-# `fxbot schedule` as the command. Target `train` adds TensorFlow for `fxbot train` / `fxbot backtest`.
+# fxbot images. Default target (the last stage, `daemon`, which is `runtime`): the daily path only (LiteRT, no
+# TensorFlow), non-root, `fxbot schedule` as the command. Target `train` adds TensorFlow for `fxbot train` /
+# `fxbot backtest`; target `slack-app` runs `fxbot slack-app`.
 #   docker build -t fxbot .                    docker build --target train -t fxbot-train .
 #   docker run -d --name fxbot --env-file /etc/fxbot/fxbot.env -v fxbot-state:/app/state fxbot
 # All state (bars, model versions, champion pointers, promotions log, ledger) is in the /app/state volume; the
@@ -58,3 +59,6 @@ CMD ["slack-app"]
 FROM runtime AS train
 COPY --from=build-train /opt/venv /opt/venv
 CMD ["train"]
+
+# The last stage is what `docker build .` builds without --target: the daemon's image, `runtime` as it is.
+FROM runtime AS daemon

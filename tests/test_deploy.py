@@ -162,3 +162,11 @@ def test_dockerfile_lints_clean() -> None:
 def test_dockerignore_keeps_secrets_and_state_out() -> None:
     ignored = set((REPO / ".dockerignore").read_text().split())
     assert {".env", "state", ".venv", ".git", "*.sqlite"} <= ignored
+
+
+def test_docker_build_without_a_target_builds_the_daemon_image() -> None:
+    # `docker build .` builds the last stage; it must be the runtime image (not train, not slack-app).
+    stages = re.findall(r"^FROM \S+ AS (\S+)$", (REPO / "Dockerfile").read_text(), re.MULTILINE)
+    last = (REPO / "Dockerfile").read_text().rsplit("\nFROM ", 1)[1]
+    assert stages[-1] == "daemon" and last.startswith("runtime AS daemon")
+    assert "CMD" not in last and "HEALTHCHECK" not in last  # runtime's command and health check, unchanged

@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fxbot import __version__
 from fxbot.config import Secrets, Settings, load_settings
@@ -354,8 +354,60 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+class _Unbuilt:
+    """What ``_OnlyCommand.add_parser`` returns for a command that is not being run: it takes the
+    calls that would build that command's parser (arguments, defaults, nested commands) and drops them."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        """Dropped."""
+
+    def set_defaults(self, **kwargs: Any) -> None:
+        """Dropped."""
+
+    def add_subparsers(self, **kwargs: Any) -> _Unbuilt:
+        """Nested commands of an unbuilt command: unbuilt too."""
+        return self
+
+    def add_parser(self, name: str, **kwargs: Any) -> _Unbuilt:
+        """Dropped."""
+        return self
+
+
+class _OnlyCommand:
+    """The subcommands of ``fxbot``, building the full parser of ``command`` only (None: all of them).
+
+    Every subcommand's parser costs argparse a HelpFormatter and gettext look-ups per argument:
+    building all of them was about 7 ms of every run, of which a run needs its own command's.
+    ``found`` says whether ``command`` was one of them (if not, ``main`` builds them all, for the
+    usual "invalid choice" message).
+    """
+
+    def __init__(self, sub: Any, command: str | None) -> None:
+        self._sub, self._command, self.found = sub, command, False
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        """The real parser of the command being run (or of every command), an ``_Unbuilt`` otherwise."""
+        if self._command is not None and name != self._command:
+            return _Unbuilt()
+        self.found = True
+        return self._sub.add_parser(name, **kwargs)
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is neither an option nor --config's value)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every subcommand, or with ``command`` only that one (see ``_OnlyCommand``).
+
+    Raises LookupError if ``command`` is not a subcommand."""
     # --config and --verbose work before or after the command; the copy on each subcommand must
     # not reset a value given before it, hence SUPPRESS there.
     top = argparse.ArgumentParser(add_help=False)
@@ -379,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fxbot", description="Daily FX signal bot for USD/JPY, EUR/JPY and GBP/JPY.", parents=[top]
     )
     parser.add_argument("--version", action="version", version=f"fxbot {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = _OnlyCommand(parser.add_subparsers(dest="command", metavar="COMMAND", required=True), command)
 
     p = sub.add_parser(
         "run-once",
@@ -691,13 +743,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse a close this far from the previous close (default: data.max_jump, 0.15)",
     )
     p.set_defaults(handler=cmd_import_csv)
+    if not sub.found:
+        raise LookupError(command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fxbot`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        parser = build_parser(command_in(arguments))
+    except LookupError:  # not a command: the whole parser, to list the commands in its error
+        parser = build_parser()
+    args = parser.parse_args(arguments)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 
 from fxbot.config import Settings
 from fxbot.errors import FxbotError
@@ -32,6 +31,8 @@ def seed_data(settings: Settings) -> list[str]:
         if final.exists():
             continue
         target.mkdir(parents=True, exist_ok=True)
+        import tempfile  # here: seeding happens once, the daily path's later runs skip it
+
         fd, tmp = tempfile.mkstemp(prefix=f".{source.name}.", dir=target)
         os.close(fd)
         try:

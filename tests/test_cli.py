@@ -144,3 +144,22 @@ def test_import_csv_japanese_shift_jis_file(tmp_path: Path) -> None:
     assert "2006-06-16..2025-01-03" in out
     tail = (data / "EURJPY.csv").read_text().splitlines()[-2:]
     assert tail == ["2025-01-02,162.9,163.5,162.1,162.7,0", "2025-01-03,162.7,163.1,162,162.4,0"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["run-once", "--dry-run", "--no-fetch", "--as-of", "2024-06-14"], "run-once"),
+        (["--config", "run-once", "status", "--health"], "status"),  # a config file named like a command
+        (["-v", "models", "promote", "USDJPY-20241231-0c103168"], "models"),
+        (["train", "--jobs", "2", "--pairs", "USDJPY"], "train"),
+        (["summary", "--week", "2024-06-14", "--dry-run"], "summary"),
+    ],
+)
+def test_a_run_builds_only_its_own_commands_parser_and_parses_the_same(argv: list[str], command: str) -> None:
+    from fxbot.cli import build_parser, command_in
+
+    assert command_in(argv) == command
+    assert vars(build_parser(command).parse_args(argv)) == vars(build_parser().parse_args(argv))
+    with pytest.raises(LookupError):
+        build_parser("no-such-command")

@@ -35,8 +35,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -187,6 +185,8 @@ def validate_folder(folder: Path, pair: str | None = None, *, min_members: int =
         keras_file = folder / member.keras
         if not keras_file.is_file():
             raise ModelError(f"{keras_file} is missing: {fix}")
+        import zipfile  # here: checking a version is rare, and the daily path never does it
+
         try:
             with zipfile.ZipFile(keras_file) as archive:
                 bad = archive.testzip()
@@ -383,6 +383,8 @@ class Registry:
             os.close(fd)
 
     def _set_pointer(self, pair: str, version: str, on_step: Step) -> None:
+        import tempfile  # here: a promotion is rare, and the daily path only reads the pointer
+
         folder = self.pair_dir(pair)
         fd, tmp = tempfile.mkstemp(prefix=f".{POINTER_NAME}.", dir=folder)
         try:

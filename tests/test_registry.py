@@ -54,6 +54,7 @@ def test_flat_folder_is_read_as_it_is_then_migrated_losing_nothing(root: Path) -
     registry = Registry(root)
     assert registry.champion(PAIR) == LEGACY
     assert registry.champion_folder(PAIR) == root / PAIR  # the daily run works without migrating
+    assert registry.challenger(PAIR) is None  # the flat champion is not its own challenger (no shadow calls)
     version = read_manifest(root / PAIR).version
 
     assert registry.migrate(PAIR) == version

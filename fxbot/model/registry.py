@@ -346,10 +346,11 @@ class Registry:
 
     def challenger(self, pair: str) -> VersionInfo | None:
         """The newest stored version that has not been decided yet (trained after the champion), or None."""
-        champion = self.champion(pair)
         decided = self.decided(pair)
-        candidates = [v for v in self.versions(pair) if v.version != champion and v.version not in decided]
-        champ = next((v for v in self.versions(pair) if v.champion), None)
+        versions = self.versions(pair)
+        # ``v.champion`` also marks an unversioned (flat) champion folder, whose pointer is not its version
+        candidates = [v for v in versions if not v.champion and v.version not in decided]
+        champ = next((v for v in versions if v.champion), None)
         if champ is not None:
             candidates = [v for v in candidates if v.manifest.created_at >= champ.manifest.created_at]
         return candidates[-1] if candidates else None

@@ -294,9 +294,11 @@ def cmd_trials(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_evidence(args: argparse.Namespace, settings: Settings) -> int:
     """Write each pair's evidence.json beside its models from a committed walk-forward report."""
+    from fxbot import wiring
     from fxbot.model.evidence import write_evidence
 
-    folders = {code: settings.model.dir / code for code in _pairs(args, settings)}
+    registry = wiring.registry(settings)  # beside the champion each pair's posts are made with
+    folders = {code: registry.champion_folder(code) for code in _pairs(args, settings)}
     for path in write_evidence(Path(args.report), folders):
         print(f"wrote {path}")
     return 0

@@ -146,17 +146,16 @@ def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
         notifiers=notifiers(settings, secrets, chart_source(settings, price_store, the_ledger)),
         ledger=the_ledger,
         fetch=fetcher(settings, secrets, price_store),
-        load_evidence=evidence_loader(settings),
+        load_evidence=evidence_loader(models),
         registry=models,
     )
 
 
-def evidence_loader(settings: Settings) -> Callable[[str], Evidence | None]:
-    """Reads the walk-forward evidence stored with a pair's models (``<model.dir>/<PAIR>/evidence.json``)."""
+def evidence_loader(models: Registry) -> Callable[[str], Evidence | None]:
+    """Reads the walk-forward evidence stored with a pair's champion (``<champion folder>/evidence.json``)."""
     from fxbot.model.evidence import load_evidence
 
-    model_dir = settings.model.dir
-    return lambda pair: load_evidence(model_dir / pair)
+    return lambda pair: load_evidence(models.champion_folder(pair))
 
 
 def summary_dependencies(settings: Settings, secrets: Secrets) -> SummaryDependencies:

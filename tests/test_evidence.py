@@ -73,10 +73,18 @@ def test_missing_evidence_is_none_and_a_broken_file_one_clear_error(tmp_path: Pa
 def test_the_evidence_command_writes_into_model_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump({"model": {"dir": str(tmp_path / "models")}}))
-    for code in PAIRS:
-        (tmp_path / "models" / code).mkdir(parents=True)
+    import shutil
+
+    from fxbot.model.registry import Registry
+
+    shutil.copytree(SHIPPED_MODELS / "USDJPY", tmp_path / "models" / "USDJPY")  # a flat champion folder
+    (tmp_path / "models" / "USDJPY" / "evidence.json").unlink()
     assert main(["evidence", "--report", str(REPORT), "--pairs", "usd/jpy", "--config", str(config)]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'models' / 'USDJPY' / 'evidence.json'}"
     assert load_evidence(tmp_path / "models" / "USDJPY") is not None
-    assert main(["evidence", "--report", str(tmp_path), "--config", str(config)]) == 3
+    # A versioned registry: the evidence goes beside the champion the posts are made with.
+    version = Registry(tmp_path / "models").migrate("USDJPY")
+    assert main(["evidence", "--report", str(REPORT), "--pairs", "USDJPY", "--config", str(config)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {tmp_path / 'models' / 'USDJPY' / str(version) / 'evidence.json'}"
+    assert main(["evidence", "--report", str(tmp_path), "--pairs", "USDJPY", "--config", str(config)]) == 3
     assert "metrics.json does not exist" in capsys.readouterr().err

@@ -189,3 +189,25 @@ def test_too_few_bars_for_the_volatility_window_is_risk_na_not_a_failed_post(
     slack.requests.clear()
     params = _post(slack, monkeypatch, _config(tmp_path, data=data, risk={"vol_window_days": 40}), "2024-06-13")
     assert all(f["1-day 99% loss"].startswith("¥") for f in _sections(params["blocks"]).values())
+
+
+def test_the_default_state_layout_posts_the_evidence_stored_with_the_champion(tmp_path: Path) -> None:
+    """With the default state_dir the shipped models are seeded as versions; their evidence must travel with them."""
+    from .conftest import run_fxbot
+
+    state = tmp_path / "state"
+    run = run_fxbot("run-once", "--dry-run", "--no-fetch", "--as-of", "2024-06-14", env={"FXBOT_STATE_DIR": str(state)})
+    assert run.returncode == 0, run.stderr
+    assert list((state / "models" / "USDJPY").glob("USDJPY-*/evidence.json"))  # seeded into the version folder
+    assert "WARNING: No edge:" in run.stdout and "Walk-forward: 49.8% vs always-buy 51.0%" in run.stdout
+    assert "Evidence: walk-forward 2008-01-02 to 2024-12-30" in run.stdout and "range in the walk-forward" in run.stdout
+
+    # A champion without stored evidence says so instead of looking tested.
+    for evidence in (state / "models").glob("*/*/evidence.json"):
+        evidence.unlink()
+    bare = run_fxbot(
+        "run-once", "--dry-run", "--no-fetch", "--as-of", "2024-06-14", env={"FXBOT_STATE_DIR": str(state)}
+    )
+    assert bare.returncode == 0, bare.stderr
+    assert "Evidence: no walk-forward evidence is stored with these models" in bare.stdout
+    assert "Walk-forward:" not in bare.stdout

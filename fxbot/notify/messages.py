@@ -50,6 +50,7 @@ class _Words(msgspec.Struct, frozen=True):  # a Struct: a frozen dataclass this 
     interval: str
     evidence: str
     evidence_line: str
+    no_evidence: str
     live: str
     no_edge: str
     edge: str
@@ -105,6 +106,10 @@ _WORDS: dict[str, _Words] = {
             "walk-forward {first} to {last}: the vote was right on {acc} of {n:,} calls, always-buy on the same "
             "calls {buy} (McNemar p={p})"
         ),
+        no_evidence=(
+            "no walk-forward evidence is stored with these models, so nothing says they beat simply buying "
+            "(`fxbot backtest`, then `fxbot evidence`, stores it)"
+        ),
         live="Live: {track}",
         no_edge=(
             "No edge: in the walk-forward these models did not beat simply buying every day ({pairs}). "
@@ -142,6 +147,10 @@ _WORDS: dict[str, _Words] = {
         evidence_line=(
             "ウォークフォワード検証 {first} 〜 {last}: 多数決の正解率 {acc}（{n:,}件）、"
             "同じ日に常に買った場合 {buy}（p値 {p}）"
+        ),
+        no_evidence=(
+            "このモデルにはウォークフォワード検証の結果が保存されていないため、常に買う場合より優れている根拠はありません"
+            "（`fxbot backtest` の後 `fxbot evidence` で保存できます）"
         ),
         live="実運用: {track}",
         no_edge=(
@@ -281,12 +290,13 @@ def portfolio_text(report: Report, locale: str = "en") -> str | None:
 
 
 def evidence_text(report: Report, locale: str = "en") -> str | None:
-    """The pooled walk-forward line and the live track record beside always-buy; None without stored evidence."""
+    """The pooled walk-forward line and the live track record beside always-buy (without stored evidence, a
+    sentence saying there is none: a post never looks as if its models had been tested when they were not)."""
     found = report.evidence
     words = _words(locale)
     live = words.live.format(track=track_text(report.track, locale))
     if not found:
-        return None
+        return f"{words.no_evidence}{words.stop}{live}{words.stop.strip()}" if report.signals else None
     e = found[0]
     line = words.evidence_line.format(
         first=e.first_day,

@@ -90,6 +90,9 @@ def test_service_hardening_and_paths() -> None:
     assert oneshot["Type"] == ["oneshot"] and oneshot["ExecStart"] == ["/opt/fxbot/.venv/bin/fxbot run-once"]
     assert oneshot["StateDirectory"] == ["fxbot"] and "FXBOT_STATE_DIR=/var/lib/fxbot" in oneshot["Environment"]
     assert "ReadWritePaths" not in oneshot
+    app = _directives("fxbot-slack-app.service")  # answers from the daemon's ledger, not a checkout's
+    assert app["StateDirectory"] == ["fxbot"] and "FXBOT_STATE_DIR=/var/lib/fxbot" in app["Environment"]
+    assert "ReadWritePaths" not in app
 
 
 def test_daemon_unit_is_a_notify_service_with_a_watchdog() -> None:
@@ -143,7 +146,7 @@ def test_slack_app_runs_on_its_own_unit_and_image_stage() -> None:
     assert unit["Type"] == ["notify"] and unit["User"] == ["fxbot"] and unit["NoNewPrivileges"] == ["yes"]
     # the watchdog is fed after each keepalive: it must outlast the default keepalive interval several times
     assert int(unit["WatchdogSec"][0].removesuffix("s")) >= 3 * Settings().slack_app.keepalive_seconds
-    assert unit["ReadWritePaths"] == ["/opt/fxbot/state"] and unit["EnvironmentFile"] == ["/etc/fxbot/fxbot.env"]
+    assert unit["StateDirectory"] == ["fxbot"] and unit["EnvironmentFile"] == ["/etc/fxbot/fxbot.env"]
     stage = (REPO / "Dockerfile").read_text().split("FROM runtime AS slack-app", 1)[1].split("FROM", 1)[0]
     assert 'CMD ["slack-app"]' in stage and "HEALTHCHECK NONE" in stage
     assert "schedule" not in " ".join(_directives("fxbot-slack-app.service")["ExecStart"])

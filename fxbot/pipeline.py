@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
@@ -40,7 +40,7 @@ from fxbot.signals import Evidence, PairSignal, PortfolioRisk, Report, Staleness
 
 if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
-    from fxbot.model.registry import Registry
+    from fxbot.model.registry import Registry, VersionInfo
 
 logger = logging.getLogger(__name__)
 
@@ -187,52 +187,66 @@ def shadow_and_gate(
     registry, ledger = deps.registry, deps.ledger
     if registry is None or isinstance(ledger, NullLedger):
         return
+    for code in settings.pairs:
+        for challenger in registry.challengers(code):
+            shadow_and_judge(settings, deps, manager, bars_by_pair[code].up_to(as_of), as_of, run_id, challenger)
+
+
+def shadow_and_judge(
+    settings: Settings,
+    deps: Dependencies,
+    manager: NotifierManager,
+    bars: Bars,
+    as_of: dt.date,
+    run_id: int | None,
+    challenger: VersionInfo,
+) -> None:
+    """One challenger's shadow call for ``as_of``, and the gate once it has enough scored calls."""
     from fxbot.model.gate import judge
     from fxbot.model.registry import Entry
 
-    lifecycle = settings.lifecycle
-    for code in settings.pairs:
-        challenger = registry.challenger(code)
-        if challenger is None:
-            continue
-        folder = challenger.folder
+    registry, ledger, lifecycle, code = deps.registry, deps.ledger, settings.lifecycle, challenger.pair
+    if registry is None or isinstance(ledger, NullLedger):  # shadow_and_gate runs this only with both
+        return
 
-        def load(pair: str, folder: Path = folder) -> Ensemble:
-            return Ensemble(folder, settings.model.engine, min_members=settings.training.members, pair=pair)
+    def load(pair: str, folder: Path = challenger.folder) -> Ensemble:
+        return Ensemble(folder, settings.model.engine, min_members=settings.training.members, pair=pair)
 
-        shadow_deps = msgspec.structs.replace(deps, load_ensemble=load)
-        signal = pair_signal(settings, shadow_deps, code, bars_by_pair[code].up_to(as_of), as_of)
-        ledger.record_shadow(run_id, as_of, signal)
-        record = ledger.shadow_record(code, challenger.version, as_of)
-        if len(record) < lifecycle.shadow_days:
-            logger.info(
-                "%s: challenger %s has %d of %d scored shadow calls",
-                code,
-                challenger.version,
-                len(record),
-                lifecycle.shadow_days,
-            )
-            continue
-        decision = judge([r[0] for r in record], [r[1] for r in record], [r[2] for r in record], lifecycle.margin)
-        champion = registry.champion(code)
-        evidence = decision.evidence()
-        now = deps.now().astimezone(dt.UTC).replace(microsecond=0).isoformat()
-        if decision.promote and lifecycle.auto_promote:
-            registry.promote(challenger.version, by="schedule", evidence=evidence)
-            verdict = f"promoted {challenger.version} (was {champion})"
-        elif decision.promote:
-            registry.record(Entry(now, code, "passed", champion, challenger.version, "schedule", evidence))
-            verdict = f"passes; lifecycle.auto_promote is off: `fxbot models promote {challenger.version}` promotes it"
-        else:
-            registry.record(Entry(now, code, "keep", champion, challenger.version, "schedule", evidence))
-            verdict = f"kept the champion {champion}: the challenger {decision.reason}"
-        c = decision.comparison
-        manager.alert(
-            f"model gate {code} (as of {as_of.isoformat()}): challenger {challenger.version} {c.accuracy:.1%}, "
-            f"champion {c.reference:.1%}, always-buy {c.always_buy:.1%} over the same {c.n} calls "
-            f"(McNemar p vs champion {c.p_vs_reference:.2f}, vs always-buy {c.p_vs_always_buy:.2f}; "
-            f"margin {lifecycle.margin:.1%}, random band ±{c.band:.1%}): {verdict}"
+    signal = pair_signal(settings, msgspec.structs.replace(deps, load_ensemble=load), code, bars, as_of)
+    ledger.record_shadow(run_id, as_of, signal)
+    record = ledger.shadow_record(code, challenger.version, as_of)
+    if len(record) < lifecycle.shadow_days:
+        logger.info(
+            "%s: challenger %s has %d of %d scored shadow calls",
+            code,
+            challenger.version,
+            len(record),
+            lifecycle.shadow_days,
         )
+        return
+    decision = judge([r[0] for r in record], [r[1] for r in record], [r[2] for r in record], lifecycle.margin)
+    champion = registry.champion(code)
+    evidence = decision.evidence()
+    now = deps.now().astimezone(dt.UTC).replace(microsecond=0).isoformat()
+    promote = decision.promote and lifecycle.auto_promote
+    action: Literal["promote", "passed", "keep"] = "promote" if promote else ("passed" if decision.promote else "keep")
+    entry = Entry(now, code, action, champion, challenger.version, "schedule", evidence)
+    if not registry.decide(entry, promote=promote):
+        logger.info("%s: challenger %s was decided by another run meanwhile", code, challenger.version)
+        return
+    if promote:
+        verdict = f"promoted {challenger.version} (was {champion})"
+    elif decision.promote:
+        verdict = f"passes; lifecycle.auto_promote is off: `fxbot models promote {challenger.version}` promotes it"
+    else:
+        verdict = f"kept the champion {champion}: the challenger {decision.reason}"
+    c = decision.comparison
+    manager.alert(
+        f"model gate {code} (as of {as_of.isoformat()}): challenger {challenger.version} {c.accuracy:.1%}, "
+        f"champion {c.reference:.1%}, always-buy {c.always_buy:.1%} over the same {c.n} calls "
+        f"(McNemar p vs champion {c.p_vs_reference:.2f}, vs always-buy {c.p_vs_always_buy:.2f}; "
+        f"margin {lifecycle.margin:.1%}, random band ±{c.band:.1%}): {verdict}"
+    )
 
 
 def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:

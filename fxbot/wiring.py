@@ -152,10 +152,22 @@ def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
 
 
 def evidence_loader(models: Registry) -> Callable[[str], Evidence | None]:
-    """Reads the walk-forward evidence stored with a pair's champion (``<champion folder>/evidence.json``)."""
+    """Reads the walk-forward evidence stored with a pair's champion (``<champion folder>/evidence.json``).
+
+    An unreadable file does not stop the day's calls: it is logged (naming the file and the fix) and
+    the post says that no evidence is stored, which claims nothing.
+    """
+    from fxbot.errors import ModelError
     from fxbot.model.evidence import load_evidence
 
-    return lambda pair: load_evidence(models.champion_folder(pair))
+    def load(pair: str) -> Evidence | None:
+        try:
+            return load_evidence(models.champion_folder(pair))
+        except ModelError as exc:
+            logger.warning("%s: the post shows no evidence", exc)
+            return None
+
+    return load
 
 
 def summary_dependencies(settings: Settings, secrets: Secrets) -> SummaryDependencies:

@@ -22,7 +22,7 @@ from fxbot.config import Secrets, Settings, settings_from_mapping
 from fxbot.ledger import Ledger
 from fxbot.model.artifacts import read_manifest, write_manifest
 from fxbot.model.gate import judge, mcnemar_p, random_band, rollback_flag
-from fxbot.model.registry import Registry
+from fxbot.model.registry import LEGACY, Entry, Registry
 from fxbot.pipeline import RunOptions, run_once
 from fxbot.status import status_report
 
@@ -130,6 +130,56 @@ def test_shadow_calls_then_one_decision(tmp_path: Path, capsys: pytest.CaptureFi
     (message,) = [ln for ln in captured.err.splitlines() if "model gate USDJPY" in ln]  # one message
     assert "over the same 5 calls" in message and "McNemar p vs champion" in message
     assert registry.challenger(PAIR) is None  # decided: no more shadow calls
+
+
+def test_a_newer_challenger_does_not_abandon_an_older_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two challengers (a retrain arrived before the first had its shadow calls): both are shadowed, both judged."""
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    registry.migrate(PAIR)
+    first = _challenger(registry.champion_folder(PAIR), tmp_path / "a", 3.0)
+    registry.add(tmp_path / "a")
+    settings = _settings(tmp_path, auto_promote=False)
+    _replay(settings, dt.date(2024, 6, 3), 2)
+    second_source = tmp_path / "b"
+    shutil.copytree(registry.champion_folder(PAIR), second_source)
+    manifest = read_manifest(second_source, pair=PAIR)
+    later = msgspec.structs.replace(manifest, scaler_mean=[m * 0.5 for m in manifest.scaler_mean],
+                                    created_at="2030-02-01T00:00:00+00:00")  # fmt: skip
+    write_manifest(second_source, later)
+    registry.add(second_source)
+    assert [v.version for v in registry.challengers(PAIR)] == [first, later.version]
+
+    _replay(settings, dt.date(2024, 6, 5), 8)
+    decided = [e.to_version for e in registry.history(PAIR) if e.by == "schedule"]
+    assert decided == [first, later.version]  # each judged once, the older first; neither dropped
+    assert registry.challengers(PAIR) == []
+    assert len([ln for ln in capsys.readouterr().err.splitlines() if "model gate USDJPY" in ln]) == 2
+
+
+def test_a_gate_decision_is_made_once_even_by_two_runs(tmp_path: Path) -> None:
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    champion = registry.migrate(PAIR)
+    challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
+    registry.add(tmp_path / "new")
+    keep = Entry("2024-06-10T23:00:00+00:00", PAIR, "keep", champion, challenger, "schedule", {"calls": 5})
+    promote = Entry("2024-06-10T23:00:01+00:00", PAIR, "promote", champion, challenger, "schedule", {"calls": 5})
+    assert registry.decide(keep, promote=False) is True
+    assert registry.decide(promote, promote=True) is False  # the second run finds it decided: nothing changes
+    assert registry.champion(PAIR) == champion
+    assert [(e.action, e.to_version) for e in registry.history(PAIR) if e.by == "schedule"] == [("keep", challenger)]
+
+
+def test_a_copy_of_the_champion_is_not_a_challenger(tmp_path: Path) -> None:
+    """A migration killed after copying the flat folder into its version folder, before the pointer."""
+    flat = tmp_path / "models" / PAIR
+    shutil.copytree(SHIPPED_MODELS / PAIR, flat)
+    version = read_manifest(flat, pair=PAIR).version
+    shutil.copytree(SHIPPED_MODELS / PAIR, flat / version)
+    registry = Registry(tmp_path / "models")
+    assert registry.champion(PAIR) == LEGACY
+    assert registry.challengers(PAIR) == [] and registry.challenger(PAIR) is None
 
 
 def test_rollback_flag_in_post_and_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

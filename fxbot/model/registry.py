@@ -344,16 +344,30 @@ class Registry:
                 out.add(entry.from_version)
         return out
 
-    def challenger(self, pair: str) -> VersionInfo | None:
-        """The newest stored version that has not been decided yet (trained after the champion), or None."""
+    def challengers(self, pair: str) -> list[VersionInfo]:
+        """Every stored version not decided yet and trained after the champion, oldest first.
+
+        Each is shadowed and judged on its own: a challenger is never dropped because a newer one
+        arrived before it had its ``lifecycle.shadow_days`` scored calls.
+        """
         decided = self.decided(pair)
         versions = self.versions(pair)
-        # ``v.champion`` also marks an unversioned (flat) champion folder, whose pointer is not its version
-        candidates = [v for v in versions if not v.champion and v.version not in decided]
         champ = next((v for v in versions if v.champion), None)
+        # ``v.champion`` also marks an unversioned (flat) champion folder, whose pointer is not its version;
+        # a copy of the champion's version (a migration killed before its pointer) is the champion too.
+        candidates = [
+            v
+            for v in versions
+            if not v.champion and v.version not in decided and (champ is None or v.version != champ.version)
+        ]
         if champ is not None:
             candidates = [v for v in candidates if v.manifest.created_at >= champ.manifest.created_at]
-        return candidates[-1] if candidates else None
+        return candidates
+
+    def challenger(self, pair: str) -> VersionInfo | None:
+        """The newest challenger (``challengers``), or None."""
+        pending = self.challengers(pair)
+        return pending[-1] if pending else None
 
     # ---- changing (under the registry lock) ----
 
@@ -558,6 +572,29 @@ class Registry:
         """Append a decision that changes no pointer (a challenger judged and kept out)."""
         with self._locked():
             self._append(entry)
+
+    def decide(self, entry: Entry, *, promote: bool) -> bool:
+        """The gate's decision on the challenger ``entry.to_version``, made once: under the lock, it is
+        re-checked that no other run (a manual run-once beside the daemon) decided it meanwhile.
+
+        ``promote`` makes it the champion (checked, the pointer swapped, ``entry`` logged as the
+        promotion); otherwise ``entry`` (keep or passed) is appended. Returns False, changing nothing,
+        if the version was already decided.
+        """
+        version = entry.to_version
+        if version is None:
+            raise ValueError("a gate decision names the challenger it decides")
+        with self._locked():
+            if version in self.decided(entry.pair):
+                return False
+            if promote:
+                self.prepare(entry.pair)
+                validate_folder(self.version_folder(version), entry.pair, min_members=self.min_members)
+                current = self.champion(entry.pair)
+                self._set_pointer(entry.pair, version, lambda name: None)
+                entry = msgspec.structs.replace(entry, from_version=current)
+            self._append(entry)
+        return True
 
     def add(self, source: Path, *, by: By = "user", note: str = "") -> VersionInfo:
         """Copy the version folder ``source`` in, after checking it; the registry is unchanged if it fails.

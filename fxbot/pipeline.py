@@ -260,8 +260,18 @@ def replay_warning(as_of: dt.date, now: Callable[[], dt.datetime], locale: str =
 
 
 def resolve_as_of(as_of: dt.date | None, now: Callable[[], dt.datetime]) -> dt.date:
-    """The day the calls are made after: ``--as-of``, else the last completed trading day."""
-    return as_of if as_of is not None else last_completed_trading_day(now())
+    """The day the calls are made after: ``--as-of``, else the last completed trading day.
+
+    An ``--as-of`` after the last completed trading day is refused: its close has not happened, so
+    no call can be "after" it (the bars would silently be older ones).
+    """
+    last = last_completed_trading_day(now())
+    if as_of is not None and as_of > last:
+        raise UsageError(
+            f"--as-of {as_of.isoformat()} is after the last completed trading day ({last.isoformat()}, New York "
+            "17:00 close); give a past day, or leave --as-of out for today's calls"
+        )
+    return as_of if as_of is not None else last
 
 
 def fetch_first(deps: Dependencies, locale: str = "en") -> str | None:

@@ -163,3 +163,12 @@ def test_a_run_builds_only_its_own_commands_parser_and_parses_the_same(argv: lis
     assert vars(build_parser(command).parse_args(argv)) == vars(build_parser().parse_args(argv))
     with pytest.raises(LookupError):
         build_parser("no-such-command")
+
+
+def test_an_as_of_after_the_last_close_is_refused_not_answered_with_old_bars() -> None:
+    from .conftest import run_fxbot
+
+    run = run_fxbot("run-once", "--dry-run", "--no-fetch", "--as-of", "2099-01-02")
+    assert run.returncode == 2 and run.stdout == ""
+    assert "--as-of 2099-01-02 is after the last completed trading day" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1

@@ -245,3 +245,14 @@ def test_a_damaged_version_is_never_promoted_and_the_cli_rolls_back(root: Path, 
     assert registry.champion(PAIR) == first
     again = run_fxbot("models", "rollback", PAIR, "--config", str(config))
     assert again.returncode == 2 and "no earlier champion" in again.stderr
+
+
+def test_importing_a_train_out_folder_names_the_version_folders_inside(tmp_path: Path) -> None:
+    out = tmp_path / "out"  # what `fxbot train --out DIR` writes: DIR/<PAIR>/
+    shutil.copytree(SHIPPED_MODELS / PAIR, out / PAIR)
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model:\n  dir: {tmp_path / 'registry'}\n")
+    run = run_fxbot("models", "import", str(out), "--config", str(config))
+    assert run.returncode == 2
+    assert f"holds model folders, not one version: import each, `fxbot models import {out / PAIR}`" in run.stderr
+    assert not (tmp_path / "registry" / PAIR).exists()  # nothing half-imported

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fxbot.model.artifacts import read_manifest
+from fxbot.errors import UsageError
+from fxbot.model.artifacts import MANIFEST_NAME, read_manifest
 from fxbot.model.registry import LEGACY, Entry, Registry, VersionInfo, pair_of_version
 
 
@@ -90,7 +91,16 @@ def rollback(registry: Registry, pairs: list[str]) -> list[str]:
 
 
 def import_folder(registry: Registry, source: Path) -> str:
-    """Check and copy a version folder into the registry; the line to print."""
+    """Check and copy a version folder into the registry; the line to print.
+
+    A folder of ``<PAIR>/`` folders (what `fxbot train --out DIR` writes) is refused with the
+    commands that import each of them.
+    """
+    if not (source / MANIFEST_NAME).is_file():
+        inner = sorted(p for p in source.glob(f"*/{MANIFEST_NAME}")) if source.is_dir() else []
+        if inner:
+            commands = "; ".join(f"`fxbot models import {p.parent}`" for p in inner)
+            raise UsageError(f"{source} holds model folders, not one version: import each, {commands}")
     info = registry.add(source, by="user")
     role = "the champion (the pair had none)" if info.champion else "a challenger"
     return f"{info.pair}: imported {info.version} as {role} -> {info.folder}"

@@ -92,9 +92,13 @@ def test_two_pairs_train_side_by_side_in_their_own_processes(tmp_path: Path) -> 
     assert trained.returncode == 0, trained.stderr
     printed = [ln.split(":")[0] for ln in trained.stdout.splitlines() if ": trained " in ln]
     assert printed == ["USDJPY", "EURJPY"]  # in the order asked, whichever finished first
-    for pair in ("USDJPY", "EURJPY"):
-        manifest = read_manifest(tmp_path / "models" / pair)
+    from fxbot.model.registry import Registry
+
+    registry = Registry(tmp_path / "models")
+    for pair in ("USDJPY", "EURJPY"):  # each stored as its pair's first champion, from its own process
+        manifest = read_manifest(registry.champion_folder(pair), pair=pair)
         assert manifest.pair == pair and len(manifest.members) == 3 and manifest.train_end == "2023-12-29"
+        assert registry.champion(pair) == manifest.version
     run = run_fxbot("run-once", "--dry-run", "--as-of", "2024-03-01", "--config", str(config))
     assert run.returncode == 0, run.stderr
     assert "USD/JPY" in run.stdout and "EUR/JPY" in run.stdout

@@ -118,7 +118,7 @@ class ModelAge(msgspec.Struct, frozen=True):
     """How old the champions are: the oldest one's last training bar against the as-of day."""
 
     trained_to: dt.date  # the oldest champion's last training bar
-    age_days: int  # calendar days from ``trained_to`` to the as-of day (0 when trained later)
+    age_days: int  # calendar days from ``trained_to`` to the as-of day (negative: trained on later bars)
     limit_days: int  # lifecycle.max_model_age_days
 
     @property
@@ -144,7 +144,7 @@ def model_age(signals: list[PairSignal], as_of: dt.date, limit_days: int) -> Mod
     if not ends:
         return None
     oldest = min(ends)
-    return ModelAge(oldest, max(0, (as_of - oldest).days), limit_days)
+    return ModelAge(oldest, (as_of - oldest).days, limit_days)
 
 
 class Report(msgspec.Struct, frozen=True):

@@ -69,3 +69,14 @@ def test_console_and_status(tmp_path: Path) -> None:
     old = status_report(settings_from_mapping(raw | {"lifecycle": {"max_model_age_days": 5}}), now)
     assert old.exit_code == 3
     assert any("past lifecycle.max_model_age_days (5)" in ln for ln in old.lines)
+
+
+def test_a_replay_before_the_training_end_says_so_not_zero_days(tmp_path: Path) -> None:
+    from .conftest import run_fxbot
+
+    run = run_fxbot(
+        "run-once", "--dry-run", "--no-fetch", "--as-of", "2024-06-14", env={"FXBOT_STATE_DIR": str(tmp_path)}
+    )
+    assert run.returncode == 0, run.stderr
+    assert "models trained to 2024-12-31 (after this day)" in run.stdout and "(0 days)" not in run.stdout
+    assert "in-sample" in run.stdout  # the warning that says what it means

@@ -72,6 +72,7 @@ class _Words(msgspec.Struct, frozen=True):  # a Struct: a frozen dataclass this 
     warning: str = "WARNING"
     track_label: str = "track record"
     trained_to: str = "models trained to {day} ({days} days)"
+    trained_after: str = "models trained to {day} (after this day)"
 
 
 _WORDS: dict[str, _Words] = {
@@ -176,6 +177,7 @@ _WORDS: dict[str, _Words] = {
         warning="警告",
         track_label="実績",
         trained_to="モデルの学習データは {day} まで（{days}日前）",
+        trained_after="モデルの学習データは {day} まで（この日より後）",
     ),
 }
 
@@ -217,7 +219,10 @@ def model_age_text(age: ModelAge | None, locale: str = "en") -> str:
     """E.g. ``models trained to 2024-12-31 (35 days)``, with a warning sign past the age limit; "" if unknown."""
     if age is None:
         return ""
-    text = _words(locale).trained_to.format(day=_day(age.trained_to), days=age.age_days)
+    words = _words(locale)
+    if age.age_days < 0:  # a replay before the training end: the calls are in-sample (warned separately)
+        return words.trained_after.format(day=_day(age.trained_to))
+    text = words.trained_to.format(day=_day(age.trained_to), days=age.age_days)
     return f":warning: {text}" if age.too_old else text
 
 

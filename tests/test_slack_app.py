@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import shutil
+import socket as sockets
 import subprocess
 import sys
 import time
@@ -485,3 +486,22 @@ def test_sigterm_stops_it_cleanly(start: Any, seeded_ledger: Path) -> None:
         assert "Traceback" not in app.output() and "error" not in app.output().lower()
     finally:
         notify.close()
+
+
+def test_no_network_to_slack_is_one_line_and_exit_4(tmp_path: Path) -> None:
+    with sockets.socket() as probe:  # a loopback port with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(_raw(tmp_path / "l.sqlite")))
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "FXBOT_SLACK_API_URL": f"http://127.0.0.1:{closed}/api/",
+    }
+    run = run_fxbot("slack-app", "--config", str(config), env=env, timeout=60)
+    assert run.returncode == 4
+    errors = [ln for ln in run.stderr.splitlines() if ln.startswith("fxbot: error:")]
+    assert errors == [errors[0]] and "cannot reach Slack to open the Socket Mode connection" in errors[0]
+    assert "Traceback" not in run.stderr
+    _no_secrets(run.stdout, run.stderr)

@@ -253,6 +253,12 @@ class SlackApp:
                     "under Basic Information and set it"
                 ) from None
             raise DeliveryError(f"apps.connections.open failed ({error}); try again later") from None
+        except OSError as exc:  # urllib's URLError, a refused or reset connection: no network to Slack
+            reason = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+            raise DeliveryError(
+                f"cannot reach Slack to open the Socket Mode connection ({reason}); check the network and "
+                "FXBOT_SLACK_API_URL if set (systemd restarts it)"
+            ) from None
 
     def run(self, max_seconds: float | None = None) -> int:
         """Connect and serve until stopped (returns 0) or stale (raises DeliveryError, exit 4)."""

@@ -15,6 +15,7 @@ Pure: walk-forward results in, a walk-forward result out.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -64,42 +65,23 @@ def choose(results: dict[str, WalkForwardResult], names: list[str]) -> list[dict
     return out
 
 
-def _take(calls: PairCalls, mask: np.ndarray) -> dict[str, Any]:
-    return {
-        "dates": calls.dates[mask],
-        "member_probs": calls.member_probs[mask],
-        "logistic_probs": calls.logistic_probs[mask],
-        "period": calls.period[mask],
-        "prev_close": calls.prev_close[mask],
-        "close": calls.close[mask],
-        "next_close": calls.next_close[mask],
-        "next_dates": None if calls.next_dates is None else calls.next_dates[mask],
-        "target_close": None if calls.target_close is None else calls.target_close[mask],
-    }
+#: The per-call fields of ``PairCalls`` (arrays or indexes, one entry per call; optional ones may be None).
+_PER_CALL = tuple(f.name for f in dataclasses.fields(PairCalls) if f.name not in ("pair", "horizon"))
 
 
-def _joined(pair: str, parts: list[dict[str, Any]], horizon: int) -> PairCalls:
-    def cat(key: str) -> Any:
-        values = [p[key] for p in parts]
+def _joined(pair: str, parts: list[tuple[PairCalls, np.ndarray]], horizon: int) -> PairCalls:
+    """One ``PairCalls`` of the calls each ``(calls, mask)`` part selects, in order."""
+
+    def cat(name: str) -> Any:
+        values = [getattr(calls, name) for calls, _ in parts]
         if any(v is None for v in values):
             return None
-        if isinstance(values[0], pd.DatetimeIndex):
-            return pd.DatetimeIndex(np.concatenate([v.to_numpy() for v in values]))
-        return np.concatenate(values)
+        taken = [v[mask] for v, (_, mask) in zip(values, parts, strict=True)]
+        if isinstance(taken[0], pd.DatetimeIndex):
+            return pd.DatetimeIndex(np.concatenate([v.to_numpy() for v in taken]))
+        return np.concatenate(taken)
 
-    return PairCalls(
-        pair=pair,
-        dates=cat("dates"),
-        member_probs=cat("member_probs"),
-        logistic_probs=cat("logistic_probs"),
-        period=cat("period"),
-        prev_close=cat("prev_close"),
-        close=cat("close"),
-        next_close=cat("next_close"),
-        next_dates=cat("next_dates"),
-        horizon=horizon,
-        target_close=cat("target_close"),
-    )
+    return PairCalls(pair=pair, horizon=horizon, **{name: cat(name) for name in _PER_CALL})
 
 
 def selected_result(results: dict[str, WalkForwardResult], variants: list[Variant]) -> WalkForwardResult | None:
@@ -117,7 +99,7 @@ def selected_result(results: dict[str, WalkForwardResult], variants: list[Varian
             source = results[choice["chosen"]].calls[pair]
             mask = source.period == choice["period"]
             if mask.any():
-                parts.append(_take(source, mask))
+                parts.append((source, mask))
         if parts:
             calls[pair] = _joined(pair, parts, first.calls[pair].horizon)
     variant = Variant(name=SELECTED, features=competing[0].features, target=competing[0].target)

@@ -530,21 +530,26 @@ class Registry:
         on_step: Step | None = None,
     ) -> Entry:
         """Make ``version`` its pair's champion (after checking it), atomically, and log it."""
-        step = on_step or (lambda name: None)
         pair = pair_of_version(version)
         with self._locked():
-            self.prepare(pair)
-            folder = self.version_folder(version)
-            validate_folder(folder, pair, min_members=self.min_members)
-            current = self.champion(pair)
-            if current == version:
-                raise UsageError(f"{version} is already {pair}'s champion")
-            step("checked")
-            self._set_pointer(pair, version, step)
-            entry = Entry(_now(), pair, action, current, version, by, evidence or {})
-            self._append(entry)
-            step("logged")
-            return entry
+            return self._swap_in(Entry(_now(), pair, action, None, version, by, evidence or {}), on_step)
+
+    def _swap_in(self, entry: Entry, on_step: Step | None = None) -> Entry:
+        """Under the lock: check ``entry.to_version``, point the champion at it, log ``entry`` (from the
+        champion it replaced); the steps a promotion is killed after in the tests."""
+        step = on_step or (lambda name: None)
+        pair, version = entry.pair, str(entry.to_version)
+        self.prepare(pair)
+        validate_folder(self.version_folder(version), pair, min_members=self.min_members)
+        current = self.champion(pair)
+        if current == version:
+            raise UsageError(f"{version} is already {pair}'s champion")
+        step("checked")
+        self._set_pointer(pair, version, step)
+        entry = msgspec.structs.replace(entry, from_version=current)
+        self._append(entry)
+        step("logged")
+        return entry
 
     def rollback(self, pair: str, *, by: By = "user", on_step: Step | None = None) -> Entry:
         """Restore the champion before the current one (as the log tells), in one step, and log it."""
@@ -588,12 +593,9 @@ class Registry:
             if version in self.decided(entry.pair):
                 return False
             if promote:
-                self.prepare(entry.pair)
-                validate_folder(self.version_folder(version), entry.pair, min_members=self.min_members)
-                current = self.champion(entry.pair)
-                self._set_pointer(entry.pair, version, lambda name: None)
-                entry = msgspec.structs.replace(entry, from_version=current)
-            self._append(entry)
+                self._swap_in(entry)
+            else:
+                self._append(entry)
         return True
 
     def add(self, source: Path, *, by: By = "user", note: str = "") -> VersionInfo:

@@ -210,7 +210,7 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
     by: Literal["schedule", "user"] = "schedule" if args.scheduled else "user"
     if args.phase:  # one phase of one pair, here: the children `fxbot retrain` starts per pair
         for code in _pairs(args, settings):
-            retrain_phase(settings, code, as_of, args.phase)
+            retrain_phase(settings, code, as_of, args.phase, args.champion)
         return 0
     chosen = args.config or os.environ.get("FXBOT_CONFIG")
     outcomes = retrain(
@@ -584,7 +584,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--timeout", type=float, metavar="S", help="seconds for all pairs (default: schedule.retrain_timeout)"
     )
     p.add_argument("--scheduled", action="store_true", help="log the new versions as made by the schedule")
-    p.add_argument("--phase", choices=["fit", "export"], help=argparse.SUPPRESS)
+    p.add_argument("--phase", choices=["fit", "export", "holdback"], help=argparse.SUPPRESS)
+    p.add_argument("--champion", help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_retrain)
 
     p = sub.add_parser(

@@ -385,6 +385,14 @@ class LifecycleSettings(_Section, frozen=True):
             ge=0, le=0.5, description="Accuracy a challenger may trail the champion by and still be promoted (0-0.5)."
         ),
     ] = 0.02
+    holdback_months: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=24,
+            description="Latest months a retrain holds back to judge its recipe on, for the gate (0-24; 0: off).",
+        ),
+    ] = 3
     auto_promote: Annotated[
         bool, Meta(description="Promote a challenger that passes the gate; false: only report, a person promotes.")
     ] = True

@@ -202,7 +202,8 @@ def shadow_and_judge(
     challenger: VersionInfo,
 ) -> None:
     """One challenger's shadow call for ``as_of``, and the gate once it has enough scored calls."""
-    from fxbot.model.gate import judge
+    from fxbot.model.gate import gate_figures, judge
+    from fxbot.model.holdback import read_holdback
     from fxbot.model.registry import Entry
 
     registry, ledger, lifecycle, code = deps.registry, deps.ledger, settings.lifecycle, challenger.pair
@@ -224,8 +225,17 @@ def shadow_and_judge(
             lifecycle.shadow_days,
         )
         return
-    decision = judge([r[0] for r in record], [r[1] for r in record], [r[2] for r in record], lifecycle.margin)
     champion = registry.champion(code)
+    held_back = read_holdback(challenger.folder)
+    if held_back is not None and held_back.champion != champion:  # judged against another champion then
+        held_back = held_back.without_champion()
+    decision = judge(
+        [r[0] for r in record],
+        [r[1] for r in record],
+        [r[2] for r in record],
+        lifecycle.margin,
+        held_back=held_back,
+    )
     evidence = decision.evidence()
     now = deps.now().astimezone(dt.UTC).replace(microsecond=0).isoformat()
     promote = decision.promote and lifecycle.auto_promote
@@ -240,13 +250,8 @@ def shadow_and_judge(
         verdict = f"passes; lifecycle.auto_promote is off: `fxbot models promote {challenger.version}` promotes it"
     else:
         verdict = f"kept the champion {champion}: the challenger {decision.reason}"
-    c = decision.comparison
-    manager.alert(
-        f"model gate {code} (as of {as_of.isoformat()}): challenger {challenger.version} {c.accuracy:.1%}, "
-        f"champion {c.reference:.1%}, always-buy {c.always_buy:.1%} over the same {c.n} calls "
-        f"(McNemar p vs champion {c.p_vs_reference:.2f}, vs always-buy {c.p_vs_always_buy:.2f}; "
-        f"margin {lifecycle.margin:.1%}, random band ±{c.band:.1%}): {verdict}"
-    )
+    head = f"model gate {code} (as of {as_of.isoformat()}), challenger {challenger.version}: {verdict}"
+    manager.notice(f"{head}. Evidence: {gate_figures(decision)}")
 
 
 def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:

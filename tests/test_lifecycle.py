@@ -19,9 +19,11 @@ from fxbot.backtest.skill import mcnemar_test
 from fxbot.backtest.stats import random_band as scipy_band
 from fxbot.calendar import next_trading_day
 from fxbot.config import Secrets, Settings, settings_from_mapping
+from fxbot.errors import ModelError
 from fxbot.ledger import Ledger
 from fxbot.model.artifacts import read_manifest, write_manifest
-from fxbot.model.gate import judge, mcnemar_p, random_band, rollback_flag
+from fxbot.model.gate import gate_figures, judge, mcnemar_p, random_band, rollback_flag
+from fxbot.model.holdback import HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
 from fxbot.model.registry import LEGACY, Entry, Registry
 from fxbot.pipeline import RunOptions, run_once
 from fxbot.status import status_report
@@ -54,6 +56,65 @@ def test_gate_rules() -> None:
     assert not judge(hopeless, hopeless, up, 0.5).promote  # as bad as the champion, far below always-buy
     assert "always-buy" in judge(hopeless, hopeless, up, 0.5).reason
     assert rollback_flag(hopeless, up) is not None and rollback_flag(same, up) is None
+
+
+def _held_back(probe: list[bool], champion: list[bool | None], up: list[bool], champion_version: str = "C") -> HeldBack:
+    days = [
+        HeldBackDay((dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat(), p, c, u)
+        for i, (p, c, u) in enumerate(zip(probe, champion, up, strict=True))
+    ]
+    return HeldBack(PAIR, "2023-12-29", "2024-03-28", 3, champion_version, "2024-01-15", days)
+
+
+def test_holdback_cutoff_is_a_month_end_months_earlier() -> None:
+    assert holdback_cutoff(dt.date(2024, 3, 31), 3) == dt.date(2023, 12, 31)  # January to March held back
+    assert holdback_cutoff(dt.date(2024, 3, 29), 1) == dt.date(2024, 2, 29)  # the last bar's month only
+    assert holdback_cutoff(dt.date(2024, 1, 31), 13) == dt.date(2022, 12, 31)
+    assert holdback_cutoff(dt.date(2024, 1, 31), 0) == dt.date(2024, 1, 31)  # nothing held back
+
+
+def test_gate_pools_the_held_back_walk_forward() -> None:
+    up = [True] * 3 + [False] * 2  # shadow: always-buy 3/5
+    shadow_hits = [True] * 3 + [False] * 2  # 3/5, the champion the same: shadow alone passes
+    assert judge(shadow_hits, shadow_hits, up, 0.02).promote
+    # Held back: 40 days, 30 up then 10 down. The recipe BUYs the first 8 days and SELLs the rest: right
+    # on 8 + 10 = 18, always-buy on 30. The champion, out of sample on the last 20 days only, is right on all 20.
+    held_up = [True] * 30 + [False] * 10
+    probe = [True] * 8 + [False] * 32
+    champion: list[bool | None] = [None] * 20 + [True] * 10 + [False] * 10
+    held = _held_back(probe, champion, held_up)
+    decision = judge(shadow_hits, shadow_hits, up, 0.02, held_back=held)
+    evidence = decision.evidence()
+    # vs the champion: the 5 shadow days and the 20 held-back days it was out of sample on.
+    assert evidence["calls"] == 25 and evidence["calls_vs_always_buy"] == 45
+    probe_hits = [p == u for p, u in zip(probe, held_up, strict=True)]
+    assert evidence["held_back"]["calls"] == 40 and evidence["held_back"]["challenger"] == sum(probe_hits) / 40
+    assert evidence["challenger_vs_always_buy"] == round((3 + sum(probe_hits)) / 45, 4)
+    assert evidence["always_buy"] == round(33 / 45, 4)
+    assert not decision.promote  # the held-back months show what five shadow days could not
+    assert "trails the champion" in decision.reason
+    assert evidence["challenger"] == round((3 + 10) / 25, 4) and evidence["champion"] == round((3 + 20) / 25, 4)
+    assert evidence["held_back"]["champion"] == 1.0 and evidence["held_back"]["champion_calls"] == 20
+    figures = gate_figures(decision)
+    assert "held back 2023-12-29..2024-03-28: recipe 18/40 (always-buy 30/40; on the 20 days" in figures
+    assert "recipe 10/20, champion 20/20" in figures and "over 25 calls" in figures
+
+    # Against another champion than the one the retrain compared with, only always-buy is used.
+    other = judge(shadow_hits, shadow_hits, up, 0.02, held_back=held.without_champion())
+    assert other.evidence()["calls"] == 5 and other.evidence()["calls_vs_always_buy"] == 45
+    assert not other.promote and "always-buy" in other.reason  # 21/45 against 33/45, beyond the band
+    assert other.evidence()["band"] < 33 / 45 - 21 / 45
+    assert "the champion not comparable" in gate_figures(other)
+
+
+def test_holdback_file_round_trip_and_refusal(tmp_path: Path) -> None:
+    held = _held_back([True, False], [None, True], [True, True])
+    write_holdback(tmp_path, held)
+    assert read_holdback(tmp_path) == held
+    assert read_holdback(tmp_path / "none") is None
+    (tmp_path / "holdback.json").write_text('{"pair": "USDJPY"', encoding="utf-8")
+    with pytest.raises(ModelError, match="truncated or not JSON; retrain the version"):
+        read_holdback(tmp_path)
 
 
 def _challenger(source: Path, dest: Path, shift: float) -> str:
@@ -127,9 +188,36 @@ def test_shadow_calls_then_one_decision(tmp_path: Path, capsys: pytest.CaptureFi
     expected = ("promote" if auto_promote else "passed") if passed else "keep"
     assert decision.action == expected
     assert registry.champion(PAIR) == (challenger if expected == "promote" else champion)
-    (message,) = [ln for ln in captured.err.splitlines() if "model gate USDJPY" in ln]  # one message
-    assert "over the same 5 calls" in message and "McNemar p vs champion" in message
+    (message,) = [ln for ln in captured.out.splitlines() if "model gate USDJPY" in ln]  # one message
+    assert message.startswith("NOTICE: ") and "model gate" not in captured.err  # news, not an alert
+    assert "shadow " in message and "over 5 calls" in message and "McNemar p" in message
+    assert "no held-back walk-forward stored" in message  # an edited copy, not a retrain: no held-back file
     assert registry.challenger(PAIR) is None  # decided: no more shadow calls
+
+
+def test_the_gate_reads_the_challengers_held_back_walk_forward(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A retrained challenger carries holdback.json: the daily run's gate judges on it with the shadow calls."""
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    champion = registry.migrate(PAIR)
+    assert champion is not None
+    challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
+    # Its recipe was wrong on all 60 held-back days; the champion (out of sample on 40 of them) right on all.
+    up = [True, False] * 30
+    held = _held_back([not u for u in up], [None] * 20 + up[20:], up, champion)
+    write_holdback(tmp_path / "new", held)
+    registry.add(tmp_path / "new")
+    assert read_holdback(registry.version_folder(challenger)) == held  # the file travels with the version
+
+    _replay(_settings(tmp_path), dt.date(2024, 6, 3), 6)
+    (decision,) = [e for e in registry.history(PAIR) if e.by == "schedule"]
+    assert decision.action == "keep" and registry.champion(PAIR) == champion
+    assert decision.evidence["shadow"]["calls"] == 5 and decision.evidence["held_back"]["calls"] == 60
+    assert decision.evidence["calls"] == 45 and decision.evidence["calls_vs_always_buy"] == 65
+    (message,) = [ln for ln in capsys.readouterr().out.splitlines() if "model gate USDJPY" in ln]
+    assert f"kept the champion {champion}" in message and "held back 2023-12-29..2024-03-28: recipe 0/60" in message
 
 
 def test_a_newer_challenger_does_not_abandon_an_older_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,7 +242,7 @@ def test_a_newer_challenger_does_not_abandon_an_older_one(tmp_path: Path, capsys
     decided = [e.to_version for e in registry.history(PAIR) if e.by == "schedule"]
     assert decided == [first, later.version]  # each judged once, the older first; neither dropped
     assert registry.challengers(PAIR) == []
-    assert len([ln for ln in capsys.readouterr().err.splitlines() if "model gate USDJPY" in ln]) == 2
+    assert len([ln for ln in capsys.readouterr().out.splitlines() if "model gate USDJPY" in ln]) == 2
 
 
 def test_a_gate_decision_is_made_once_even_by_two_runs(tmp_path: Path) -> None:

@@ -79,7 +79,12 @@ def test_replay_with_monthly_retraining(tmp_path: Path) -> None:
     decisions = [e for e in log if e.action in ("promote", "keep", "passed") and e.by == "schedule"]
     assert len(imports) == 2, [e.to_json() for e in log]
     assert [e.to_version for e in decisions] == [e.to_version for e in imports]
-    assert all(e.evidence["calls"] == 5 for e in decisions)
+    # Judged on the 5 shadow calls and the held-back walk-forward of the recipe (3 months by default):
+    # the probe calls every held-back day, the champion those it too was out of sample on.
+    assert all(e.evidence["shadow"]["calls"] == 5 for e in decisions)
+    assert all(55 <= e.evidence["held_back"]["calls"] <= 66 for e in decisions), [e.evidence for e in decisions]
+    assert all(e.evidence["calls_vs_always_buy"] == 5 + e.evidence["held_back"]["calls"] for e in decisions)
+    assert all(e.evidence["calls"] > 5 for e in decisions)  # the champion, older, was out of sample on some
     march, april = (v.split("-")[1] for v in (e.to_version or "" for e in imports))
     assert (march, april) == ("20240229", "20240329")  # the last bars of February and of March
     assert {v: n for v, n in shadow} == {e.to_version: 6 for e in imports}  # until the 6th day's gate

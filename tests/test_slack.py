@@ -386,6 +386,27 @@ def test_failed_run_posts_an_alert_to_the_error_channel(
     assert status == "failed" and "no model manifest" in error
 
 
+@pytest.mark.parametrize("locale, head", [("en", "fxbot models: "), ("ja", "fxbot モデル: ")])
+def test_a_notice_goes_to_the_report_channel_not_the_alerts(
+    slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, locale: str, head: str
+) -> None:
+    """The model gate's decision is news for the channel's readers, not a failure for the error channel."""
+    from fxbot import wiring
+    from fxbot.config import Secrets, load_settings
+    from fxbot.notify.manager import NotifierManager
+
+    use_bot(monkeypatch, slack)
+    settings = load_settings(write_config(tmp_path, locale=locale, error_channel=ALERTS))
+    manager = NotifierManager(wiring.notifiers(settings, Secrets.from_env()), None)
+    assert manager.notice("model gate USDJPY (as of 2024-06-10), challenger V: promoted V (was W)")
+    [notice] = slack.calls("chat.postMessage")
+    assert notice.params["channel"] == CHANNEL
+    assert notice.params["text"] == f"{head}model gate USDJPY (as of 2024-06-10), challenger V: promoted V (was W)"
+    # A notice Slack refuses is logged and reported as not delivered; it never raises into the run.
+    slack.reply("chat.postMessage", Reply(200, {"ok": False, "error": "channel_not_found"}))
+    assert manager.notice("model gate again") is False
+
+
 def test_stale_data_alert_and_failed_alert_still_exit_non_zero(
     slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

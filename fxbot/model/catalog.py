@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fxbot.errors import UsageError
 from fxbot.model.artifacts import MANIFEST_NAME, read_manifest
+from fxbot.model.holdback import read_holdback
 from fxbot.model.registry import LEGACY, Entry, Registry, VersionInfo, pair_of_version
 
 
@@ -23,7 +24,12 @@ def _mark(info: VersionInfo, challenger: str | None) -> str:
 
 def entry_line(entry: Entry) -> str:
     """One promotions-log record as a line."""
-    evidence = ", ".join(f"{k} {v}" for k, v in entry.evidence.items())
+    flat = [
+        (f"{key}.{inner}", value)
+        for key, part in entry.evidence.items()
+        for inner, value in (part.items() if isinstance(part, dict) else [("", part)])
+    ]
+    evidence = ", ".join(f"{key.removesuffix('.')} {value}" for key, value in flat)
     return (
         f"{entry.at} {entry.pair} {entry.action} {entry.from_version or '-'} -> {entry.to_version or '-'} "
         f"by {entry.by}{f' ({evidence})' if evidence else ''}"
@@ -68,6 +74,9 @@ def show_lines(registry: Registry, version: str) -> list[str]:
         f"{manifest.units} units, at most {manifest.epochs} epochs; validation accuracy {accuracies}",
         f"  created: {manifest.created_at}; data sha256 {manifest.data_sha256[:12]}",
     ]
+    held = read_holdback(folder)
+    if held is not None and held.days:
+        lines.append(f"  {held.summary()}")
     records = [e for e in registry.history(pair) if version in (e.from_version, e.to_version)]
     lines += [f"  log: {entry_line(e)}" for e in records] or ["  log: no record names it"]
     return lines

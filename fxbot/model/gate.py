@@ -5,10 +5,14 @@ exact binomial tail and quantiles are summed with ``math.comb`` (a few hundred c
 are the same tests as ``fxbot.backtest.skill.mcnemar_test`` and ``fxbot.backtest.stats.random_band``
 (the tests compare them with scipy).
 
-The gate promotes a challenger when, on the same scored days,
-- its accuracy is not below the champion's by more than ``lifecycle.margin``, and
+The gate judges a challenger on its scored shadow calls and, where the retrain stored one, on the
+held-back walk-forward of its recipe (``fxbot.model.holdback``: the same settings trained without
+the latest months, calling them). It promotes when
+- its accuracy is not below the champion's by more than ``lifecycle.margin``, on the shadow days and
+  the held-back days the champion was out of sample on (the same days for both), and
 - its accuracy is not below always-buy's by more than the random band (half the width of the
-  central 99 % band of a coin-flip guesser's accuracy over that many calls).
+  central 99 % band of a coin-flip guesser's accuracy over that many calls), on the shadow days and
+  every held-back day.
 The rollback flag rises when the champion's own latest calls fall below always-buy by more than
 the random band; it is shown, never acted on.
 """
@@ -17,8 +21,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
+
+from fxbot.model.holdback import HeldBack
 
 BAND_LEVEL = 0.99
 
@@ -104,41 +111,122 @@ def compare(hits: Sequence[bool], reference_hits: Sequence[bool] | None, up: Seq
 
 
 class GateDecision(msgspec.Struct, frozen=True):
-    """The gate's verdict on a challenger and the evidence behind it."""
+    """The gate's verdict on a challenger and the evidence behind it.
 
-    comparison: Comparison
+    ``vs_champion`` pools the shadow days and the held-back days the champion was out of sample on;
+    ``vs_always_buy`` pools the shadow days and every held-back day. ``shadow`` and ``held_back`` are
+    the two parts on their own, for the record (``held_back`` is None without a held-back walk-forward).
+    """
+
+    vs_champion: Comparison
+    vs_always_buy: Comparison
+    shadow: Comparison
+    held_back: Comparison | None  # the probe against always-buy on every held-back day
+    held_back_paired: Comparison | None  # the probe against the champion where it was out of sample too
+    held_back_span: str  # "2023-12-29..2024-03-29", or "" without one
     margin: float
     promote: bool
     reason: str
 
-    def evidence(self) -> dict[str, float | int | str]:
+    def evidence(self) -> dict[str, Any]:
         """The figures for the promotions log and the message."""
-        c = self.comparison
-        return {
+        c, b = self.vs_champion, self.vs_always_buy
+        out: dict[str, Any] = {
             "calls": c.n,
             "challenger": round(c.accuracy, 4),
             "champion": round(c.reference, 4),
-            "always_buy": round(c.always_buy, 4),
-            "band": round(c.band, 4),
-            "margin": self.margin,
             "p_vs_champion": round(c.p_vs_reference, 4),
-            "p_vs_always_buy": round(c.p_vs_always_buy, 4),
+            "margin": self.margin,
+            "calls_vs_always_buy": b.n,
+            "challenger_vs_always_buy": round(b.accuracy, 4),
+            "always_buy": round(b.always_buy, 4),
+            "band": round(b.band, 4),
+            "p_vs_always_buy": round(b.p_vs_always_buy, 4),
+            "shadow": _part(self.shadow),
             "reason": self.reason,
         }
+        if self.held_back is not None:
+            out["held_back"] = {"span": self.held_back_span, **_part(self.held_back)}
+            if self.held_back_paired is not None:
+                paired = self.held_back_paired
+                out["held_back"]["champion_calls"] = paired.n
+                out["held_back"]["challenger_on_those"] = round(paired.accuracy, 4)
+                out["held_back"]["champion"] = round(paired.reference, 4)
+        return out
+
+
+def _part(c: Comparison) -> dict[str, Any]:
+    part: dict[str, Any] = {"calls": c.n, "challenger": round(c.accuracy, 4), "always_buy": round(c.always_buy, 4)}
+    if not math.isnan(c.reference):
+        part["champion"] = round(c.reference, 4)
+    return part
 
 
 def judge(
-    challenger_hits: Sequence[bool], champion_hits: Sequence[bool], up: Sequence[bool], margin: float
+    challenger_hits: Sequence[bool],
+    champion_hits: Sequence[bool],
+    up: Sequence[bool],
+    margin: float,
+    *,
+    held_back: HeldBack | None = None,
 ) -> GateDecision:
-    """Promote or keep, from the two models' hits and the outcomes on the same days."""
-    c = compare(challenger_hits, champion_hits, up)
+    """Promote or keep, from the two models' shadow hits and the outcomes on the same days, and the
+    held-back walk-forward of the challenger's recipe (its probe's calls, and the champion's where
+    it was out of sample too) if there is one."""
+    shadow = compare(challenger_hits, champion_hits, up)
+    hits, ref, same_up = list(challenger_hits), list(champion_hits), list(up)
+    all_hits, all_up = list(challenger_hits), list(up)
+    part, paired_part, span = None, None, ""
+    if held_back is not None and held_back.days:
+        probe, champion, held_up = held_back.paired()
+        hits, ref, same_up = hits + probe, ref + champion, same_up + held_up
+        all_hits += held_back.probe_hits()
+        all_up += [d.up for d in held_back.days]
+        part = compare(held_back.probe_hits(), None, [d.up for d in held_back.days])
+        paired_part = compare(probe, champion, held_up) if champion else None
+        span = f"{held_back.cutoff}..{held_back.end}"
+    c, b = compare(hits, ref, same_up), compare(all_hits, None, all_up)
     if c.accuracy < c.reference - margin - 1e-12:
-        return GateDecision(c, margin, False, f"trails the champion by more than the margin {margin:.3f}")
-    if c.accuracy < c.always_buy - c.band - 1e-12:
-        return GateDecision(c, margin, False, f"below always-buy by more than the random band {c.band:.3f}")
-    return GateDecision(
-        c, margin, True, "not worse than the champion beyond the margin, nor than always-buy beyond the band"
+        promote, reason = False, f"trails the champion by more than the margin {margin:.3f}"
+    elif b.accuracy < b.always_buy - b.band - 1e-12:
+        promote, reason = False, f"below always-buy by more than the random band {b.band:.3f}"
+    else:
+        promote, reason = True, "not worse than the champion beyond the margin, nor than always-buy beyond the band"
+    return GateDecision(c, b, shadow, part, paired_part, span, margin, promote, reason)
+
+
+def _right(c: Comparison, accuracy: float) -> str:
+    return f"{round(accuracy * c.n)}/{c.n}"
+
+
+def gate_figures(decision: GateDecision) -> str:
+    """The evidence in one line: each part's counts, then the two pooled comparisons the rule reads."""
+    s, c, b = decision.shadow, decision.vs_champion, decision.vs_always_buy
+    parts = [
+        f"shadow {_right(s, s.accuracy)} right "
+        f"(champion {_right(s, s.reference)}, always-buy {_right(s, s.always_buy)})"
+    ]
+    h, hp = decision.held_back, decision.held_back_paired
+    if h is None:
+        parts.append("no held-back walk-forward stored")
+    else:
+        champion = (
+            f"; on the {hp.n} days the champion was out of sample too: recipe {_right(hp, hp.accuracy)}, "
+            f"champion {_right(hp, hp.reference)}"
+            if hp is not None
+            else "; the champion not comparable"
+        )
+        parts.append(
+            f"held back {decision.held_back_span}: recipe {_right(h, h.accuracy)} "
+            f"(always-buy {_right(h, h.always_buy)}{champion})"
+        )
+    parts.append(
+        f"judged: {c.accuracy:.1%} vs champion {c.reference:.1%} over {c.n} calls "
+        f"(McNemar p {c.p_vs_reference:.2f}, margin {decision.margin:.1%}), "
+        f"{b.accuracy:.1%} vs always-buy {b.always_buy:.1%} over {b.n} calls "
+        f"(p {b.p_vs_always_buy:.2f}, random band ±{b.band:.1%})"
     )
+    return "; ".join(parts)
 
 
 def rollback_flag(hits: Sequence[bool], up: Sequence[bool]) -> Comparison | None:

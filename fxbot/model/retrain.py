@@ -28,8 +28,10 @@ from typing import Literal
 import msgspec
 
 from fxbot.config import Settings, TrainingSettings
+from fxbot.data.bars import Bars, as_date
 from fxbot.model.artifacts import Manifest, read_manifest
-from fxbot.model.registry import By, Registry
+from fxbot.model.holdback import HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
+from fxbot.model.registry import LEGACY, By, Registry
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +101,7 @@ def _plan(settings: Settings, pair: str, as_of: dt.date) -> tuple[Registry, str 
     return registry, skip_reason(registry, pair, bars.last_date)
 
 
-Phase = Literal["fit", "export"]
+Phase = Literal["fit", "export", "holdback"]
 
 
 def staging_folder(registry: Registry, pair: str) -> Path:
@@ -107,10 +109,12 @@ def staging_folder(registry: Registry, pair: str) -> Path:
     return registry.root / f".retrain-{pair}"
 
 
-def retrain_phase(settings: Settings, pair: str, as_of: dt.date, phase: Phase) -> None:
-    """One phase of ``pair``'s retrain, in this process (imports TensorFlow): fit, or export and check.
+def retrain_phase(settings: Settings, pair: str, as_of: dt.date, phase: Phase, champion: str | None = None) -> None:
+    """One phase of ``pair``'s retrain, in this process (imports TensorFlow): fit, export and check, or the
+    held-back walk-forward.
 
-    Both phases read the same bars (up to the month before ``as_of``) and the champion's settings.
+    Every phase reads the same bars (up to the month before ``as_of``) and the settings of the same
+    ``champion`` version (default: the current champion).
     """
     # Yield the CPU to the daily run (on a 1-vCPU VM they share the core).
     os.nice(10)
@@ -124,13 +128,65 @@ def retrain_phase(settings: Settings, pair: str, as_of: dt.date, phase: Phase) -
     registry = Registry(settings.model.dir, min_members=settings.training.members)
     store = PriceStore(settings.data.dir)
     bars = store.load(pair).up_to(last_month_end(as_of))
-    manifest = read_manifest(registry.champion_folder(pair), pair=pair)
+    champion_folder = registry.version_folder(champion) if champion else registry.champion_folder(pair)
+    manifest = read_manifest(champion_folder, pair=pair)
     cfg = champion_training(settings.training, manifest)
     folder = staging_folder(registry, pair)
     if phase == "fit":
         training.fit_to_folder(pair, bars, cfg, folder)
-    else:
+    elif phase == "export":
         training.export_folder(pair, bars, cfg, folder, data_sha256=store.checksum(pair))
+    else:
+        cutoff = holdback_cutoff(bars.last_date, settings.lifecycle.holdback_months)
+        days, buys, ups = training.probe_calls(pair, bars, cfg, cutoff)
+        champion_buys = champion_calls(settings, champion_folder, pair, bars, days, manifest)
+        held = [
+            HeldBackDay(day.isoformat(), buy, champion_buy, up)
+            for day, buy, champion_buy, up in zip(days, buys, champion_buys, ups, strict=True)
+        ]
+        cut = bars.up_to(cutoff).last_date.isoformat()
+        record = HeldBack(
+            pair,
+            cut,
+            bars.last_date.isoformat(),
+            settings.lifecycle.holdback_months,
+            manifest.version,
+            manifest.train_end,
+            held,
+        )
+        write_holdback(folder, record)
+
+
+def _held_back_line(folder: Path) -> str:
+    held = read_holdback(folder)
+    return f" · {held.summary()}" if held is not None and held.days else ""
+
+
+def champion_calls(
+    settings: Settings, folder: Path, pair: str, bars: Bars, days: list[dt.date], manifest: Manifest
+) -> list[bool | None]:
+    """The champion's call (BUY: True) on each of ``days``, with its own runtime and scaler, as the daily run
+    makes it; None on a day whose outcome it was trained on (on or before its last training bar)."""
+    import numpy as np
+
+    from fxbot.features import build_dataset
+    from fxbot.model.ensemble import Ensemble
+    from fxbot.voting import Direction
+
+    data = build_dataset(bars, manifest.window)
+    row = {as_date(d): i for i, d in enumerate(data.dates)}
+    ensemble = Ensemble(folder, settings.model.engine, pair=pair)
+    try:
+        out: list[bool | None] = []
+        for day in days:
+            if day.isoformat() < manifest.train_end:
+                out.append(None)
+                continue
+            window = manifest.scaler.transform(data.x[row[day] : row[day] + 1])
+            out.append(ensemble.predict(np.ascontiguousarray(window)).direction is Direction.BUY)
+        return out
+    finally:
+        ensemble.close()
 
 
 def retrain(
@@ -159,21 +215,35 @@ def retrain(
         folder = staging_folder(registry, pair)
         shutil.rmtree(folder, ignore_errors=True)  # what a killed attempt left
         try:
-            out.append(_retrain_pair(registry, pair, as_of, config_path, by, deadline, timeout))
+            phases: tuple[Phase, ...] = ("fit", "export", "holdback")
+            if settings.lifecycle.holdback_months == 0:
+                phases = ("fit", "export")
+            out.append(_retrain_pair(registry, pair, as_of, config_path, by, deadline, timeout, phases))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
 def _retrain_pair(
-    registry: Registry, pair: str, as_of: dt.date, config_path: Path | None, by: By, deadline: float, timeout: float
+    registry: Registry,
+    pair: str,
+    as_of: dt.date,
+    config_path: Path | None,
+    by: By,
+    deadline: float,
+    timeout: float,
+    phases: tuple[Phase, ...],
 ) -> PairOutcome:
-    """Fit in one child process, export in another, then check and store the version here."""
+    """Fit in one child process, export in another, walk the recipe forward over the held-back months
+    in a third (``phases``), then check and store the version here."""
     from fxbot.errors import FxbotError
     from fxbot.scheduler import run_child  # the daemon's child runner: timeout, peak RSS, stderr tail
 
+    champion = registry.champion(pair)
+    if champion is None:  # _plan skipped the pair then; a champion removed since is not retrained from
+        return PairOutcome(pair, f"{pair}: not retrained: the pair has no champion to take settings from", False)
     peaks, seconds = [], 0.0
-    for phase in ("fit", "export"):
+    for phase in phases:  # every phase takes its settings from the same champion, even if one is promoted meanwhile
         left = deadline - time.monotonic()
         if left <= 0:
             return PairOutcome(
@@ -181,6 +251,8 @@ def _retrain_pair(
             )
         argv = [sys.executable, "-m", "fxbot.cli", "retrain", "--phase", phase, "--pairs", pair]
         argv += ["--as-of", as_of.isoformat()]
+        if champion != LEGACY:  # a flat (unversioned) champion has no version folder to name
+            argv += ["--champion", champion]
         if config_path is not None:
             argv += ["--config", str(config_path)]
         result = run_child(argv, left)
@@ -193,7 +265,9 @@ def _retrain_pair(
             return PairOutcome(
                 pair, f"{pair}: retraining ({phase}) {why}; the champion stays ({figures})", False, max(peaks)
             )
-    figures = f"{seconds:.0f} s; peak RSS fit {peaks[0]:.0f} MiB, export {peaks[1]:.0f} MiB"
+    figures = f"{seconds:.0f} s; peak RSS " + ", ".join(
+        f"{phase} {peak:.0f} MiB" for phase, peak in zip(phases, peaks, strict=True)
+    )
     try:
         info = registry.add(
             staging_folder(registry, pair), by=by, note=f"retrained on bars up to {last_month_end(as_of)}"
@@ -208,5 +282,5 @@ def _retrain_pair(
         else "a challenger: shadow calls start with the next daily run"
     )
     span = f"{info.manifest.train_start}..{info.manifest.train_end}"
-    line = f"{pair}: trained {info.version} on bars {span}: {role} ({figures})"
+    line = f"{pair}: trained {info.version} on bars {span}: {role} ({figures}){_held_back_line(info.folder)}"
     return PairOutcome(pair, line, True, max(peaks))

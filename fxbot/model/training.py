@@ -470,6 +470,37 @@ def export_folder(pair: str, bars: Bars, cfg: TrainingSettings, folder: Path, *,
     return manifest
 
 
+def probe_calls(
+    pair: str, bars: Bars, cfg: TrainingSettings, cutoff: dt.date
+) -> tuple[list[dt.date], list[bool], list[bool]]:
+    """The held-back walk-forward's probe: fit ``cfg``'s members on the bars up to ``cutoff`` only, then call
+    every later day of ``bars`` whose outcome ``bars`` holds. Returns (days, probe says BUY, up).
+
+    The probe's last training sample is the window before its last bar (that window's label is the last
+    bar's close), so its first call, on its last bar, is already out of sample, as in the walk-forward.
+    """
+    from fxbot.voting import Direction, vote
+
+    if cfg.start:
+        bars = bars.since(cfg.start)
+    seen = bars.up_to(cutoff)
+    if seen.empty or seen.last_date >= bars.last_date:
+        raise DataError(f"{pair}: no bars after {cutoff.isoformat()} to hold back")
+    data = prepare_training_data(seen, cfg.validation_fraction)
+    seeds = cfg.seeds[: cfg.members]
+    labels = [f"{pair} probe member {i + 1}/{len(seeds)} (seed {seed})" for i, seed in enumerate(seeds)]
+    fitted = fit_members(data, seeds, cfg, labels, None)
+    full = build_dataset(bars)
+    held = (full.dates >= np.datetime64(seen.last_date)) & ~np.isnan(full.y)
+    x = data.scaler.transform(full.x[held])
+    probabilities = np.column_stack([m.model.predict(x, batch_size=256, verbose=0).ravel() for m in fitted])
+    del fitted
+    keras.backend.clear_session()
+    days = [as_date(d) for d in full.dates[held]]
+    buys = [vote(row).direction is Direction.BUY for row in probabilities.tolist()]
+    return days, buys, [bool(v) for v in full.y[held]]
+
+
 def train_version(
     pair: str,
     bars: Bars,

@@ -19,3 +19,7 @@ class Notifier(Protocol):
     def send_alert(self, message: str) -> None:
         """Deliver a short failure alert."""
         ...
+
+    def send_notice(self, message: str) -> None:
+        """Deliver a short notice that is not a failure (the model gate's decision) where reports go."""
+        ...

@@ -41,3 +41,7 @@ class ConsoleNotifier:
     def send_alert(self, message: str) -> None:
         """Print the alert to stderr."""
         print(f"ALERT: {message}", file=self.stream or sys.stderr, flush=True)
+
+    def send_notice(self, message: str) -> None:
+        """Print the notice where reports go."""
+        print(f"NOTICE: {message}", file=self.stream or sys.stdout, flush=True)

@@ -216,3 +216,17 @@ class NotifierManager:
                 detail = "" if str(exc) in message else f": {exc}"  # the same failure is printed once already
                 logger.error("%s could not deliver the alert either%s", notifier.name, detail)
         return delivered
+
+    def notice(self, message: str) -> bool:
+        """Send ``message`` to every notifier as a notice (news, not a failure); True if every one delivered it.
+
+        A notice that cannot be delivered is logged, not raised: it never fails the run that made it.
+        """
+        delivered = True
+        for notifier in self.notifiers:
+            try:
+                notifier.send_notice(message)
+            except Exception as exc:
+                delivered = False
+                logger.error("%s could not deliver the notice: %s", notifier.name, exc)
+        return delivered

@@ -39,6 +39,7 @@ class _Words(msgspec.Struct, frozen=True):  # a Struct: a frozen dataclass this 
     no_track: str
     advice: str
     alert: str
+    notice: str
     loss: str
     risk_na: str
     held: str
@@ -93,6 +94,7 @@ _WORDS: dict[str, _Words] = {
         no_track="no scored calls yet",
         advice="Not investment advice.",
         alert="fxbot alert",
+        notice="fxbot models",
         loss="1-day 99% loss",
         risk_na="risk: n/a (needs {n} bars)",
         held="Held (close to close)",
@@ -135,6 +137,7 @@ _WORDS: dict[str, _Words] = {
         no_track="評価済みのシグナルはまだありません",
         advice="投資助言ではありません。",
         alert="fxbot 警告",
+        notice="fxbot モデル",
         loss="1日99%損失",
         risk_na="リスク: 算出不可（{n}本のバーが必要）",
         held="保有期間（終値から終値）",
@@ -526,6 +529,17 @@ def warning_text(kind: str, locale: str = "en", **params: object) -> str:
 def alert_text(message: str, locale: str = "en") -> str:
     """The plain text of a failure alert."""
     return f"{_words(locale).alert}: {message}"
+
+
+def notice_text(message: str, locale: str = "en") -> str:
+    """The plain text of a notice (news that is not a failure: the model gate's decision)."""
+    return f"{_words(locale).notice}: {message}"
+
+
+def notice_blocks(message: str, locale: str = "en") -> list[Block]:
+    """A notice as one short section."""
+    text = f":arrows_counterclockwise: *{_words(locale).notice}*: {message}"
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text[:_SECTION_MAX]}}]
 
 
 def alert_blocks(message: str, locale: str = "en") -> list[Block]:

@@ -305,6 +305,20 @@ class SlackWebNotifier:
         except Uncertain as exc:
             raise DeliveryError(f"no clear answer to the alert ({exc}); it may or may not have arrived") from None
 
+    def send_notice(self, message: str) -> None:
+        """Post a short notice to the report channel (news for its readers, not a failure); never re-sent blindly."""
+        try:
+            self._api(
+                lambda: self.client.chat_postMessage(
+                    channel=self.channel,
+                    text=messages.notice_text(message, self.locale),
+                    blocks=messages.notice_blocks(message, self.locale),
+                ),
+                self.channel,
+            )
+        except Uncertain as exc:
+            raise DeliveryError(f"no clear answer to the notice ({exc}); it may or may not have arrived") from None
+
     def check(self) -> list[str]:
         """auth.test, conversations.info and .history: the token works, the bot can post and look. Posts nothing."""
         try:

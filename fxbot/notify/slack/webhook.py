@@ -118,6 +118,10 @@ class SlackWebhookNotifier:
         """Post a short failure alert to the webhook's channel."""
         self._send(messages.alert_text(message, self.locale), messages.alert_blocks(message, self.locale))
 
+    def send_notice(self, message: str) -> None:
+        """Post a short notice to the webhook's channel."""
+        self._send(messages.notice_text(message, self.locale), messages.notice_blocks(message, self.locale))
+
     def check(self) -> list[str]:
         """A webhook cannot be tested without posting; say so."""
         return ["slack: incoming webhook configured (SLACK_WEBHOOK_URL); it cannot be checked without posting"]

@@ -2,13 +2,13 @@
 
     .venv/bin/python -m bench.replay_year [--first 2024-01-02] [--days 252] [--until 2023-12-29] [--log FILE]
 
-In a temporary folder: `fxbot train --until UNTIL` makes the first champions (the shipped training
-settings), then `fxbot schedule --replay-from FIRST --replay-days DAYS --replay-retrain` replays each
-trading day as the daily job, with `fxbot retrain` on the first replayed day of each month. Printed:
-the days called, the retrain children (wall time, peak RSS), each gate decision with its evidence
-(shadow calls, the held-back walk-forward, the pooled figures the rule reads) beside what the rule
-would have decided on the shadow calls alone, and each pair's live record against always-buy.
-Prints figures; asserts nothing. Takes about half an hour on this machine.
+In a temporary folder: `fxbot train --until UNTIL` and `fxbot models promote` make the first
+champions (the shipped training settings), then `fxbot schedule --replay-from FIRST --replay-days
+DAYS --replay-retrain` replays each trading day as the daily job, with `fxbot retrain` on the first
+replayed day of each month. Printed: the days called, the retrain children (wall time, peak RSS),
+each gate decision with its evidence (shadow calls, the held-back walk-forward, the pooled figures
+the rule reads) beside what the rule would have decided on the shadow calls alone, and each pair's
+live record against always-buy. Prints figures; asserts nothing. Takes about half an hour on this machine.
 """
 
 from __future__ import annotations
@@ -66,11 +66,13 @@ def summarise(root: Path, log: Path, seconds: float) -> list[str]:
     entries = [json.loads(line) for line in (root / "models" / "promotions.jsonl").read_text().splitlines()]
     decisions = [e for e in entries if e["action"] in ("promote", "keep", "passed") and e["by"] == "schedule"]
     trained = [e for e in entries if e["action"] == "import" and e["by"] == "schedule"]
+    shipped = [e["to"] for e in entries if e["action"] == "seed"]
     text = log.read_text()
     children = [ln.split(": ", 1)[1] for ln in text.splitlines() if "retrain child:" in ln]
     out.append(f"runs by status: {dict(runs)}; {called} days called; {shadow} shadow calls; {seconds / 60:.1f} min")
     out.append(f"{len(children)} retrain children; {len(trained)} challengers trained; {len(decisions)} gate decisions")
-    out += [f"  retrain child: {c}" for c in children]
+    out += [f"  {c}" for c in children]
+    out.append(f"seeded (shipped, not used: trained on the replayed days): {', '.join(shipped)}")
     margin = 0.02
     kept = sum(e["action"] == "keep" for e in decisions)
     shadow_kept = sum(_shadow_only(e["evidence"], margin) == "keep" for e in decisions)
@@ -129,6 +131,13 @@ def main() -> None:
         began = time.monotonic()
         if _run(["train", "--until", args.until, "--config", str(config)], log) != 0:
             sys.exit(f"fxbot train failed; see {log}")
+        # The state was seeded with the shipped models (trained to 2024-12-31): the versions just trained
+        # arrive as challengers, and a person makes them the champions, as the train command says.
+        log_lines = (root / "models" / "promotions.jsonl").read_text().splitlines()
+        for entry in [json.loads(line) for line in log_lines]:
+            promote = ["models", "promote", entry["to"], "--config", str(config)]
+            if entry["action"] == "import" and _run(promote, log) != 0:
+                sys.exit(f"fxbot models promote {entry['to']} failed; see {log}")
         replay = ["--replay-from", args.first, "--replay-days", str(args.days), "--replay-retrain"]
         code = _run(["schedule", "--config", str(config), *replay], log)
         print(f"fxbot schedule exit {code}")

@@ -91,9 +91,9 @@ def main() -> None:
             f"full retrain of {len(PAIRS)} pairs: exit {result.exit_code}, wall {result.wall_seconds:.1f} s, "
             f"largest process peak RSS {result.peak_rss_mib:.0f} MiB (target: every process < 800 MB = 763 MiB)"
         )
-        peaks = [float(m) for m in re.findall(r"(?:fit|export) (\d+) MiB", text)]
+        peaks = [float(m) for m in re.findall(r"(?:fit|export|holdback) (\d+) MiB", text)]
         if peaks:
-            print(f"child peak RSS (fit, export per pair): {', '.join(f'{p:.0f}' for p in peaks)} MiB")
+            print(f"child peak RSS (fit, export, holdback per pair): {', '.join(f'{p:.0f}' for p in peaks)} MiB")
 
         alone = [_daily(config, args.cpu) for _ in range(args.daily_runs)]
         # The same daily runs while a second retrain (a fresh registry state: the challengers removed) runs.

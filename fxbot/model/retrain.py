@@ -139,11 +139,9 @@ def retrain_phase(settings: Settings, pair: str, as_of: dt.date, phase: Phase, c
     else:
         cutoff = holdback_cutoff(bars.last_date, settings.lifecycle.holdback_months)
         days, buys, ups = training.probe_calls(pair, bars, cfg, cutoff)
-        champion_buys = champion_calls(settings, champion_folder, pair, bars, days, manifest)
-        held = [
-            HeldBackDay(day.isoformat(), buy, champion_buy, up)
-            for day, buy, champion_buy, up in zip(days, buys, champion_buys, ups, strict=True)
-        ]
+        # The champion's calls are added by the parent (``add_champion_calls``): LiteRT beside the
+        # training graph would take this process over 800 MB.
+        held = [HeldBackDay(day.isoformat(), buy, None, up) for day, buy, up in zip(days, buys, ups, strict=True)]
         cut = bars.up_to(cutoff).last_date.isoformat()
         record = HeldBack(
             pair,
@@ -160,6 +158,22 @@ def retrain_phase(settings: Settings, pair: str, as_of: dt.date, phase: Phase, c
 def _held_back_line(folder: Path) -> str:
     held = read_holdback(folder)
     return f" · {held.summary()}" if held is not None and held.days else ""
+
+
+def add_champion_calls(settings: Settings, registry: Registry, folder: Path) -> None:
+    """Fill in the champion's calls of the held-back walk-forward the holdback child wrote into ``folder``."""
+    from fxbot.data.store import PriceStore
+
+    held = read_holdback(folder)
+    if held is None or held.champion is None:
+        return
+    champion_folder = registry.version_folder(held.champion)
+    manifest = read_manifest(champion_folder, pair=held.pair)
+    bars = PriceStore(settings.data.dir).load(held.pair).up_to(dt.date.fromisoformat(held.end))
+    days = [dt.date.fromisoformat(d.day) for d in held.days]
+    calls = champion_calls(settings, champion_folder, held.pair, bars, days, manifest)
+    filled = [msgspec.structs.replace(d, champion_buy=c) for d, c in zip(held.days, calls, strict=True)]
+    write_holdback(folder, msgspec.structs.replace(held, days=filled))
 
 
 def champion_calls(
@@ -218,13 +232,14 @@ def retrain(
             phases: tuple[Phase, ...] = ("fit", "export", "holdback")
             if settings.lifecycle.holdback_months == 0:
                 phases = ("fit", "export")
-            out.append(_retrain_pair(registry, pair, as_of, config_path, by, deadline, timeout, phases))
+            out.append(_retrain_pair(settings, registry, pair, as_of, config_path, by, deadline, timeout, phases))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
 def _retrain_pair(
+    settings: Settings,
     registry: Registry,
     pair: str,
     as_of: dt.date,
@@ -269,6 +284,7 @@ def _retrain_pair(
         f"{phase} {peak:.0f} MiB" for phase, peak in zip(phases, peaks, strict=True)
     )
     try:
+        add_champion_calls(settings, registry, staging_folder(registry, pair))
         info = registry.add(
             staging_folder(registry, pair), by=by, note=f"retrained on bars up to {last_month_end(as_of)}"
         )

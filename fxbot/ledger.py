@@ -110,6 +110,7 @@ CREATE TABLE IF NOT EXISTS shadow_calls (
     right INTEGER,
     PRIMARY KEY (bar_date, pair, model_version)
 );
+CREATE TABLE IF NOT EXISTS notices (key TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
 """
 
 
@@ -521,6 +522,17 @@ class Ledger:
         return ", ".join(sorted(set(latest.values()))) if latest else "not delivered"
 
     # shadow calls and the records the gate and the rollback flag judge -----------------------
+
+    @_guarded
+    def notice_sent(self, key: str) -> bool:
+        """True if the notice ``key`` (e.g. a gate decision's) was delivered."""
+        return self._db.execute("SELECT 1 FROM notices WHERE key = ?", (key,)).fetchone() is not None
+
+    @_guarded
+    def mark_notice_sent(self, key: str) -> None:
+        """Record that the notice ``key`` was delivered."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO notices (key, sent_at) VALUES (?, ?)", (key, _now()))
 
     @_guarded
     def record_shadow(self, run_id: int | None, as_of: dt.date, signal: PairSignal) -> None:

@@ -190,6 +190,7 @@ def shadow_and_gate(
     for code in settings.pairs:
         for challenger in registry.challengers(code):
             shadow_and_judge(settings, deps, manager, bars_by_pair[code].up_to(as_of), as_of, run_id, challenger)
+    send_gate_notices(registry, ledger, manager, deps.now())
 
 
 def shadow_and_judge(
@@ -236,14 +237,9 @@ def shadow_and_judge(
         lifecycle.margin,
         held_back=held_back,
     )
-    evidence = decision.evidence()
     now = deps.now().astimezone(dt.UTC).replace(microsecond=0).isoformat()
     promote = decision.promote and lifecycle.auto_promote
     action: Literal["promote", "passed", "keep"] = "promote" if promote else ("passed" if decision.promote else "keep")
-    entry = Entry(now, code, action, champion, challenger.version, "schedule", evidence)
-    if not registry.decide(entry, promote=promote):
-        logger.info("%s: challenger %s was decided by another run meanwhile", code, challenger.version)
-        return
     if promote:
         verdict = f"promoted {challenger.version} (was {champion})"
     elif decision.promote:
@@ -251,7 +247,41 @@ def shadow_and_judge(
     else:
         verdict = f"kept the champion {champion}: the challenger {decision.reason}"
     head = f"model gate {code} (as of {as_of.isoformat()}), challenger {challenger.version}: {verdict}"
-    manager.notice(f"{head}. Evidence: {gate_figures(decision)}")
+    # The notice is part of the decision's log line (one append): a run killed before it is sent
+    # leaves it to the next run (``send_gate_notices``), never lost.
+    evidence = {**decision.evidence(), NOTICE_KEY: f"{head}. Evidence: {gate_figures(decision)}"}
+    entry = Entry(now, code, action, champion, challenger.version, "schedule", evidence)
+    if not registry.decide(entry, promote=promote):
+        logger.info("%s: challenger %s was decided by another run meanwhile", code, challenger.version)
+
+
+#: The promotions-log evidence key that holds a gate decision's notice; the ledger records it sent.
+NOTICE_KEY = "notice"
+#: Gate decisions older than this are not announced any more (a new, empty ledger does not replay old news).
+NOTICE_DAYS = 14
+
+
+def send_gate_notices(registry: Registry, ledger: Ledger, manager: NotifierManager, now: dt.datetime) -> int:
+    """Send each gate decision's notice that the ledger has not recorded as delivered; returns how many.
+
+    At least once: a run killed after its decision, or a Slack that refused the notice, leaves it to the
+    next run; a run killed between the sending and the record sends it again.
+    """
+    since = (now.astimezone(dt.UTC) - dt.timedelta(days=NOTICE_DAYS)).isoformat()
+    sent = 0
+    for entry in registry.history():
+        text = entry.evidence.get(NOTICE_KEY)
+        if entry.by != "schedule" or not isinstance(text, str) or entry.at < since:
+            continue
+        key = f"gate:{entry.pair}:{entry.to_version}"
+        if ledger.notice_sent(key):
+            continue
+        if manager.notice(text):
+            ledger.mark_notice_sent(key)
+            sent += 1
+        else:
+            logger.warning("the model gate's notice for %s was not delivered; the next run sends it", entry.to_version)
+    return sent
 
 
 def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:

@@ -19,12 +19,13 @@ from fxbot.backtest.skill import mcnemar_test
 from fxbot.backtest.stats import random_band as scipy_band
 from fxbot.calendar import next_trading_day
 from fxbot.config import Secrets, Settings, settings_from_mapping
-from fxbot.errors import ModelError
+from fxbot.errors import DeliveryError, ModelError
 from fxbot.ledger import Ledger
 from fxbot.model.artifacts import read_manifest, write_manifest
 from fxbot.model.gate import gate_figures, judge, mcnemar_p, random_band, rollback_flag
 from fxbot.model.holdback import HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
 from fxbot.model.registry import LEGACY, Entry, Registry
+from fxbot.notify.console import ConsoleNotifier
 from fxbot.pipeline import RunOptions, run_once
 from fxbot.status import status_report
 
@@ -218,6 +219,50 @@ def test_the_gate_reads_the_challengers_held_back_walk_forward(
     assert decision.evidence["calls"] == 45 and decision.evidence["calls_vs_always_buy"] == 65
     (message,) = [ln for ln in capsys.readouterr().out.splitlines() if "model gate USDJPY" in ln]
     assert f"kept the champion {champion}" in message and "held back 2023-12-29..2024-03-28: recipe 0/60" in message
+
+
+def test_an_undelivered_gate_notice_is_sent_by_the_next_run_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notice is in the decision's log line; the ledger records it delivered: at least once, not lost."""
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    registry.migrate(PAIR)
+    challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
+    registry.add(tmp_path / "new")
+    settings = _settings(tmp_path)
+    refusals = [DeliveryError("Slack answered 503")]  # the decision day's notice is refused, once
+    send = ConsoleNotifier.send_notice
+
+    def flaky(self: ConsoleNotifier, message: str) -> None:
+        if refusals:
+            raise refusals.pop()
+        send(self, message)
+
+    monkeypatch.setattr(ConsoleNotifier, "send_notice", flaky)
+    days = _replay(settings, dt.date(2024, 6, 3), 6)  # decided on the 6th day
+    (decision,) = [e for e in registry.history(PAIR) if e.by == "schedule"]
+    assert decision.to_version == challenger and "model gate" not in capsys.readouterr().out
+    _replay(settings, next_trading_day(days[-1]), 2)  # the next run sends it; the one after does not
+    sent = [ln for ln in capsys.readouterr().out.splitlines() if "model gate USDJPY" in ln]
+    assert sent == [f"NOTICE: {decision.evidence['notice']}"]
+
+
+def test_a_run_killed_after_its_decision_leaves_the_notice_to_the_next(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    champion = registry.migrate(PAIR)
+    challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
+    registry.add(tmp_path / "new")
+    # What a run killed right after ``decide`` leaves: the log line (with its notice), nothing sent.
+    notice = f"model gate {PAIR} (as of 2024-06-10), challenger {challenger}: kept the champion {champion}"
+    entry = Entry("2024-06-11T23:00:00+00:00", PAIR, "keep", champion, challenger, "schedule", {"notice": notice})
+    assert registry.decide(entry, promote=False)
+    _replay(_settings(tmp_path), dt.date(2024, 6, 11), 2)
+    sent = [ln for ln in capsys.readouterr().out.splitlines() if "model gate" in ln]
+    assert sent == [f"NOTICE: {notice}"]  # once, by the next run; the day after finds it delivered
 
 
 def test_a_newer_challenger_does_not_abandon_an_older_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,19 @@ def test_two_pairs_train_side_by_side_in_their_own_processes(tmp_path: Path) -> 
     assert "USD/JPY" in run.stdout and "EUR/JPY" in run.stdout
     bad = run_fxbot("train", "--jobs", "0", "--config", str(config))
     assert bad.returncode == 2 and "--jobs must be at least 1" in bad.stderr
+
+
+def test_a_killed_trainings_folder_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    import subprocess
+
+    from fxbot.model.training import remove_abandoned
+
+    gone = subprocess.Popen(["true"])  # a process that has ended: its id names an abandoned folder
+    gone.wait()
+    abandoned = tmp_path / f".training-{gone.pid}-abc"
+    running = tmp_path / f".training-{os.getpid()}-def"  # this process: a training still under way
+    other = tmp_path / ".training-old"  # not ours to judge
+    for folder in (abandoned, running, other):
+        (folder / "USDJPY").mkdir(parents=True)
+    assert remove_abandoned(tmp_path) == [abandoned]
+    assert not abandoned.exists() and running.exists() and other.exists()

@@ -27,6 +27,7 @@ def entry_line(entry: Entry) -> str:
     flat = [
         (f"{key}.{inner}", value)
         for key, part in entry.evidence.items()
+        if key != "notice"  # the gate's message: its figures are the other keys
         for inner, value in (part.items() if isinstance(part, dict) else [("", part)])
     ]
     evidence = ", ".join(f"{key.removesuffix('.')} {value}" for key, value in flat)

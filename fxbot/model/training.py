@@ -501,6 +501,30 @@ def probe_calls(
     return days, buys, [bool(v) for v in full.y[held]]
 
 
+#: A training run builds its version in ``<model.dir>/.training-<pid>-*`` (hidden: the registry ignores it).
+TRAINING_PREFIX = ".training-"
+
+
+def remove_abandoned(root: Path) -> list[Path]:
+    """Remove the training folders of runs that were killed (their process is gone); return them.
+
+    Another `fxbot train` that is still running keeps its folder: its process id is in the name.
+    """
+    removed = []
+    for folder in root.glob(f"{TRAINING_PREFIX}*-*"):
+        pid = folder.name.removeprefix(TRAINING_PREFIX).split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except PermissionError:  # alive, another user's
+            continue
+    return removed
+
+
 def train_version(
     pair: str,
     bars: Bars,
@@ -517,7 +541,8 @@ def train_version(
     gate or for `fxbot models promote`. A crash while training leaves the registry as it was.
     """
     registry.root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".training-", dir=registry.root) as tmp:
+    remove_abandoned(registry.root)
+    with tempfile.TemporaryDirectory(prefix=f"{TRAINING_PREFIX}{os.getpid()}-", dir=registry.root) as tmp:
         train_pair(pair, bars, cfg, Path(tmp), data_sha256=data_sha256, progress=progress)
         return registry.add(Path(tmp) / pair, by=by)
 

@@ -89,9 +89,9 @@ def summarise(root: Path, log: Path, seconds: float) -> list[str]:
         s, h = ev["shadow"], ev.get("held_back")
         held = "none"
         if h:
-            held = f"{h['challenger']:.1%}/{h['always_buy']:.1%} of {h['calls']}"
+            held = f"{h['recipe']:.1%}/{h['always_buy']:.1%} of {h['calls']}"
             if "champion_calls" in h:
-                held += f"; {h['challenger_on_those']:.1%}/{h['champion']:.1%} of {h['champion_calls']}"
+                held += f"; {h['recipe_on_those']:.1%}/{h['champion']:.1%} of {h['champion_calls']}"
         out.append(
             f"{e['pair']}  {e['to']}  {s['challenger']:.0%}/{s['champion']:.0%}/{s['always_buy']:.0%} of {s['calls']}"
             f"   {held}   {ev['challenger']:.1%} vs {ev['champion']:.1%} of {ev['calls']} (p {ev['p_vs_champion']:.2f})"

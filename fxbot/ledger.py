@@ -558,13 +558,17 @@ class Ledger:
             )
 
     @_guarded
-    def shadow_record(self, pair: str, version: str, known_by: dt.date) -> list[tuple[bool, bool, bool]]:
-        """(challenger right, champion right, up) on each day both calls of ``pair`` were scored by ``known_by``."""
+    def shadow_record(
+        self, pair: str, version: str, known_by: dt.date, since: dt.date = dt.date.min
+    ) -> list[tuple[bool, bool, bool]]:
+        """(challenger right, champion right, up) on each day from ``since`` on that both calls of ``pair`` were
+        scored by ``known_by``."""
         rows = self._db.execute(
             "SELECT c.right AS shadow, s.right AS champion, s.move AS move FROM shadow_calls c JOIN signals s"
             " ON s.bar_date = c.bar_date AND s.pair = c.pair WHERE c.pair = ? AND c.model_version = ?"
-            " AND c.right IS NOT NULL AND s.right IS NOT NULL AND c.outcome_day <= ? ORDER BY c.bar_date",
-            (pair, version, known_by.isoformat()),
+            " AND c.right IS NOT NULL AND s.right IS NOT NULL AND c.outcome_day <= ? AND c.bar_date >= ?"
+            " ORDER BY c.bar_date",
+            (pair, version, known_by.isoformat(), since.isoformat()),
         )
         return [(bool(r["shadow"]), bool(r["champion"]), r["move"] > 0) for r in rows]
 

@@ -25,7 +25,7 @@ from fxbot.calendar import last_completed_trading_day, next_trading_day, trading
 from fxbot.config import Settings
 from fxbot.data.bars import Bars
 from fxbot.data.store import PriceStore
-from fxbot.errors import DataError, LedgerError, ProviderError, StaleDataError, UsageError
+from fxbot.errors import DataError, FxbotError, LedgerError, ProviderError, StaleDataError, UsageError
 from fxbot.features import live_window, min_bars
 from fxbot.ledger import Ledger, NullLedger
 from fxbot.model.ensemble import Ensemble
@@ -189,8 +189,15 @@ def shadow_and_gate(
         return
     for code in settings.pairs:
         for challenger in registry.challengers(code):
-            shadow_and_judge(settings, deps, manager, bars_by_pair[code].up_to(as_of), as_of, run_id, challenger)
-    send_gate_notices(registry, ledger, manager, deps.now())
+            try:  # one challenger's broken files never stop the others' shadow calls and gates
+                shadow_and_judge(settings, deps, manager, bars_by_pair[code].up_to(as_of), as_of, run_id, challenger)
+            except FxbotError as exc:
+                logger.error("%s: challenger %s: %s", code, challenger.version, exc)
+                manager.alert(
+                    f"fxbot: the shadow call or gate of challenger {challenger.version} failed (the champion stays; "
+                    f"`fxbot models show {challenger.version}`): {exc}"
+                )
+    send_gate_notices(registry, manager, deps.now())
 
 
 def shadow_and_judge(
@@ -216,7 +223,9 @@ def shadow_and_judge(
 
     signal = pair_signal(settings, msgspec.structs.replace(deps, load_ensemble=load), code, bars, as_of)
     ledger.record_shadow(run_id, as_of, signal)
-    record = ledger.shadow_record(code, challenger.version, as_of)
+    # Only the days whose outcome the challenger did not train on (a replayed or stale day may be earlier).
+    out_of_sample = dt.date.fromisoformat(challenger.manifest.train_end)
+    record = ledger.shadow_record(code, challenger.version, as_of, since=out_of_sample)
     if len(record) < lifecycle.shadow_days:
         logger.info(
             "%s: challenger %s has %d of %d scored shadow calls",
@@ -227,7 +236,7 @@ def shadow_and_judge(
         )
         return
     champion = registry.champion(code)
-    held_back = read_holdback(challenger.folder)
+    held_back = read_holdback(challenger.folder) if lifecycle.holdback_months else None
     if held_back is not None and held_back.champion != champion:  # judged against another champion then
         held_back = held_back.without_champion()
     decision = judge(
@@ -261,27 +270,18 @@ NOTICE_KEY = "notice"
 NOTICE_DAYS = 14
 
 
-def send_gate_notices(registry: Registry, ledger: Ledger, manager: NotifierManager, now: dt.datetime) -> int:
-    """Send each gate decision's notice that the ledger has not recorded as delivered; returns how many.
+def send_gate_notices(registry: Registry, manager: NotifierManager, now: dt.datetime) -> None:
+    """Send each recent gate decision's notice to every notifier that has not had it (``manager.notice``).
 
-    At least once: a run killed after its decision, or a Slack that refused the notice, leaves it to the
-    next run; a run killed between the sending and the record sends it again.
+    At least once per notifier: a run killed after its decision, or a clear refusal, leaves it to the
+    next run; a run killed between the sending and its record sends it again. An uncertain answer is
+    not re-sent (Slack may have posted it).
     """
     since = (now.astimezone(dt.UTC) - dt.timedelta(days=NOTICE_DAYS)).isoformat()
-    sent = 0
     for entry in registry.history():
         text = entry.evidence.get(NOTICE_KEY)
-        if entry.by != "schedule" or not isinstance(text, str) or entry.at < since:
-            continue
-        key = f"gate:{entry.pair}:{entry.to_version}"
-        if ledger.notice_sent(key):
-            continue
-        if manager.notice(text):
-            ledger.mark_notice_sent(key)
-            sent += 1
-        else:
-            logger.warning("the model gate's notice for %s was not delivered; the next run sends it", entry.to_version)
-    return sent
+        if entry.by == "schedule" and isinstance(text, str) and entry.at >= since:
+            manager.notice(text, key=f"gate:{entry.pair}:{entry.to_version}")
 
 
 def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:

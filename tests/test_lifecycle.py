@@ -89,7 +89,7 @@ def test_gate_pools_the_held_back_walk_forward() -> None:
     # vs the champion: the 5 shadow days and the 20 held-back days it was out of sample on.
     assert evidence["calls"] == 25 and evidence["calls_vs_always_buy"] == 45
     probe_hits = [p == u for p, u in zip(probe, held_up, strict=True)]
-    assert evidence["held_back"]["calls"] == 40 and evidence["held_back"]["challenger"] == sum(probe_hits) / 40
+    assert evidence["held_back"]["calls"] == 40 and evidence["held_back"]["recipe"] == sum(probe_hits) / 40
     assert evidence["challenger_vs_always_buy"] == round((3 + sum(probe_hits)) / 45, 4)
     assert evidence["always_buy"] == round(33 / 45, 4)
     assert not decision.promote  # the held-back months show what five shadow days could not
@@ -105,7 +105,7 @@ def test_gate_pools_the_held_back_walk_forward() -> None:
     assert other.evidence()["calls"] == 5 and other.evidence()["calls_vs_always_buy"] == 45
     assert not other.promote and "always-buy" in other.reason  # 21/45 against 33/45, beyond the band
     assert other.evidence()["band"] < 33 / 45 - 21 / 45
-    assert "the champion not comparable" in gate_figures(other)
+    assert "the champion has changed since the retrain: not compared there" in gate_figures(other)
 
 
 def test_holdback_file_round_trip_and_refusal(tmp_path: Path) -> None:
@@ -124,7 +124,10 @@ def _challenger(source: Path, dest: Path, shift: float) -> str:
     manifest = read_manifest(source, pair=PAIR)
     mean = list(manifest.scaler_mean)
     mean[0] += shift * manifest.scaler_std[0]
-    changed = msgspec.structs.replace(manifest, scaler_mean=mean, created_at="2030-01-01T00:00:00+00:00")
+    # Trained "to" the end of May 2024: its shadow calls of June are out of sample (only those are judged).
+    changed = msgspec.structs.replace(
+        manifest, scaler_mean=mean, created_at="2030-01-01T00:00:00+00:00", train_end="2024-05-31"
+    )
     write_manifest(dest, changed)
     return changed.version
 
@@ -265,6 +268,51 @@ def test_a_run_killed_after_its_decision_leaves_the_notice_to_the_next(
     assert sent == [f"NOTICE: {notice}"]  # once, by the next run; the day after finds it delivered
 
 
+def test_a_broken_held_back_file_stops_only_its_own_challenger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    registry.migrate(PAIR)
+    broken = _challenger(registry.champion_folder(PAIR), tmp_path / "a", 3.0)
+    (tmp_path / "a" / "holdback.json").write_text('{"pair": "USDJPY", "days": [', encoding="utf-8")  # truncated
+    registry.add(tmp_path / "a")
+    fine_source = tmp_path / "b"
+    shutil.copytree(registry.champion_folder(PAIR), fine_source)
+    manifest = read_manifest(fine_source, pair=PAIR)
+    fine = msgspec.structs.replace(manifest, created_at="2030-02-01T00:00:00+00:00", train_end="2024-05-31")
+    write_manifest(fine_source, fine)
+    registry.add(fine_source)
+
+    _replay(_settings(tmp_path), dt.date(2024, 6, 3), 6)
+    decided = [e.to_version for e in registry.history(PAIR) if e.by == "schedule"]
+    assert decided == [fine.version]  # judged although the older challenger's gate failed before it
+    err = capsys.readouterr().err
+    assert f"the shadow call or gate of challenger {broken} failed (the champion stays" in err
+    assert "truncated or not JSON; retrain the version" in err
+
+
+def test_only_out_of_sample_shadow_calls_are_judged(tmp_path: Path) -> None:
+    """Shadow calls of days the challenger trained on (a replayed or stale day) are recorded, not judged."""
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    registry.migrate(PAIR)
+    source = tmp_path / "new"
+    shutil.copytree(registry.champion_folder(PAIR), source)
+    manifest = read_manifest(source, pair=PAIR)
+    late = msgspec.structs.replace(manifest, created_at="2030-01-01T00:00:00+00:00", train_end="2024-06-05")
+    write_manifest(source, late)
+    registry.add(source)
+    days = _replay(_settings(tmp_path), dt.date(2024, 6, 3), 9)
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        shadow = [r[0] for r in db.execute("SELECT bar_date FROM shadow_calls ORDER BY bar_date")]
+    # 06-03 and 06-04 are in sample: shadowed but not counted, so the 5th counted call (06-11) is scored on
+    # 06-12, the 8th day, when the gate decides.
+    assert shadow == [d.isoformat() for d in days[:8]]
+    (decision,) = [e for e in registry.history(PAIR) if e.by == "schedule"]
+    assert decision.evidence["shadow"]["calls"] == 5
+
+
 def test_a_newer_challenger_does_not_abandon_an_older_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two challengers (a retrain arrived before the first had its shadow calls): both are shadowed, both judged."""
     shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
@@ -278,7 +326,7 @@ def test_a_newer_challenger_does_not_abandon_an_older_one(tmp_path: Path, capsys
     shutil.copytree(registry.champion_folder(PAIR), second_source)
     manifest = read_manifest(second_source, pair=PAIR)
     later = msgspec.structs.replace(manifest, scaler_mean=[m * 0.5 for m in manifest.scaler_mean],
-                                    created_at="2030-02-01T00:00:00+00:00")  # fmt: skip
+                                    created_at="2030-02-01T00:00:00+00:00", train_end="2024-05-31")  # fmt: skip
     write_manifest(second_source, later)
     registry.add(second_source)
     assert [v.version for v in registry.challengers(PAIR)] == [first, later.version]

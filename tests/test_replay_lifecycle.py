@@ -119,3 +119,32 @@ def test_a_retrain_killed_mid_training_leaves_the_champion(tmp_path: Path) -> No
     assert "retraining (fit) timed out; the champion stays" in line
     assert registry.champion(PAIR) == champion
     assert sorted(p.name for p in (tmp_path / "models").rglob("*")) == files  # nothing half-made left behind
+
+
+@pytest.mark.slow
+def test_a_failed_held_back_walk_forward_keeps_the_challenger_without_it(tmp_path: Path) -> None:
+    """The probe cannot train (no bars before the held-back months): the challenger is stored without
+    holdback.json, said so in one line (exit 3, alerted by the daemon); the champion stays."""
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "pairs": [PAIR],
+                "data": {"dir": str(BUNDLED_DATA)},
+                "model": {"dir": str(tmp_path / "models")},
+                "training": {**TINY, "start": "2023-06-01"},
+                "lifecycle": {"holdback_months": 12},
+            }
+        )
+    )
+    assert run_fxbot("train", "--until", "2024-01-31", "--config", str(config)).returncode == 0
+    registry = Registry(tmp_path / "models")
+    champion = registry.champion(PAIR)
+
+    retrained = run_fxbot("retrain", "--as-of", "2024-06-05", "--config", str(config))
+    assert retrained.returncode == 3, retrained.stdout + retrained.stderr
+    (line,) = [ln for ln in retrained.stdout.splitlines() if ln.startswith(PAIR)]
+    assert "a challenger" in line and "its held-back walk-forward failed" in line
+    assert "lower lifecycle.holdback_months" in line and "judges it on its shadow calls alone" in line
+    (challenger,) = registry.challengers(PAIR)
+    assert registry.champion(PAIR) == champion and not (challenger.folder / "holdback.json").exists()

@@ -407,6 +407,36 @@ def test_a_notice_goes_to_the_report_channel_not_the_alerts(
     assert manager.notice("model gate again") is False
 
 
+def test_a_keyed_notice_reaches_each_notifier_once(
+    slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Retried after a clear refusal, never after an uncertain answer, and never again once delivered."""
+    from fxbot import wiring
+    from fxbot.config import Secrets, load_settings
+    from fxbot.ledger import Ledger
+    from fxbot.notify.manager import NotifierManager
+
+    use_bot(monkeypatch, slack)
+    settings = load_settings(write_config(tmp_path))
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    manager = NotifierManager(wiring.notifiers(settings, Secrets.from_env()), ledger)
+    slack.reply("chat.postMessage", Reply(200, {"ok": False, "error": "channel_not_found"}))  # clear: nothing posted
+    assert manager.notice("gate A", key="gate:A") is False
+    assert manager.notice("gate A", key="gate:A") is True  # Slack tried again; the console had it already
+    assert manager.notice("gate A", key="gate:A") is True  # delivered everywhere: nothing sent
+    assert [c.params["text"] for c in slack.calls("chat.postMessage")] == ["fxbot models: gate A"] * 2
+    assert capsys.readouterr().out.count("NOTICE: gate A") == 1
+
+    for _ in range(4):  # 500 on every try: slack_sdk retries, then the outcome is uncertain
+        slack.reply("chat.postMessage", Reply(500, {"ok": False, "error": "internal_error"}))
+    before = len(slack.calls("chat.postMessage"))
+    assert manager.notice("gate B", key="gate:B") is True  # uncertain: recorded, not retried
+    tried = len(slack.calls("chat.postMessage"))
+    assert tried > before
+    assert manager.notice("gate B", key="gate:B") is True and len(slack.calls("chat.postMessage")) == tried
+    ledger.close()
+
+
 def test_stale_data_alert_and_failed_alert_still_exit_non_zero(
     slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

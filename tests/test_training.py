@@ -108,16 +108,18 @@ def test_two_pairs_train_side_by_side_in_their_own_processes(tmp_path: Path) -> 
 
 
 def test_a_killed_trainings_folder_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    import socket
     import subprocess
 
     from fxbot.model.training import remove_abandoned
 
+    host = socket.gethostname().replace("-", "_")
     gone = subprocess.Popen(["true"])  # a process that has ended: its id names an abandoned folder
     gone.wait()
-    abandoned = tmp_path / f".training-{gone.pid}-abc"
-    running = tmp_path / f".training-{os.getpid()}-def"  # this process: a training still under way
-    other = tmp_path / ".training-old"  # not ours to judge
-    for folder in (abandoned, running, other):
+    abandoned = tmp_path / f".training-{host}-{gone.pid}-abc"
+    running = tmp_path / f".training-{host}-{os.getpid()}-def"  # this process: a training still under way
+    elsewhere = tmp_path / f".training-otherhost-{gone.pid}-ghi"  # another container's: not ours to judge
+    for folder in (abandoned, running, elsewhere):
         (folder / "USDJPY").mkdir(parents=True)
     assert remove_abandoned(tmp_path) == [abandoned]
-    assert not abandoned.exists() and running.exists() and other.exists()
+    assert not abandoned.exists() and running.exists() and elsewhere.exists()

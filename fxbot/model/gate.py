@@ -124,6 +124,7 @@ class GateDecision(msgspec.Struct, frozen=True):
     held_back: Comparison | None  # the probe against always-buy on every held-back day
     held_back_paired: Comparison | None  # the probe against the champion where it was out of sample too
     held_back_span: str  # "2023-12-29..2024-03-29", or "" without one
+    held_back_no_champion: str  # why the champion has no held-back days to compare, or ""
     margin: float
     promote: bool
     reason: str
@@ -146,17 +147,17 @@ class GateDecision(msgspec.Struct, frozen=True):
             "reason": self.reason,
         }
         if self.held_back is not None:
-            out["held_back"] = {"span": self.held_back_span, **_part(self.held_back)}
+            out["held_back"] = {"span": self.held_back_span, **_part(self.held_back, "recipe")}
             if self.held_back_paired is not None:
                 paired = self.held_back_paired
                 out["held_back"]["champion_calls"] = paired.n
-                out["held_back"]["challenger_on_those"] = round(paired.accuracy, 4)
+                out["held_back"]["recipe_on_those"] = round(paired.accuracy, 4)
                 out["held_back"]["champion"] = round(paired.reference, 4)
         return out
 
 
-def _part(c: Comparison) -> dict[str, Any]:
-    part: dict[str, Any] = {"calls": c.n, "challenger": round(c.accuracy, 4), "always_buy": round(c.always_buy, 4)}
+def _part(c: Comparison, judged: str = "challenger") -> dict[str, Any]:
+    part: dict[str, Any] = {"calls": c.n, judged: round(c.accuracy, 4), "always_buy": round(c.always_buy, 4)}
     if not math.isnan(c.reference):
         part["champion"] = round(c.reference, 4)
     return part
@@ -176,7 +177,7 @@ def judge(
     shadow = compare(challenger_hits, champion_hits, up)
     hits, ref, same_up = list(challenger_hits), list(champion_hits), list(up)
     all_hits, all_up = list(challenger_hits), list(up)
-    part, paired_part, span = None, None, ""
+    part, paired_part, span, no_champion = None, None, "", ""
     if held_back is not None and held_back.days:
         probe, champion, held_up = held_back.paired()
         hits, ref, same_up = hits + probe, ref + champion, same_up + held_up
@@ -185,6 +186,12 @@ def judge(
         part = compare(held_back.probe_hits(), None, [d.up for d in held_back.days])
         paired_part = compare(probe, champion, held_up) if champion else None
         span = f"{held_back.cutoff}..{held_back.end}"
+        if paired_part is None:
+            no_champion = (
+                "the champion has changed since the retrain: not compared there"
+                if held_back.champion is None
+                else "the champion had trained on every held-back day: not compared there"
+            )
     c, b = compare(hits, ref, same_up), compare(all_hits, None, all_up)
     if c.accuracy < c.reference - margin - 1e-12:
         promote, reason = False, f"trails the champion by more than the margin {margin:.3f}"
@@ -192,7 +199,7 @@ def judge(
         promote, reason = False, f"below always-buy by more than the random band {b.band:.3f}"
     else:
         promote, reason = True, "not worse than the champion beyond the margin, nor than always-buy beyond the band"
-    return GateDecision(c, b, shadow, part, paired_part, span, margin, promote, reason)
+    return GateDecision(c, b, shadow, part, paired_part, span, no_champion, margin, promote, reason)
 
 
 def _right(c: Comparison, accuracy: float) -> str:
@@ -214,7 +221,7 @@ def gate_figures(decision: GateDecision) -> str:
             f"; on the {hp.n} days the champion was out of sample too: recipe {_right(hp, hp.accuracy)}, "
             f"champion {_right(hp, hp.reference)}"
             if hp is not None
-            else "; the champion not comparable"
+            else f"; {decision.held_back_no_champion}"
         )
         parts.append(
             f"held back {decision.held_back_span}: recipe {_right(h, h.accuracy)} "

@@ -30,7 +30,7 @@ import msgspec
 from fxbot.config import Settings, TrainingSettings
 from fxbot.data.bars import Bars, as_date
 from fxbot.model.artifacts import Manifest, read_manifest
-from fxbot.model.holdback import HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
+from fxbot.model.holdback import HOLDBACK_FILE, HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
 from fxbot.model.registry import LEGACY, By, Registry
 
 logger = logging.getLogger(__name__)
@@ -118,10 +118,12 @@ def retrain_phase(settings: Settings, pair: str, as_of: dt.date, phase: Phase, c
     """
     # Yield the CPU to the daily run (on a 1-vCPU VM they share the core).
     os.nice(10)
-    # TensorFlow imports pandas, if it can, for features fxbot never uses (about 30 MiB): blocking it keeps
-    # every retrain process under 800 MB (bench/retrain.py). fxbot's own training path is numpy only.
-    if "pandas" not in sys.modules:
-        sys.modules["pandas"] = None  # type: ignore[assignment]
+    # TensorFlow imports pandas and matplotlib, if it can, for features fxbot never uses (about 30 and
+    # 25 MiB): blocking them keeps every retrain process under 800 MB (bench/retrain.py). fxbot's own
+    # training path is numpy only.
+    for unused in ("pandas", "matplotlib"):
+        if unused not in sys.modules:
+            sys.modules[unused] = None  # type: ignore[assignment]
     from fxbot.data.store import PriceStore
     from fxbot.model import training
 
@@ -257,13 +259,18 @@ def _retrain_pair(
     champion = registry.champion(pair)
     if champion is None:  # _plan skipped the pair then; a champion removed since is not retrained from
         return PairOutcome(pair, f"{pair}: not retrained: the pair has no champion to take settings from", False)
-    peaks, seconds = [], 0.0
+    peaks: list[float] = []
+    seconds, held_back_lost = 0.0, ""
+    folder = staging_folder(registry, pair)
     for phase in phases:  # every phase takes its settings from the same champion, even if one is promoted meanwhile
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 and phase != "holdback":
             return PairOutcome(
                 pair, f"{pair}: not retrained: the {timeout:.0f} s budget is spent; the champion stays", False
             )
+        if left <= 0:
+            held_back_lost = f"the {timeout:.0f} s budget was spent before it"
+            break
         argv = [sys.executable, "-m", "fxbot.cli", "retrain", "--phase", phase, "--pairs", pair]
         argv += ["--as-of", as_of.isoformat()]
         if champion != LEGACY:  # a flat (unversioned) champion has no version folder to name
@@ -276,18 +283,25 @@ def _retrain_pair(
         if result.exit_code != 0:
             detail = result.describe().replace("the daily run", f"the {phase} child")
             why = "timed out" if result.timed_out else f"failed ({detail})"
+            if phase == "holdback":  # the challenger itself is whole: keep it, judged on its shadow calls alone
+                held_back_lost = why
+                break
             figures = f"{seconds:.0f} s, peak RSS {max(peaks):.0f} MiB"
             return PairOutcome(
                 pair, f"{pair}: retraining ({phase}) {why}; the champion stays ({figures})", False, max(peaks)
             )
     figures = f"{seconds:.0f} s; peak RSS " + ", ".join(
-        f"{phase} {peak:.0f} MiB" for phase, peak in zip(phases, peaks, strict=True)
+        f"{phase} {peak:.0f} MiB" for phase, peak in zip(phases, peaks, strict=False)
     )
+    if not held_back_lost:
+        try:
+            add_champion_calls(settings, registry, folder)
+        except Exception as exc:  # any failure here costs the held-back record only, not the challenger
+            held_back_lost = f"the champion's calls failed: {type(exc).__name__}: {exc}"
+    if held_back_lost:
+        (folder / HOLDBACK_FILE).unlink(missing_ok=True)
     try:
-        add_champion_calls(settings, registry, staging_folder(registry, pair))
-        info = registry.add(
-            staging_folder(registry, pair), by=by, note=f"retrained on bars up to {last_month_end(as_of)}"
-        )
+        info = registry.add(folder, by=by, note=f"retrained on bars up to {last_month_end(as_of)}")
     except FxbotError as exc:
         return PairOutcome(
             pair, f"{pair}: the retrained version was refused ({exc}); the champion stays", False, max(peaks)
@@ -299,4 +313,9 @@ def _retrain_pair(
     )
     span = f"{info.manifest.train_start}..{info.manifest.train_end}"
     line = f"{pair}: trained {info.version} on bars {span}: {role} ({figures}){_held_back_line(info.folder)}"
-    return PairOutcome(pair, line, True, max(peaks))
+    if held_back_lost:
+        line += (
+            f"; its held-back walk-forward {held_back_lost}: stored without it, "
+            "so the gate judges it on its shadow calls alone"
+        )
+    return PairOutcome(pair, line, not held_back_lost, max(peaks))

@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -484,7 +485,12 @@ def probe_calls(
     if cfg.start:
         bars = bars.since(cfg.start)
     seen = bars.up_to(cutoff)
-    if seen.empty or seen.last_date >= bars.last_date:
+    if seen.empty:
+        raise DataError(
+            f"{pair}: no training bars before the held-back months (training starts {bars.first_date.isoformat()}, "
+            f"held back from {cutoff.isoformat()}): lower lifecycle.holdback_months"
+        )
+    if seen.last_date >= bars.last_date:
         raise DataError(f"{pair}: no bars after {cutoff.isoformat()} to hold back")
     data = prepare_training_data(seen, cfg.validation_fraction)
     seeds = cfg.seeds[: cfg.members]
@@ -501,18 +507,25 @@ def probe_calls(
     return days, buys, [bool(v) for v in full.y[held]]
 
 
-#: A training run builds its version in ``<model.dir>/.training-<pid>-*`` (hidden: the registry ignores it).
+#: A training run builds its version in ``<model.dir>/.training-<host>-<pid>-*`` (hidden: the registry ignores it).
 TRAINING_PREFIX = ".training-"
 
 
-def remove_abandoned(root: Path) -> list[Path]:
-    """Remove the training folders of runs that were killed (their process is gone); return them.
+def _training_tag() -> str:
+    """This host's name and this process's id: a training folder's owner (hosts may share a models volume)."""
+    return f"{socket.gethostname().replace('-', '_')}-{os.getpid()}"
 
-    Another `fxbot train` that is still running keeps its folder: its process id is in the name.
+
+def remove_abandoned(root: Path) -> list[Path]:
+    """Remove the training folders of this host's runs that were killed (their process is gone); return them.
+
+    Another `fxbot train` that is still running keeps its folder: its host and process id are in the
+    name, and another host's (a container sharing the volume) is never judged from here.
     """
+    host = _training_tag().split("-", 1)[0]
     removed = []
-    for folder in root.glob(f"{TRAINING_PREFIX}*-*"):
-        pid = folder.name.removeprefix(TRAINING_PREFIX).split("-", 1)[0]
+    for folder in root.glob(f"{TRAINING_PREFIX}{host}-*-*"):
+        pid = folder.name.removeprefix(f"{TRAINING_PREFIX}{host}-").split("-", 1)[0]
         if not pid.isdigit():
             continue
         try:
@@ -542,7 +555,7 @@ def train_version(
     """
     registry.root.mkdir(parents=True, exist_ok=True)
     remove_abandoned(registry.root)
-    with tempfile.TemporaryDirectory(prefix=f"{TRAINING_PREFIX}{os.getpid()}-", dir=registry.root) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{TRAINING_PREFIX}{_training_tag()}-", dir=registry.root) as tmp:
         train_pair(pair, bars, cfg, Path(tmp), data_sha256=data_sha256, progress=progress)
         return registry.add(Path(tmp) / pair, by=by)
 

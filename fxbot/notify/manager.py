@@ -217,16 +217,29 @@ class NotifierManager:
                 logger.error("%s could not deliver the alert either%s", notifier.name, detail)
         return delivered
 
-    def notice(self, message: str) -> bool:
-        """Send ``message`` to every notifier as a notice (news, not a failure); True if every one delivered it.
+    def notice(self, message: str, *, key: str | None = None) -> bool:
+        """Send ``message`` to every notifier as a notice (news, not a failure); True if none is left to retry.
 
-        A notice that cannot be delivered is logged, not raised: it never fails the run that made it.
+        With ``key`` and a ledger, each notifier gets it at most once per key and is tried again on
+        the next call only after a clear failure: a delivered or uncertain notice (Slack may have
+        posted it) is recorded and never re-sent. A notifier without notices gets it as an alert.
+        Nothing raises: a notice never fails the run that made it.
         """
-        delivered = True
+        ledger = self.ledger if isinstance(self.ledger, Ledger) else None
+        left = False
         for notifier in self.notifiers:
+            done = f"{key}@{notifier.name}" if key is not None and ledger is not None else None
+            if done is not None and ledger is not None and ledger.notice_sent(done):
+                continue
+            send = getattr(notifier, "send_notice", None) or notifier.send_alert
             try:
-                notifier.send_notice(message)
+                send(message)
+            except UnknownOutcomeError as exc:
+                logger.error("%s: %s; it is not sent again", notifier.name, exc)
             except Exception as exc:
-                delivered = False
-                logger.error("%s could not deliver the notice: %s", notifier.name, exc)
-        return delivered
+                left = True
+                logger.error("%s could not deliver the notice (the next run tries again): %s", notifier.name, exc)
+                continue
+            if done is not None and ledger is not None:
+                ledger.mark_notice_sent(done)
+        return not left

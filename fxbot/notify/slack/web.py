@@ -317,7 +317,9 @@ class SlackWebNotifier:
                 self.channel,
             )
         except Uncertain as exc:
-            raise DeliveryError(f"no clear answer to the notice ({exc}); it may or may not have arrived") from None
+            raise UnknownOutcomeError(
+                f"no clear answer to the notice ({exc}); it may or may not have arrived"
+            ) from None
 
     def check(self) -> list[str]:
         """auth.test, conversations.info and .history: the token works, the bot can post and look. Posts nothing."""

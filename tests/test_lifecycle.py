@@ -22,6 +22,7 @@ from fxbot.config import Secrets, Settings, settings_from_mapping
 from fxbot.errors import DeliveryError, ModelError
 from fxbot.ledger import Ledger
 from fxbot.model.artifacts import read_manifest, write_manifest
+from fxbot.model.catalog import show_lines
 from fxbot.model.gate import gate_figures, judge, mcnemar_p, random_band, rollback_flag
 from fxbot.model.holdback import HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
 from fxbot.model.registry import LEGACY, Entry, Registry
@@ -214,6 +215,12 @@ def test_the_gate_reads_the_challengers_held_back_walk_forward(
     write_holdback(tmp_path / "new", held)
     registry.add(tmp_path / "new")
     assert read_holdback(registry.version_folder(challenger)) == held  # the file travels with the version
+    shown = show_lines(registry, challenger)
+    assert (
+        "  held back 2023-12-29..2024-03-28: the recipe 0/60 right, always-buy 30/60 (on the 40 days the "
+        f"champion {champion} was out of sample too: the recipe 0, the champion 40)"
+    ) in shown
+    )
 
     _replay(_settings(tmp_path), dt.date(2024, 6, 3), 6)
     (decision,) = [e for e in registry.history(PAIR) if e.by == "schedule"]

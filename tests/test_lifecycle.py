@@ -220,7 +220,6 @@ def test_the_gate_reads_the_challengers_held_back_walk_forward(
         "  held back 2023-12-29..2024-03-28: the recipe 0/60 right, always-buy 30/60 (on the 40 days the "
         f"champion {champion} was out of sample too: the recipe 0, the champion 40)"
     ) in shown
-    )
 
     _replay(_settings(tmp_path), dt.date(2024, 6, 3), 6)
     (decision,) = [e for e in registry.history(PAIR) if e.by == "schedule"]

@@ -25,7 +25,7 @@ from fxbot.calendar import last_completed_trading_day, next_trading_day, trading
 from fxbot.config import Settings
 from fxbot.data.bars import Bars
 from fxbot.data.store import PriceStore
-from fxbot.errors import DataError, FxbotError, LedgerError, ProviderError, StaleDataError, UsageError
+from fxbot.errors import DataError, FxbotError, LedgerError, ModelError, ProviderError, StaleDataError, UsageError
 from fxbot.features import live_window, min_bars
 from fxbot.ledger import Ledger, NullLedger
 from fxbot.model.ensemble import Ensemble
@@ -192,7 +192,6 @@ def shadow_and_gate(
             try:  # one challenger's broken files never stop the others' shadow calls and gates
                 shadow_and_judge(settings, deps, manager, bars_by_pair[code].up_to(as_of), as_of, run_id, challenger)
             except FxbotError as exc:
-                logger.error("%s: challenger %s: %s", code, challenger.version, exc)
                 manager.alert(
                     f"fxbot: the shadow call or gate of challenger {challenger.version} failed (the champion stays; "
                     f"`fxbot models show {challenger.version}`): {exc}"
@@ -236,7 +235,11 @@ def shadow_and_judge(
         )
         return
     champion = registry.champion(code)
-    held_back = read_holdback(challenger.folder) if lifecycle.holdback_months else None
+    held_back, unreadable = None, ""
+    try:
+        held_back = read_holdback(challenger.folder) if lifecycle.holdback_months else None
+    except ModelError as exc:  # its evidence is damaged: kept out, decided once (no daily alert loop)
+        unreadable = str(exc)
     if held_back is not None and held_back.champion != champion:  # judged against another champion then
         held_back = held_back.without_champion()
     decision = judge(
@@ -246,11 +249,15 @@ def shadow_and_judge(
         lifecycle.margin,
         held_back=held_back,
     )
+    if unreadable:
+        reason = f"has a held-back walk-forward that cannot be read ({unreadable}); the next retrain makes a new one"
+        missing = "the held-back walk-forward cannot be read"
+        decision = msgspec.structs.replace(decision, promote=False, reason=reason, held_back_missing=missing)
     now = deps.now().astimezone(dt.UTC).replace(microsecond=0).isoformat()
     promote = decision.promote and lifecycle.auto_promote
     action: Literal["promote", "passed", "keep"] = "promote" if promote else ("passed" if decision.promote else "keep")
     if promote:
-        verdict = f"promoted {challenger.version} (was {champion})"
+        verdict = f"promoted {challenger.version} (was {champion}): {decision.reason}"
     elif decision.promote:
         verdict = f"passes; lifecycle.auto_promote is off: `fxbot models promote {challenger.version}` promotes it"
     else:

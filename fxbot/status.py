@@ -107,3 +107,9 @@ def check_model_age(settings: Settings, result: CheckResult, today: dt.date) -> 
         result.problem(f"{line}, past lifecycle.max_model_age_days ({age.limit_days}): {age.fix}", 3)
     else:
         result.lines.append(f"{line} (limit {age.limit_days})")
+    for code in ends:
+        for challenger in registry.challengers(code):
+            result.lines.append(
+                f"challenger: {challenger.version} trained to {challenger.manifest.train_end}, on trial: the daily "
+                f"runs make its shadow calls and the gate decides after {settings.lifecycle.shadow_days} scored ones"
+            )

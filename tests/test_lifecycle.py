@@ -98,7 +98,8 @@ def test_gate_pools_the_held_back_walk_forward() -> None:
     assert evidence["challenger"] == round((3 + 10) / 25, 4) and evidence["champion"] == round((3 + 20) / 25, 4)
     assert evidence["held_back"]["champion"] == 1.0 and evidence["held_back"]["champion_calls"] == 20
     figures = gate_figures(decision)
-    assert "held back 2023-12-29..2024-03-28: recipe 18/40 (always-buy 30/40; on the 20 days" in figures
+    assert "held back 2024-01-02..2024-03-28 (the recipe: the challenger's settings trained without" in figures
+    assert "recipe 18/40 (always-buy 30/40; on the 20 days" in figures
     assert "recipe 10/20, champion 20/20" in figures and "over 25 calls" in figures
 
     # Against another champion than the one the retrain compared with, only always-buy is used.
@@ -115,7 +116,7 @@ def test_holdback_file_round_trip_and_refusal(tmp_path: Path) -> None:
     assert read_holdback(tmp_path) == held
     assert read_holdback(tmp_path / "none") is None
     (tmp_path / "holdback.json").write_text('{"pair": "USDJPY"', encoding="utf-8")
-    with pytest.raises(ModelError, match="truncated or not JSON; retrain the version"):
+    with pytest.raises(ModelError, match=r"holdback\.json is truncated or not JSON"):
         read_holdback(tmp_path)
 
 
@@ -217,8 +218,9 @@ def test_the_gate_reads_the_challengers_held_back_walk_forward(
     assert read_holdback(registry.version_folder(challenger)) == held  # the file travels with the version
     shown = show_lines(registry, challenger)
     assert (
-        "  held back 2023-12-29..2024-03-28: the recipe 0/60 right, always-buy 30/60 (on the 40 days the "
-        f"champion {champion} was out of sample too: the recipe 0, the champion 40)"
+        "  held back 2024-01-02..2024-03-28 (the recipe: these settings trained without those days): the recipe "
+        f"0/60 right, always-buy 30/60 (on the 40 days the champion {champion} was out of sample too: the recipe "
+        "0/40, the champion 40/40)"
     ) in shown
 
     _replay(_settings(tmp_path), dt.date(2024, 6, 3), 6)
@@ -227,7 +229,11 @@ def test_the_gate_reads_the_challengers_held_back_walk_forward(
     assert decision.evidence["shadow"]["calls"] == 5 and decision.evidence["held_back"]["calls"] == 60
     assert decision.evidence["calls"] == 45 and decision.evidence["calls_vs_always_buy"] == 65
     (message,) = [ln for ln in capsys.readouterr().out.splitlines() if "model gate USDJPY" in ln]
-    assert f"kept the champion {champion}" in message and "held back 2023-12-29..2024-03-28: recipe 0/60" in message
+    assert (
+        f"kept the champion {champion}" in message
+        and "held back 2024-01-02..2024-03-28 (the recipe" in message
+        and "recipe 0/60" in message
+    )
 
 
 def test_an_undelivered_gate_notice_is_sent_by_the_next_run_once(
@@ -274,12 +280,13 @@ def test_a_run_killed_after_its_decision_leaves_the_notice_to_the_next(
     assert sent == [f"NOTICE: {notice}"]  # once, by the next run; the day after finds it delivered
 
 
-def test_a_broken_held_back_file_stops_only_its_own_challenger(
+def test_a_broken_held_back_file_keeps_its_challenger_out_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Damaged evidence is a decision, made once (keep), not an alert every day; the other challenger is judged."""
     shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
     registry = Registry(tmp_path / "models")
-    registry.migrate(PAIR)
+    champion = registry.migrate(PAIR)
     broken = _challenger(registry.champion_folder(PAIR), tmp_path / "a", 3.0)
     (tmp_path / "a" / "holdback.json").write_text('{"pair": "USDJPY", "days": [', encoding="utf-8")  # truncated
     registry.add(tmp_path / "a")
@@ -289,13 +296,17 @@ def test_a_broken_held_back_file_stops_only_its_own_challenger(
     fine = msgspec.structs.replace(manifest, created_at="2030-02-01T00:00:00+00:00", train_end="2024-05-31")
     write_manifest(fine_source, fine)
     registry.add(fine_source)
+    assert "held back: " in "\n".join(show_lines(registry, broken))  # `models show` still works, and says why
 
-    _replay(_settings(tmp_path), dt.date(2024, 6, 3), 6)
-    decided = [e.to_version for e in registry.history(PAIR) if e.by == "schedule"]
-    assert decided == [fine.version]  # judged although the older challenger's gate failed before it
-    err = capsys.readouterr().err
-    assert f"the shadow call or gate of challenger {broken} failed (the champion stays" in err
-    assert "truncated or not JSON; retrain the version" in err
+    _replay(_settings(tmp_path), dt.date(2024, 6, 3), 7)
+    decisions = [e for e in registry.history(PAIR) if e.by == "schedule"]
+    assert [e.to_version for e in decisions] == [broken, fine.version]  # both judged, each once
+    assert decisions[0].action == "keep"
+    assert "cannot be read" in decisions[0].evidence["reason"] and registry.champion(PAIR) != broken
+    captured = capsys.readouterr()
+    (notice,) = [ln for ln in captured.out.splitlines() if f"challenger {broken}" in ln]
+    assert f"kept the champion {champion}" in notice and "the held-back walk-forward cannot be read" in notice
+    assert "ALERT" not in captured.err
 
 
 def test_only_out_of_sample_shadow_calls_are_judged(tmp_path: Path) -> None:
@@ -384,3 +395,16 @@ def test_rollback_flag_in_post_and_status(tmp_path: Path, capsys: pytest.Capture
     now = dt.datetime(2024, 6, 12, 23, tzinfo=dt.UTC)
     status = status_report(msgspec.structs.replace(settings, data=settings.data), now)
     assert status.exit_code == 3 and any(ln.startswith("PROBLEM rollback flag: USDJPY") for ln in status.lines)
+
+
+def test_status_shows_a_challenger_on_trial(tmp_path: Path) -> None:
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    registry.migrate(PAIR)
+    challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
+    registry.add(tmp_path / "new")
+    status = status_report(_settings(tmp_path), dt.datetime(2025, 1, 6, 23, tzinfo=dt.UTC))
+    assert (
+        f"challenger: {challenger} trained to 2024-05-31, on trial: the daily runs make its shadow calls and "
+        "the gate decides after 5 scored ones"
+    ) in status.lines

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fxbot.errors import UsageError
+from fxbot.errors import ModelError, UsageError
 from fxbot.model.artifacts import MANIFEST_NAME, read_manifest
 from fxbot.model.holdback import read_holdback
 from fxbot.model.registry import LEGACY, Entry, Registry, VersionInfo, pair_of_version
@@ -31,10 +31,11 @@ def entry_line(entry: Entry) -> str:
         for inner, value in (part.items() if isinstance(part, dict) else [("", part)])
     ]
     evidence = ", ".join(f"{key.removesuffix('.')} {value}" for key, value in flat)
-    return (
-        f"{entry.at} {entry.pair} {entry.action} {entry.from_version or '-'} -> {entry.to_version or '-'} "
-        f"by {entry.by}{f' ({evidence})' if evidence else ''}"
-    )
+    if entry.action == "import":  # a new challenger: the champion does not change
+        change = f"{entry.to_version} as a challenger (champion {entry.from_version or '-'})"
+    else:
+        change = f"{entry.from_version or '-'} -> {entry.to_version or '-'}"
+    return f"{entry.at} {entry.pair} {entry.action} {change} by {entry.by}{f' ({evidence})' if evidence else ''}"
 
 
 def list_lines(registry: Registry, pairs: list[str]) -> list[str]:
@@ -66,8 +67,10 @@ def show_lines(registry: Registry, version: str) -> list[str]:
     accuracies = ", ".join(f"{m.val_accuracy:.3f}" for m in manifest.members)
     champion = registry.champion(pair)
     is_champion = champion == version or (champion == LEGACY and folder == registry.pair_dir(pair))
+    on_trial = {c.version for c in registry.challengers(pair)}
+    role = "champion" if is_champion else ("challenger" if version in on_trial else "stored")
     lines = [
-        f"{version} ({'champion' if is_champion else 'stored'})",
+        f"{version} ({role})",
         f"  folder: {folder}",
         f"  trained: {manifest.train_start}..{manifest.train_end} (validation from {manifest.validation_start}), "
         f"{manifest.samples_train} training samples",
@@ -75,9 +78,13 @@ def show_lines(registry: Registry, version: str) -> list[str]:
         f"{manifest.units} units, at most {manifest.epochs} epochs; validation accuracy {accuracies}",
         f"  created: {manifest.created_at}; data sha256 {manifest.data_sha256[:12]}",
     ]
-    held = read_holdback(folder)
-    if held is not None and held.days:
-        lines.append(f"  {held.summary()}")
+    try:
+        held = read_holdback(folder)
+    except ModelError as exc:
+        lines.append(f"  held back: {exc}")
+    else:
+        if held is not None and held.days:
+            lines.append(f"  {held.summary()}")
     records = [e for e in registry.history(pair) if version in (e.from_version, e.to_version)]
     lines += [f"  log: {entry_line(e)}" for e in records] or ["  log: no record names it"]
     return lines

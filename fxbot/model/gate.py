@@ -128,6 +128,7 @@ class GateDecision(msgspec.Struct, frozen=True):
     margin: float
     promote: bool
     reason: str
+    held_back_missing: str = "no held-back walk-forward stored"  # said when ``held_back`` is None
 
     def evidence(self) -> dict[str, Any]:
         """The figures for the promotions log and the message."""
@@ -185,7 +186,7 @@ def judge(
         all_up += [d.up for d in held_back.days]
         part = compare(held_back.probe_hits(), None, [d.up for d in held_back.days])
         paired_part = compare(probe, champion, held_up) if champion else None
-        span = f"{held_back.cutoff}..{held_back.end}"
+        span = held_back.span()
         if paired_part is None:
             no_champion = (
                 "the champion has changed since the retrain: not compared there"
@@ -198,7 +199,14 @@ def judge(
     elif b.accuracy < b.always_buy - b.band - 1e-12:
         promote, reason = False, f"below always-buy by more than the random band {b.band:.3f}"
     else:
-        promote, reason = True, "not worse than the champion beyond the margin, nor than always-buy beyond the band"
+        promote, reason = (
+            True,
+            (
+                f"{c.accuracy:.1%} is within the margin ({margin:.1%}) of the champion's {c.reference:.1%} or "
+                f"above it, and {b.accuracy:.1%} within the random band (±{b.band:.1%}) of always-buy's "
+                f"{b.always_buy:.1%} or above it: no evidence that it is worse"
+            ),
+        )
     return GateDecision(c, b, shadow, part, paired_part, span, no_champion, margin, promote, reason)
 
 
@@ -215,7 +223,7 @@ def gate_figures(decision: GateDecision) -> str:
     ]
     h, hp = decision.held_back, decision.held_back_paired
     if h is None:
-        parts.append("no held-back walk-forward stored")
+        parts.append(decision.held_back_missing)
     else:
         champion = (
             f"; on the {hp.n} days the champion was out of sample too: recipe {_right(hp, hp.accuracy)}, "
@@ -224,7 +232,8 @@ def gate_figures(decision: GateDecision) -> str:
             else f"; {decision.held_back_no_champion}"
         )
         parts.append(
-            f"held back {decision.held_back_span}: recipe {_right(h, h.accuracy)} "
+            f"held back {decision.held_back_span} (the recipe: the challenger's settings trained without those "
+            f"days): recipe {_right(h, h.accuracy)} "
             f"(always-buy {_right(h, h.always_buy)}{champion})"
         )
     parts.append(

@@ -47,17 +47,24 @@ class HeldBack(msgspec.Struct, frozen=True):
         """Was the probe right, day by day."""
         return [d.probe_buy == d.up for d in self.days]
 
+    def span(self) -> str:
+        """The held-back outcomes' days: from the first trading day after the probe's last bar to ``end``."""
+        from fxbot.calendar import next_trading_day
+
+        return f"{next_trading_day(dt.date.fromisoformat(self.cutoff)).isoformat()}..{self.end}"
+
     def summary(self) -> str:
-        """``held back 2023-12-29..2024-03-28: the recipe 30/62 right, always-buy 33/62 (the champion 12/21 ...)``."""
+        """``held back 2024-01-02..2024-03-28: the recipe 30/62 right, always-buy 33/62 (the champion 12/21 ...)``."""
         n, paired = len(self.days), self.paired()
         line = (
-            f"held back {self.cutoff}..{self.end}: the recipe {sum(self.probe_hits())}/{n} right, "
-            f"always-buy {sum(d.up for d in self.days)}/{n}"
+            f"held back {self.span()} (the recipe: these settings trained without those days): the recipe "
+            f"{sum(self.probe_hits())}/{n} right, always-buy {sum(d.up for d in self.days)}/{n}"
         )
         if paired[0]:
+            m = len(paired[0])
             line += (
-                f" (on the {len(paired[0])} days the champion {self.champion} was out of sample too: "
-                f"the recipe {sum(paired[0])}, the champion {sum(paired[1])})"
+                f" (on the {m} days the champion {self.champion} was out of sample too: "
+                f"the recipe {sum(paired[0])}/{m}, the champion {sum(paired[1])}/{m})"
             )
         return line
 
@@ -98,10 +105,10 @@ def read_holdback(folder: Path) -> HeldBack | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read the held-back walk-forward ({exc}); retrain the version") from None
+        raise ModelError(f"{path}: cannot read the held-back walk-forward ({exc})") from None
     try:
         return msgspec.json.decode(raw, type=HeldBack)
     except msgspec.ValidationError as exc:
-        raise ModelError(f"{path} is not a held-back walk-forward ({exc}); retrain the version") from None
+        raise ModelError(f"{path} is not a held-back walk-forward ({exc})") from None
     except msgspec.DecodeError:
-        raise ModelError(f"{path} is truncated or not JSON; retrain the version") from None
+        raise ModelError(f"{path} is truncated or not JSON") from None

@@ -492,7 +492,13 @@ def probe_calls(
         )
     if seen.last_date >= bars.last_date:
         raise DataError(f"{pair}: no bars after {cutoff.isoformat()} to hold back")
-    data = prepare_training_data(seen, cfg.validation_fraction)
+    try:
+        data = prepare_training_data(seen, cfg.validation_fraction)
+    except DataError as exc:
+        raise DataError(
+            f"{pair}: the held-back walk-forward trains on the bars before {cutoff.isoformat()} only: {exc}; "
+            "lower lifecycle.holdback_months"
+        ) from None
     seeds = cfg.seeds[: cfg.members]
     labels = [f"{pair} probe member {i + 1}/{len(seeds)} (seed {seed})" for i, seed in enumerate(seeds)]
     fitted = fit_members(data, seeds, cfg, labels, None)

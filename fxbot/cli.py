@@ -552,7 +552,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train",
         parents=[common],
-        help="train the five-member ensembles (needs fxbot[train])",
+        help="train each pair's ensemble (training.members members; needs fxbot[train])",
         description="Train the ensembles on the stored bars and store each as a new version in model.dir "
         "(the champion if the pair has none, else a challenger), or flat folders in --out.",
     )

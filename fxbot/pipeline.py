@@ -352,11 +352,18 @@ def build_report(
         warnings.append(stale_warning(staleness, as_of, len(signals), replay=explicit is not None, locale=locale))
     age = model_age(signals, as_of, settings.lifecycle.max_model_age_days)
     if age is not None and age.too_old:
-        warnings.append(
-            warning_text(
-                "model_age", locale, days=age.age_days, trained_to=age.trained_to.isoformat(), limit=age.limit_days
-            )
+        figures = {"days": age.age_days, "trained_to": age.trained_to.isoformat(), "limit": age.limit_days}
+        on_trial = (
+            [c.version for code in settings.pairs for c in deps.registry.challengers(code)] if deps.registry else []
         )
+        if on_trial:  # retraining has been done: say so, rather than ask for it again
+            versions = ", ".join(on_trial)
+            shadow_days = settings.lifecycle.shadow_days
+            warnings.append(
+                warning_text("model_age_trial", locale, versions=versions, shadow_days=shadow_days, **figures)
+            )
+        else:
+            warnings.append(warning_text("model_age", locale, **figures))
     in_sample = [s.pair.code for s in signals if s.in_sample]
     if in_sample:
         warnings.append(warning_text("in_sample", locale, pairs=", ".join(in_sample)))

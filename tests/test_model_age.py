@@ -80,3 +80,30 @@ def test_a_replay_before_the_training_end_says_so_not_zero_days(tmp_path: Path) 
     assert run.returncode == 0, run.stderr
     assert "models trained to 2024-12-31 (after this day)" in run.stdout and "(0 days)" not in run.stdout
     assert "in-sample" in run.stdout  # the warning that says what it means
+
+
+def test_with_newer_models_on_trial_the_warning_says_so_instead_of_asking_to_retrain(tmp_path: Path) -> None:
+    import shutil
+
+    import msgspec
+
+    from fxbot import wiring
+    from fxbot.config import Secrets
+    from fxbot.model.artifacts import read_manifest, write_manifest
+    from fxbot.model.registry import Registry
+
+    shutil.copytree(SHIPPED_MODELS / "USDJPY", tmp_path / "models" / "USDJPY")
+    registry = Registry(tmp_path / "models")
+    registry.migrate("USDJPY")
+    newer = tmp_path / "newer"
+    shutil.copytree(registry.champion_folder("USDJPY"), newer)
+    manifest = msgspec.structs.replace(read_manifest(newer, pair="USDJPY"), train_end="2025-01-31")
+    write_manifest(newer, manifest)
+    registry.add(newer)
+    raw = _raw(tmp_path, 30) | {"pairs": ["USDJPY"], "model": {"dir": str(tmp_path / "models")}}
+    for locale, expected in (("en", f"newer models are on trial ({manifest.version})"), ("ja", "試験中")):
+        settings = settings_from_mapping(raw | {"notify": {"locale": locale}})
+        deps = wiring.daily_dependencies(settings, Secrets())
+        report = build_report(settings, deps, load_bars(settings, deps.store), dt.date(2025, 2, 3))
+        (warning,) = [w for w in report.warnings if "lifecycle.max_model_age_days" in w]
+        assert expected in warning and "fxbot retrain" not in warning

@@ -484,6 +484,18 @@ _WARNINGS: dict[str, dict[str, str]] = {
             "正直な数値は `fxbot backtest` で確認できます。"
         ),
     },
+    "model_age_trial": {
+        "en": (
+            "the models are {days} days old (trained on bars up to {trained_to}; lifecycle.max_model_age_days "
+            "is {limit}): newer models are on trial ({versions}); the gate decides after {shadow_days} scored "
+            "shadow calls (`fxbot status`)"
+        ),
+        "ja": (
+            "モデルが古くなっています: 学習データは {trained_to} まで（{days}日前、lifecycle.max_model_age_days は "
+            "{limit}日）。新しいモデル（{versions}）を試験中です。シャドーシグナルが {shadow_days} 件評価されると"
+            "ゲートが判定します（`fxbot status`）。"
+        ),
+    },
     "fetch": {
         "en": "fetching new bars failed, the calls use the stored bars: {error}",
         "ja": "新しいバーの取得に失敗したため、保存済みのバーでシグナルを出しています（詳細はログを参照）。",

@@ -6,9 +6,10 @@ A registry in a temporary folder gets the shipped champions with their manifests
 back to 2024-11-29, so that `fxbot retrain --as-of 2025-01-15` trains real challengers on the bars up
 to 2024-12-31 with the shipped settings (5 members, LSTM(32), up to 30 epochs, all history). The
 retrain runs under ``taskset -c CPU``; each pair is fitted in one child process, exported in
-another and walked forward over its held-back months in a third. Printed: the wall time, each child's peak RSS (from the retrain's own lines) and the
-largest process's peak RSS (wait4 on the retrain, which covers every process it waited for). Then the daily run
-(`run-once --dry-run --no-fetch`, also pinned to CPU) is timed alone and while a retrain runs on
+another and walked forward over its held-back months in a third. Printed: the wall time, each
+child's peak RSS (from the retrain's own lines) and the largest process's peak RSS (wait4 on the
+retrain, which covers every process it waited for). Then the daily run (`run-once --dry-run
+--no-fetch`, also pinned to CPU) is timed alone and while a retrain runs on
 the same core. Prints figures; asserts nothing.
 """
 

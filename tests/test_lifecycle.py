@@ -120,16 +120,31 @@ def test_holdback_file_round_trip_and_refusal(tmp_path: Path) -> None:
         read_holdback(tmp_path)
 
 
-def _challenger(source: Path, dest: Path, shift: float) -> str:
-    """A challenger whose calls differ from the champion's: the same members with a shifted input scaler."""
+def _champion(tmp_path: Path) -> tuple[Registry, str]:
+    """A registry under ``tmp_path/models`` whose USDJPY champion is the shipped ensemble, and its version."""
+    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
+    registry = Registry(tmp_path / "models")
+    champion = registry.migrate(PAIR)
+    assert champion is not None
+    return registry, champion
+
+
+def _challenger(
+    source: Path,
+    dest: Path,
+    shift: float,
+    *,
+    created_at: str = "2030-01-01T00:00:00+00:00",
+    train_end: str = "2024-05-31",
+) -> str:
+    """A challenger whose calls differ from the champion's (``shift`` > 0): the same members with a shifted
+    input scaler. Trained "to" ``train_end``, the end of May 2024: its shadow calls of June are out of sample
+    (only those are judged)."""
     shutil.copytree(source, dest)
     manifest = read_manifest(source, pair=PAIR)
     mean = list(manifest.scaler_mean)
     mean[0] += shift * manifest.scaler_std[0]
-    # Trained "to" the end of May 2024: its shadow calls of June are out of sample (only those are judged).
-    changed = msgspec.structs.replace(
-        manifest, scaler_mean=mean, created_at="2030-01-01T00:00:00+00:00", train_end="2024-05-31"
-    )
+    changed = msgspec.structs.replace(manifest, scaler_mean=mean, created_at=created_at, train_end=train_end)
     write_manifest(dest, changed)
     return changed.version
 
@@ -161,9 +176,7 @@ def _replay(settings: Settings, first: dt.date, days: int) -> list[dt.date]:
 
 @pytest.mark.parametrize("auto_promote", [True, False])
 def test_shadow_calls_then_one_decision(tmp_path: Path, capsys: pytest.CaptureFixture[str], auto_promote: bool) -> None:
-    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
-    registry = Registry(tmp_path / "models")
-    champion = registry.migrate(PAIR)
+    registry, champion = _champion(tmp_path)
     challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
     registry.add(tmp_path / "new")
     settings = _settings(tmp_path, auto_promote=auto_promote)
@@ -205,10 +218,7 @@ def test_the_gate_reads_the_challengers_held_back_walk_forward(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A retrained challenger carries holdback.json: the daily run's gate judges on it with the shadow calls."""
-    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
-    registry = Registry(tmp_path / "models")
-    champion = registry.migrate(PAIR)
-    assert champion is not None
+    registry, champion = _champion(tmp_path)
     challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
     # Its recipe was wrong on all 60 held-back days; the champion (out of sample on 40 of them) right on all.
     up = [True, False] * 30
@@ -240,9 +250,7 @@ def test_an_undelivered_gate_notice_is_sent_by_the_next_run_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The notice is in the decision's log line; the ledger records it delivered: at least once, not lost."""
-    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
-    registry = Registry(tmp_path / "models")
-    registry.migrate(PAIR)
+    registry, _ = _champion(tmp_path)
     challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
     registry.add(tmp_path / "new")
     settings = _settings(tmp_path)
@@ -266,9 +274,7 @@ def test_an_undelivered_gate_notice_is_sent_by_the_next_run_once(
 def test_a_run_killed_after_its_decision_leaves_the_notice_to_the_next(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
-    registry = Registry(tmp_path / "models")
-    champion = registry.migrate(PAIR)
+    registry, champion = _champion(tmp_path)
     challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
     registry.add(tmp_path / "new")
     # What a run killed right after ``decide`` leaves: the log line (with its notice), nothing sent.
@@ -284,23 +290,17 @@ def test_a_broken_held_back_file_keeps_its_challenger_out_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Damaged evidence is a decision, made once (keep), not an alert every day; the other challenger is judged."""
-    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
-    registry = Registry(tmp_path / "models")
-    champion = registry.migrate(PAIR)
+    registry, champion = _champion(tmp_path)
     broken = _challenger(registry.champion_folder(PAIR), tmp_path / "a", 3.0)
     (tmp_path / "a" / "holdback.json").write_text('{"pair": "USDJPY", "days": [', encoding="utf-8")  # truncated
     registry.add(tmp_path / "a")
-    fine_source = tmp_path / "b"
-    shutil.copytree(registry.champion_folder(PAIR), fine_source)
-    manifest = read_manifest(fine_source, pair=PAIR)
-    fine = msgspec.structs.replace(manifest, created_at="2030-02-01T00:00:00+00:00", train_end="2024-05-31")
-    write_manifest(fine_source, fine)
-    registry.add(fine_source)
+    fine = _challenger(registry.champion_folder(PAIR), tmp_path / "b", 0.0, created_at="2030-02-01T00:00:00+00:00")
+    registry.add(tmp_path / "b")
     assert "held back: " in "\n".join(show_lines(registry, broken))  # `models show` still works, and says why
 
     _replay(_settings(tmp_path), dt.date(2024, 6, 3), 7)
     decisions = [e for e in registry.history(PAIR) if e.by == "schedule"]
-    assert [e.to_version for e in decisions] == [broken, fine.version]  # both judged, each once
+    assert [e.to_version for e in decisions] == [broken, fine]  # both judged, each once
     assert decisions[0].action == "keep"
     assert "cannot be read" in decisions[0].evidence["reason"] and registry.champion(PAIR) != broken
     captured = capsys.readouterr()
@@ -311,15 +311,9 @@ def test_a_broken_held_back_file_keeps_its_challenger_out_once(
 
 def test_only_out_of_sample_shadow_calls_are_judged(tmp_path: Path) -> None:
     """Shadow calls of days the challenger trained on (a replayed or stale day) are recorded, not judged."""
-    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
-    registry = Registry(tmp_path / "models")
-    registry.migrate(PAIR)
-    source = tmp_path / "new"
-    shutil.copytree(registry.champion_folder(PAIR), source)
-    manifest = read_manifest(source, pair=PAIR)
-    late = msgspec.structs.replace(manifest, created_at="2030-01-01T00:00:00+00:00", train_end="2024-06-05")
-    write_manifest(source, late)
-    registry.add(source)
+    registry, _ = _champion(tmp_path)
+    _challenger(registry.champion_folder(PAIR), tmp_path / "new", 0.0, train_end="2024-06-05")
+    registry.add(tmp_path / "new")
     days = _replay(_settings(tmp_path), dt.date(2024, 6, 3), 9)
     with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
         shadow = [r[0] for r in db.execute("SELECT bar_date FROM shadow_calls ORDER BY bar_date")]
@@ -332,9 +326,7 @@ def test_only_out_of_sample_shadow_calls_are_judged(tmp_path: Path) -> None:
 
 def test_a_newer_challenger_does_not_abandon_an_older_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Two challengers (a retrain arrived before the first had its shadow calls): both are shadowed, both judged."""
-    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
-    registry = Registry(tmp_path / "models")
-    registry.migrate(PAIR)
+    registry, _ = _champion(tmp_path)
     first = _challenger(registry.champion_folder(PAIR), tmp_path / "a", 3.0)
     registry.add(tmp_path / "a")
     settings = _settings(tmp_path, auto_promote=False)
@@ -356,9 +348,7 @@ def test_a_newer_challenger_does_not_abandon_an_older_one(tmp_path: Path, capsys
 
 
 def test_a_gate_decision_is_made_once_even_by_two_runs(tmp_path: Path) -> None:
-    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
-    registry = Registry(tmp_path / "models")
-    champion = registry.migrate(PAIR)
+    registry, champion = _champion(tmp_path)
     challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
     registry.add(tmp_path / "new")
     keep = Entry("2024-06-10T23:00:00+00:00", PAIR, "keep", champion, challenger, "schedule", {"calls": 5})
@@ -398,9 +388,7 @@ def test_rollback_flag_in_post_and_status(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_status_shows_a_challenger_on_trial(tmp_path: Path) -> None:
-    shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
-    registry = Registry(tmp_path / "models")
-    registry.migrate(PAIR)
+    registry, _ = _champion(tmp_path)
     challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
     registry.add(tmp_path / "new")
     status = status_report(_settings(tmp_path), dt.datetime(2025, 1, 6, 23, tzinfo=dt.UTC))

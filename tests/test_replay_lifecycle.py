@@ -27,26 +27,30 @@ FIRST = dt.date(2024, 3, 1)
 DAYS = 31  # March 2024 (21 trading days) and the first 10 of April
 
 
-@pytest.mark.slow
-def test_replay_with_monthly_retraining(tmp_path: Path) -> None:
+def _trained(tmp_path: Path, **extra: object) -> tuple[Path, Registry]:
+    """A config for USDJPY with tiny models (``extra`` merged in) and its first champion, trained to 2024-01-31."""
     config = tmp_path / "c.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "pairs": [PAIR],
-                "account": {"leverage": {PAIR: 1.0}},
-                "data": {"dir": str(BUNDLED_DATA)},
-                "model": {"dir": str(tmp_path / "models")},
-                "ledger": {"path": str(tmp_path / "ledger.sqlite")},
-                "training": TINY,
-                "lifecycle": {"shadow_days": 5},
-                "schedule": {"cron": "* * * * * *", "job_timeout": 120, "retrain_timeout": 600},
-            }
-        )
-    )
+    base = {
+        "pairs": [PAIR],
+        "data": {"dir": str(BUNDLED_DATA)},
+        "model": {"dir": str(tmp_path / "models")},
+        "training": TINY,
+    }
+    config.write_text(yaml.safe_dump(base | extra))
     trained = run_fxbot("train", "--until", "2024-01-31", "--config", str(config))
     assert trained.returncode == 0, trained.stderr
-    registry = Registry(tmp_path / "models")
+    return config, Registry(tmp_path / "models")
+
+
+@pytest.mark.slow
+def test_replay_with_monthly_retraining(tmp_path: Path) -> None:
+    config, registry = _trained(
+        tmp_path,
+        account={"leverage": {PAIR: 1.0}},
+        ledger={"path": str(tmp_path / "ledger.sqlite")},
+        lifecycle={"shadow_days": 5},
+        schedule={"cron": "* * * * * *", "job_timeout": 120, "retrain_timeout": 600},
+    )
     first = registry.champion(PAIR)
 
     replay = ["--replay-from", FIRST.isoformat(), "--replay-days", str(DAYS), "--replay-retrain"]
@@ -98,19 +102,7 @@ def test_replay_with_monthly_retraining(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_retrain_killed_mid_training_leaves_the_champion(tmp_path: Path) -> None:
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "pairs": [PAIR],
-                "data": {"dir": str(BUNDLED_DATA)},
-                "model": {"dir": str(tmp_path / "models")},
-                "training": TINY,
-            }
-        )
-    )
-    assert run_fxbot("train", "--until", "2024-01-31", "--config", str(config)).returncode == 0
-    registry = Registry(tmp_path / "models")
+    config, registry = _trained(tmp_path)
     champion, files = registry.champion(PAIR), sorted(p.name for p in (tmp_path / "models").rglob("*"))
 
     killed = run_fxbot("retrain", "--as-of", "2024-06-05", "--timeout", "3", "--config", str(config))
@@ -125,20 +117,7 @@ def test_a_retrain_killed_mid_training_leaves_the_champion(tmp_path: Path) -> No
 def test_a_failed_held_back_walk_forward_keeps_the_challenger_without_it(tmp_path: Path) -> None:
     """The probe cannot train (no bars before the held-back months): the challenger is stored without
     holdback.json, said so in one line (exit 3, alerted by the daemon); the champion stays."""
-    config = tmp_path / "c.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "pairs": [PAIR],
-                "data": {"dir": str(BUNDLED_DATA)},
-                "model": {"dir": str(tmp_path / "models")},
-                "training": {**TINY, "start": "2023-06-01"},
-                "lifecycle": {"holdback_months": 12},
-            }
-        )
-    )
-    assert run_fxbot("train", "--until", "2024-01-31", "--config", str(config)).returncode == 0
-    registry = Registry(tmp_path / "models")
+    config, registry = _trained(tmp_path, training={**TINY, "start": "2023-06-01"}, lifecycle={"holdback_months": 12})
     champion = registry.champion(PAIR)
 
     retrained = run_fxbot("retrain", "--as-of", "2024-06-05", "--config", str(config))

@@ -252,9 +252,22 @@ class RiskSettings(_Section, frozen=True):
         Meta(
             ge=2,
             le=1000,
-            description="Daily returns the 1-day 99 % loss is estimated from (2-1000; needs one bar more).",
+            description=(
+                "Daily returns of the normal-curve 1-day 99 % figure shown beside the historical one (2-1000)."
+            ),
         ),
     ] = 60
+    budget: Annotated[
+        float,
+        Meta(
+            gt=0,
+            lt=1,
+            description=(
+                "Drawdown budget, a fraction of equity: a post says by how much the 20-day 99.9 % loss from history "
+                "exceeds it, and `fxbot risk` the leverage scale that keeps it within (0-1, e.g. 0.25)."
+            ),
+        ),
+    ] = 0.25
 
 
 class ColorSettings(_Section, frozen=True):

@@ -35,7 +35,7 @@ from fxbot.notify.manager import NotifierManager
 from fxbot.notify.messages import warning_text
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
-from fxbot.risk import pair_risk, portfolio_risk
+from fxbot.risk import aligned_closes, pair_risk, portfolio_risk, scaled_tail
 from fxbot.signals import Evidence, PairSignal, PortfolioRisk, Report, Staleness, model_age
 
 if TYPE_CHECKING:
@@ -372,7 +372,7 @@ def build_report(
         signals=signals,
         warnings=warnings,
         staleness=staleness,
-        portfolio_risk=book_risk(settings, signals),
+        portfolio_risk=book_risk(settings, signals, bars_by_pair),
         model_age=age,
     )
 
@@ -380,26 +380,40 @@ def build_report(
 def with_risk_and_evidence(settings: Settings, deps: Dependencies, signal: PairSignal, bars: Bars) -> PairSignal:
     """``signal`` with its 1-day loss and holding window (from ``bars``, already loaded) and its models' evidence."""
     risk = pair_risk(
-        bars.close, signal.position.notional_jpy, signal.bar_date, signal.for_day, settings.notify.risk.vol_window_days
+        bars.dates,
+        bars.close,
+        exposure(signal),
+        signal.bar_date,
+        signal.for_day,
+        settings.notify.risk.vol_window_days,
     )
     evidence = deps.load_evidence(signal.pair.code) if deps.load_evidence is not None else None
     return msgspec.structs.replace(signal, risk=risk, evidence=evidence)
 
 
-def book_risk(settings: Settings, signals: list[PairSignal]) -> PortfolioRisk:
-    """Gross exposure, and the walk-forward's 20-day interval (from the first pair's stored evidence) in JPY."""
-    source = next((s.evidence for s in signals if s.evidence is not None and s.evidence.interval_low is not None), None)
-    notionals = [s.position.notional_jpy for s in signals]
-    if source is None or source.interval_high is None or source.interval_low is None:
-        return portfolio_risk(notionals, settings.account.equity_jpy)
-    return portfolio_risk(
-        notionals,
-        settings.account.equity_jpy,
-        (source.interval_low, source.interval_high),
-        source.gross_leverage,
-        days=source.interval_days,
-        confidence=source.interval_confidence,
+def exposure(signal: PairSignal) -> float:
+    """The call's signed notional in JPY: + for a BUY, - for a SELL."""
+    sign = 1.0 if signal.vote.direction.value == "BUY" else -1.0
+    return sign * signal.position.notional_jpy
+
+
+def book_risk(settings: Settings, signals: list[PairSignal], bars_by_pair: dict[str, Bars]) -> PortfolioRisk:
+    """Today's book from the pairs' joint history up to each call's bar (already loaded), and following the
+    calls in the walk-forward (the first pair's stored evidence) at today's gross leverage."""
+    dates, closes = aligned_closes(
+        [
+            (bars_by_pair[s.pair.code].up_to(s.bar_date).dates, bars_by_pair[s.pair.code].up_to(s.bar_date).close)
+            for s in signals
+        ]
     )
+    equity = settings.account.equity_jpy
+    exposures = [exposure(s) for s in signals]
+    gross = sum(abs(e) for e in exposures) / equity
+    source = next((s.evidence for s in signals if s.evidence is not None and s.evidence.calls_tail is not None), None)
+    calls = None
+    if source is not None and source.calls_tail is not None and source.gross_leverage:
+        calls = scaled_tail(source.calls_tail, gross / source.gross_leverage * equity)
+    return portfolio_risk(dates, closes, exposures, equity, calls=calls, budget=settings.notify.risk.budget)
 
 
 def pair_signal(settings: Settings, deps: Dependencies, code: str, bars: Bars, as_of: dt.date) -> PairSignal:

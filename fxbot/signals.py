@@ -52,28 +52,88 @@ class TrackRecord(msgspec.Struct, frozen=True):
 
 
 class PairRisk(msgspec.Struct, frozen=True):
-    """One position's risk: a 1-day 99 % loss in JPY from recent realised volatility, and its holding window.
+    """One position's risk: its 1-day 99 % loss in JPY from its own history, and its holding window.
 
-    ``loss_jpy`` is None when the pair has too few bars for the volatility window (``needed_bars``).
+    ``loss_jpy`` is the larger of the historical and the filtered historical figure (``fxbot.risk``);
+    None when the pair has too few bars (``needed_bars``). ``normal_loss_jpy`` is the normal-curve
+    figure from the last ``window_days`` returns, shown only beside the historical one.
     """
 
     loss_jpy: float | None
-    volatility: float | None  # daily standard deviation of close-to-close returns
+    volatility: float | None  # daily standard deviation of the last window_days close-to-close returns
     window_days: int
     needed_bars: int
     opens_at: dt.datetime  # New York 17:00 close of the bar day
     closes_at: dt.datetime  # New York 17:00 close of the day the call is for
+    normal_loss_jpy: float | None = None
+
+
+class TailLoss(msgspec.Struct, frozen=True):
+    """A loss from history over ``days`` trading days: its ``confidence`` quantile, expected shortfall, worst window.
+
+    ``source`` says whose P/L: ``book`` (today's positions over every past window), ``filtered`` (the
+    same, past returns rescaled to today's volatility) or ``calls`` (following the calls in the
+    walk-forward, scaled to today's gross leverage). Losses are positive JPY.
+    """
+
+    source: str
+    days: int
+    confidence: float
+    loss_jpy: float
+    shortfall_jpy: float
+    worst_jpy: float
+    worst_start: dt.date
+    worst_end: dt.date
+    windows: int
+    first_day: dt.date
+    last_day: dt.date
+
+
+class StressResult(msgspec.Struct, frozen=True):
+    """Today's book over a named episode, close to close, in JPY (negative: a loss)."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+    pnl_jpy: float
 
 
 class PortfolioRisk(msgspec.Struct, frozen=True):
-    """The whole book: gross exposure over equity, and the walk-forward's 20-day interval scaled to it."""
+    """The whole book from history: gross exposure, its 20-day and 1-day tails, the calls' tail, stress windows."""
 
     gross_leverage: float
     equity_jpy: float
-    interval_low_jpy: float | None = None  # None: no stored walk-forward interval
-    interval_high_jpy: float | None = None
-    interval_days: int = 20
-    interval_confidence: float = 0.999
+    budget: float = 0.25  # drawdown budget, a fraction of equity
+    book: TailLoss | None = None  # 20 days, today's book
+    filtered: TailLoss | None = None  # 20 days, today's book at today's volatility
+    calls: TailLoss | None = None  # 20 days, following the calls (walk-forward)
+    book_day: TailLoss | None = None  # 1 day, 99 %
+    filtered_day: TailLoss | None = None
+    stress: tuple[StressResult, ...] = ()
+
+    @property
+    def headline(self) -> TailLoss | None:
+        """The largest 20-day loss of the three views: where two disagree, the larger leads."""
+        found = [t for t in (self.book, self.filtered, self.calls) if t is not None]
+        return max(found, key=lambda t: t.loss_jpy, default=None)
+
+    @property
+    def worst(self) -> TailLoss | None:
+        """The view with the worst real 20 days (book or calls; the filtered windows are rescaled, not real)."""
+        found = [t for t in (self.book, self.calls) if t is not None]
+        return max(found, key=lambda t: t.worst_jpy, default=None)
+
+    @property
+    def day(self) -> TailLoss | None:
+        """The larger 1-day 99 % loss of the book (historical or filtered)."""
+        found = [t for t in (self.book_day, self.filtered_day) if t is not None]
+        return max(found, key=lambda t: t.loss_jpy, default=None)
+
+    @property
+    def budget_multiple(self) -> float | None:
+        """The headline loss over the budget (above 1: the leverage is that many times too high for it)."""
+        head = self.headline
+        return None if head is None else head.loss_jpy / (self.budget * self.equity_jpy)
 
 
 class Evidence(msgspec.Struct, frozen=True):
@@ -97,12 +157,16 @@ class Evidence(msgspec.Struct, frozen=True):
     pooled_calls: int
     pooled_p_value: float
     pooled_edge: bool
-    # The walk-forward portfolio's interval of 20-day P/L sums, as fractions of equity, at ``gross_leverage``.
+    # The walk-forward portfolio's interval of 20-day P/L sums, as fractions of equity, at ``gross_leverage``
+    # (normal curve: kept for old files, shown nowhere).
     interval_low: float | None = None
     interval_high: float | None = None
     interval_days: int = 20
     interval_confidence: float = 0.999
     gross_leverage: float | None = None
+    # Following the calls in the walk-forward, from history: the rolling 20-day loss quantile, its expected
+    # shortfall and the worst window, on an equity of 1 (fractions) at ``gross_leverage``; None in older files.
+    calls_tail: TailLoss | None = None
 
 
 class Staleness(msgspec.Struct, frozen=True):

@@ -110,23 +110,31 @@ def test_largest_scale_closed_form() -> None:
     assert largest_scale(0.1, 0.02, 3.0, 0.25) == math.inf  # the mean outruns the spread
 
 
-def test_calibrate_puts_the_lower_bound_on_the_budget() -> None:
+def test_calibrate_puts_the_historical_loss_and_the_worst_window_on_the_budget() -> None:
     rng = np.random.default_rng(1)
-    unit = rng.normal(0.0002, 0.006, size=(2000, 3))
+    unit = rng.standard_t(3, size=(2000, 3)) * 0.004  # fat tails: the normal curve understates them
     unit[:, 1] += 0.5 * unit[:, 0]  # correlated pairs
     pairs = ["USDJPY", "EURJPY", "GBPJPY"]
     configured = {"USDJPY": 1.79, "EURJPY": 1.68, "GBPJPY": 1.03}
-    cal = calibrate(unit, pairs, configured, max_loss=0.25, horizon=20, confidence=0.999)
-    assert cal.blocks == 100 and cal.proposed_low == pytest.approx(-0.25)
-    # independently: the portfolio at the proposed leverages, through the same block statistics as the report
-    lev = np.array([cal.proposed[p] for p in pairs])
-    blocks = stats.block_sums(unit @ lev, 20)
-    assert stats.summarize_blocks(blocks, stats.z_for(0.999)).low == pytest.approx(-0.25)
-    ratios = {p: cal.proposed[p] / configured[p] for p in pairs}
-    assert max(ratios.values()) == pytest.approx(min(ratios.values()))  # the configured mix, scaled
-    alone = stats.summarize_blocks(stats.block_sums(unit[:, 2] * cal.alone["GBPJPY"], 20), stats.z_for(0.999))
-    assert alone.low == pytest.approx(-0.25)
-    with pytest.raises(ValueError, match="blocks"):
-        calibrate(unit[:40], pairs, configured)
+    days = np.datetime64("2008-01-01") + np.arange(2000)
+    cal = calibrate(unit, pairs, configured, max_loss=0.25, horizon=20, confidence=0.999, dates=days)
+    assert cal.windows == 1981
+    # independently: the rolling 20-day losses at the proposed leverages, their 99.9 % quantile by sorting
+    for key, measure in (("proposed", "quantile"), ("proposed_worst", "worst")):
+        lev = np.array([getattr(cal, key)[p] for p in pairs])
+        losses = np.sort(-stats.rolling_sums(unit @ lev, 20))
+        # the smallest loss with at least 99.9 % of windows at or below it:
+        # rank ceil(0.999 x 1981) = ceil(1979.02) = 1980
+        figure = losses[1979] if measure == "quantile" else losses[-1]
+        assert figure == pytest.approx(0.25)
+        ratios = {p: getattr(cal, key)[p] / configured[p] for p in pairs}
+        assert max(ratios.values()) == pytest.approx(min(ratios.values()))  # the configured mix, scaled
+    assert cal.scale_worst < cal.scale  # the worst window is a tighter limit than the quantile
+    worst_end = np.argmax(-stats.rolling_sums(unit @ np.array(list(configured.values())), 20)) + 19
+    assert cal.worst_end == str(days[worst_end])
+    own = np.sort(-stats.rolling_sums(unit[:, 2] * cal.alone["GBPJPY"], 20))
+    assert own[1979] == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="windows"):
+        calibrate(unit[:21], pairs, configured)
     with pytest.raises(ValueError, match="max_loss"):
         calibrate(unit, pairs, configured, max_loss=1.5)

@@ -45,6 +45,10 @@ def test_the_shipped_evidence_shows_no_edge_with_the_reports_figures() -> None:
     assert not evidence.edge and not evidence.pooled_edge
     assert evidence.interval_low == metrics["portfolio"]["pnl"]["blocks"]["low"]
     assert evidence.gross_leverage == pytest.approx(4.5)
+    # following the calls, from history: the rolling 20-day tail the posts lead with when it is the largest
+    tail = metrics["portfolio"]["pnl"]["tail"]
+    assert evidence.calls_tail is not None and evidence.calls_tail.loss_jpy == tail["loss_jpy"]
+    assert evidence.calls_tail.worst_end.isoformat() == tail["worst_end"] == "2008-10-23"
 
 
 def test_edge_follows_the_gate_rule() -> None:

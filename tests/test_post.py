@@ -8,19 +8,19 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import re
-import statistics
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
 from fxbot.cli import main
 from fxbot.data.store import PriceStore
-from fxbot.risk import Z_99
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS
 from .support.slack_server import TOKEN, SlackStandIn
 
 CHANNEL = "C0FXSIGNALS"
@@ -90,12 +90,20 @@ def test_the_post_carries_each_calls_risk_and_the_stored_evidence(
 ) -> None:
     params = _post(slack, monkeypatch, _config(tmp_path))
     pairs = _sections(params["blocks"])
-    # The 1-day 99 % loss from the last 60 returns, recomputed here with the standard library.
-    closes = PriceStore(BUNDLED_DATA).load("USDJPY").up_to(dt.date(2024, 6, 14)).close[-61:]
-    returns = [b / a - 1 for a, b in itertools.pairwise(closes)]
-    expected = Z_99 * statistics.stdev(returns) * 1_790_000
+    # The 1-day 99 % loss of the SELL from history, recomputed here: every daily return up to the bar day applied
+    # to -1,790,000, the loss at rank ceil(0.99 n); and the filtered one (returns x today's EWMA volatility / then's,
+    # through pandas). The post shows the larger.
+    bars = PriceStore(BUNDLED_DATA).load("USDJPY").up_to(dt.date(2024, 6, 14))
+    returns = [b / a - 1 for a, b in itertools.pairwise(bars.close.tolist())]
+    losses = sorted(r * 1_790_000 for r in returns)  # a SELL loses when the pair rises
+    historical = losses[math.ceil(0.99 * len(losses)) - 1]
+    series = pd.Series(returns)
+    seed = float((series[:20] ** 2).mean())
+    variance = pd.concat([pd.Series([seed]), series**2]).ewm(alpha=0.06, adjust=False).mean().to_numpy()
+    scaled = sorted(r / math.sqrt(variance[i]) * math.sqrt(variance[-1]) * 1_790_000 for i, r in enumerate(returns))
+    filtered = scaled[math.ceil(0.99 * len(scaled)) - 1]
     usd = pairs["USD/JPY"]
-    assert usd["1-day 99% loss"] == f"¥{expected:,.0f}"
+    assert usd["1-day 99% loss"] == f"¥{max(historical, filtered):,.0f}"
     assert usd["Held (close to close)"] == "2024-06-14 17:00 → 2024-06-17 17:00 New York"
     # The committed evidence (reports/backtest-2008-2024): 49.8 % against always-buy's 51.0 %, McNemar p 0.87.
     assert usd["Walk-forward"] == "49.8% vs always-buy 51.0% · p=0.87"
@@ -103,10 +111,30 @@ def test_the_post_carries_each_calls_risk_and_the_stored_evidence(
     texts = [b["text"]["text"] for b in params["blocks"] if b["type"] == "section" and "fields" not in b]
     [portfolio] = [t for t in texts if t.startswith("*Portfolio*")]
     assert "gross exposure 4.50x equity (¥4,500,000)" in portfolio
-    assert "20-day 99.9% range in the walk-forward: -¥309,092 to +¥307,083" in portfolio
+    # following the calls in the committed walk-forward (reports/backtest-2008-2024, at the same 4.50x) leads
+    assert "20-day 99.9% loss from history: ¥574,185 (57.4% of equity; following the calls, walk-forward)" in portfolio
+    assert "worst 20 days: ¥737,105 (73.7%, 2008-09-26 → 2008-10-23)" in portfolio
+    assert "2.3x the 25% drawdown budget" in portfolio
     [evidence] = [t for t in texts if t.startswith("*Evidence*")]
     assert "right on 50.2% of 13,223 calls, always-buy on the same calls 51.1% (McNemar p=0.93)" in evidence
     assert evidence.endswith("Live: no scored calls yet.")
+
+
+def test_the_20_day_loss_is_at_least_90_percent_of_the_empirical_loss_of_following_the_calls(
+    slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recomputed from the committed calls (reports/backtest-2008-2024/calls.csv), price moves only: the majority
+    # of the five members at the shipped leverage, every rolling 20-day sum, its 99.9 % loss (about 565,000).
+    calls = pd.read_csv(REPO / "reports" / "backtest-2008-2024" / "calls.csv", parse_dates=["date"])
+    up = (calls[[f"member_{i}" for i in range(5)]] > 0.5).sum(axis=1) >= 3
+    leverage = calls["pair"].map({"USDJPY": 1.79, "EURJPY": 1.68, "GBPJPY": 1.03})
+    daily = ((up * 2 - 1) * (calls["next_close"] / calls["close"] - 1) * leverage).groupby(calls["date"]).sum()
+    empirical = float((-daily.sort_index().rolling(20).sum().dropna()).quantile(0.999)) * 1_000_000
+    assert 540_000 < empirical < 590_000
+    params = _post(slack, monkeypatch, _config(tmp_path))
+    [line] = [t for t in _texts(params) if t.startswith("*Portfolio*")]
+    posted = re.search(r"20-day 99\.9% loss from history: ¥([\d,]+)", line)
+    assert posted is not None and float(posted.group(1).replace(",", "")) >= 0.9 * empirical
 
 
 def test_no_edge_is_said_in_plain_words_and_the_call_is_still_shown(
@@ -173,22 +201,21 @@ def test_japanese_post_has_no_english_words_left(
     assert english_words(["last 3 calls: 2 right"]) == ["last", "calls", "right"]  # the check can fail
 
 
-def test_too_few_bars_for_the_volatility_window_is_risk_na_not_a_failed_post(
+def test_too_little_history_is_risk_na_not_a_failed_post(
     slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    for code in PAIRS:  # the last 50 bars up to the day: enough for the models (39), not for 61
+    for code in PAIRS:  # the last 50 bars up to the day: enough for the models (39), not for 250 past days
         lines = (BUNDLED_DATA / f"{code}.csv").read_text().splitlines()
         upto = [ln for ln in lines[1:] if ln[:10] <= DAY]
         (data / f"{code}.csv").write_text("\n".join([lines[0], *upto[-50:]]) + "\n")
     params = _post(slack, monkeypatch, _config(tmp_path, data=data))
     for fields in _sections(params["blocks"]).values():
-        assert fields["1-day 99% loss"] == "risk: n/a (needs 61 bars)"
-    # a shorter window in the config fits the bars again (the day before: 49 bars, 48 returns)
-    slack.requests.clear()
-    params = _post(slack, monkeypatch, _config(tmp_path, data=data, risk={"vol_window_days": 40}), "2024-06-13")
-    assert all(f["1-day 99% loss"].startswith("¥") for f in _sections(params["blocks"]).values())
+        assert fields["1-day 99% loss"] == "risk: n/a (needs 251 bars)"
+    # the book's own history is too short too: only following the calls (the stored walk-forward) remains
+    [line] = [t for t in _texts(params) if t.startswith("*Portfolio*")]
+    assert "loss from history: ¥574,185 (57.4% of equity; following the calls, walk-forward)" in line
 
 
 def test_the_default_state_layout_posts_the_evidence_stored_with_the_champion(tmp_path: Path) -> None:
@@ -200,7 +227,10 @@ def test_the_default_state_layout_posts_the_evidence_stored_with_the_champion(tm
     assert run.returncode == 0, run.stderr
     assert list((state / "models" / "USDJPY").glob("USDJPY-*/evidence.json"))  # seeded into the version folder
     assert "WARNING: No edge:" in run.stdout and "Walk-forward: 49.8% vs always-buy 51.0%" in run.stdout
-    assert "Evidence: walk-forward 2008-01-02 to 2024-12-30" in run.stdout and "range in the walk-forward" in run.stdout
+    assert (
+        "Evidence: walk-forward 2008-01-02 to 2024-12-30" in run.stdout
+        and "following the calls, walk-forward" in run.stdout
+    )
 
     # A champion without stored evidence says so instead of looking tested.
     for evidence in (state / "models").glob("*/*/evidence.json"):

@@ -9,7 +9,7 @@ import pytest
 
 from fxbot.backtest.rollover import RateTable
 from fxbot.ledger import ScoredCall
-from fxbot.risk import Z_99, daily_volatility, holding_window, pair_risk, portfolio_risk
+from fxbot.risk import Z_99, daily_volatility, holding_window, one_day_loss
 from fxbot.summary import build_weekly_summary, random_band, week_bounds
 
 # Returns +2 %, -1 %, +2 %, -1 %: mean 0.5 %, each deviation 1.5 %, sum of squares 4 x 0.000225 = 0.0009,
@@ -25,17 +25,10 @@ def test_volatility_is_the_sample_deviation_of_the_window_returns() -> None:
     assert daily_volatility([1.0, *CLOSES[1:]], 3) == pytest.approx(SIGMA, rel=1e-8)
 
 
-def test_one_day_99_loss_in_jpy() -> None:
+def test_normal_figure_beside_is_z_sigma_notional() -> None:
     # z(0.99) = 2.32634787; 2.32634787 x 0.0173205081 = 0.0402935187; x 1,790,000 notional = 72,125.40 JPY.
-    risk = pair_risk(CLOSES, 1_790_000.0, dt.date(2024, 6, 14), dt.date(2024, 6, 17), window=4)
     assert abs(Z_99 - 2.32634787) < 1e-8
-    assert risk.loss_jpy == pytest.approx(72_125.40, abs=0.05)
-    assert risk.volatility == pytest.approx(SIGMA) and risk.needed_bars == 5
-
-
-def test_too_few_bars_is_not_available_with_the_count_needed() -> None:
-    risk = pair_risk(CLOSES[:4], 1_000_000.0, dt.date(2024, 6, 14), dt.date(2024, 6, 17), window=4)
-    assert risk.loss_jpy is None and risk.volatility is None and risk.needed_bars == 5
+    assert one_day_loss(SIGMA, 1_790_000.0) == pytest.approx(72_125.40, abs=0.05)
     with pytest.raises(ValueError, match="at least 2"):
         daily_volatility(CLOSES, 1)
 
@@ -47,17 +40,6 @@ def test_holding_window_is_close_to_close_in_new_york() -> None:
     assert closes.astimezone(dt.UTC) == dt.datetime(2024, 6, 17, 21, 0, tzinfo=dt.UTC)
     opens, _ = holding_window(dt.date(2024, 12, 31), dt.date(2025, 1, 2))
     assert opens.astimezone(dt.UTC) == dt.datetime(2024, 12, 31, 22, 0, tzinfo=dt.UTC)
-
-
-def test_gross_exposure_and_the_interval_scaled_to_todays_book() -> None:
-    # 1.79 + 1.68 + 1.03 million on 1 million equity = 4.50x.
-    book = portfolio_risk([1_790_000.0, 1_680_000.0, -1_030_000.0], 1_000_000.0, (-0.309, 0.307), 4.5)
-    assert book.gross_leverage == pytest.approx(4.5)
-    assert book.interval_low_jpy == pytest.approx(-309_000.0) and book.interval_high_jpy == pytest.approx(307_000.0)
-    # Half the book (2.25x) swings half as much: -154,500 / +153,500.
-    half = portfolio_risk([1_125_000.0, 1_125_000.0], 1_000_000.0, (-0.309, 0.307), 4.5)
-    assert half.interval_low_jpy == pytest.approx(-154_500.0) and half.interval_high_jpy == pytest.approx(153_500.0)
-    assert portfolio_risk([1.0], 1.0).interval_low_jpy is None
 
 
 def _call(bar: str, direction: str, close: float, outcome: str, next_close: float) -> ScoredCall:

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 
@@ -99,6 +100,22 @@ def _risk(pnl: np.ndarray, opts: Options) -> dict[str, Any]:
         "max_drawdown": stats.max_drawdown(pnl),
         "sharpe": stats.sharpe_ratio(pnl),
     }
+
+
+def calls_tail_entry(port: Series, opts: Options) -> dict[str, Any] | None:
+    """Following the calls, from history: the rolling ``horizon``-day loss quantile, its expected shortfall and the
+    worst window, as fractions of equity at the configured leverage (``fxbot.risk.tail_loss``, equity 1)."""
+    from fxbot.risk import tail_loss
+
+    sums = stats.rolling_sums(port.pnl, opts.horizon)
+    days = port.dates.to_numpy().astype("datetime64[D]")
+    tail = tail_loss(
+        sums, opts.confidence, days[: len(sums)], days[opts.horizon - 1 :], days=opts.horizon, source="calls"
+    )
+    if tail is None:
+        return None
+    entry: dict[str, Any] = msgspec.to_builtins(tail)
+    return entry | {"gross_leverage": float(sum(opts.leverage.values()))}
 
 
 def pair_rollover_pnl(calls: PairCalls, direction: np.ndarray, opts: Options, leverage: float) -> np.ndarray:
@@ -250,7 +267,7 @@ def analyze(result: WalkForwardResult, opts: Options) -> Analysis:
         "portfolio": {
             "vote_pooled": accuracy_entry(ups, actual, opts.band_level),
             "hits_total": int(hits.sum()),
-            "pnl": _risk(port.pnl, opts),
+            "pnl": _risk(port.pnl, opts) | {"tail": calls_tail_entry(port, opts)},
             "days": len(port.pnl),
         },
         "correlation": {"pairs": names, "matrix": corr.tolist()},

@@ -164,43 +164,7 @@ def render_markdown(metrics: dict[str, Any]) -> str:
             lines.append(f"| {pair} | {e['calls']} | {_pct(e['accuracy'], 1)} | {_p(e['p_value'])} | {_band(e)} |")
     else:
         lines.append("This run does not span that window, so there is no like-for-like comparison.")
-    cal = metrics.get("calibration")
-    if cal:
-        lines += [
-            "",
-            f"## Leverage calibration (max loss {_pct(cal['max_loss'], 0)} over {cal['horizon']} days at "
-            f"{cal['confidence']:.1%}, {cal['blocks']} blocks)",
-            "",
-            f"Configured leverages give a {cal['horizon']}-day interval of "
-            f"{_pct(cal['configured_interval'][0], 2, True)}"
-            f"..{_pct(cal['configured_interval'][1], 2, True)}."
-            + (
-                f" Scaling that mix by {cal['scale']:.2f} puts the lower bound at -{_pct(cal['max_loss'], 0)}."
-                if cal["scale"] is not None
-                else " The lower bound never reaches the budget (the mean outweighs the spread)."
-            ),
-            ""
-            + (
-                "**The mean horizon P/L is negative at the configured leverages: in this backtest more leverage only "
-                "loses faster, and the proposal below is a risk ceiling, not a recommendation.**"
-                if cal["configured_mean"] <= 0
-                else ""
-            ),
-            "",
-            "| pair | configured | proposed (configured mix scaled) | most it could carry alone |",
-            "|---|---:|---:|---:|",
-        ]
-        for pair in cal["pairs"]:
-            prop, alone = cal["proposed"][pair], cal["alone"][pair]
-            lines.append(
-                f"| {pair} | {cal['configured'][pair]:.2f} | {'no limit' if prop is None else f'{prop:.2f}'} | "
-                f"{'no limit' if alone is None else f'{alone:.2f}'} |"
-            )
-        lines += [
-            "",
-            "These are in-sample to the backtest: the interval is estimated on the same blocks the leverages are "
-            "fitted to, and assumes normal blocks; treat them as an upper limit.",
-        ]
+    lines += risk_section(metrics)
     checked = metrics.get("lookahead")
     if checked:
         worst = max(c["max_difference"] for c in checked)
@@ -511,3 +475,96 @@ def write_report(analysis: Analysis, folder: Path) -> Path:
     draw_charts(analysis, folder)
     atomic_write_text(folder / "report.md", render_markdown(analysis.metrics))
     return folder / "report.md"
+
+
+def risk_section(metrics: dict[str, Any]) -> list[str]:
+    """Risk from history: following the calls' 20-day tail, the stress windows, the VaR backtest, the calibration."""
+    lines: list[str] = []
+    tail = ((metrics.get("portfolio") or {}).get("pnl") or {}).get("tail")
+    blocks = ((metrics.get("portfolio") or {}).get("pnl") or {}).get("blocks") or {}
+    if tail:
+        lines += [
+            "",
+            "## Risk from history",
+            "",
+            f"Following the calls at the configured leverages (gross {tail['gross_leverage']:.2f}x), over "
+            f"{tail['windows']} overlapping {tail['days']}-day windows from {tail['first_day']} to {tail['last_day']}: "
+            f"the {tail['confidence']:.1%} loss is {_pct(tail['loss_jpy'], 1)} of equity, the mean loss beyond it "
+            f"(expected shortfall) {_pct(tail['shortfall_jpy'], 1)}, and the worst {tail['days']} days lost "
+            f"{_pct(tail['worst_jpy'], 1)} ({tail['worst_start']} to {tail['worst_end']}). The normal curve "
+            f"(mean - z std of non-overlapping blocks) says {_pct(-blocks.get('low', math.nan), 1)}: it is shown for "
+            "comparison only. Posts give the larger of this figure and today's book over every past window "
+            "(`fxbot/risk.py`).",
+        ]
+    stress = metrics.get("stress_windows")
+    if stress:
+        lines += [
+            "",
+            "### Stress windows",
+            "",
+            "P/L as a fraction of equity, close to close: following the calls, and always long at the same leverages.",
+            "",
+            "| window | from | to | following the calls | always long |",
+            "|---|---|---|---:|---:|",
+        ]
+        for w in stress:
+            calls = "n/a" if w["calls_pnl"] is None else _pct(w["calls_pnl"], 1, True)
+            lines.append(
+                f"| {w['name']} | {w['start']} | {w['end']} | {calls} | {_pct(w['always_long_pnl'], 1, True)} |"
+            )
+    var = metrics.get("var_backtest")
+    if var:
+        lines += [
+            "",
+            "### VaR backtest",
+            "",
+            "Each day's figure as it would have been posted that day (bars and calls up to that day only), against the "
+            "loss of following the calls: the next day for the 1-day figure, the next 20 days for the 20-day one "
+            "(every 20th day, so that outcomes do not overlap; the overlapping count beside it).",
+            "",
+            "| figure | days | exceedances | expected | Kupiec p | Christoffersen p (independence) | zone |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for e in var.values():
+            over = (
+                f" ({e['exceedances_overlapping']} of {e['observations_overlapping']} overlapping)"
+                if e.get("exceedances_overlapping") is not None
+                else ""
+            )
+            lines.append(
+                f"| {e['label']} | {e['observations']} | {e['exceedances']}{over} | {e['expected']:.1f} | "
+                f"{_p(e['kupiec']['p_value'])} | {_p(e['christoffersen']['p_value'])} | {e['traffic_light']} |"
+            )
+    cal = metrics.get("calibration")
+    if cal:
+        lines += [
+            "",
+            f"## Leverage calibration on the real tails (budget {_pct(cal['max_loss'], 0)} of equity over "
+            f"{cal['horizon']} days, {cal['windows']} windows)",
+            "",
+            f"At the configured leverages the {cal['confidence']:.1%} {cal['horizon']}-day loss from history is "
+            f"{_pct(cal['loss'], 1)} and the worst window {_pct(cal['worst'], 1)} ({cal['worst_window'][0]} to "
+            f"{cal['worst_window'][1]}). Scaling the mix by {_num(cal['scale'])} keeps the {cal['confidence']:.1%} "
+            f"loss within budget, by {_num(cal['scale_worst'])} the worst window; the normal curve proposed "
+            f"{_num(cal['normal_scale'])}"
+            + (f", {cal['normal_overstates_by']:.2f}x too much." if cal.get("normal_overstates_by") else "."),
+            "",
+            "| pair | configured | 99.9 % loss within budget | worst window within budget | "
+            "most it could carry alone |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for pair in cal["pairs"]:
+            lines.append(
+                f"| {pair} | {cal['configured'][pair]:.2f} | {_num(cal['proposed'][pair])} | "
+                f"{_num(cal['proposed_worst'][pair])} | {_num(cal['alone'][pair])} |"
+            )
+        lines += [
+            "",
+            "In-sample to the backtest: the tails are measured on the same windows the scale is fitted to. The "
+            "shipped leverages stay the default; posts say by how much their loss exceeds the budget.",
+        ]
+    return lines
+
+
+def _num(value: float | None) -> str:
+    return "no limit" if value is None else f"{value:.2f}"

@@ -83,15 +83,43 @@ def validate(opts: BacktestOptions) -> None:
         raise UsageError(f"--to {opts.end} is before --from {opts.start}; swap them")
 
 
-def unit_pnl_matrix(result: WalkForwardResult, opts: Options) -> tuple[np.ndarray, list[str]]:
-    """Each pair's daily P/L of the vote at leverage 1, net of cost, with rollover, on the union of days."""
+def unit_pnl_matrix(result: WalkForwardResult, opts: Options) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Each pair's daily P/L of the vote at leverage 1, net of cost, with rollover, on the union of days (and those)."""
     cols = {}
     for pair, c in result.calls.items():
         direction = np.where(c.vote_up, 1.0, -1.0)
         pnl, _ = pair_pnl(c, direction, opts, 1.0)
         cols[pair] = pd.Series(pnl, index=c.dates)
-    frame = pd.DataFrame(cols).fillna(0.0)
-    return frame.to_numpy(), list(frame.columns)
+    frame = pd.DataFrame(cols).fillna(0.0).sort_index()
+    return frame.to_numpy(), list(frame.columns), frame.index.to_numpy().astype("datetime64[D]")
+
+
+def tail_metrics(
+    result: WalkForwardResult, analysis: Analysis, bars: dict[str, pd.DataFrame], opts: Options
+) -> dict[str, Any]:
+    """The VaR backtest of the posted loss figures and the stress windows, from the bars and the calls."""
+    from fxbot.backtest.var_backtest import stress_entries, var_backtest, walk_forward_figures
+    from fxbot.risk import aligned_closes
+
+    pairs = list(result.calls)
+    history, closes = aligned_closes(
+        [(b.index.to_numpy().astype("datetime64[D]"), b["close"].to_numpy()) for b in (bars[p] for p in pairs)]
+    )
+    port = analysis.series["portfolio"]
+    call_dates = port.dates.to_numpy().astype("datetime64[D]")
+    exposures = np.zeros((len(call_dates), len(pairs)))
+    for j, pair in enumerate(pairs):
+        c = result.calls[pair]
+        rows = np.searchsorted(call_dates, c.dates.to_numpy().astype("datetime64[D]"))
+        exposures[rows, j] = np.where(c.vote_up, 1.0, -1.0) * opts.leverage[pair]
+    figures = walk_forward_figures(
+        history, closes, call_dates, exposures, port.pnl, days=opts.horizon, confidence=opts.confidence
+    )
+    leverage = np.array([opts.leverage[p] for p in pairs])
+    return {
+        "var_backtest": var_backtest(figures, port.pnl, days=opts.horizon, confidence=opts.confidence),
+        "stress_windows": stress_entries(history, closes, call_dates, port.pnl, leverage),
+    }
 
 
 @dataclass
@@ -229,11 +257,11 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
         result, folder = results[variant.name], _folder(opts, variant, sweep)
         analysis = analyze(result, options)
         if opts.calibrate:
-            unit, names = unit_pnl_matrix(result, options)
-            cal = calibrate(
-                unit, names, {p: settings.leverage_for(p) for p in names}, opts.max_loss, opts.horizon, opts.confidence
-            )
+            unit, names, days = unit_pnl_matrix(result, options)
+            leverage = {p: settings.leverage_for(p) for p in names}
+            cal = calibrate(unit, names, leverage, opts.max_loss, opts.horizon, opts.confidence, days)
             analysis.metrics["calibration"] = cal.as_dict()
+        analysis.metrics.update(tail_metrics(result, analysis, bars, options))
         if opts.check_lookahead and result.selection is None:  # the selection reuses checked calls
             from fxbot.backtest.lookahead import check_lookahead
 
@@ -312,12 +340,21 @@ def _summary(analysis: Analysis) -> list[str]:
         out.append(f"rollover: no rates for {len(months)} month(s) ({_months(months)}): those days carry no rollover")
     cal = m.get("calibration")
     if cal:
-        prop = ", ".join(
-            f"{k} {cal['configured'][k]:.2f} -> {'no limit' if v is None else f'{v:.2f}'}"
-            for k, v in cal["proposed"].items()
-        )
-        warn = " (a risk ceiling only: the mean P/L is negative)" if cal["configured_mean"] <= 0 else ""
-        out.append(f"calibration (max loss {cal['max_loss']:.0%} at {cal['confidence']:.1%}): {prop}{warn}")
+        for label, key in (("loss", "proposed"), ("worst 20 days", "proposed_worst")):
+            prop = ", ".join(
+                f"{k} {cal['configured'][k]:.2f} -> {'no limit' if v is None else f'{v:.2f}'}"
+                for k, v in cal[key].items()
+            )
+            what = f"{cal['confidence']:.1%} {cal['horizon']}-day {label}" if key == "proposed" else label
+            out.append(f"calibration (max loss {cal['max_loss']:.0%}, {what} from history): {prop}")
+    var = m.get("var_backtest")
+    if var:
+        for entry in var.values():
+            out.append(
+                f"VaR backtest {entry['label']}: {entry['exceedances']} exceedances in {entry['observations']} "
+                f"(expected {entry['expected']:.1f}); Kupiec p={entry['kupiec']['p_value']:.3g}, "
+                f"Christoffersen p={entry['christoffersen']['p_value']:.3g}; traffic light {entry['traffic_light']}"
+            )
     if "lookahead" in m:
         worst = max(c["max_difference"] for c in m["lookahead"])
         out.append(f"look-ahead check passed: {len(m['lookahead'])} sampled calls identical (max |diff| {worst:.1e})")

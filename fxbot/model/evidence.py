@@ -18,8 +18,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from fxbot.errors import ModelError
-from fxbot.signals import Evidence
+from fxbot.signals import Evidence, TailLoss
 
 FILE_NAME = "evidence.json"
 FORMAT = 1
@@ -68,11 +70,20 @@ def load_evidence(model_folder: Path) -> Evidence | None:
             interval_days=int(portfolio.get("days", 20)),
             interval_confidence=float(portfolio.get("confidence", 0.999)),
             gross_leverage=_opt_float(portfolio.get("gross_leverage")),
+            calls_tail=_calls_tail(portfolio.get("calls_tail")),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, msgspec.ValidationError) as exc:
         raise ModelError(
             f"{path} is not an fxbot evidence file ({type(exc).__name__}: {exc}); rewrite it with `fxbot evidence`"
         ) from None
+
+
+def _calls_tail(value: Any) -> TailLoss | None:
+    """The stored tail of following the calls (fractions of equity), or None in files written before it."""
+    if value is None:
+        return None
+    fields = {k: v for k, v in value.items() if k != "gross_leverage"}
+    return msgspec.convert(fields, TailLoss)
 
 
 def _opt_float(value: Any) -> float | None:
@@ -132,6 +143,7 @@ def evidence_from_metrics(metrics: dict[str, Any], pair: str, source: str, alpha
             "high": blocks.get("high"),
             "leverage": leverage,
             "gross_leverage": float(sum(leverage.values())) if leverage else None,
+            "calls_tail": ((metrics.get("portfolio") or {}).get("pnl") or {}).get("tail"),
         },
     }
 

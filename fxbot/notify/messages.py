@@ -48,7 +48,10 @@ class _Words(msgspec.Struct, frozen=True):  # a Struct: a frozen dataclass this 
     wf_value: str
     portfolio: str
     gross: str
-    interval: str
+    tail: str
+    worst: str
+    over_budget: str
+    basis: dict[str, str]
     evidence: str
     evidence_line: str
     no_evidence: str
@@ -103,7 +106,14 @@ _WORDS: dict[str, _Words] = {
         wf_value="{acc} vs always-buy {buy} · p={p}",
         portfolio="Portfolio",
         gross="gross exposure {lev}x equity (¥{notional})",
-        interval="{days}-day {conf} range in the walk-forward: {low} to {high}",
+        tail="{days}-day {conf} loss from history: {loss} ({pct} of equity; {basis})",
+        worst="worst {days} days: {loss} ({pct}, {start} → {end})",
+        over_budget="{mult}x the {budget} drawdown budget",
+        basis={
+            "book": "today's book",
+            "filtered": "today's book at today's volatility",
+            "calls": "following the calls, walk-forward",
+        },
         evidence="Evidence",
         evidence_line=(
             "walk-forward {first} to {last}: the vote was right on {acc} of {n:,} calls, always-buy on the same "
@@ -146,7 +156,14 @@ _WORDS: dict[str, _Words] = {
         wf_value="{acc}（常に買い {buy}）· p値 {p}",
         portfolio="ポートフォリオ",
         gross="総エクスポージャー 自己資本の{lev}倍（¥{notional}）",
-        interval="ウォークフォワード検証での{days}日間{conf}範囲: {low} 〜 {high}",
+        tail="過去データによる{days}日間{conf}損失: {loss}（自己資本の{pct}、{basis}）",
+        worst="過去最悪の{days}日間: {loss}（{pct}、{start} → {end}）",
+        over_budget="損失許容額（自己資本の{budget}）の{mult}倍",
+        basis={
+            "book": "本日のポジション",
+            "filtered": "本日のポジション・現在の変動率で換算",
+            "calls": "シグナルに従った場合・ウォークフォワード検証",
+        },
         evidence="検証結果",
         evidence_line=(
             "ウォークフォワード検証 {first} 〜 {last}: 多数決の正解率 {acc}（{n:,}件）、"
@@ -279,22 +296,39 @@ def walk_forward_text(evidence: Evidence, locale: str = "en") -> str:
 
 
 def portfolio_text(report: Report, locale: str = "en") -> str | None:
-    """Gross exposure over equity, and the walk-forward's 20-day interval in JPY (if stored)."""
+    """Gross exposure, the book's 20-day 99.9 % loss from history with its basis, the worst 20 days with their
+    dates, and how far the loss exceeds the drawdown budget (``fxbot.risk``: the larger view leads)."""
     risk = report.portfolio_risk
     if risk is None:
         return None
     words = _words(locale)
     gross = sum(s.position.notional_jpy for s in report.signals)
-    text = words.gross.format(lev=f"{risk.gross_leverage:.2f}", notional=f"{gross:,.0f}")
-    if risk.interval_low_jpy is not None and risk.interval_high_jpy is not None:
-        conf = f"{risk.interval_confidence * 100:g}%"
-        text += " · " + words.interval.format(
-            days=risk.interval_days,
-            conf=conf,
-            low=_yen(risk.interval_low_jpy, sign=True),
-            high=_yen(risk.interval_high_jpy, sign=True),
+    parts = [words.gross.format(lev=f"{risk.gross_leverage:.2f}", notional=f"{gross:,.0f}")]
+    head, worst = risk.headline, risk.worst
+    if head is not None:
+        parts.append(
+            words.tail.format(
+                days=head.days,
+                conf=f"{head.confidence * 100:g}%",
+                loss=_yen(head.loss_jpy),
+                pct=_pct(head.loss_jpy / risk.equity_jpy),
+                basis=words.basis.get(head.source, head.source),
+            )
         )
-    return text
+    if worst is not None:
+        parts.append(
+            words.worst.format(
+                days=worst.days,
+                loss=_yen(worst.worst_jpy),
+                pct=_pct(worst.worst_jpy / risk.equity_jpy),
+                start=_day(worst.worst_start),
+                end=_day(worst.worst_end),
+            )
+        )
+    multiple = risk.budget_multiple
+    if multiple is not None and multiple > 1:
+        parts.append(words.over_budget.format(mult=f"{multiple:.1f}", budget=f"{risk.budget * 100:g}%"))
+    return " · ".join(parts)
 
 
 def evidence_text(report: Report, locale: str = "en") -> str | None:

@@ -292,6 +292,19 @@ def cmd_trials(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_risk(args: argparse.Namespace, settings: Settings) -> int:
+    """Print today's book from history: every loss view, the stress windows, the leverages within the budget."""
+    from fxbot import wiring
+    from fxbot.pipeline import build_report, load_bars, resolve_as_of
+    from fxbot.risk_text import risk_lines
+
+    deps = wiring.daily_dependencies(settings, Secrets.from_env())
+    as_of = resolve_as_of(args.as_of, deps.now)
+    report = build_report(settings, deps, load_bars(settings, deps.store), as_of, explicit=args.as_of)
+    print("\n".join(risk_lines(report)))
+    return 0
+
+
 def cmd_evidence(args: argparse.Namespace, settings: Settings) -> int:
     """Write each pair's evidence.json beside its models from a committed walk-forward report."""
     from fxbot import wiring
@@ -702,6 +715,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the summary; post and record nothing")
     p.add_argument("--force", action="store_true", help="post even if this week's summary was posted")
     p.set_defaults(handler=cmd_summary)
+
+    p = sub.add_parser(
+        "risk",
+        parents=[common],
+        help="today's book from history: 20-day and 1-day losses, stress windows, leverage within the budget",
+        description="Make today's calls (as `run-once --dry-run --no-fetch` does, posting and recording nothing) and "
+        "print every loss figure of the book from history: today's positions over every past 20-day window, "
+        "the same at today's volatility, following the calls in the walk-forward, the 1-day 99%% loss, named "
+        "stress windows, and the leverage scale that keeps the posted loss and the worst 20 days within "
+        "notify.risk.budget.",
+    )
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the book of the calls after DATE's close")
+    p.set_defaults(handler=cmd_risk)
 
     p = sub.add_parser(
         "evidence",

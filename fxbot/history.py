@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fxbot.ledger import Ledger
+from fxbot.ledger import BookRisk, Ledger
 from fxbot.pairs import get_pair
+from fxbot.risk import chi2_1_sf, kupiec_lr
 
 
 def format_history(ledger: Ledger, days: int | None) -> str:
@@ -34,4 +35,22 @@ def format_history(ledger: Ledger, days: int | None) -> str:
         lines.append(f"  {get_pair(code).display}: {record.right}/{record.scored} right ({share:.0%})")
     if not accuracy:
         lines.append("  none scored yet: a call is scored once the next trading day's bar is stored")
+    lines += ["", *var_lines(ledger.var_record())]
     return "\n".join(lines)
+
+
+def var_lines(record: list[tuple[BookRisk, float]]) -> list[str]:
+    """The 1-day 99 % loss each day's post showed against the P/L its book realised: exceedances and Kupiec's test."""
+    shown = [(book.bar_date, book.loss_1d_jpy, pnl) for book, pnl in record if book.loss_1d_jpy is not None]
+    if not shown:
+        return ["loss figures against outcomes: no scored day with a recorded loss figure yet"]
+    hits = [day.isoformat() for day, loss, pnl in shown if -pnl > loss]
+    n, x = len(shown), len(hits)
+    lr = kupiec_lr(x, n, 0.01)
+    worst = hits[-3:]
+    days = f" (latest: {', '.join(worst)})" if worst else ""
+    return [
+        f"loss figures against outcomes: the 1-day 99% loss was exceeded on {x} of {n} scored days{days}; "
+        f"expected {n * 0.01:.1f}; Kupiec p={chi2_1_sf(lr):.2f}"
+        + (" (too few days to judge: a 99% figure needs hundreds)" if n < 250 else "")
+    ]

@@ -111,10 +111,53 @@ CREATE TABLE IF NOT EXISTS shadow_calls (
     PRIMARY KEY (bar_date, pair, model_version)
 );
 CREATE TABLE IF NOT EXISTS notices (key TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS book_risk (
+    bar_date TEXT PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    equity_jpy REAL NOT NULL,
+    gross_leverage REAL NOT NULL,
+    loss_20d_jpy REAL,
+    source TEXT,
+    worst_20d_jpy REAL,
+    worst_start TEXT,
+    worst_end TEXT,
+    loss_1d_jpy REAL
+);
 """
 
 
 _T = TypeVar("_T")
+
+
+class BookRisk(msgspec.Struct, frozen=True):
+    """The loss figures recorded for one day's book (positive JPY; None where too little history)."""
+
+    bar_date: dt.date
+    equity_jpy: float
+    gross_leverage: float
+    loss_20d_jpy: float | None
+    source: str | None
+    worst_20d_jpy: float | None
+    worst_start: dt.date | None
+    worst_end: dt.date | None
+    loss_1d_jpy: float | None
+
+
+def _book_risk(row: sqlite3.Row) -> BookRisk:
+    def day(text: str | None) -> dt.date | None:
+        return None if text is None else dt.date.fromisoformat(text)
+
+    return BookRisk(
+        dt.date.fromisoformat(row["bar_date"]),
+        float(row["equity_jpy"]),
+        float(row["gross_leverage"]),
+        row["loss_20d_jpy"],
+        row["source"],
+        row["worst_20d_jpy"],
+        day(row["worst_start"]),
+        day(row["worst_end"]),
+        row["loss_1d_jpy"],
+    )
 
 
 def ledger_error(path: Path, exc: BaseException) -> LedgerError:
@@ -393,6 +436,57 @@ class Ledger:
                         s.model_version,
                     ),
                 )
+
+        self._record_book_risk(run_id, report)
+
+    def _record_book_risk(self, run_id: int, report: Report) -> None:
+        """The loss figures the report showed for its book (``fxbot.risk``), kept as shown: the posted day's stay."""
+        risk = report.portfolio_risk
+        if risk is None or not report.signals:
+            return
+        head, worst, day = risk.headline, risk.worst, risk.day
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO book_risk VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (bar_date) DO UPDATE SET"
+                " run_id = excluded.run_id, equity_jpy = excluded.equity_jpy,"
+                " gross_leverage = excluded.gross_leverage, loss_20d_jpy = excluded.loss_20d_jpy,"
+                " source = excluded.source, worst_20d_jpy = excluded.worst_20d_jpy,"
+                " worst_start = excluded.worst_start, worst_end = excluded.worst_end,"
+                " loss_1d_jpy = excluded.loss_1d_jpy"
+                " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.as_of = ? AND d.status = 'sent')",
+                (
+                    report.last_bar.isoformat(),
+                    run_id,
+                    risk.equity_jpy,
+                    risk.gross_leverage,
+                    head.loss_jpy if head else None,
+                    head.source if head else None,
+                    worst.worst_jpy if worst else None,
+                    worst.worst_start.isoformat() if worst else None,
+                    worst.worst_end.isoformat() if worst else None,
+                    day.loss_jpy if day else None,
+                    report.as_of.isoformat(),
+                ),
+            )
+
+    @_guarded
+    def book_risk(self, bar_date: dt.date | None = None) -> BookRisk | None:
+        """The loss figures recorded for ``bar_date``'s book (default: the latest), or None."""
+        sql = (
+            "SELECT * FROM book_risk" + (" WHERE bar_date = ?" if bar_date else "") + " ORDER BY bar_date DESC LIMIT 1"
+        )
+        row = self._db.execute(sql, (bar_date.isoformat(),) if bar_date else ()).fetchone()
+        return None if row is None else _book_risk(row)
+
+    @_guarded
+    def var_record(self) -> list[tuple[BookRisk, float]]:
+        """Each recorded book's figures with the P/L its calls realised the next day (JPY), where scored, by day."""
+        rows = self._db.execute(
+            "SELECT b.*, SUM(CASE s.direction WHEN 'BUY' THEN 1 ELSE -1 END * s.notional_jpy * s.move) AS pnl,"
+            " COUNT(s.move) AS scored, COUNT(*) AS calls"
+            " FROM book_risk b JOIN signals s ON s.bar_date = b.bar_date GROUP BY b.bar_date ORDER BY b.bar_date"
+        ).fetchall()
+        return [(_book_risk(r), float(r["pnl"])) for r in rows if r["scored"] == r["calls"] and r["pnl"] is not None]
 
     @_guarded
     def _posted_calls_that_differ(self, report: Report) -> list[str]:

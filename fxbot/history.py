@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fxbot.ledger import BookRisk, Ledger
 from fxbot.pairs import get_pair
-from fxbot.risk import chi2_1_sf, kupiec_lr
+from fxbot.risk import exceedances
 
 
 def format_history(ledger: Ledger, days: int | None) -> str:
@@ -41,16 +41,14 @@ def format_history(ledger: Ledger, days: int | None) -> str:
 
 def var_lines(record: list[tuple[BookRisk, float]]) -> list[str]:
     """The 1-day 99 % loss each day's post showed against the P/L its book realised: exceedances and Kupiec's test."""
-    shown = [(book.bar_date, book.loss_1d_jpy, pnl) for book, pnl in record if book.loss_1d_jpy is not None]
+    shown = [(book.bar_date, book.loss_1d_jpy, -pnl) for book, pnl in record if book.loss_1d_jpy is not None]
     if not shown:
         return ["loss figures against outcomes: no scored day with a recorded loss figure yet"]
-    hits = [day.isoformat() for day, loss, pnl in shown if -pnl > loss]
-    n, x = len(shown), len(hits)
-    lr = kupiec_lr(x, n, 0.01)
-    worst = hits[-3:]
-    days = f" (latest: {', '.join(worst)})" if worst else ""
+    x, n, p_value = exceedances([loss for *_, loss in shown], [figure for _, figure, _ in shown])
+    latest = [day.isoformat() for day, figure, loss in shown if loss > figure][-3:]
+    days = f" (latest: {', '.join(latest)})" if latest else ""
     return [
         f"loss figures against outcomes: the 1-day 99% loss was exceeded on {x} of {n} scored days{days}; "
-        f"expected {n * 0.01:.1f}; Kupiec p={chi2_1_sf(lr):.2f}"
+        f"expected {n * 0.01:.1f}; Kupiec p={p_value:.2f}"
         + (" (too few days to judge: a 99% figure needs hundreds)" if n < 250 else "")
     ]

@@ -470,12 +470,12 @@ class Ledger:
             )
 
     @_guarded
-    def book_risk(self, bar_date: dt.date | None = None) -> BookRisk | None:
-        """The loss figures recorded for ``bar_date``'s book (default: the latest), or None."""
-        sql = (
-            "SELECT * FROM book_risk" + (" WHERE bar_date = ?" if bar_date else "") + " ORDER BY bar_date DESC LIMIT 1"
-        )
-        row = self._db.execute(sql, (bar_date.isoformat(),) if bar_date else ()).fetchone()
+    def book_risk(self, bar_date: dt.date | None = None, *, until: dt.date | None = None) -> BookRisk | None:
+        """The loss figures recorded for ``bar_date``'s book (default: the latest, or the latest up to ``until``)."""
+        day, op = (bar_date, "=") if bar_date else (until, "<=")
+        where = f" WHERE bar_date {op} ?" if day else ""
+        sql = f"SELECT * FROM book_risk{where} ORDER BY bar_date DESC LIMIT 1"
+        row = self._db.execute(sql, (day.isoformat(),) if day else ()).fetchone()
         return None if row is None else _book_risk(row)
 
     @_guarded
@@ -769,6 +769,14 @@ class NullLedger:
 
     def scored_calls(self, until: dt.date) -> list[ScoredCall]:
         """No calls."""
+        return []
+
+    def book_risk(self, bar_date: dt.date | None = None, *, until: dt.date | None = None) -> BookRisk | None:
+        """No figures recorded."""
+        return None
+
+    def var_record(self) -> list[tuple[BookRisk, float]]:
+        """No scored days."""
         return []
 
     def latest_delivery(self, as_of: dt.date, destination: str) -> Delivery | None:

@@ -339,3 +339,10 @@ def kupiec_lr(exceedances: int, n: int, p: float) -> float:
     null = (n - x) * math.log1p(-p) + x * math.log(p)
     alt = ((n - x) * math.log1p(-rate) if x < n else 0.0) + (x * math.log(rate) if x > 0 else 0.0)
     return max(-2.0 * (null - alt), 0.0)
+
+
+def exceedances(losses: Sequence[float], figures: Sequence[float], p: float = 0.01) -> tuple[int, int, float]:
+    """(exceedances, days, Kupiec's p-value) of realised ``losses`` (positive: lost) against the ``figures`` shown."""
+    x = sum(1 for loss, figure in zip(losses, figures, strict=True) if loss > figure)
+    n = len(losses)
+    return x, n, chi2_1_sf(kupiec_lr(x, n, p)) if n else math.nan

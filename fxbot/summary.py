@@ -85,6 +85,18 @@ class Scope(msgspec.Struct, frozen=True):
         return self.always_buy / self.calls if self.calls else None
 
 
+class WeeklyRisk(msgspec.Struct, frozen=True):
+    """The loss from history the week's last post showed, and how the live days' 1-day figures held up."""
+
+    loss_20d_jpy: float
+    worst_20d_jpy: float | None
+    worst_start: dt.date | None
+    worst_end: dt.date | None
+    days: int  # scored live days with a recorded 1-day figure, up to the Friday
+    exceedances: int
+    p_value: float  # Kupiec's proportion-of-failures test at 1 %
+
+
 class WeeklySummary(msgspec.Struct, frozen=True):
     """Everything the weekly post shows; ``series`` feeds the chart (cumulative P/L per scope by outcome day)."""
 
@@ -99,6 +111,7 @@ class WeeklySummary(msgspec.Struct, frozen=True):
     calls_without_rates: int  # calls whose rollover is unknown (left out)
     series: dict[str, list[tuple[dt.date, float]]] = msgspec.field(default_factory=dict)
     week_calls: list[tuple[str, dt.date, str]] = msgspec.field(default_factory=list)  # (pair, outcome day, BUY/SELL)
+    risk: WeeklyRisk | None = None
 
 
 def call_pnl(
@@ -263,6 +276,7 @@ class _Words(msgspec.Struct, frozen=True):
     rollover_none: str
     text: str
     advice: str
+    risk: str
     stop: str = ". "
     sep: str = "; "
     times: str = "x"
@@ -285,6 +299,11 @@ _WORDS = {
         rollover_none="without rollover (no interest-rate files)",
         text="fxbot weekly summary, week to {end}: {right}/{n} right this week (always-buy {buy}), P/L {pnl}",
         advice="Not investment advice.",
+        risk=(
+            "*Loss from history* (last post): 20-day 99.9% {loss} ({pct} of equity), worst 20 days {worst} "
+            "({start} → {end}); the 1-day 99% figure was exceeded on {x} of {n} scored days (expected {exp}, "
+            "Kupiec p={p})"
+        ),
     ),
     "ja": _Words(
         title="fxbot 週次サマリー: {end} までの週",
@@ -302,6 +321,10 @@ _WORDS = {
         rollover_none="スワップは含みません（金利ファイルなし）",
         text="fxbot 週次サマリー {end} までの週: 今週 {n}件中{right}件的中（常に買い {buy}件）、損益 {pnl}",
         advice="投資助言ではありません。",
+        risk=(
+            "*過去データによる損失*（直近の投稿）: 20日間99.9% {loss}（自己資本の{pct}）、過去最悪の20日間 {worst}"
+            "（{start} → {end}）。1日99%損失を超えた日: 評価済み{n}日中{x}日（期待値 {exp}、超過率の検定 p値 {p}）"
+        ),
         stop="。",
         sep="、",
         times="倍",
@@ -363,6 +386,24 @@ def basis_line(summary: WeeklySummary, locale: str = "en") -> str:
     return w.basis.format(lev=lev, equity=f"{summary.equity_jpy:,.0f}", costs=costs) + w.sep + roll
 
 
+def risk_line(summary: WeeklySummary, locale: str = "en") -> str | None:
+    """The week's loss from history and the live exceedances of the 1-day figure; None before any is recorded."""
+    risk = summary.risk
+    if risk is None:
+        return None
+    return _w(locale).risk.format(
+        loss=f"¥{risk.loss_20d_jpy:,.0f}",
+        pct=_pct(risk.loss_20d_jpy / summary.equity_jpy),
+        worst="-" if risk.worst_20d_jpy is None else f"¥{risk.worst_20d_jpy:,.0f}",
+        start=risk.worst_start.isoformat() if risk.worst_start else "-",
+        end=risk.worst_end.isoformat() if risk.worst_end else "-",
+        x=risk.exceedances,
+        n=risk.days,
+        exp=f"{risk.days * 0.01:.1f}",
+        p="-" if not math.isfinite(risk.p_value) else f"{risk.p_value:.2f}",
+    )
+
+
 def summary_text(summary: WeeklySummary, locale: str = "en") -> str:
     """The one-line plain-text fallback."""
     w, p = _w(locale), summary.pooled
@@ -386,6 +427,9 @@ def summary_blocks(summary: WeeklySummary, locale: str = "en") -> list[Block]:
         week, running = scope_lines(summary, scope, locale)
         text = f"*{_name(scope, locale)}*\n{week}\n{running}"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
+    risk = risk_line(summary, locale)
+    if risk is not None:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": risk[:3000]}})
     blocks.append(
         {
             "type": "context",
@@ -405,7 +449,8 @@ def summary_lines(summary: WeeklySummary, locale: str = "en") -> list[str]:
     for scope in [*summary.pairs, summary.pooled]:
         week, running = scope_lines(summary, scope, locale)
         lines += [f"{_name(scope, locale)}:", f"  {week}", f"  {running}"]
-    lines += [basis_line(summary, locale), w.advice]
+    risk = risk_line(summary, locale)
+    lines += [*([risk] if risk else []), basis_line(summary, locale), w.advice]
     return lines
 
 

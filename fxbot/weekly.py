@@ -26,7 +26,8 @@ from fxbot.ledger import Ledger, NullLedger
 from fxbot.notify.base import Notifier
 from fxbot.notify.console import ConsoleNotifier
 from fxbot.notify.manager import WEEKLY_PREFIX, NotifierManager
-from fxbot.summary import WeeklySummary, build_weekly_summary, week_bounds
+from fxbot.risk import exceedances
+from fxbot.summary import WeeklyRisk, WeeklySummary, build_weekly_summary, week_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def build_summary(settings: Settings, deps: SummaryDependencies, week_of: dt.dat
         rates = load_rates(settings.backtest.rates_dir)
     except DataError as exc:
         logger.warning("the weekly P/L leaves rollover out: %s", exc)
-    return build_weekly_summary(
+    summary = build_weekly_summary(
         deps.ledger.scored_calls(friday),
         week_of,
         pairs=settings.pairs,
@@ -88,6 +89,19 @@ def build_summary(settings: Settings, deps: SummaryDependencies, week_of: dt.dat
         rates=rates,
         rollover_markup=settings.backtest.rollover_markup,
     )
+    return msgspec.structs.replace(summary, risk=weekly_risk(deps.ledger, friday))
+
+
+def weekly_risk(ledger: Ledger | NullLedger, friday: dt.date) -> WeeklyRisk | None:
+    """The last post's loss from history up to ``friday``, and the scored days' 1-day exceedances (Kupiec)."""
+    book = ledger.book_risk(until=friday)
+    if book is None or book.loss_20d_jpy is None:
+        return None
+    shown = [
+        (b.loss_1d_jpy, -pnl) for b, pnl in ledger.var_record() if b.loss_1d_jpy is not None and b.bar_date <= friday
+    ]
+    x, n, p_value = exceedances([loss for _, loss in shown], [figure for figure, _ in shown])
+    return WeeklyRisk(book.loss_20d_jpy, book.worst_20d_jpy, book.worst_start, book.worst_end, n, x, p_value)
 
 
 def run_summary(settings: Settings, deps: SummaryDependencies, options: SummaryOptions) -> WeeklySummary:

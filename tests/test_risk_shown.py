@@ -9,6 +9,7 @@ import math
 import re
 from pathlib import Path
 
+import msgspec
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
@@ -22,6 +23,8 @@ from fxbot.history import var_lines
 from fxbot.ledger import BookRisk, Ledger
 from fxbot.risk import chi2_1_sf, kupiec_lr
 from fxbot.slack_app.views import home_view, risk_text, versus_always_buy
+from fxbot.summary import build_weekly_summary, summary_blocks, summary_lines
+from fxbot.weekly import weekly_risk
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS
 
@@ -64,9 +67,21 @@ def test_a_run_records_the_loss_it_showed_and_history_metrics_and_home_show_it(
         [(_, pnl)] = ledger.var_record()
         rows = ledger.history(None)
         positions = ledger.positions(book.bar_date)
+        weekly = weekly_risk(ledger, dt.date(2024, 6, 21))
+        assert weekly_risk(ledger, dt.date(2024, 6, 7)) is None  # nothing recorded before that week
     finally:
         ledger.close()
     assert math.isfinite(pnl)
+    # the weekly summary: the last post's figures and the one scored day against its 1-day figure
+    assert weekly is not None and weekly.loss_20d_jpy == book.loss_20d_jpy and weekly.days == 1
+    assert weekly.exceedances == int(-pnl > book.loss_1d_jpy)
+    summary = msgspec.structs.replace(
+        build_weekly_summary([], dt.date(2024, 6, 21), pairs=[], leverage={}, equity_jpy=1e6, cost_pips={}),
+        risk=weekly,
+    )
+    assert f"20-day 99.9% ¥{posted.group(1)}" in "\n".join(summary_lines(summary))
+    assert f"exceeded on {weekly.exceedances} of 1 scored days" in "\n".join(summary_lines(summary))
+    assert "過去データによる損失" in json.dumps(summary_blocks(summary, "ja"), ensure_ascii=False)
     figures = metrics.read_ledger(tmp_path / "state" / "ledger.sqlite")
     assert figures is not None
     outcome = metrics.RunOutcome(0, 1.0, dt.datetime(2024, 6, 15, tzinfo=dt.UTC))

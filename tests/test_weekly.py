@@ -83,7 +83,10 @@ def test_weekly_summary_is_posted_once_with_its_chart_and_not_again(
     assert post["text"].startswith(f"fxbot weekly summary, week to {FRIDAY}: {right}/15 right this week")
     assert f"(always-buy {ups})" in post["text"]
     sections = [b["text"]["text"] for b in post["blocks"] if b["type"] == "section"]
-    assert [s.split("*")[1] for s in sections] == ["USD/JPY", "EUR/JPY", "GBP/JPY", "All pairs"]
+    assert [s.split("*")[1] for s in sections] == ["USD/JPY", "EUR/JPY", "GBP/JPY", "All pairs", "Loss from history"]
+    # the last post's 20-day loss from history, and the week's scored days against their 1-day figures
+    assert "20-day 99.9% ¥" in sections[-1] and "the 1-day 99% figure was exceeded on" in sections[-1]
+    sections = sections[:-1]
     assert f"this week {right}/15 right (always-buy {ups}/15)" in sections[-1]
     assert "99% coin-flip band" in sections[-1] and "max drawdown ¥" in sections[-1]
     basis = post["blocks"][-1]["elements"][0]["text"]

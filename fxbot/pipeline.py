@@ -400,12 +400,8 @@ def exposure(signal: PairSignal) -> float:
 def book_risk(settings: Settings, signals: list[PairSignal], bars_by_pair: dict[str, Bars]) -> PortfolioRisk:
     """Today's book from the pairs' joint history up to each call's bar (already loaded), and following the
     calls in the walk-forward (the first pair's stored evidence) at today's gross leverage."""
-    dates, closes = aligned_closes(
-        [
-            (bars_by_pair[s.pair.code].up_to(s.bar_date).dates, bars_by_pair[s.pair.code].up_to(s.bar_date).close)
-            for s in signals
-        ]
-    )
+    history = [bars_by_pair[s.pair.code].up_to(s.bar_date) for s in signals]
+    dates, closes = aligned_closes([(b.dates, b.close) for b in history])
     equity = settings.account.equity_jpy
     exposures = [exposure(s) for s in signals]
     gross = sum(abs(e) for e in exposures) / equity

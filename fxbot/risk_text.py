@@ -38,8 +38,9 @@ def risk_lines(report: Report) -> list[str]:
     for s in report.signals:
         r = s.risk
         hist = "n/a" if r is None or r.loss_jpy is None else _yen(r.loss_jpy)
-        normal = "" if r is None or r.normal_loss_jpy is None else f" (normal curve, {r.window_days} days: "
-        normal += "" if r is None or r.normal_loss_jpy is None else f"{_yen(r.normal_loss_jpy)})"
+        normal = ""
+        if r is not None and r.normal_loss_jpy is not None:
+            normal = f" (normal curve, {r.window_days} days: {_yen(r.normal_loss_jpy)})"
         out.append(
             f"  {s.pair.display} {s.vote.direction.value} {s.position.leverage:.2f}x {_yen(s.position.notional_jpy)}: "
             f"1-day 99% loss from history {hist}{normal}"
@@ -56,7 +57,10 @@ def risk_lines(report: Report) -> list[str]:
         )
     if risk.stress:
         out.append("Stress windows, today's book close to close:")
-        out += [f"  {w.name} ({w.start.isoformat()} → {w.end.isoformat()}): {_yen(w.pnl_jpy)}" for w in risk.stress]
+        out += [
+            f"  {w.name} ({w.start.isoformat()} → {w.end.isoformat()}): {'+' if w.pnl_jpy > 0 else ''}{_yen(w.pnl_jpy)}"
+            for w in risk.stress
+        ]
     worst = risk.worst
     out.append(f"Drawdown budget {risk.budget:.0%} of equity ({_yen(risk.budget * equity)}, notify.risk.budget):")
     for label, loss in (

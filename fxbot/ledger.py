@@ -436,38 +436,39 @@ class Ledger:
                         s.model_version,
                     ),
                 )
+            self._record_book_risk(db, run_id, report)
 
-        self._record_book_risk(run_id, report)
+    @staticmethod
+    def _record_book_risk(db: sqlite3.Connection, run_id: int, report: Report) -> None:
+        """The loss figures the report showed for its book (``fxbot.risk``), kept as shown: the posted day's stay.
 
-    def _record_book_risk(self, run_id: int, report: Report) -> None:
-        """The loss figures the report showed for its book (``fxbot.risk``), kept as shown: the posted day's stay."""
+        Written in the transaction of the day's calls (one commit, one fsync)."""
         risk = report.portfolio_risk
         if risk is None or not report.signals:
             return
         head, worst, day = risk.headline, risk.worst, risk.day
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO book_risk VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (bar_date) DO UPDATE SET"
-                " run_id = excluded.run_id, equity_jpy = excluded.equity_jpy,"
-                " gross_leverage = excluded.gross_leverage, loss_20d_jpy = excluded.loss_20d_jpy,"
-                " source = excluded.source, worst_20d_jpy = excluded.worst_20d_jpy,"
-                " worst_start = excluded.worst_start, worst_end = excluded.worst_end,"
-                " loss_1d_jpy = excluded.loss_1d_jpy"
-                " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.as_of = ? AND d.status = 'sent')",
-                (
-                    report.last_bar.isoformat(),
-                    run_id,
-                    risk.equity_jpy,
-                    risk.gross_leverage,
-                    head.loss_jpy if head else None,
-                    head.source if head else None,
-                    worst.worst_jpy if worst else None,
-                    worst.worst_start.isoformat() if worst else None,
-                    worst.worst_end.isoformat() if worst else None,
-                    day.loss_jpy if day else None,
-                    report.as_of.isoformat(),
-                ),
-            )
+        db.execute(
+            "INSERT INTO book_risk VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (bar_date) DO UPDATE SET"
+            " run_id = excluded.run_id, equity_jpy = excluded.equity_jpy,"
+            " gross_leverage = excluded.gross_leverage, loss_20d_jpy = excluded.loss_20d_jpy,"
+            " source = excluded.source, worst_20d_jpy = excluded.worst_20d_jpy,"
+            " worst_start = excluded.worst_start, worst_end = excluded.worst_end,"
+            " loss_1d_jpy = excluded.loss_1d_jpy"
+            " WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.as_of = ? AND d.status = 'sent')",
+            (
+                report.last_bar.isoformat(),
+                run_id,
+                risk.equity_jpy,
+                risk.gross_leverage,
+                head.loss_jpy if head else None,
+                head.source if head else None,
+                worst.worst_jpy if worst else None,
+                worst.worst_start.isoformat() if worst else None,
+                worst.worst_end.isoformat() if worst else None,
+                day.loss_jpy if day else None,
+                report.as_of.isoformat(),
+            ),
+        )
 
     @_guarded
     def book_risk(self, bar_date: dt.date | None = None, *, until: dt.date | None = None) -> BookRisk | None:

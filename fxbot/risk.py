@@ -163,6 +163,14 @@ def book_tail(
     return tail_loss(pnl, confidence, dates[:-days], dates[days:], days=days, source="book", min_windows=min_windows)
 
 
+def rescaled_returns(closes: np.ndarray, lam: float = EWMA_LAMBDA) -> np.ndarray:
+    """Each past daily return times today's EWMA volatility over the volatility known before it (per column)."""
+    daily = window_returns(closes, 1)
+    vol = ewma_volatility(daily, lam)
+    rescaled: np.ndarray = daily / vol[:-1] * vol[-1]
+    return rescaled
+
+
 def filtered_tail(
     dates: np.ndarray,
     closes: np.ndarray,
@@ -171,20 +179,21 @@ def filtered_tail(
     confidence: float,
     lam: float = EWMA_LAMBDA,
     min_windows: int = MIN_WINDOWS,
+    rescaled: np.ndarray | None = None,
 ) -> TailLoss | None:
-    """Filtered historical simulation: daily returns x today's EWMA volatility / then's, summed over ``days``."""
-    daily = window_returns(closes, 1)
-    if len(daily) < days + 20:
+    """Filtered historical simulation: daily returns x today's EWMA volatility / then's, summed over ``days``.
+
+    ``rescaled`` (``rescaled_returns(closes, lam)``) saves computing it again for another horizon.
+    """
+    if len(closes) < days + 21:
         return None
-    vol = ewma_volatility(daily, lam)
-    rescaled = daily / vol[:-1] * vol[-1]
+    rescaled = rescaled_returns(closes, lam) if rescaled is None else rescaled
     csum = np.concatenate([np.zeros((1, rescaled.shape[1])), np.cumsum(rescaled, axis=0)])
     sums = csum[days:] - csum[:-days]
     pnl = sums @ np.asarray(exposures_jpy, "float64")
-    tail = tail_loss(
+    return tail_loss(
         pnl, confidence, dates[:-days], dates[days:], days=days, source="filtered", min_windows=min_windows
     )
-    return tail
 
 
 def scaled_tail(tail: TailLoss, factor: float) -> TailLoss:
@@ -307,15 +316,16 @@ def portfolio_risk(
         raise ValueError(f"equity must be > 0, got {equity_jpy}")
     exposures = np.asarray(exposures_jpy, "float64")
     gross = float(np.sum(np.abs(exposures))) / equity_jpy
+    rescaled = rescaled_returns(closes) if len(closes) > days + 20 else None
     return PortfolioRisk(
         gross_leverage=gross,
         equity_jpy=equity_jpy,
         budget=budget,
         book=book_tail(dates, closes, exposures, days, confidence),
-        filtered=filtered_tail(dates, closes, exposures, days, confidence),
+        filtered=filtered_tail(dates, closes, exposures, days, confidence, rescaled=rescaled),
         calls=calls,
         book_day=book_tail(dates, closes, exposures, 1, day_confidence),
-        filtered_day=filtered_tail(dates, closes, exposures, 1, day_confidence),
+        filtered_day=filtered_tail(dates, closes, exposures, 1, day_confidence, rescaled=rescaled),
         stress=stress_results(dates, closes, exposures, STRESS_WINDOWS),
     )
 

@@ -129,3 +129,24 @@ def test_fxbot_risk_prints_every_view_and_the_leverages_within_the_budget(
     scale = 250_000 / loss
     assert f"is {loss / 250_000:.2f}x the budget: scale {scale:.2f} -> USD/JPY {1.79 * scale:.2f}x" in out
     assert "2008-10 carry unwind (2008-09-30 → 2008-10-27): " in out and "2016-06-24 Brexit vote" in out
+
+
+def test_a_posted_days_loss_figures_stay_as_posted(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    assert main(["run-once", "--replay", "--no-fetch", "--as-of", DAY, "--config", str(config)]) == 0
+    ledger = Ledger(tmp_path / "state" / "ledger.sqlite")
+    try:
+        first = ledger.book_risk()
+        assert first is not None and first.equity_jpy == 1_000_000
+        delivery = ledger.begin_delivery(None, dt.date(2024, 6, 14), "slack:C0", "slack")
+        ledger.mark_sent(delivery, "1718400000.000100")
+    finally:
+        ledger.close()
+    bigger = yaml.safe_load(config.read_text()) | {"account": {"equity_jpy": 2_000_000}}
+    config.write_text(yaml.safe_dump(bigger))
+    assert main(["run-once", "--replay", "--force", "--no-fetch", "--as-of", DAY, "--config", str(config)]) == 0
+    ledger = Ledger(tmp_path / "state" / "ledger.sqlite")
+    try:
+        assert ledger.book_risk() == first  # what the channel received stays the record
+    finally:
+        ledger.close()

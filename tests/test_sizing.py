@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fxbot.backtest.sizing import compare, loss_999, volatility_scale
+from fxbot.backtest.sizing import compare, loss_999, sized_pnl, volatility_scale
 
 
 def test_the_scale_uses_only_bars_up_to_the_day_and_never_sizes_up() -> None:
@@ -40,3 +40,19 @@ def test_the_criterion_needs_a_lower_loss_and_at_least_the_sharpe() -> None:
     assert result["bootstrap"]["share_vol_target_loss_lower"] >= 0.95
     worse = np.where(fixed > 0.02, fixed / 2, fixed)  # the best days halved: the same loss, a lower Sharpe
     assert compare(fixed, worse, resamples=200)["verdict"] == "fixed stays"
+
+
+def test_sized_pnl_scales_each_pair_by_its_own_volatility() -> None:
+    rng = np.random.default_rng(8)
+    days = pd.bdate_range("2012-01-02", periods=300)
+    calm = pd.Series(100 * np.cumprod(1 + rng.normal(0, 0.005, 300)), index=days)
+    loud = pd.Series(
+        100 * np.cumprod(1 + np.concatenate([rng.normal(0, 0.005, 200), rng.normal(0, 0.03, 100)])), index=days
+    )
+    unit = np.ones((300, 2)) * 0.001  # +0.1 % a day per pair at leverage 1
+    fixed, sized, mean_scale = sized_pnl(
+        unit, ["A", "B"], days.to_numpy(), {"A": 2.0, "B": 1.0}, {"A": calm, "B": loud}
+    )
+    np.testing.assert_allclose(fixed, 0.003)  # 0.1 % x (2 + 1)
+    assert np.all(sized <= fixed + 1e-15)
+    assert mean_scale["B"] < mean_scale["A"] <= 1.0  # the loud pair is cut more

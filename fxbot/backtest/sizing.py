@@ -20,6 +20,7 @@ of 20 days: both series resampled on the same days).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,3 +100,59 @@ def compare(fixed: np.ndarray, sized: np.ndarray, resamples: int = RESAMPLES, se
 def _worst(pnl: np.ndarray) -> float:
     sums = stats.rolling_sums(pnl, 20)
     return float(-sums.min()) if len(sums) else math.nan
+
+
+def sized_pnl(
+    unit: np.ndarray, pairs: list[str], days: np.ndarray, leverage: dict[str, float], closes: dict[str, pd.Series]
+) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """(fixed, vol_target) daily P/L of the portfolio from ``unit`` (days x pairs at leverage 1), and each pair's
+    mean scale."""
+    index = pd.DatetimeIndex(days)
+    scales = np.column_stack([volatility_scale(closes[p], index) for p in pairs])
+    lev = np.array([leverage[p] for p in pairs])
+    fixed = unit @ lev
+    sized = (unit * scales) @ lev
+    return fixed, sized, {p: float(scales[:, j].mean()) for j, p in enumerate(pairs)}
+
+
+def run_trial(
+    report_dir: Path,
+    data_dir: Path,
+    rates_dir: Path,
+    leverage: dict[str, float],
+    cost_pips: dict[str, float],
+    markup: float,
+) -> dict[str, Any]:
+    """The trial on ``report_dir``'s walk-forward calls: both sizings, compared by ``CRITERION``."""
+    from fxbot.backtest.analysis import Options
+    from fxbot.backtest.rollover import load_rates
+    from fxbot.backtest.run import unit_pnl_matrix
+    from fxbot.backtest.walkforward import load_result
+    from fxbot.data.store import PriceStore
+    from fxbot.pairs import get_pair
+
+    result = load_result(report_dir)
+    pairs = list(result.calls)
+    options = Options(
+        leverage={p: leverage[p] for p in pairs},
+        pip_size={p: get_pair(p).pip_size for p in pairs},
+        cost_pips={p: cost_pips[p] for p in pairs},
+        rates=load_rates(rates_dir),
+        rollover_markup=markup,
+    )
+    unit, names, days = unit_pnl_matrix(result, options)
+    store = PriceStore(data_dir)
+    closes = {p: store.load(p).to_frame()["close"] for p in names}
+    fixed, sized, mean_scale = sized_pnl(unit, names, days, options.leverage, closes)
+    outcome = compare(fixed, sized)
+    return {
+        "name": NAME,
+        "hypothesis": HYPOTHESIS,
+        "criterion": CRITERION,
+        "report": str(report_dir),
+        "days": len(fixed),
+        "first_day": str(days[0]),
+        "last_day": str(days[-1]),
+        "mean_scale": mean_scale,
+        **outcome,
+    }

@@ -735,7 +735,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="store a walk-forward's evidence with the models (models/<PAIR>/evidence.json)",
         description="Read DIR/metrics.json (written by `fxbot backtest`) and write each pair's evidence.json "
         "into model.dir: the vote's accuracy against always-buy on the same calls, the p-value, and the "
-        "portfolio's 20-day interval. Every post quotes it.",
+        "20-day loss from history of following the calls (99.9% quantile, shortfall, worst window). Every post "
+        "quotes it.",
     )
     p.add_argument(
         "--report",

@@ -5,8 +5,9 @@ the daily path by ``load_evidence`` (json only: no pandas, no scipy). The file h
 pooled over the pairs of the run: the vote's accuracy against always-buy on the same calls, the
 McNemar p-value against always-buy (and Holm-adjusted), whether that is an edge under the promotion
 gate's rule (vote ahead of always-buy and McNemar or Pesaran-Timmermann below ``alpha`` after
-Holm), and the portfolio's interval of 20-day P/L sums (fractions of equity, with the gross
-leverage it was measured at). ``manifest.json`` is not touched: a model's version stays its own.
+Holm), the portfolio's tail of rolling 20-day P/L sums from history (``calls_tail``: the 99.9 %
+loss, the shortfall beyond it and the worst window, fractions of equity at the gross leverage it was
+measured at) and the old normal-curve interval (kept for older readers, shown nowhere). ``manifest.json`` is not touched: a model's version stays its own.
 
 ``load_evidence`` takes the pair's model folder, so pointing it at a versioned folder is one change.
 """

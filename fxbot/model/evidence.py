@@ -7,7 +7,8 @@ McNemar p-value against always-buy (and Holm-adjusted), whether that is an edge 
 gate's rule (vote ahead of always-buy and McNemar or Pesaran-Timmermann below ``alpha`` after
 Holm), the portfolio's tail of rolling 20-day P/L sums from history (``calls_tail``: the 99.9 %
 loss, the shortfall beyond it and the worst window, fractions of equity at the gross leverage it was
-measured at) and the old normal-curve interval (kept for older readers, shown nowhere). ``manifest.json`` is not touched: a model's version stays its own.
+measured at) and the old normal-curve interval (kept for older readers, shown nowhere).
+``manifest.json`` is not touched: a model's version stays its own.
 
 ``load_evidence`` takes the pair's model folder, so pointing it at a versioned folder is one change.
 """

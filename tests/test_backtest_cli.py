@@ -51,11 +51,18 @@ def test_short_walk_forward_report_calibration_and_lookahead_check(tmp_path: Pat
     assert run.returncode == 0, run.stderr[-3000:]
     assert "[4/4]" in run.stderr and "look-ahead check 1/1" in run.stderr  # progress display
     assert "look-ahead check passed: 1 sampled calls identical" in run.stdout
-    assert "calibration (max loss 25% at 99.9%): USDJPY 1.79 ->" in run.stdout
+    assert "calibration (max loss 25%, 99.9% 20-day loss from history): USDJPY 1.79 ->" in run.stdout
+    assert "calibration (max loss 25%, worst 20 days from history): USDJPY 1.79 ->" in run.stdout
+    assert "VaR backtest 1-day 99%:" in run.stdout
     for name in ("report.md", "metrics.json", "calls.csv", "equity.png", "pnl_blocks.png", "rolling_accuracy.png"):
         assert (report / name).stat().st_size > 100, name
     metrics = json.loads((report / "metrics.json").read_text())
     assert [p["label"] for p in metrics["periods"]] == ["2021Q1", "2021Q2"]
+    # the VaR backtest of the posted figures and the named stress windows (none inside this short run)
+    one_day = metrics["var_backtest"]["one_day"]
+    assert {"kupiec", "christoffersen", "traffic_light"} <= set(one_day) and one_day["observations"] > 90
+    assert [w["name"] for w in metrics["stress_windows"]][0] == "2008-10 carry unwind"
+    assert all(w["calls_pnl"] is None for w in metrics["stress_windows"])
     calls = pd.read_csv(report / "calls.csv")
     assert calls["date"].min() == "2021-01-04" and calls["date"].max() == "2021-05-31"
     # each period's models were trained on bars before it only

@@ -33,6 +33,7 @@ from fxbot.notify.base import Notifier
 from fxbot.notify.console import ConsoleNotifier
 from fxbot.notify.manager import NotifierManager
 from fxbot.notify.messages import warning_text
+from fxbot.outcome import OUTCOME_PREFIX, DayOutcome
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
 from fxbot.risk import aligned_closes, pair_risk, portfolio_risk, scaled_tail
@@ -118,7 +119,10 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
                 report = msgspec.structs.replace(report, track=record, track_record=str(record))
             for flag in rollback_flags(settings, ledger, report):
                 report = _with_warning(report, flag)
+            if not replay:  # a channel without threads reads earlier days' outcomes in this post
+                report = msgspec.structs.replace(report, outcomes=unthreaded_outcomes(deps, as_of))
             result = manager.deliver(report, run_id=run_id, force=options.force)
+            record_outcomes(deps, report, run_id, replay=replay)
     except BaseException as exc:
         error = str(exc) or type(exc).__name__
         if run_id is not None:
@@ -131,12 +135,54 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             manager.alert(f"{prefix} (as of {as_of.isoformat()}): {error}")  # a notifier that fails logs it
         raise
     ledger.finish_run(run_id, "skipped" if result.skipped and not result.posted else "ok")
+    if not replay:  # after the post: each earlier post's outcome in its thread, once; never for a replay
+        try:
+            manager.deliver_outcomes(as_of, as_of - dt.timedelta(days=OUTCOME_DAYS), run_id=run_id)
+        except Exception:  # the day's calls are out; an outcome left due is replied by the next run
+            logger.exception("the outcome replies failed")
     try:  # after the post: a challenger's shadow call or the gate never delays or fails the day's calls
         shadow_and_gate(settings, deps, manager, bars, as_of, run_id)
     except Exception as exc:
         logger.exception("shadow calls / promotion gate failed")
         manager.alert(f"fxbot: the challenger's shadow calls or the promotion gate failed (the champion stays): {exc}")
     return report
+
+
+#: A post's outcome is replied only while it is news: posts older than this (calendar days) are left alone,
+#: so a ledger from before this feature, or a long outage, does not flood old threads.
+OUTCOME_DAYS = 10
+
+
+def _unthreaded(deps: Dependencies) -> list[Notifier]:
+    """The notifiers with a ledger destination that cannot reply in a thread (an incoming webhook)."""
+    return [n for n in deps.notifiers if getattr(n, "destination", None) and not hasattr(n, "send_outcome")]
+
+
+def unthreaded_outcomes(deps: Dependencies, as_of: dt.date) -> list[DayOutcome]:
+    """The earlier posted days whose outcome a channel without threads has not read yet (its next post carries it)."""
+    since = as_of - dt.timedelta(days=OUTCOME_DAYS)
+    for notifier in _unthreaded(deps):
+        return deps.ledger.outcomes_due(str(getattr(notifier, "destination", "")), as_of, since)
+    return []
+
+
+def record_outcomes(deps: Dependencies, report: Report, run_id: int | None, *, replay: bool) -> None:
+    """After the day's delivery: a replay's post gets no outcome, ever (recorded as skipped); a post that carried
+    earlier outcomes as compact lines records them delivered, like a thread reply."""
+    ledger = deps.ledger
+    for notifier in deps.notifiers:
+        destination = getattr(notifier, "destination", None)
+        if not destination:
+            continue
+        if replay:
+            ledger.skip_outcome(report.as_of, destination, "a replay: its outcome is not news")
+            continue
+        delivered = ledger.latest_delivery(report.as_of, destination)
+        if not report.outcomes or notifier not in _unthreaded(deps) or delivered is None or delivered.status != "sent":
+            continue
+        for outcome in report.outcomes:
+            key = OUTCOME_PREFIX + destination
+            ledger.mark_sent(ledger.begin_delivery(run_id, outcome.as_of, key, notifier.name), None)
 
 
 def rollback_flags(settings: Settings, ledger: Ledger | NullLedger, report: Report) -> list[str]:

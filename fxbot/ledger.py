@@ -169,6 +169,24 @@ def _book_risk(row: sqlite3.Row) -> BookRisk:
     )
 
 
+def _call_outcome(r: sqlite3.Row) -> CallOutcome:
+    """A scored signals row as the outcome of its call."""
+    return CallOutcome(
+        pair=r["pair"],
+        direction=r["direction"],
+        votes=int(r["votes"]),
+        members=int(r["members"]),
+        leverage=float(r["leverage"]),
+        notional_jpy=float(r["notional_jpy"]),
+        close=float(r["close"]),
+        outcome_day=dt.date.fromisoformat(r["outcome_day"]),
+        outcome_close=float(r["outcome_close"]),
+        move=float(r["move"]),
+        right=bool(r["right"]),
+        bar_date=dt.date.fromisoformat(r["bar_date"]),
+    )
+
+
 def ledger_error(path: Path, exc: BaseException) -> LedgerError:
     """One line for a ledger that cannot be used, naming the file and the fix."""
     text = str(exc) or type(exc).__name__
@@ -753,24 +771,19 @@ class Ledger:
             rows = self._db.execute("SELECT * FROM signals WHERE as_of = ? ORDER BY pair", (post["as_of"],)).fetchall()
             if not rows or any(r["right"] is None or r["outcome_day"] > known_by.isoformat() for r in rows):
                 continue
-            calls = [
-                CallOutcome(
-                    pair=r["pair"],
-                    direction=r["direction"],
-                    votes=int(r["votes"]),
-                    members=int(r["members"]),
-                    leverage=float(r["leverage"]),
-                    notional_jpy=float(r["notional_jpy"]),
-                    close=float(r["close"]),
-                    outcome_day=dt.date.fromisoformat(r["outcome_day"]),
-                    outcome_close=float(r["outcome_close"]),
-                    move=float(r["move"]),
-                    right=bool(r["right"]),
-                )
-                for r in rows
-            ]
+            calls = [_call_outcome(r) for r in rows]
             out.append(DayOutcome(dt.date.fromisoformat(post["as_of"]), calls, post["ts"]))
         return out
+
+    @_guarded
+    def scored_positions(self, until: dt.date | None = None) -> list[CallOutcome]:
+        """Every scored call with the notional it was posted with, oldest outcome first (up to ``until``'s outcome
+        day): what the live P/L against always-buy is summed from."""
+        cutoff = (until or dt.date.max).isoformat()
+        rows = self._db.execute(
+            "SELECT * FROM signals WHERE right IS NOT NULL AND outcome_day <= ? ORDER BY outcome_day, pair", (cutoff,)
+        ).fetchall()
+        return [_call_outcome(r) for r in rows]
 
     @_guarded
     def skip_outcome(self, as_of: dt.date, destination: str, reason: str) -> None:
@@ -831,6 +844,10 @@ class NullLedger:
         return None
 
     def scored_calls(self, until: dt.date) -> list[ScoredCall]:
+        """No calls."""
+        return []
+
+    def scored_positions(self, until: dt.date | None = None) -> list[CallOutcome]:
         """No calls."""
         return []
 

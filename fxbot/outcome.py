@@ -40,6 +40,7 @@ class CallOutcome(msgspec.Struct, frozen=True):
     outcome_close: float
     move: float  # outcome_close / close - 1
     right: bool
+    bar_date: dt.date | None = None  # the bar the call was made after (when the ledger says)
 
     @property
     def pnl_jpy(self) -> float:
@@ -189,4 +190,30 @@ def compact_line(outcome: DayOutcome, locale: str = "en") -> str:
         n=len(outcome.calls),
         pnl=yen(outcome.pnl_jpy),
         buy=yen(outcome.always_buy_jpy),
+    )
+
+
+class Totals(msgspec.Struct, frozen=True):
+    """The live record of scored calls against always-buy on the same calls: counts and P/L (posted notional)."""
+
+    calls: int
+    right: int
+    always_buy_right: int
+    pnl_jpy: float
+    always_buy_jpy: float
+    first: dt.date | None  # the first and last outcome day counted
+    last: dt.date | None
+
+
+def totals(calls: list[CallOutcome]) -> Totals:
+    """Sum ``calls`` (``Ledger.scored_positions``) into the live record."""
+    days = [c.outcome_day for c in calls]
+    return Totals(
+        calls=len(calls),
+        right=sum(c.right for c in calls),
+        always_buy_right=sum(c.move > 0 for c in calls),
+        pnl_jpy=sum(c.pnl_jpy for c in calls),
+        always_buy_jpy=sum(c.always_buy_jpy for c in calls),
+        first=min(days, default=None),
+        last=max(days, default=None),
     )

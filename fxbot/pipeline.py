@@ -242,7 +242,7 @@ def shadow_and_gate(
                     f"fxbot: the shadow call or gate of challenger {challenger.version} failed (the champion stays; "
                     f"`fxbot models show {challenger.version}`): {exc}"
                 )
-    send_gate_notices(registry, manager, deps.now())
+    send_gate_notices(registry, manager, deps.now(), settings.notify.locale)
 
 
 def shadow_and_judge(
@@ -323,18 +323,20 @@ NOTICE_KEY = "notice"
 NOTICE_DAYS = 14
 
 
-def send_gate_notices(registry: Registry, manager: NotifierManager, now: dt.datetime) -> None:
+def send_gate_notices(registry: Registry, manager: NotifierManager, now: dt.datetime, locale: str = "en") -> None:
     """Send each recent gate decision's notice to every notifier that has not had it (``manager.notice``).
 
     At least once per notifier: a run killed after its decision, or a clear refusal, leaves it to the
     next run; a run killed between the sending and its record sends it again. An uncertain answer is
     not re-sent (Slack may have posted it).
     """
+    from fxbot.model.gate_text import gate_notice
+
     since = (now.astimezone(dt.UTC) - dt.timedelta(days=NOTICE_DAYS)).isoformat()
     for entry in registry.history():
         text = entry.evidence.get(NOTICE_KEY)
         if entry.by == "schedule" and isinstance(text, str) and entry.at >= since:
-            manager.notice(text, key=f"gate:{entry.pair}:{entry.to_version}")
+            manager.notice(gate_notice(entry, text, locale), key=f"gate:{entry.pair}:{entry.to_version}")
 
 
 def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:

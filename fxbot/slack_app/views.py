@@ -75,6 +75,8 @@ _WORDS: dict[str, dict[str, str]] = {
             "`/fxbot history [N]`: the calls of the last N days (default {default}, at most {most}) "
             "with outcome and delivery\n"
             "`/fxbot week [DATE]`: the weekly summary of the newest closed week, or of DATE's week\n"
+            "`/fxbot record`: the live track record and P/L against always-buy, and where the full page is\n"
+            "`/fxbot version`: fxbot's version and the models in use\n"
             "`/fxbot help`: this list\n"
             "Answers are visible only to you. Nothing here posts, trades or retrains."
         ),
@@ -117,6 +119,8 @@ _WORDS: dict[str, dict[str, str]] = {
             "`/fxbot status`: 前回と次回の実行、データの鮮度、モデルとその学習期間、台帳の状態\n"
             "`/fxbot history [N]`: 直近N日のシグナルと結果・配信状況（既定 {default}、最大 {most}）\n"
             "`/fxbot week [日付]`: 直近の締まった週、または指定日の週の週次サマリー\n"
+            "`/fxbot record`: 実運用の成績と損益（常に買う場合との比較）、成績ページの場所\n"
+            "`/fxbot version`: fxbot のバージョンと使用中のモデル\n"
             "`/fxbot help`: この一覧\n"
             "回答はあなたにだけ表示されます。投稿・取引・再学習は行いません。"
         ),
@@ -299,6 +303,7 @@ def home_view(
     now: dt.datetime,
     positions: Sequence[tuple[str, str, float, float]] = (),
     book: BookRisk | None = None,
+    pnl: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The App Home: the latest calls and their risk, the live record against always-buy, and the bot's health."""
     w = words(locale)
@@ -326,7 +331,8 @@ def home_view(
         )
     else:
         line = w["record_none"]
-    blocks += [section(line), context(w["record_note"]), {"type": "divider"}, header(w["health"])]
+    blocks += [section(line), *(section(extra) for extra in pnl)]  # ``pnl``: live P/L against always-buy
+    blocks += [context(w["record_note"]), {"type": "divider"}, header(w["health"])]
     blocks += status_answer(status_lines, status_code, locale).blocks[1:]
     return {"type": "home", "blocks": blocks[: MAX_BLOCKS["home"]]}
 

@@ -158,6 +158,8 @@ class NotifierManager:
             if base is None or not hasattr(notifier, "send_outcome"):
                 continue
             for outcome in ledger.outcomes_due(base, known_by, since):
+                if outcome.parent_ts is None:  # no thread to reply in (the post's ts was never learned)
+                    continue
                 post = _outcome_post(outcome)
                 try:
                     with ledger.lease(outcome.as_of, post.destination(base), 0.0):

@@ -19,7 +19,8 @@ there is no script, no outside asset (a Content-Security-Policy says so), and th
 disk. matplotlib is imported here only: the daily path never imports this module (`run-once` runs
 `fxbot site` as a child process after the post when ``site.dir`` is set).
 
-The page replaces only a page of its own kind: an ``index.html`` that fxbot did not write is refused.
+The page replaces only a page of its own kind: an ``index.html`` that fxbot did not write is refused. Beside
+it, ``live-equity.png`` (the live curves) is what the Slack App Home shows when ``site.url`` is set.
 """
 
 from __future__ import annotations
@@ -396,20 +397,52 @@ def _axes(title: str) -> tuple[Any, Any]:
     return fig, ax
 
 
-def equity_chart(days: Sequence[dt.date], pnl: Sequence[float], buy: Sequence[float], locale: str, title: str) -> str:
-    """Cumulative P/L of following the calls and of always-buy, as SVG."""
+def _equity_figure(
+    days: Sequence[dt.date], pnl: Sequence[float], buy: Sequence[float], title: str, labels: tuple[str, str] | None
+) -> Any:
     import numpy as np
 
-    w = _w(locale)
     fig, ax = _axes(title)
     x = list(days)
-    ax.plot(x, np.cumsum(pnl), color="#1f77b4", linewidth=1.2, label=w["follow"])
-    ax.plot(x, np.cumsum(buy), color="#7f7f7f", linewidth=1.0, linestyle="--", label=w["always_buy"])
+    follow, always = labels or (None, None)
+    ax.plot(x, np.cumsum(pnl), color="#1f77b4", linewidth=1.2, label=follow)
+    ax.plot(x, np.cumsum(buy), color="#7f7f7f", linewidth=1.0, linestyle="--", label=always)
     ax.axhline(0, color="black", linewidth=0.5)
     ax.yaxis.set_major_formatter(lambda v, _: f"{'-' if v < 0 else ''}¥{abs(v):,.0f}")
-    ax.legend(loc="upper left", fontsize=8)
+    if labels is not None:
+        ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()
-    return _svg(fig)
+    return fig
+
+
+def equity_chart(days: Sequence[dt.date], pnl: Sequence[float], buy: Sequence[float], locale: str, title: str) -> str:
+    """Cumulative P/L of following the calls and of always-buy, as SVG."""
+    w = _w(locale)
+    return _svg(_equity_figure(days, pnl, buy, title, (w["follow"], w["always_buy"])))
+
+
+def equity_png(days: Sequence[dt.date], pnl: Sequence[float], buy: Sequence[float], locale: str) -> bytes:
+    """The live curves as a PNG for Slack's App Home (an image block needs a URL): English labels only, since a
+    PNG carries no fonts (under ja the App Home says which line is which)."""
+    import matplotlib.pyplot as plt
+
+    labels = ("following the calls", "always-buy") if locale == "en" else None
+    fig = _equity_figure(days, pnl, buy, f"{days[0].isoformat()} - {days[-1].isoformat()}", labels)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def live_series(calls: Sequence[CallOutcome]) -> tuple[list[dt.date], list[float], list[float]]:
+    """(outcome days, P/L of following the calls that day, always-buy's) from the scored calls."""
+    by_day: dict[dt.date, list[float]] = {}
+    for c in calls:
+        day = by_day.setdefault(c.outcome_day, [0.0, 0.0])
+        day[0] += c.pnl_jpy
+        day[1] += c.always_buy_jpy
+    days = sorted(by_day)
+    return days, [by_day[d][0] for d in days], [by_day[d][1] for d in days]
 
 
 def rolling_chart(calls: Sequence[CallOutcome], locale: str, window: int = ROLLING) -> str:
@@ -585,13 +618,7 @@ def render_html(data: SiteData, locale: str = "en") -> str:
             f'<dt>{_e(w["pnl"])} ({_e(w["always_buy"])})</dt><dd id="live-buy-pnl">{_e(yen(live.always_buy_jpy))}</dd>',
             "</dl>",
         ]
-        by_day: dict[dt.date, list[float]] = {}
-        for c in data.live:
-            day = by_day.setdefault(c.outcome_day, [0.0, 0.0])
-            day[0] += c.pnl_jpy
-            day[1] += c.always_buy_jpy
-        days = sorted(by_day)
-        chart = equity_chart(days, [by_day[d][0] for d in days], [by_day[d][1] for d in days], locale, period)
+        chart = equity_chart(*live_series(data.live), locale, period)
         out += [f'<figure id="live-equity">{chart}</figure>', f'<p class="note">{_e(w["live_note"])}</p>']
         out.append(f"<h3>{_e(w['rolling'].format(n=ROLLING))}</h3>")
         if live.calls >= ROLLING:
@@ -630,8 +657,27 @@ def render_html(data: SiteData, locale: str = "en") -> str:
     return "\n".join(out)
 
 
-def write_site(folder: Path, page: str) -> Path:
-    """Write ``folder/index.html`` atomically; an ``index.html`` fxbot did not write is never replaced."""
+#: Beside the page, for Slack's App Home (an image block needs a URL: ``site.url`` + this name).
+LIVE_PNG = "live-equity.png"
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_site(folder: Path, page: str, png: bytes | None = None) -> Path:
+    """Write ``folder/index.html`` (and ``live-equity.png``) atomically; an ``index.html`` fxbot did not write is
+    never replaced, and nothing is written beside it then."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "index.html"
     if target.exists():
@@ -640,21 +686,15 @@ def write_site(folder: Path, page: str) -> Path:
             raise ConfigError(
                 f"{target} exists and was not written by `fxbot site`; choose another folder (site.dir) or move it away"
             )
-    tmp = folder / f".index.html.{os.getpid()}.tmp"
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(page)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    _write_atomic(target, page.encode("utf-8"))
+    if png is not None:
+        _write_atomic(folder / LIVE_PNG, png)
     return target
 
 
 def build_site(settings: Settings, folder: Path, *, report: Path = DEFAULT_REPORT, locale: str | None = None) -> Path:
     """Gather, render and write the page; returns its path."""
     data = gather(settings, report)
-    return write_site(folder, render_html(data, locale or settings.notify.locale))
+    locale = locale or settings.notify.locale
+    png = equity_png(*live_series(data.live), locale) if data.live else None
+    return write_site(folder, render_html(data, locale), png)

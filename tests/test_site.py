@@ -90,7 +90,10 @@ def _ledger_figures(folder: Path) -> dict[str, dict[str, str]]:
 def test_the_page_is_one_self_contained_file_with_charts_and_always_buy(ledger_folder: Path, tmp_path: Path) -> None:
     page = _site(ledger_folder, tmp_path / "out")
     text = page.read_text(encoding="utf-8")
-    assert [p.name for p in page.parent.iterdir()] == ["index.html"]  # no asset beside it, no temporary file
+    # no asset the page needs beside it, no temporary file; the PNG is for Slack's App Home only
+    assert sorted(p.name for p in page.parent.iterdir()) == ["index.html", "live-equity.png"]
+    assert (page.parent / "live-equity.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "live-equity.png" not in text
     assert text.count("<svg") == 3  # live equity, rolling accuracy, the walk-forward
     assert "always-buy" in text and "Walk-forward: a backtest, not live" in text
     # nothing is fetched: no script, no stylesheet or image link, no URL other than the SVG namespaces
@@ -109,6 +112,7 @@ def test_an_index_html_fxbot_did_not_write_is_never_replaced(ledger_folder: Path
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1].startswith(f"fxbot: error: {out / 'index.html'} exists and was not")
     assert (out / "index.html").read_text() == "<html>someone's own page</html>"
+    assert [p.name for p in out.iterdir()] == ["index.html"]  # nothing written beside it either
     missing = run_fxbot("site", "--config", str(ledger_folder / "config.yaml"), cwd=REPO)
     assert missing.returncode == 2 and "set site.dir in the config" in missing.stderr
 

@@ -149,6 +149,15 @@ def test_status_and_the_app_home_health_are_japanese_under_ja(live_ledger: Path)
     assert "前回の実行:" in joined and "シグナルに従った損益" in joined
 
 
+def test_the_app_home_shows_the_pages_live_chart_when_site_url_is_set(live_ledger: Path) -> None:
+    home = Answers(_settings(live_ledger, site={"url": "https://fx.example.org/record/"})).home()
+    assert views.block_problems(home["blocks"], "home") == []
+    [image] = [b for b in home["blocks"] if b["type"] == "image"]
+    assert image["image_url"] == "https://fx.example.org/record/live-equity.png"
+    assert image["alt_text"] == "Live P/L of following the calls (solid) and of always-buy (dashed)"
+    assert not [b for b in Answers(_settings(live_ledger)).home()["blocks"] if b["type"] == "image"]
+
+
 @pytest.mark.parametrize(
     "line",
     [

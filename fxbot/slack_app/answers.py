@@ -153,7 +153,9 @@ class Answers:
         live = self._live()
         pnl = live_lines(live, self.locale)[1:]  # the P/L line (the counts are the record line above)
         lines = status_lines(result.lines, self.locale)
-        return views.home_view(latest, versus, lines, result.exit_code, self.locale, now, positions, book, pnl)
+        site = self.settings.site.url.rstrip("/")
+        chart = f"{site}/live-equity.png" if site and live.calls else None  # written by `fxbot site` beside the page
+        return views.home_view(latest, versus, lines, result.exit_code, self.locale, now, positions, book, pnl, chart)
 
     def last_finished_run(self) -> str | None:
         """The id and status of the newest run once it has ended (None: running, none, or no ledger); cheap to poll."""

@@ -99,6 +99,7 @@ _WORDS: dict[str, dict[str, str]] = {
             "20-day 99.9% loss from history ¥{loss} ({pct} of equity) · worst 20 days ¥{worst} ({start} → {end})"
         ),
         "updated": "Updated {when}",
+        "chart_alt": "Live P/L of following the calls (solid) and of always-buy (dashed)",
         "not_allowed_home": "This App Home is only shown to the people allowed to ask fxbot.",
     },
     "ja": {
@@ -143,6 +144,7 @@ _WORDS: dict[str, dict[str, str]] = {
             "過去データによる20日間99.9%損失 ¥{loss}（自己資本の{pct}）· 過去最悪の20日間 ¥{worst}（{start} → {end}）"
         ),
         "updated": "更新 {when}",
+        "chart_alt": "実運用の累積損益: 実線はシグナルに従った場合、破線は常に買った場合",
         "not_allowed_home": "この App Home は fxbot の利用を許可された方にだけ表示されます。",
     },
 }
@@ -304,6 +306,7 @@ def home_view(
     positions: Sequence[tuple[str, str, float, float]] = (),
     book: BookRisk | None = None,
     pnl: Sequence[str] = (),
+    chart_url: str | None = None,
 ) -> dict[str, Any]:
     """The App Home: the latest calls and their risk, the live record against always-buy, and the bot's health."""
     w = words(locale)
@@ -332,6 +335,9 @@ def home_view(
     else:
         line = w["record_none"]
     blocks += [section(line), *(section(extra) for extra in pnl)]  # ``pnl``: live P/L against always-buy
+    if chart_url:  # the page's live curves (Slack fetches the image from ``site.url``)
+        blocks.append({"type": "image", "image_url": chart_url, "alt_text": w["chart_alt"]})
+        blocks.append(context(w["chart_alt"]))
     blocks += [context(w["record_note"]), {"type": "divider"}, header(w["health"])]
     blocks += status_answer(status_lines, status_code, locale).blocks[1:]
     return {"type": "home", "blocks": blocks[: MAX_BLOCKS["home"]]}

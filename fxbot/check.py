@@ -108,7 +108,12 @@ def check_slack_app(settings: Settings, secrets: Secrets, result: CheckResult) -
     if secrets.slack_bot_token is None:
         result.problem("slack app: SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not; the app needs both", 2)
         return
+    from fxbot.slack_app.app import allow_list_warning
     from fxbot.slack_app.check import check_app_token, sample_problems
+
+    warning = allow_list_warning(settings.slack_app)
+    if warning is not None:
+        result.lines.append(f"slack app: WARNING {warning}")
 
     try:
         result.lines.append(

@@ -55,6 +55,20 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     monitor = None if args.dry_run or args.supervised else wiring.job_monitor(settings, secrets)
     with monitor.job() if monitor is not None else nullcontext():
         run_once(settings, wiring.daily_dependencies(settings, secrets), options)
+    if settings.site.dir and not args.dry_run:  # after the post: the page in a child process (matplotlib)
+        wiring.refresh_site(settings, args.config or os.environ.get("FXBOT_CONFIG"))
+    return 0
+
+
+def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the track-record page (index.html, self-contained) to DIR or site.dir."""
+    from fxbot.site import build_site
+
+    folder = args.dir or settings.site.dir
+    if not folder:
+        raise UsageError("give the folder to write the page to (`fxbot site DIR`), or set site.dir in the config")
+    path = build_site(settings, Path(folder), report=Path(args.report), locale=args.locale)
+    print(f"fxbot: wrote {path} ({path.stat().st_size:,} bytes)")
     return 0
 
 
@@ -728,6 +742,25 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--as-of", type=_date, metavar="DATE", help="the book of the calls after DATE's close")
     p.set_defaults(handler=cmd_risk)
+
+    p = sub.add_parser(
+        "site",
+        parents=[common],
+        help="write the track-record page: DIR/index.html, self-contained (opens from disk)",
+        description="Write one self-contained page (inline SVG charts, no outside asset): the verdict on the edge, "
+        "the live P/L of following the calls against always-buy, the rolling accuracy with its random band, a "
+        "per-pair table, the walk-forward (labelled a backtest), the risk figures and their exceedances, the "
+        "models and the promotions log. Every run rewrites it when site.dir is set.",
+    )
+    p.add_argument("dir", nargs="?", metavar="DIR", help="the folder (default: site.dir)")
+    p.add_argument(
+        "--report",
+        default="reports/backtest-2008-2024",
+        metavar="DIR",
+        help="the walk-forward report whose calls.csv is shown as the backtest (default reports/backtest-2008-2024)",
+    )
+    p.add_argument("--locale", choices=("en", "ja"), default=None, help="the page's language (default notify.locale)")
+    p.set_defaults(handler=cmd_site)
 
     p = sub.add_parser(
         "evidence",

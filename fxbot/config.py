@@ -437,6 +437,22 @@ class MetricsSettings(_Section, frozen=True):
     ] = ""
 
 
+class SiteSettings(_Section, frozen=True):
+    """The static track-record page (`fxbot site`)."""
+
+    dir: Annotated[
+        str,
+        Meta(description="Folder `fxbot site` writes index.html to, and every run rewrites it after; empty: off."),
+    ] = ""
+    url: Annotated[
+        str, Meta(description="Where readers find the page (said by `/fxbot record`); empty: the folder is said.")
+    ] = ""
+
+    def __post_init__(self) -> None:
+        if self.url and not re.fullmatch(r"https?://\S+", self.url):
+            raise _Invalid("url", "must be an http:// or https:// address, or empty")
+
+
 #: A Slack channel ID (C: public, G: private or multi-person DM, D: direct message) or user ID (U, W).
 _SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,20}")
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{6,20}")
@@ -548,6 +564,9 @@ class Settings(_Section, frozen=True):
     )
     slack_app: Annotated[SlackAppSettings, Meta(description="`fxbot slack-app`: slash commands, App Home.")] = field(
         default_factory=SlackAppSettings
+    )
+    site: Annotated[SiteSettings, Meta(description="The static track-record page.")] = field(
+        default_factory=SiteSettings
     )
 
     def __post_init__(self) -> None:

@@ -6,10 +6,12 @@
                 of the move matches the call
     shadow_calls  a challenger's calls on the same days (keyed on bar day, pair and model version),
                 recorded and scored like the signals but never posted: the promotion gate's evidence
+    no_outcome  the posts whose outcome is never replied (a replay's: its outcome is not news)
     deliveries  one row per attempt to deliver a day's report to a destination (a Slack channel
                 ID, or a hash of the webhook URL: never the URL itself), with its status:
                 pending (intent recorded, post not confirmed), sent (with the Slack ts),
-                failed (known not to have been posted)
+                failed (known not to have been posted); a post's outcome reply is a delivery of its own
+                (destination ``outcome:<channel>``, keyed on the post's day)
 
 Exactly once: before posting, a ``pending`` row is committed; after the post, the row is marked
 ``sent`` with Slack's message timestamp. A crash between the two leaves ``pending``, which the
@@ -41,6 +43,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import msgspec
 
 from fxbot.errors import ConfigError, LeaseHeldError, LedgerError
+from fxbot.outcome import OUTCOME_PREFIX, CallOutcome, DayOutcome
 from fxbot.signals import PairSignal, Report, TrackRecord
 
 if TYPE_CHECKING:
@@ -111,6 +114,12 @@ CREATE TABLE IF NOT EXISTS shadow_calls (
     PRIMARY KEY (bar_date, pair, model_version)
 );
 CREATE TABLE IF NOT EXISTS notices (key TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS no_outcome (
+    as_of TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (as_of, destination)
+);
 CREATE TABLE IF NOT EXISTS book_risk (
     bar_date TEXT PRIMARY KEY,
     run_id INTEGER REFERENCES runs(id),
@@ -157,6 +166,24 @@ def _book_risk(row: sqlite3.Row) -> BookRisk:
         day(row["worst_start"]),
         day(row["worst_end"]),
         row["loss_1d_jpy"],
+    )
+
+
+def _call_outcome(r: sqlite3.Row) -> CallOutcome:
+    """A scored signals row as the outcome of its call."""
+    return CallOutcome(
+        pair=r["pair"],
+        direction=r["direction"],
+        votes=int(r["votes"]),
+        members=int(r["members"]),
+        leverage=float(r["leverage"]),
+        notional_jpy=float(r["notional_jpy"]),
+        close=float(r["close"]),
+        outcome_day=dt.date.fromisoformat(r["outcome_day"]),
+        outcome_close=float(r["outcome_close"]),
+        move=float(r["move"]),
+        right=bool(r["right"]),
+        bar_date=dt.date.fromisoformat(r["bar_date"]),
     )
 
 
@@ -609,7 +636,10 @@ class Ledger:
 
     def _delivery_summary(self, as_of: str) -> str:
         rows = list(
-            self._db.execute("SELECT destination, status FROM deliveries WHERE as_of = ? ORDER BY id", (as_of,))
+            self._db.execute(
+                "SELECT destination, status FROM deliveries WHERE as_of = ? AND destination NOT LIKE ? ORDER BY id",
+                (as_of, OUTCOME_PREFIX + "%"),
+            )
         )
         latest: dict[str, str] = {}
         for r in rows:
@@ -717,6 +747,52 @@ class Ledger:
         )
 
     @_guarded
+    def outcomes_due(self, destination: str, known_by: dt.date, since: dt.date) -> list[DayOutcome]:
+        """The posted days from ``since`` to before ``known_by`` whose calls are all scored by ``known_by`` and
+        whose outcome has not been delivered (or marked never to be) to ``destination``, oldest first.
+
+        A day counts as posted to ``destination`` when its latest delivery there is ``sent``; its ts is the
+        thread the outcome goes into. An outcome row that is ``pending`` or ``failed`` is still due (the
+        manager reconciles or retries it); ``sent`` is not, nor a post recorded in ``no_outcome`` (a replay).
+        """
+        posted = self._db.execute(
+            "SELECT as_of, ts FROM deliveries d WHERE destination = ? AND status = 'sent' AND as_of >= ?"
+            " AND as_of < ? AND id = (SELECT MAX(id) FROM deliveries e WHERE e.as_of = d.as_of"
+            " AND e.destination = d.destination) ORDER BY as_of",
+            (destination, since.isoformat(), known_by.isoformat()),
+        ).fetchall()
+        out = []
+        for post in posted:
+            done = self.latest_delivery(dt.date.fromisoformat(post["as_of"]), OUTCOME_PREFIX + destination)
+            if done is not None and done.status == "sent":
+                continue
+            never = "SELECT 1 FROM no_outcome WHERE as_of = ? AND destination = ?"
+            if self._db.execute(never, (post["as_of"], destination)).fetchone() is not None:
+                continue
+            rows = self._db.execute("SELECT * FROM signals WHERE as_of = ? ORDER BY pair", (post["as_of"],)).fetchall()
+            if not rows or any(r["right"] is None or r["outcome_day"] > known_by.isoformat() for r in rows):
+                continue
+            calls = [_call_outcome(r) for r in rows]
+            out.append(DayOutcome(dt.date.fromisoformat(post["as_of"]), calls, post["ts"]))
+        return out
+
+    @_guarded
+    def scored_positions(self, until: dt.date | None = None) -> list[CallOutcome]:
+        """Every scored call with the notional it was posted with, oldest outcome first (up to ``until``'s outcome
+        day): what the live P/L against always-buy is summed from."""
+        cutoff = (until or dt.date.max).isoformat()
+        rows = self._db.execute(
+            "SELECT * FROM signals WHERE right IS NOT NULL AND outcome_day <= ? ORDER BY outcome_day, pair", (cutoff,)
+        ).fetchall()
+        return [_call_outcome(r) for r in rows]
+
+    @_guarded
+    def skip_outcome(self, as_of: dt.date, destination: str, reason: str) -> None:
+        """Record that the outcome of ``as_of``'s post to ``destination`` is never to be sent (a replay's)."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO no_outcome VALUES (?, ?, ?)", (as_of.isoformat(), destination, reason))
+
+    @_guarded
     def begin_delivery(self, run_id: int | None, as_of: dt.date, destination: str, notifier: str) -> int:
         """Commit the intent to post (status pending) before posting; returns the delivery id."""
         with self._tx() as db:
@@ -772,6 +848,10 @@ class NullLedger:
         """No calls."""
         return []
 
+    def scored_positions(self, until: dt.date | None = None) -> list[CallOutcome]:
+        """No calls."""
+        return []
+
     def book_risk(self, bar_date: dt.date | None = None, *, until: dt.date | None = None) -> BookRisk | None:
         """No figures recorded."""
         return None
@@ -783,6 +863,13 @@ class NullLedger:
     def latest_delivery(self, as_of: dt.date, destination: str) -> Delivery | None:
         """Nothing was delivered as far as this ledger knows."""
         return None
+
+    def outcomes_due(self, destination: str, known_by: dt.date, since: dt.date) -> list[DayOutcome]:
+        """Nothing was posted as far as this ledger knows."""
+        return []
+
+    def skip_outcome(self, as_of: dt.date, destination: str, reason: str) -> None:
+        """Nothing to record."""
 
     def begin_delivery(self, run_id: int | None, as_of: dt.date, destination: str, notifier: str) -> int:
         """No intent is recorded; 0 stands for its id."""

@@ -203,9 +203,11 @@ def render(families: Sequence[Family]) -> str:
     for family in families:
         if not family.samples:
             continue
-        lines.append(f"# HELP {family.name} {family.help}")
-        lines.append(f"# TYPE {family.name} {family.kind}")
+        # Text format 0.0.4: the HELP and TYPE lines name the samples exactly (a counter's end in _total), or
+        # Prometheus' parser splits them into an empty family and an untyped series.
         sample_name = family.name + ("_total" if family.kind == "counter" else "")
+        lines.append(f"# HELP {sample_name} {family.help}")
+        lines.append(f"# TYPE {sample_name} {family.kind}")
         for labels, value in family.samples:
             label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
             lines.append(

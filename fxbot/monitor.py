@@ -61,7 +61,7 @@ class JobMonitor:
         """Ping start; run the body; ping its end (exit code) and write the metrics; re-raise what it raised."""
         rid = new_run_id()
         if self.pinger is not None:
-            self.pinger.start(rid)
+            self.pinger.start(rid, wait=False)  # the job (and its post) does not wait for the ping
         started = time.monotonic()
         failure: BaseException | None = None
         try:

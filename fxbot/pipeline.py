@@ -33,6 +33,7 @@ from fxbot.notify.base import Notifier
 from fxbot.notify.console import ConsoleNotifier
 from fxbot.notify.manager import NotifierManager
 from fxbot.notify.messages import warning_text
+from fxbot.outcome import OUTCOME_PREFIX, DayOutcome
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
 from fxbot.risk import aligned_closes, pair_risk, portfolio_risk, scaled_tail
@@ -118,7 +119,10 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
                 report = msgspec.structs.replace(report, track=record, track_record=str(record))
             for flag in rollback_flags(settings, ledger, report):
                 report = _with_warning(report, flag)
+            if not replay:  # a channel without threads reads earlier days' outcomes in this post
+                report = msgspec.structs.replace(report, outcomes=unthreaded_outcomes(deps, as_of))
             result = manager.deliver(report, run_id=run_id, force=options.force)
+            record_outcomes(deps, report, run_id, replay=replay)
     except BaseException as exc:
         error = str(exc) or type(exc).__name__
         if run_id is not None:
@@ -131,12 +135,54 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             manager.alert(f"{prefix} (as of {as_of.isoformat()}): {error}")  # a notifier that fails logs it
         raise
     ledger.finish_run(run_id, "skipped" if result.skipped and not result.posted else "ok")
+    if not replay:  # after the post: each earlier post's outcome in its thread, once; never for a replay
+        try:
+            manager.deliver_outcomes(as_of, as_of - dt.timedelta(days=OUTCOME_DAYS), run_id=run_id)
+        except Exception:  # the day's calls are out; an outcome left due is replied by the next run
+            logger.exception("the outcome replies failed")
     try:  # after the post: a challenger's shadow call or the gate never delays or fails the day's calls
         shadow_and_gate(settings, deps, manager, bars, as_of, run_id)
     except Exception as exc:
         logger.exception("shadow calls / promotion gate failed")
         manager.alert(f"fxbot: the challenger's shadow calls or the promotion gate failed (the champion stays): {exc}")
     return report
+
+
+#: A post's outcome is replied only while it is news: posts older than this (calendar days) are left alone,
+#: so a ledger from before this feature, or a long outage, does not flood old threads.
+OUTCOME_DAYS = 10
+
+
+def _unthreaded(deps: Dependencies) -> list[Notifier]:
+    """The notifiers with a ledger destination that cannot reply in a thread (an incoming webhook)."""
+    return [n for n in deps.notifiers if getattr(n, "destination", None) and not hasattr(n, "send_outcome")]
+
+
+def unthreaded_outcomes(deps: Dependencies, as_of: dt.date) -> list[DayOutcome]:
+    """The earlier posted days whose outcome a channel without threads has not read yet (its next post carries it)."""
+    since = as_of - dt.timedelta(days=OUTCOME_DAYS)
+    for notifier in _unthreaded(deps):
+        return deps.ledger.outcomes_due(str(getattr(notifier, "destination", "")), as_of, since)
+    return []
+
+
+def record_outcomes(deps: Dependencies, report: Report, run_id: int | None, *, replay: bool) -> None:
+    """After the day's delivery: a replay's post gets no outcome, ever (recorded as skipped); a post that carried
+    earlier outcomes as compact lines records them delivered, like a thread reply."""
+    ledger = deps.ledger
+    for notifier in deps.notifiers:
+        destination = getattr(notifier, "destination", None)
+        if not destination:
+            continue
+        if replay:
+            ledger.skip_outcome(report.as_of, destination, "a replay: its outcome is not news")
+            continue
+        delivered = ledger.latest_delivery(report.as_of, destination)
+        if not report.outcomes or notifier not in _unthreaded(deps) or delivered is None or delivered.status != "sent":
+            continue
+        for outcome in report.outcomes:
+            key = OUTCOME_PREFIX + destination
+            ledger.mark_sent(ledger.begin_delivery(run_id, outcome.as_of, key, notifier.name), None)
 
 
 def rollback_flags(settings: Settings, ledger: Ledger | NullLedger, report: Report) -> list[str]:
@@ -196,7 +242,7 @@ def shadow_and_gate(
                     f"fxbot: the shadow call or gate of challenger {challenger.version} failed (the champion stays; "
                     f"`fxbot models show {challenger.version}`): {exc}"
                 )
-    send_gate_notices(registry, manager, deps.now())
+    send_gate_notices(registry, manager, deps.now(), settings.notify.locale)
 
 
 def shadow_and_judge(
@@ -277,18 +323,20 @@ NOTICE_KEY = "notice"
 NOTICE_DAYS = 14
 
 
-def send_gate_notices(registry: Registry, manager: NotifierManager, now: dt.datetime) -> None:
+def send_gate_notices(registry: Registry, manager: NotifierManager, now: dt.datetime, locale: str = "en") -> None:
     """Send each recent gate decision's notice to every notifier that has not had it (``manager.notice``).
 
     At least once per notifier: a run killed after its decision, or a clear refusal, leaves it to the
     next run; a run killed between the sending and its record sends it again. An uncertain answer is
     not re-sent (Slack may have posted it).
     """
+    from fxbot.model.gate_text import gate_notice
+
     since = (now.astimezone(dt.UTC) - dt.timedelta(days=NOTICE_DAYS)).isoformat()
     for entry in registry.history():
         text = entry.evidence.get(NOTICE_KEY)
         if entry.by == "schedule" and isinstance(text, str) and entry.at >= since:
-            manager.notice(text, key=f"gate:{entry.pair}:{entry.to_version}")
+            manager.notice(gate_notice(entry, text, locale), key=f"gate:{entry.pair}:{entry.to_version}")
 
 
 def is_replay(as_of: dt.date, now: Callable[[], dt.datetime]) -> bool:

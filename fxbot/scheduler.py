@@ -334,7 +334,7 @@ class Daemon:
                 self.retrain_job(day)  # a replay may wait for it: its days are not due anywhere
         rid = new_run_id()
         if self.pinger is not None:
-            self.pinger.start(rid)
+            self.pinger.start(rid, wait=False)  # the child does not wait for the ping
         self.systemd.status(f"running the daily job{f' for {day.isoformat()}' if day else ''}; {self._last_result}")
         self._job_started = self.clock()
         try:

@@ -10,6 +10,7 @@ import datetime as dt
 
 import msgspec
 
+from fxbot.outcome import DayOutcome
 from fxbot.pairs import Pair
 from fxbot.portfolio import Position
 from fxbot.voting import Vote
@@ -222,6 +223,8 @@ class Report(msgspec.Struct, frozen=True):
     staleness: Staleness | None = None
     portfolio_risk: PortfolioRisk | None = None
     model_age: ModelAge | None = None
+    # Earlier posted days' outcomes, for a channel that cannot thread a reply (a webhook's compact line).
+    outcomes: list[DayOutcome] = msgspec.field(default_factory=list)
 
     @property
     def evidence(self) -> list[Evidence]:

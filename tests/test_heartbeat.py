@@ -94,6 +94,32 @@ def test_a_slow_service_never_holds_the_run_longer_than_the_timeout() -> None:
         assert time.monotonic() - started < 3
 
 
+def test_a_failed_ping_is_retried_a_bounded_number_of_times_within_a_few_seconds() -> None:
+    with PingStandIn(statuses=[503, 502]) as server:  # two blips, then the service answers
+        pinger = Pinger(SecretStr(server.url), timeout=2)
+        started = time.monotonic()
+        assert pinger.start("r")
+        assert server.paths() == ["/start"] * 3 and time.monotonic() - started < 3
+    with PingStandIn(status=503) as server:  # down throughout: three tries, then given up
+        pinger = Pinger(SecretStr(server.url), timeout=2)
+        started = time.monotonic()
+        assert not pinger.end(0, "r")
+        assert server.paths() == [""] * 3 and time.monotonic() - started < 2 + 2.5
+    with PingStandIn(status=404) as server:  # a wrong or deleted check: retrying cannot help
+        assert not Pinger(SecretStr(server.url), timeout=2).start("r")
+        assert server.paths() == ["/start"]
+
+
+def test_the_start_ping_never_delays_the_job_and_still_arrives_before_the_end() -> None:
+    with PingStandIn(delay=1.5) as server:
+        monitor = JobMonitor(Pinger(SecretStr(server.url), timeout=5))
+        started = time.monotonic()
+        with monitor.job():
+            entered = time.monotonic() - started
+        assert entered < 0.5  # the body (the run and its post) did not wait for the slow service
+        assert server.paths() == ["/start", ""]  # start first, then the end
+
+
 def test_job_monitor_pings_the_exit_code_of_what_the_body_raised() -> None:
     with PingStandIn() as server:
         monitor = JobMonitor(Pinger(SecretStr(server.url)))

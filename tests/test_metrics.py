@@ -46,6 +46,24 @@ def test_render_is_valid_exposition_format() -> None:
     assert _value(parsed, "fxbot_delivery_failures_total") == 2
 
 
+def test_every_sample_belongs_to_a_declared_family() -> None:
+    """Each TYPE line names its samples (a counter's end in _total): the parser finds no untyped series and no
+    empty family. Before, ``# TYPE fxbot_delivery_failures counter`` with ``fxbot_delivery_failures_total`` parsed
+    as an empty counter plus an untyped series."""
+    outcome = RunOutcome(0, 1.25, NOW, peak_rss_bytes=55 * 2**20)
+    ledger = LedgerFigures(NOW - dt.timedelta(days=1), calls=20, right=11, up_days=12, failed_deliveries=2,
+                           pending_deliveries=1, loss_20d_jpy=574_185.0, worst_20d_jpy=737_105.0)  # fmt: skip
+    text = render(collect(outcome, ledger, {"USDJPY": 0, "EURJPY": 3}))
+    families = list(text_string_to_metric_families(text))
+    declared = {line.split()[2]: line.split()[3] for line in text.splitlines() if line.startswith("# TYPE ")}
+    samples = [line.split("{")[0].split()[0] for line in text.splitlines() if not line.startswith("#")]
+    assert all(f.type != "unknown" and f.samples for f in families), [(f.name, f.type) for f in families]
+    assert set(samples) == set(declared)  # every sample line is named by a TYPE line, and every TYPE has samples
+    assert len(families) == len(declared) == 14  # every family collect() makes, each with its samples
+    [failures] = [f for f in families if f.type == "counter"]
+    assert [s.name for s in failures.samples] == ["fxbot_delivery_failures_total"] and failures.samples[0].value == 2
+
+
 def test_a_failed_run_keeps_the_last_success_from_the_ledger() -> None:
     earlier = NOW - dt.timedelta(days=3)
     ledger = LedgerFigures(earlier, calls=0, right=0, up_days=0, failed_deliveries=0, pending_deliveries=1)

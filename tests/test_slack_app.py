@@ -150,7 +150,19 @@ def test_every_command_is_acked_in_time_and_answered_ephemerally(
     shutil.copy(seeded_ledger, ledger)
     app = start(_raw(ledger))
     answers = {}
-    commands = ("status", "history", "history 2", "week", "week 2024-12-31", "week soon", "help", "", "bogus words")
+    commands = (
+        "status",
+        "history",
+        "history 2",
+        "week",
+        "week 2024-12-31",
+        "week soon",
+        "help",
+        "",
+        "bogus words",
+        "record",
+        "version",
+    )
     for text in (*commands, "history 0"):
         acked, body = app.ask(text)
         assert acked < 3.0
@@ -173,6 +185,10 @@ def test_every_command_is_acked_in_time_and_answered_ephemerally(
     assert "`/fxbot history [N]`" in answers["help"] and answers[""] == answers["help"]
     assert "I don't know `bogus`" in answers["bogus words"]
     assert "from 1 to 30" in answers["history 0"]
+    assert "fxbot track record" in answers["record"] and "always-buy on the same calls" in answers["record"]
+    assert "Walk-forward (a backtest, not live)" in answers["record"] and "`site.dir`" in answers["record"]
+    assert "fxbot 0.1.0 · Python 3." in answers["version"] and "USDJPY: USDJPY-" in answers["version"]
+    assert "`/fxbot record`" in answers["help"] and "`/fxbot version`" in answers["help"]
     assert app.proc.poll() is None
     _no_secrets(app.output(), *answers.values())
 
@@ -216,6 +232,7 @@ def test_app_home_is_published_on_open_and_refreshed_after_a_new_run(
     assert "Risk of these calls* (as recorded): gross 4.50x equity, ¥4,500,000 notional" in home
     assert "USD/JPY BUY 1.79x, ¥1,790,000" in home or "USD/JPY SELL 1.79x, ¥1,790,000" in home
     assert "scored calls: the bot" in home and "always-buy" in home
+    assert "P/L following the calls* " in home and "always-buy on the same calls " in home  # live P/L
     assert "last run: " in home and "as of 2024-12-31" in home
     # the daily run (another process) records a new run: the home is published again, unasked
     config = tmp_path / "daily.yaml"
@@ -308,15 +325,27 @@ def test_systemd_hears_ready_and_the_watchdog_while_the_link_is_fresh(start: Any
 
 def test_japanese_answers(start: Any, seeded_ledger: Path) -> None:
     app = start(_raw(seeded_ledger, locale="ja"))
-    said = {text: _text(app.ask(text)[1]) for text in ("status", "history 1", "help", "week")}
+    said = {text: _text(app.ask(text)[1]) for text in ("status", "history 1", "help", "week", "record", "version")}
     said["refusal"] = _text(app.ask("status", user=OTHER_USER)[1])
-    assert "fxbot の状態" in said["status"] and "last run:" in said["status"]
+    assert "fxbot の状態" in said["status"] and "前回の実行:" in said["status"] and "次回の実行予定:" in said["status"]
+    for english in ("last run", "next scheduled", "bars", "members", "trained", "up to date", "runs (", "model age"):
+        assert english not in said["status"]
+    assert "fxbot の成績" in said["record"] and "バックテスト" in said["record"] and "right" not in said["record"]
+    assert "fxbot のバージョン" in said["version"] and "までのデータで学習" in said["version"]
     assert "fxbot の履歴: 直近1日" in said["history 1"] and "的中率" in said["history 1"]
     assert ("買い" in said["history 1"] or "売り" in said["history 1"]) and "未配信" in said["history 1"]
     assert "BUY" not in said["history 1"] and "SELL" not in said["history 1"]
     assert "使えるコマンド" in said["help"]
     assert "fxbot 週次サマリー" in said["week"] and "weekly" not in said["week"]
     assert "申し訳ありません" in said["refusal"]
+
+
+def test_empty_allow_lists_are_said_at_start(start: Any, seeded_ledger: Path) -> None:
+    app = start(_raw(seeded_ledger, allowed_users=[], allowed_channels=[]))
+    assert "slack_app.allowed_users and slack_app.allowed_channels are both empty" in app.output()
+    assert "every /fxbot command is refused" in app.output()
+    _, body = app.ask("status")  # and so it is
+    assert "Sorry, I can't answer that here" in _text(body)
 
 
 def test_a_refused_token_is_one_line_naming_it_and_no_secret(tmp_path: Path) -> None:
@@ -389,7 +418,7 @@ def test_check_tries_the_app_token_and_the_rendered_answers(seeded_ledger: Path,
         good = check(SLACK_BOT_TOKEN=TOKEN, SLACK_APP_TOKEN=APP_TOKEN)
         assert good.exit_code == 0, good.lines
         assert good.lines[0] == "slack app: app-level token ok (apps.connections.open issued a Socket Mode URL)"
-        assert good.lines[1].startswith("slack app: 6 rendered answers fit Block Kit's limits")
+        assert good.lines[1].startswith("slack app: 8 rendered answers fit Block Kit's limits")
         (opened,) = web.calls("apps.connections.open")
         assert opened.headers["authorization"] == f"Bearer {APP_TOKEN}"
         assert socket.connections == 0  # the URL is never used: check connects to nothing

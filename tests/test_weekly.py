@@ -69,6 +69,18 @@ def _rows(config: Path, sql: str) -> list[sqlite3.Row]:
         return list(db.execute(sql))
 
 
+def test_no_chart_is_uploaded_with_chart_false(
+    slack: SlackStandIn, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = yaml.safe_load(config.read_text())
+    raw["notify"]["slack"]["chart"] = False
+    config.write_text(yaml.safe_dump(raw))
+    _bot(monkeypatch, slack)
+    assert main(["summary", "--week", "2024-06-12", "--config", str(config)]) == 0
+    assert len(_summaries(slack)) == 1
+    assert not [r for r in slack.requests if r.api.startswith(("files.", "upload/"))]  # no chart, no files:write
+
+
 def test_weekly_summary_is_posted_once_with_its_chart_and_not_again(
     slack: SlackStandIn, config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

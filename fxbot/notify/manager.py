@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING, TextIO
 
 import msgspec
 
-from fxbot.errors import DeliveryError, UnknownOutcomeError
+from fxbot.errors import DeliveryError, FxbotError, UnknownOutcomeError
 from fxbot.ledger import Ledger, NullLedger
 from fxbot.notify.base import Notifier
+from fxbot.outcome import OUTCOME_PREFIX, DayOutcome
 from fxbot.signals import Report
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class _Post(msgspec.Struct, frozen=True):
     find: Callable[[Notifier, bool], str | None]
     force_command: str
     plural: bool = True  # "the calls ... were", "the weekly summary ... was"
+    prefix: str = ""  # the ledger destination's prefix when not the daily or weekly one (an outcome reply)
 
     def were(self) -> str:
         """The verb after ``what`` in the past."""
@@ -65,6 +67,8 @@ class _Post(msgspec.Struct, frozen=True):
 
     def destination(self, base: str) -> str:
         """The ledger's destination key: the channel (daily) or ``weekly:<channel>``."""
+        if self.prefix:
+            return f"{self.prefix}{base}"
         return f"{WEEKLY_PREFIX}{base}" if self.weekly else base
 
 
@@ -92,6 +96,19 @@ def _weekly_post(summary: WeeklySummary) -> _Post:
         find=lambda n, settle: n.find_summary(summary.week_end, settle=settle),  # type: ignore[attr-defined]
         force_command=f"fxbot summary --week {summary.week_end.isoformat()} --force",
         plural=False,
+    )
+
+
+def _outcome_post(outcome: DayOutcome) -> _Post:
+    return _Post(
+        key=outcome.as_of,
+        what=f"the outcome of the calls as of {outcome.as_of.isoformat()}",
+        weekly=False,
+        send=lambda n: n.send_outcome(outcome),  # type: ignore[attr-defined]
+        find=lambda n, settle: n.find_outcome(outcome, settle=settle),  # type: ignore[attr-defined]
+        force_command="(an outcome reply is never forced: check the post's thread)",
+        plural=False,
+        prefix=OUTCOME_PREFIX,
     )
 
 
@@ -124,6 +141,33 @@ class NotifierManager:
     ) -> DeliveryResult:
         """Deliver the weekly summary to each notifier that takes one, exactly once per week (keyed on its Friday)."""
         return self._deliver_all(_weekly_post(summary), run_id, force)
+
+    def deliver_outcomes(self, known_by: dt.date, since: dt.date, *, run_id: int | None = None) -> list[DayOutcome]:
+        """Reply in each posted day's thread with its outcome, exactly once per (day, channel); returns those sent.
+
+        Only notifiers that thread replies (``send_outcome``) take part; the days due come from the ledger
+        (``Ledger.outcomes_due``). Nothing raises: a reply that fails or stays uncertain is logged and
+        stays due (a pending one is looked for in the thread first), so the day's post is never failed by it.
+        """
+        ledger = self.ledger
+        sent: list[DayOutcome] = []
+        if ledger is None:
+            return sent
+        for notifier in self.notifiers:
+            base: str | None = getattr(notifier, "destination", None)
+            if base is None or not hasattr(notifier, "send_outcome"):
+                continue
+            for outcome in ledger.outcomes_due(base, known_by, since):
+                if outcome.parent_ts is None:  # no thread to reply in (the post's ts was never learned)
+                    continue
+                post = _outcome_post(outcome)
+                try:
+                    with ledger.lease(outcome.as_of, post.destination(base), 0.0):
+                        if self._deliver_one(notifier, post, run_id, force=False):
+                            sent.append(outcome)
+                except FxbotError as exc:
+                    logger.warning("%s: the outcome of %s was not replied: %s", notifier.name, outcome.as_of, exc)
+        return sent
 
     def _deliver_all(self, post: _Post, run_id: int | None, force: bool) -> DeliveryResult:
         errors: list[DeliveryError] = []

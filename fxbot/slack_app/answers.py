@@ -16,6 +16,7 @@ from fxbot import wiring
 from fxbot.config import Settings
 from fxbot.errors import FxbotError
 from fxbot.ledger import HistoryRow
+from fxbot.outcome import Totals, totals
 from fxbot.signals import TrackRecord
 from fxbot.slack_app import views
 from fxbot.slack_app.views import Answer
@@ -32,7 +33,7 @@ class Answers:
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
 
     def command(self, text: str) -> Answer:
-        """The answer to ``/fxbot <text>``: status, history [N], week, help (anything else: help, naming it)."""
+        """The answer to ``/fxbot <text>``: status, history [N], week, record, version, help (else: help, naming it)."""
         word, _, rest = text.strip().partition(" ")
         word = word.lower()
         if word in ("", "help"):
@@ -49,6 +50,10 @@ class Answers:
                 if not 1 <= days <= views.HISTORY_MAX_DAYS:
                     return views.bad_history_count(self.locale)
             return self.history(days)
+        if word == "record":
+            return self.record()
+        if word == "version":
+            return self.version()
         if word == "week":
             day = None
             if rest.strip():
@@ -62,9 +67,52 @@ class Answers:
     def status(self) -> Answer:
         """`fxbot status` as Block Kit: the same lines, from the same function."""
         from fxbot.status import status_report
+        from fxbot.status_text import status_lines
 
         result = status_report(self.settings, self._now())
-        return views.status_answer(result.lines, result.exit_code, self.locale)
+        return views.status_answer(status_lines(result.lines, self.locale), result.exit_code, self.locale)
+
+    def _live(self) -> Totals:
+        """The live totals of every scored call (an empty record without a ledger; none is created)."""
+        if not self.settings.ledger.path.exists():
+            return totals([])
+        ledger = wiring.ledger(self.settings)
+        try:
+            return totals(ledger.scored_positions())
+        finally:
+            ledger.close()
+
+    def record(self) -> Answer:
+        """`/fxbot record`: the live record and P/L against always-buy, the walk-forward (a backtest), the page."""
+        from fxbot.slack_app.record import record_answer
+
+        evidence = None
+        load = wiring.evidence_loader(wiring.registry(self.settings))
+        for code in self.settings.pairs:
+            evidence = load(code)
+            if evidence is not None:
+                break
+        site = self.settings.site
+        where = site.url or (f"{site.dir.rstrip('/')}/index.html" if site.dir else "")
+        return record_answer(self._live(), evidence, where, self.locale)
+
+    def version(self) -> Answer:
+        """`/fxbot version`: fxbot's and Python's versions and each pair's champion."""
+        import platform
+
+        from fxbot import __version__
+        from fxbot.model.artifacts import read_manifest
+        from fxbot.slack_app.record import version_answer
+
+        registry, models = wiring.registry(self.settings), []
+        for code in self.settings.pairs:
+            try:
+                manifest = read_manifest(registry.champion_folder(code), pair=code)
+            except FxbotError as exc:
+                logger.warning("slack-app: %s", exc)
+                continue
+            models.append((code, manifest.version, manifest.train_end))
+        return version_answer(__version__, platform.python_version(), models, self.locale)
 
     def _read_ledger(self, days: int | None) -> tuple[list[HistoryRow], dict[str, TrackRecord]]:
         if not self.settings.ledger.path.exists():
@@ -96,10 +144,18 @@ class Answers:
                 book = ledger.book_risk(latest_day)
             finally:
                 ledger.close()
+        from fxbot.slack_app.record import live_lines
+        from fxbot.status_text import status_lines
+
         now = self._now()
         result = status_report(self.settings, now)
         versus = views.versus_always_buy(rows)
-        return views.home_view(latest, versus, result.lines, result.exit_code, self.locale, now, positions, book)
+        live = self._live()
+        pnl = live_lines(live, self.locale)[1:]  # the P/L line (the counts are the record line above)
+        lines = status_lines(result.lines, self.locale)
+        site = self.settings.site.url.rstrip("/")
+        chart = f"{site}/live-equity.png" if site and live.calls else None  # written by `fxbot site` beside the page
+        return views.home_view(latest, versus, lines, result.exit_code, self.locale, now, positions, book, pnl, chart)
 
     def last_finished_run(self) -> str | None:
         """The id and status of the newest run once it has ended (None: running, none, or no ledger); cheap to poll."""

@@ -70,6 +70,22 @@ class Access:
         return user in self.users
 
 
+def allow_list_warning(cfg: SlackAppSettings) -> str | None:
+    """What the allow lists leave nobody able to do (said at start and by `fxbot check`), or None."""
+    if not cfg.allowed_users and not cfg.allowed_channels:
+        return (
+            "slack_app.allowed_users and slack_app.allowed_channels are both empty, so every /fxbot command is "
+            "refused and the App Home is shown to nobody; list user IDs (U0123ABCD) and/or channel IDs (C0123ABCD) "
+            "there (README, Setup step 3)"
+        )
+    if not cfg.allowed_users:
+        return (
+            "slack_app.allowed_users is empty, so the App Home is shown to nobody (commands are answered in "
+            "slack_app.allowed_channels); list user IDs (U0123ABCD) there to show it"
+        )
+    return None
+
+
 class Freshness:
     """When the Socket Mode link last proved alive (a pong on any session) and when auth.test last worked."""
 
@@ -263,6 +279,9 @@ class SlackApp:
     def run(self, max_seconds: float | None = None) -> int:
         """Connect and serve until stopped (returns 0) or stale (raises DeliveryError, exit 4)."""
         installed = self._install_signals()
+        warning = allow_list_warning(self.cfg)
+        if warning is not None:
+            logger.warning("slack-app: %s", warning)
         try:
             self.connect()
             self.freshness = Freshness()  # the clock starts once connected

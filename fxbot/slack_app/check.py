@@ -42,7 +42,9 @@ def check_app_token(client: WebClient, app_token: str) -> str:
 def sample_problems(settings: Settings) -> tuple[int, list[str]]:
     """Render every answer and the App Home from local state; (how many, what breaks Block Kit's limits)."""
     answers = Answers(settings)
-    samples = {text: answers.command(text).blocks for text in ("help", "status", "history", "week")}
+    samples = {
+        text: answers.command(text).blocks for text in ("help", "status", "history", "week", "record", "version")
+    }
     samples["refusal"] = views.refusal(settings.notify.locale).blocks
     problems = [f"/fxbot {name}: {p}" for name, blocks in samples.items() for p in views.block_problems(blocks)]
     problems += [f"App Home: {p}" for p in views.block_problems(answers.home()["blocks"], "home")]

@@ -75,6 +75,8 @@ _WORDS: dict[str, dict[str, str]] = {
             "`/fxbot history [N]`: the calls of the last N days (default {default}, at most {most}) "
             "with outcome and delivery\n"
             "`/fxbot week [DATE]`: the weekly summary of the newest closed week, or of DATE's week\n"
+            "`/fxbot record`: the live track record and P/L against always-buy, and where the full page is\n"
+            "`/fxbot version`: fxbot's version and the models in use\n"
             "`/fxbot help`: this list\n"
             "Answers are visible only to you. Nothing here posts, trades or retrains."
         ),
@@ -97,6 +99,7 @@ _WORDS: dict[str, dict[str, str]] = {
             "20-day 99.9% loss from history ¥{loss} ({pct} of equity) · worst 20 days ¥{worst} ({start} → {end})"
         ),
         "updated": "Updated {when}",
+        "chart_alt": "Live P/L of following the calls (solid) and of always-buy (dashed)",
         "not_allowed_home": "This App Home is only shown to the people allowed to ask fxbot.",
     },
     "ja": {
@@ -117,6 +120,8 @@ _WORDS: dict[str, dict[str, str]] = {
             "`/fxbot status`: 前回と次回の実行、データの鮮度、モデルとその学習期間、台帳の状態\n"
             "`/fxbot history [N]`: 直近N日のシグナルと結果・配信状況（既定 {default}、最大 {most}）\n"
             "`/fxbot week [日付]`: 直近の締まった週、または指定日の週の週次サマリー\n"
+            "`/fxbot record`: 実運用の成績と損益（常に買う場合との比較）、成績ページの場所\n"
+            "`/fxbot version`: fxbot のバージョンと使用中のモデル\n"
             "`/fxbot help`: この一覧\n"
             "回答はあなたにだけ表示されます。投稿・取引・再学習は行いません。"
         ),
@@ -139,6 +144,7 @@ _WORDS: dict[str, dict[str, str]] = {
             "過去データによる20日間99.9%損失 ¥{loss}（自己資本の{pct}）· 過去最悪の20日間 ¥{worst}（{start} → {end}）"
         ),
         "updated": "更新 {when}",
+        "chart_alt": "実運用の累積損益: 実線はシグナルに従った場合、破線は常に買った場合",
         "not_allowed_home": "この App Home は fxbot の利用を許可された方にだけ表示されます。",
     },
 }
@@ -299,6 +305,8 @@ def home_view(
     now: dt.datetime,
     positions: Sequence[tuple[str, str, float, float]] = (),
     book: BookRisk | None = None,
+    pnl: Sequence[str] = (),
+    chart_url: str | None = None,
 ) -> dict[str, Any]:
     """The App Home: the latest calls and their risk, the live record against always-buy, and the bot's health."""
     w = words(locale)
@@ -326,7 +334,11 @@ def home_view(
         )
     else:
         line = w["record_none"]
-    blocks += [section(line), context(w["record_note"]), {"type": "divider"}, header(w["health"])]
+    blocks += [section(line), *(section(extra) for extra in pnl)]  # ``pnl``: live P/L against always-buy
+    if chart_url:  # the page's live curves (Slack fetches the image from ``site.url``)
+        blocks.append({"type": "image", "image_url": chart_url, "alt_text": w["chart_alt"]})
+        blocks.append(context(w["chart_alt"]))
+    blocks += [context(w["record_note"]), {"type": "divider"}, header(w["health"])]
     blocks += status_answer(status_lines, status_code, locale).blocks[1:]
     return {"type": "home", "blocks": blocks[: MAX_BLOCKS["home"]]}
 

@@ -15,9 +15,10 @@ KEY = "5f1c0ffee-0000-4000-8000-00000000feed"
 class PingStandIn:
     """Records ``(path, rid)`` of each request; ``delay`` seconds before answering, ``status`` as the answer."""
 
-    def __init__(self, delay: float = 0.0, status: int = 200) -> None:
+    def __init__(self, delay: float = 0.0, status: int = 200, statuses: list[int] | None = None) -> None:
         self.delay = delay
         self.status = status
+        self.statuses = list(statuses or [])  # answered first, one per request, then ``status``
         self.pings: list[tuple[str, str | None]] = []
         self._lock = threading.Lock()
         stand_in = self
@@ -31,8 +32,10 @@ class PingStandIn:
                 if stand_in.delay:
                     time.sleep(stand_in.delay)
                 body = b"OK"
+                with stand_in._lock:
+                    status = stand_in.statuses.pop(0) if stand_in.statuses else stand_in.status
                 try:
-                    self.send_response(stand_in.status)
+                    self.send_response(status)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)

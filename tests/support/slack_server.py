@@ -4,7 +4,8 @@ Web API (``/api/<method>``): JSON bodies (chat.postMessage), form bodies (files.
 (conversations.*) in, ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}`` with HTTP 200 out,
 as Slack does; 429 with ``Retry-After`` and 5xx when scripted. Posted messages are kept per channel
 and ``conversations.history`` returns them (metadata only with ``include_all_metadata``), so
-reconciling works as against Slack. ``files.getUploadURLExternal`` hands out an upload URL on this
+reconciling works as against Slack; a post with ``thread_ts`` is a reply, kept out of the history and
+returned by ``conversations.replies`` after its parent. ``files.getUploadURLExternal`` hands out an upload URL on this
 server; ``files.completeUploadExternal`` completes it.
 
 Webhook (``/services/T.../B.../...``): a JSON body in, plain-text ``ok`` or an error word out.
@@ -160,8 +161,12 @@ class SlackStandIn:
         return [r for r in self.requests if r.api == api]
 
     def posts(self, channel: str) -> list[dict[str, Any]]:
-        """Messages stored in ``channel`` (what a person would see)."""
+        """Messages stored in ``channel`` (what a person would see), thread replies included."""
         return list(self.messages[channel])
+
+    def replies(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread of the message ``ts`` (without the message itself)."""
+        return [m for m in self.messages[channel] if m.get("thread_ts") == ts and m["ts"] != ts]
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until no request is being handled (a slow acceptance has stored its post by then)."""
@@ -208,6 +213,11 @@ class SlackStandIn:
             message = {"type": "message", "ts": ts, "text": p.get("text", ""), "blocks": p.get("blocks")}
             if p.get("metadata"):
                 message["metadata"] = p["metadata"]
+            if p.get("thread_ts"):  # a reply: in its thread (conversations.replies), not the channel's history
+                parent = [m for m in self.messages[p["channel"]] if m["ts"] == p["thread_ts"]]
+                if not parent:
+                    return 200, {"ok": False, "error": "thread_not_found"}
+                message["thread_ts"] = p["thread_ts"]
             self.messages[p["channel"]].append(message)
             return 200, {"ok": True, "channel": p["channel"], "ts": ts, "message": message}
         if rec.api == "conversations.history":
@@ -216,8 +226,21 @@ class SlackStandIn:
             include = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
             found = []
             for m in reversed(self.messages[p["channel"]]):
+                if m.get("thread_ts", m["ts"]) != m["ts"]:
+                    continue  # a thread reply is not in the channel's history (unless broadcast)
                 if oldest <= float(m["ts"]) <= latest:
                     found.append(m if include else {k: v for k, v in m.items() if k != "metadata"})
+            start, limit = int(p.get("cursor") or 0), int(p.get("limit") or 100)
+            page, more = found[start : start + limit], start + limit < len(found)
+            cursor = str(start + limit) if more else ""
+            return 200, {"ok": True, "messages": page, "has_more": more, "response_metadata": {"next_cursor": cursor}}
+        if rec.api == "conversations.replies":
+            # the parent first, then its replies oldest first, a page of ``limit`` at a time
+            include = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+            thread = [m for m in self.messages[p["channel"]] if m.get("thread_ts", m["ts"]) == p["ts"]]
+            if not thread:
+                return 200, {"ok": False, "error": "thread_not_found"}
+            found = [m if include else {k: v for k, v in m.items() if k != "metadata"} for m in thread]
             start, limit = int(p.get("cursor") or 0), int(p.get("limit") or 100)
             page, more = found[start : start + limit], start + limit < len(found)
             cursor = str(start + limit) if more else ""

@@ -109,6 +109,7 @@ def slack_notifier(
             chart=chart if cfg.chart else None,
             settle=(timeout / 2, timeout),
             max_retry_after=cap,
+            charts=cfg.chart,
         )
     if secrets.slack_webhook_url is not None:
         url = secrets.slack_webhook_url.get_secret_value()

@@ -49,6 +49,7 @@ from fxbot.redaction import redact
 from fxbot.signals import Report
 
 if TYPE_CHECKING:
+    from fxbot.outcome import DayOutcome
     from fxbot.summary import WeeklySummary
 
 logger = logging.getLogger(__name__)
@@ -81,8 +82,10 @@ class SlackWebNotifier:
         settle: Sequence[float] = (0.5, 1.0),
         history_pages: int = 5,
         max_retry_after: float = 60.0,
+        charts: bool = True,
     ) -> None:
         self.client = client
+        self.charts = charts  # notify.slack.chart: upload any chart at all (the weekly one too)
         self.channel = channel
         self.error_channel = error_channel or channel
         self.locale = locale
@@ -170,15 +173,39 @@ class SlackWebNotifier:
             "unfurl_media": False,
         }
         ts = self._post_once(payload, summary.week_end, "weekly summary", SUMMARY_EVENT, "week_end")
-        if ts is not None:
+        if ts is not None and self.charts:  # chart: false uploads nothing (and needs no files:write)
             self._upload(lambda: weekly.render_chart(summary, self.colors, self.locale), ts, summary.week_end, "week-")
         return ts
+
+    def send_outcome(self, outcome: DayOutcome) -> str | None:
+        """Reply in the day's post's thread with its outcome (exactly once like a post: its own metadata, reconciled
+        through the thread's replies)."""
+        from fxbot.outcome import OUTCOME_EVENT, outcome_blocks, outcome_text
+
+        payload: dict[str, Any] = {
+            "channel": self.channel,
+            "thread_ts": outcome.parent_ts,
+            "text": outcome_text(outcome, self.locale),
+            "blocks": outcome_blocks(outcome, self.locale),
+            "metadata": {"event_type": OUTCOME_EVENT, "event_payload": {"as_of": outcome.as_of.isoformat()}},
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        return self._post_once(payload, outcome.as_of, "outcome", OUTCOME_EVENT, "as_of", thread=outcome.parent_ts)
+
+    def find_outcome(self, outcome: DayOutcome, *, settle: bool = False) -> str | None:
+        """The ts of the outcome reply in the thread of ``outcome``'s post, or None."""
+        from fxbot.outcome import OUTCOME_EVENT
+
+        return self.find_posted(outcome.as_of, settle=settle, event=OUTCOME_EVENT, thread=outcome.parent_ts)
 
     def find_summary(self, week_end: dt.date, *, settle: bool = False) -> str | None:
         """The ts of this channel's weekly summary of the week to ``week_end``, or None."""
         return self.find_posted(week_end, settle=settle, event=SUMMARY_EVENT, key="week_end")
 
-    def _post_once(self, payload: dict[str, Any], day: dt.date, what: str, event: str, key: str) -> str | None:
+    def _post_once(
+        self, payload: dict[str, Any], day: dt.date, what: str, event: str, key: str, thread: str | None = None
+    ) -> str | None:
         """chat.postMessage with reconciling: an uncertain post is retried only if not found in the channel."""
         report_as_of = day
         tries, ts = self.retries + 1, None
@@ -192,7 +219,7 @@ class SlackWebNotifier:
                     tries,
                     exc,
                 )
-                ts = self._reconcile(report_as_of, event, key)
+                ts = self._reconcile(report_as_of, event, key, thread)
                 if ts is None and attempt < tries:
                     logger.warning("the %s of %s are not in %s; posting again", what, report_as_of, self.channel)
                     continue
@@ -207,15 +234,17 @@ class SlackWebNotifier:
                     "Slack had posted the %s of %s to %s after all (ts %s)", what, report_as_of, self.channel, ts
                 )
                 break
-            ts = str(response.get("ts") or "") or self._reconcile(report_as_of, event, key)
+            ts = str(response.get("ts") or "") or self._reconcile(report_as_of, event, key, thread)
             logger.info("posted the %s of %s to %s (ts %s)", what, report_as_of, self.channel, ts)
             break
         return ts
 
-    def _reconcile(self, as_of: dt.date, event: str = REPORT_EVENT, key: str = "as_of") -> str | None:
+    def _reconcile(
+        self, as_of: dt.date, event: str = REPORT_EVENT, key: str = "as_of", thread: str | None = None
+    ) -> str | None:
         """find_posted after an uncertain post, with waits; a failed look leaves the outcome unknown."""
         try:
-            return self.find_posted(as_of, settle=True, event=event, key=key)
+            return self.find_posted(as_of, settle=True, event=event, key=key, thread=thread)
         except DeliveryError as exc:
             raise UnknownOutcomeError(
                 f"a post of the calls may or may not have reached channel {self.channel}, and looking for it "
@@ -242,35 +271,52 @@ class SlackWebNotifier:
             logger.warning("the message was posted, but the chart upload failed: %s", exc)
 
     def find_posted(
-        self, as_of: dt.date, *, settle: bool = False, event: str = REPORT_EVENT, key: str = "as_of"
+        self,
+        as_of: dt.date,
+        *,
+        settle: bool = False,
+        event: str = REPORT_EVENT,
+        key: str = "as_of",
+        thread: str | None = None,
     ) -> str | None:
         """The ts of this channel's newest fxbot report for ``as_of``, or None if it is not there.
 
         Reads the newest messages (no ``oldest``: the local clock plays no part). With ``settle``
         it looks again after each of the ``settle`` waits before answering None, for a post that
-        Slack stores late. A failed read is a DeliveryError: nothing can be concluded from it.
+        Slack stores late. A failed read is a DeliveryError: nothing can be concluded from it. With
+        ``thread`` (a post's ts) it reads that thread's replies (``conversations.replies``) instead.
         """
         waits = (0.0, *self.settle) if settle else (0.0,)
         for look, wait in enumerate(waits, 1):
             if wait > 0:
                 time.sleep(wait)
-            ts = self._search(as_of, event, key)
+            ts = self._search(as_of, event, key, thread)
             if ts is not None:
                 return ts
             if look < len(waits):
                 logger.info("the calls of %s are not in %s yet; looking again in %gs", as_of, self.channel, waits[look])
         return None
 
-    def _search(self, as_of: dt.date, event: str = REPORT_EVENT, key: str = "as_of") -> str | None:
+    def _search(
+        self, as_of: dt.date, event: str = REPORT_EVENT, key: str = "as_of", thread: str | None = None
+    ) -> str | None:
         day, cursor = as_of.isoformat(), None
         for _ in range(self.history_pages):
             try:
-                page = self._api(
-                    lambda c=cursor: self.client.conversations_history(  # type: ignore[misc]
-                        channel=self.channel, include_all_metadata=True, limit=_HISTORY_PAGE, cursor=c
-                    ),
-                    self.channel,
-                )
+                if thread is not None:
+                    page = self._api(
+                        lambda c=cursor: self.client.conversations_replies(  # type: ignore[misc]
+                            channel=self.channel, ts=thread, include_all_metadata=True, limit=_HISTORY_PAGE, cursor=c
+                        ),
+                        self.channel,
+                    )
+                else:
+                    page = self._api(
+                        lambda c=cursor: self.client.conversations_history(  # type: ignore[misc]
+                            channel=self.channel, include_all_metadata=True, limit=_HISTORY_PAGE, cursor=c
+                        ),
+                        self.channel,
+                    )
             except Uncertain as exc:
                 raise DeliveryError(
                     f"cannot read the history of channel {self.channel} (no clear answer: {exc}); fxbot posts only "

@@ -103,8 +103,18 @@ class SlackWebhookNotifier:
         raise DeliveryError(webhook_error_message(status, redact(response.body, [self.client.url])))
 
     def send_report(self, report: Report) -> str | None:
-        """Post the report; a webhook returns no message id."""
-        self._send(messages.report_text(report, self.locale), messages.report_blocks(report, self.locale, self.colors))
+        """Post the report; a webhook returns no message id. A webhook cannot reply in a thread, so the
+        outcomes of earlier posted days (``report.outcomes``) ride along as one compact line each."""
+        from fxbot.outcome import compact_line
+
+        text = messages.report_text(report, self.locale)
+        blocks = messages.report_blocks(report, self.locale, self.colors)
+        if report.outcomes:
+            lines = [compact_line(o, self.locale) for o in report.outcomes]
+            text = " ".join(lines) + " " + text
+            context = {"type": "context", "elements": [{"type": "mrkdwn", "text": line} for line in lines[:10]]}
+            blocks = [blocks[0], context, *blocks[1:]]
+        self._send(text, blocks)
         return None
 
     def send_summary(self, summary: WeeklySummary) -> str | None:

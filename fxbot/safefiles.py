@@ -14,6 +14,7 @@ Pure standard library: the daily path uses it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -102,3 +103,54 @@ def write_refused(exc: OSError) -> str | None:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return "the disk (or the quota) is full: free some space"
     return None
+
+
+def replace_generated(
+    path: Path, data: bytes, marker: bytes, *, also: tuple[bytes, ...] = (), mode: int = 0o644
+) -> None:
+    """Replace the generated file ``path`` with ``data`` (which starts with ``marker``), atomically.
+
+    Only a file of its own kind is replaced: absent, empty, or a regular file that starts with
+    ``marker`` (or one of ``also``, what older versions wrote). A symbolic link, a device, a FIFO,
+    a folder or any other file is refused with ``OSError`` (``EEXIST``) naming it: a mistyped
+    setting never destroys the ledger, a bar file or a champion pointer. Never follows a link: the
+    temporary file is created exclusively, without following one.
+    """
+    if not data.startswith(marker):
+        raise ValueError("a generated file starts with its marker")
+    fd = -1
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.EEXIST, f"{path} is a symbolic link; fxbot replaces only a file it wrote") from None
+        raise
+    if fd >= 0:
+        try:
+            info = os.fstat(fd)
+            head = os.read(fd, 256) if stat.S_ISREG(info.st_mode) else b""
+        finally:
+            os.close(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EEXIST, f"{path} is not a regular file; fxbot replaces only a file it wrote")
+        if head and not any(head.startswith(kind) for kind in (marker, *also)):
+            raise OSError(
+                errno.EEXIST, f"{path} is not a file fxbot wrote (it lacks {marker.decode(errors='replace')!r})"
+            )
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        with os.fdopen(out, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)  # whatever the umask: node_exporter runs as another user
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

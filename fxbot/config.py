@@ -816,7 +816,7 @@ def safe_yaml(text: str, max_aliases: int = MAX_YAML_ALIASES) -> Any:
             if self.check_event(yaml.AliasEvent):
                 self.aliases += 1
                 if self.aliases > max_aliases:
-                    mark = self.peek_event().start_mark
+                    mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                     raise TooManyAliases(
                         f"more than {max_aliases} YAML aliases (*name), at line {mark.line + 1}: refused, "
                         "as a document that expands without bound would be"

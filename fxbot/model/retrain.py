@@ -30,7 +30,15 @@ import msgspec
 from fxbot.config import Settings, TrainingSettings
 from fxbot.data.bars import Bars, as_date
 from fxbot.model.artifacts import Manifest, read_manifest
-from fxbot.model.holdback import HOLDBACK_FILE, HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
+from fxbot.model.holdback import (
+    HOLDBACK_FILE,
+    HeldBack,
+    HeldBackDay,
+    holdback_cutoff,
+    holdback_sha256,
+    read_holdback,
+    write_holdback,
+)
 from fxbot.model.registry import LEGACY, By, Registry
 
 logger = logging.getLogger(__name__)
@@ -301,7 +309,13 @@ def _retrain_pair(
     if held_back_lost:
         (folder / HOLDBACK_FILE).unlink(missing_ok=True)
     try:
-        info = registry.add(folder, by=by, note=f"retrained on bars up to {last_month_end(as_of)}")
+        # The checksum of the held-back file this retrain wrote binds it to the version (the gate checks it).
+        info = registry.add(
+            folder,
+            by=by,
+            note=f"retrained on bars up to {last_month_end(as_of)}",
+            holdback_sha256=holdback_sha256(folder),
+        )
     except FxbotError as exc:
         return PairOutcome(
             pair, f"{pair}: the retrained version was refused ({exc}); the champion stays", False, max(peaks)

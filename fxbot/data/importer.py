@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fxbot.calendar import last_completed_trading_day
 from fxbot.data.bars import PRICE_COLUMNS, Bars, as_date, make_bars, validate_bars, weekday
 from fxbot.data.guards import closest_pair, first_jump, trading_mask
 from fxbot.data.store import MergeResult, PriceStore, atomic_write_text, merge_bars
@@ -344,8 +345,12 @@ def plan_import(
     max_jump: float,
     replace: bool = False,
     pairs: Sequence[str] = (),
+    now: dt.datetime | None = None,
 ) -> ImportPlan:
     """Hold ``imported`` against the stored bars of ``pair``; raise DataError (store untouched) if refused.
+
+    A bar dated after the last completed trading day (at ``now``, default the clock) is refused, as
+    ``fetch`` never stores one: its close has not happened.
 
     Refused: an overlap that differs beyond ``tolerance`` on more than ``FEW_DIFFERING`` bars (unless
     ``replace``; ``pairs`` are the stored pairs the message compares the prices with), and a close
@@ -354,6 +359,15 @@ def plan_import(
     on days the file has no bar go too (another source's calendar must not leave strays behind).
     """
     bars = imported.bars
+    latest = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
+    future = bars.dates > np.datetime64(latest.isoformat(), "D")
+    if future.any():
+        first = as_date(bars.dates[np.flatnonzero(future)[0]])
+        raise DataError(
+            f"{source}: {int(future.sum())} bar(s) dated after the last completed trading day ({latest.isoformat()}, "
+            f"New York 17:00 close), the first {first.isoformat()}: their close has not happened; the store is "
+            "unchanged. Check the file's dates (and the system clock), drop those rows and import again"
+        )
     stored = store.load_or_empty(pair)
     merge = merge_bars(stored, bars, tolerance=tolerance)
     overlap = int(np.isin(bars.dates, stored.dates).sum())

@@ -207,3 +207,12 @@ def test_a_huge_manifest_is_refused_in_one_line(registry: Registry) -> None:
     (folder / MANIFEST_NAME).write_bytes(b"{" + b" " * (2 * 1024 * 1024) + b"}")
     with pytest.raises(ModelError, match="more than the 1,048,576 fxbot reads"):
         read_manifest(folder, pair=PAIR)
+
+
+def test_a_huge_evidence_json_beside_the_champion_is_one_line(registry: Registry) -> None:
+    from fxbot.model.evidence import load_evidence
+
+    folder = registry.champion_folder(PAIR)
+    (folder / "evidence.json").write_bytes(b"[" * (3 * 1024 * 1024))
+    with pytest.raises(ModelError, match=r"evidence\.json is 3,145,728 bytes, more than the 1,048,576"):
+        load_evidence(folder)

@@ -216,3 +216,15 @@ def test_a_huge_evidence_json_beside_the_champion_is_one_line(registry: Registry
     (folder / "evidence.json").write_bytes(b"[" * (3 * 1024 * 1024))
     with pytest.raises(ModelError, match=r"evidence\.json is 3,145,728 bytes, more than the 1,048,576"):
         load_evidence(folder)
+
+
+def test_a_migrated_flat_champion_gets_its_checksum_and_an_edit_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    shutil.copytree(SHIPPED_MODELS / PAIR, root / PAIR)
+    registry = Registry(root)
+    version = registry.migrate(PAIR)
+    assert (root / PAIR / CHECKSUM_NAME).read_text().split()[0] == version  # kept, not cleaned as a flat file
+    folder = Registry(root).champion_folder(PAIR)
+    (folder / "member_0.tflite").write_bytes((folder / "member_0.tflite").read_bytes()[:-1] + b"\0")
+    with pytest.raises(ModelError, match="changed since it was promoted"):
+        Registry(root).champion_folder(PAIR)

@@ -607,7 +607,7 @@ class Registry:
         return version
 
     def _is_registry_entry(self, child: Path) -> bool:
-        if child.name == POINTER_NAME or child.name.startswith("."):
+        if child.name in (POINTER_NAME, CHECKSUM_NAME) or child.name.startswith("."):
             return True
         return child.is_dir() and (child / MANIFEST_NAME).is_file() and child.name.startswith(f"{child.parent.name}-")
 

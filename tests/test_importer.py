@@ -420,11 +420,14 @@ def test_import_csv_streams_1_5_million_rows_in_bounded_memory(tmp_path: Path, d
             chunk = body[: 1_500_000 - written]
             handle.write("\n".join(chunk) + "\n")
             written += len(chunk)
+    # VmHWM, not ru_maxrss: after fork + exec, ru_maxrss keeps the forking test process's own peak
+    # (hundreds of MiB once TensorFlow ran in it); VmHWM is this program's alone.
     probe = (
-        "import resource, runpy, sys\n"
+        "import re, runpy, sys\n"
         "sys.argv = ['fxbot', *sys.argv[1:]]\n"
         "try:\n    runpy.run_module('fxbot.cli', run_name='__main__')\n"
-        "finally:\n    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "finally:\n    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+        "    print('PEAK', hwm, file=sys.stderr)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe, "import-csv", str(big), "--pair", "USDJPY", "--dry-run",

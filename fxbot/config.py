@@ -824,6 +824,44 @@ def settings_from_mapping(raw: dict[str, Any], source: str = "config") -> Settin
         raise ConfigError(f"{source}: {path}: {detail}") from None
 
 
+#: YAML aliases (``*name``) a settings file may hold. Settings never need many; each one can multiply
+#: the document (the "billion laughs"), which the secret and number scan then walks in full.
+MAX_YAML_ALIASES = 16
+
+
+class TooManyAliases(ValueError):
+    """A YAML document refers to its anchors more often than ``MAX_YAML_ALIASES``."""
+
+
+def safe_yaml(text: str, max_aliases: int = MAX_YAML_ALIASES) -> Any:
+    """``yaml.safe_load(text)``, refusing (``TooManyAliases``) a document with more than ``max_aliases`` aliases.
+
+    The count is taken while composing, before anything is expanded: a "billion laughs" document
+    is refused at its 17th alias, in microseconds.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        aliases = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > max_aliases:
+                    mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                    raise TooManyAliases(
+                        f"more than {max_aliases} YAML aliases (*name), at line {mark.line + 1}: refused, "
+                        "as a document that expands without bound would be"
+                    )
+            return super().compose_node(parent, index)
+
+    loader = Loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Load settings from ``path``, else ``$FXBOT_CONFIG``, else the built-in defaults."""
     chosen = path or os.environ.get("FXBOT_CONFIG") or None
@@ -850,7 +888,9 @@ def load_settings(path: str | Path | None = None) -> Settings:
     import yaml  # only here: the defaults need no YAML parser (about 15 ms of the daily path's import)
 
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_yaml(text)
+    except TooManyAliases as exc:
+        raise ConfigError(f"{file}: {exc}; write the values out instead of referring to them") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -38,8 +38,9 @@ import numpy as np
 
 from fxbot.data.bars import Bars
 from fxbot.errors import DataError
+from fxbot.model.artifacts import LIVE_FEATURES
 
-FEATURES = ["ret1", "gap", "body", "range", "upper", "lower", "ma5", "ma20"]
+FEATURES = list(LIVE_FEATURES)
 WINDOW = 20
 _WARMUP = 19  # rows lost to the 20-day moving average
 

@@ -65,7 +65,9 @@ def health_check(path: Path, max_age: float, now: Callable[[], float] = time.tim
     except OSError as exc:
         return 1, f"daemon: unhealthy: cannot read {path}: {exc.strerror}"
     try:
-        pid = path.read_text(encoding="ascii").strip() or "?"
+        with path.open("rb") as handle:  # a pid: a few bytes, never a whole file whatever it holds
+            pid = handle.read(32).decode("ascii").strip()
+        pid = pid if pid.isdigit() else "?"
     except (OSError, UnicodeDecodeError):
         pid = "?"
     if age > max_age:

@@ -30,7 +30,6 @@ import contextlib
 import datetime as dt
 import logging
 import math
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -216,21 +215,17 @@ def render(families: Sequence[Family]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The first line of every textfile fxbot writes: the file it may replace is one that starts with it.
+MARKER = "# fxbot metrics textfile: written by fxbot after each run, replaced whole; do not edit\n"
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, fsync and rename (mode 0644)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # not *.prom: the collector skips it
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # node_exporter runs as another user
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    """Write ``text`` (after ``MARKER``) to ``path`` through a temporary file in the same folder, fsync and
+    rename (mode 0644); refused (OSError) if ``path`` is anything but a textfile fxbot wrote."""
+    from fxbot.safefiles import replace_generated
+
+    # Files from before the marker began with the first family's HELP line.
+    replace_generated(path, (MARKER + text).encode(), MARKER.encode(), also=(b"# HELP fxbot_",))
 
 
 class MetricsWriter:

@@ -256,7 +256,7 @@ def shadow_and_judge(
 ) -> None:
     """One challenger's shadow call for ``as_of``, and the gate once it has enough scored calls."""
     from fxbot.model.gate import gate_figures, judge
-    from fxbot.model.holdback import read_holdback
+    from fxbot.model.holdback import holdback_sha256, read_holdback
     from fxbot.model.registry import Entry
 
     registry, ledger, lifecycle, code = deps.registry, deps.ledger, settings.lifecycle, challenger.pair
@@ -281,11 +281,19 @@ def shadow_and_judge(
         )
         return
     champion = registry.champion(code)
-    held_back, unreadable = None, ""
+    held_back, unreadable, ignored = None, "", ""
     try:
         held_back = read_holdback(challenger.folder) if lifecycle.holdback_months else None
     except ModelError as exc:  # its evidence is damaged: kept out, decided once (no daily alert loop)
         unreadable = str(exc)
+    if held_back is not None:
+        # Evidence is bound to its version: only the file the retrain wrote (its checksum is in the log) counts.
+        recorded = registry.holdback_checksum(code, challenger.version)
+        if recorded is None or recorded != holdback_sha256(challenger.folder):
+            why = "no retrain recorded it" if recorded is None else "it differs from the one the retrain recorded"
+            ignored = f"its held-back walk-forward was ignored ({why}); judged on its shadow calls alone"
+            logger.warning("%s: challenger %s: %s", code, challenger.version, ignored)
+            held_back = None
     if held_back is not None and held_back.champion != champion:  # judged against another champion then
         held_back = held_back.without_champion()
     decision = judge(
@@ -299,6 +307,8 @@ def shadow_and_judge(
         reason = f"has a held-back walk-forward that cannot be read ({unreadable}); the next retrain makes a new one"
         missing = "the held-back walk-forward cannot be read"
         decision = msgspec.structs.replace(decision, promote=False, reason=reason, held_back_missing=missing)
+    elif ignored:
+        decision = msgspec.structs.replace(decision, held_back_missing=ignored)
     now = deps.now().astimezone(dt.UTC).replace(microsecond=0).isoformat()
     promote = decision.promote and lifecycle.auto_promote
     action: Literal["promote", "passed", "keep"] = "promote" if promote else ("passed" if decision.promote else "keep")

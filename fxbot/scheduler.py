@@ -146,15 +146,39 @@ class ChildResult(msgspec.Struct, frozen=True):
         return f"the daily run exited with code {self.exit_code}{detail}"
 
 
+def _die_with(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn``: the child is killed (SIGKILL) when ``parent`` dies, however it dies (Linux prctl)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above: nobody would kill us
+            os._exit(137)
+
+    return arm
+
+
 def run_child(
-    argv: list[str], timeout: float, env: dict[str, str] | None = None, stdout: int | None = None
+    argv: list[str],
+    timeout: float,
+    env: dict[str, str] | None = None,
+    stdout: int | None = None,
+    *,
+    group: bool = False,
 ) -> ChildResult:
     """Run ``argv`` as a fresh process; kill it after ``timeout`` seconds; measure its peak RSS.
 
     ``stdout`` is inherited by default (the daemon's journal); benchmarks pass ``subprocess.DEVNULL``.
+    ``group``: the child leads its own process group, which is killed whole on timeout, and it is
+    killed when this process dies (SIGKILL included): a retrain's TensorFlow children never outlive it.
     """
     start = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    extra: dict[str, Any] = {}
+    if group and sys.platform.startswith("linux"):
+        extra = {"process_group": 0, "preexec_fn": _die_with(os.getpid())}
+    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True, **extra)
     stderr_lines: list[str] = []
     reader = threading.Thread(target=lambda: stderr_lines.extend(proc.stderr or []), daemon=True)
     reader.start()
@@ -165,7 +189,10 @@ def run_child(
         if pid:
             break
         if time.monotonic() >= deadline:
-            proc.kill()
+            if extra:  # SIGKILL to the whole group: anything it started too (os.killpg does not reap it)
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
             killed = True
             _, status, usage = os.wait4(proc.pid, 0)
             break
@@ -310,7 +337,7 @@ class Daemon:
 
         Never call scheduler methods here: it runs as a job (a SIGTERM's shutdown holds the job-store lock).
         """
-        result = run_child(retrain_command(self.config_path, as_of), self.schedule.retrain_timeout)
+        result = run_child(retrain_command(self.config_path, as_of), self.schedule.retrain_timeout, group=True)
         logger.info(
             "retrain child: exit %s, %.1f s, peak RSS %.0f MiB",
             result.exit_code,

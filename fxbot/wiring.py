@@ -211,10 +211,17 @@ def job_monitor(settings: Settings, secrets: Secrets) -> JobMonitor | None:
 
 
 def alerter(settings: Settings, secrets: Secrets) -> Callable[[str], bool]:
-    """Sends an alert through the configured notifiers (console, and Slack's error channel); True if all took it."""
-    from fxbot.notify.manager import NotifierManager
+    """Sends an alert through the configured notifiers (console, and Slack's error channel); True if all took it.
 
-    return NotifierManager(notifiers(settings, secrets), None).alert
+    The message is redacted first: an alert typed by hand (``fxbot alert``) or quoting a journal
+    may hold a secret, which never reaches a channel or the console.
+    """
+    from fxbot.notify.manager import NotifierManager
+    from fxbot.redaction import redact
+
+    manager = NotifierManager(notifiers(settings, secrets), None)
+    known = secrets.values()
+    return lambda message: manager.alert(redact(message, known))
 
 
 def build_daemon(settings: Settings, config_path: Path | None, secrets: Secrets, **overrides: Any) -> Daemon:

@@ -61,7 +61,7 @@ def test_short_walk_forward_report_calibration_and_lookahead_check(tmp_path: Pat
     # the VaR backtest of the posted figures and the named stress windows (none inside this short run)
     one_day = metrics["var_backtest"]["one_day"]
     assert {"kupiec", "christoffersen", "traffic_light"} <= set(one_day) and one_day["observations"] > 90
-    assert [w["name"] for w in metrics["stress_windows"]][0] == "2008-10 carry unwind"
+    assert metrics["stress_windows"][0]["name"] == "2008-10 carry unwind"
     assert all(w["calls_pnl"] is None for w in metrics["stress_windows"])
     calls = pd.read_csv(report / "calls.csv")
     assert calls["date"].min() == "2021-01-04" and calls["date"].max() == "2021-05-31"

@@ -369,3 +369,29 @@ def test_ordinary_values_are_not_taken_for_secrets() -> None:
         }
     )
     assert settings.notify.slack.channel == "C0123456789"
+
+
+def test_yaml_alias_bomb_config_is_refused_at_once(tmp_path: Path) -> None:
+    """A "billion laughs" settings file is refused while it is parsed, before anything expands or is scanned."""
+    import time
+
+    from .conftest import run_fxbot
+
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):  # 9 ** 9 strings once expanded
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [{', '.join(f'*{prev}' for _ in range(9))}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    start = time.monotonic()
+    result = run_fxbot("status", "--config", str(path))
+    assert time.monotonic() - start < 30  # a few interpreter start-ups, never minutes of CPU
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "more than 16 YAML aliases (*name), at line 3" in result.stderr
+
+
+def test_a_few_yaml_aliases_are_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("notify:\n  slack:\n    channel: &c C0TEST\n    error_channel: *c\n")
+    slack = load_settings(path).notify.slack
+    assert slack.channel == slack.error_channel == "C0TEST"

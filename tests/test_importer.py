@@ -309,3 +309,132 @@ def test_a_row_without_a_date_is_a_data_error(raw: bytes) -> None:
     """An empty date cell (NaT with pandas 3) must be named, never crash the importer."""
     with pytest.raises(DataError, match=r"has no date|cannot read the date|does not match"):
         parse_broker_csv(raw, "x.csv")
+
+
+def test_import_csv_refuses_a_bar_after_the_last_completed_trading_day(tmp_path: Path, data_dir: Path) -> None:
+    """As fetch never stores a bar whose close has not happened, import-csv refuses one dated 2031."""
+    export = tmp_path / "future.csv"
+    export.write_text(
+        "Date,Open,High,Low,Close\n2025-01-02,157.2,157.9,156.9,157.5\n2031-01-03,157.5,158,157.4,157.6\n"
+    )
+    before = _files(data_dir)
+    result = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(_config(tmp_path, data_dir)))
+    assert result.returncode == 3, result.stdout + result.stderr
+    error = result.stderr.strip()
+    assert len(error.splitlines()) == 1
+    assert "1 bar(s) dated after the last completed trading day" in error and "the first 2031-01-03" in error
+    assert _files(data_dir) == before
+
+
+def test_a_file_size_limit_on_the_data_folder_is_exit_3_with_the_path_and_the_fix(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    """ulimit -f (systemd LimitFSIZE=) stops the store's write: exit 3 naming the file, not "unexpected error"."""
+    import resource
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+    from .support.env import clean_env
+
+    stored = PriceStore(data_dir).load("USDJPY")
+    export = _shifted_export(tmp_path, 1.0, stored.tail(3))
+    with export.open("a") as handle:  # one new bar after the stored ones
+        handle.write("2025-01-02,157.2,157.9,156.9,157.5,10\n")
+    before = _files(data_dir)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (32 * 1024, 32 * 1024))  # the bar file is ~200 KB
+
+    result = subprocess.run(
+        [sys.executable, "-m", "fxbot.cli", "import-csv", str(export), "--pair", "USDJPY", "--config",
+         str(_config(tmp_path, data_dir))],
+        cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=120, check=False, preexec_fn=limit,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    error = result.stderr.strip()
+    assert len(error.splitlines()) == 1 and "unexpected" not in error
+    assert f"cannot write {data_dir / 'USDJPY.csv'} (File too large)" in error and "LimitFSIZE" in error
+    assert {k: v for k, v in _files(data_dir).items() if k.endswith(".csv")} == {
+        k: v for k, v in before.items() if k.endswith(".csv")
+    }
+
+
+def test_a_folder_the_system_will_not_write_is_exit_3_with_the_fix(tmp_path: Path) -> None:
+    """A read-only (or forbidden) data folder: DataError naming it. As root, /sys stands in for one."""
+    import errno
+
+    target = Path("/sys/fxbot-never-here")
+    try:
+        target.mkdir()
+    except OSError as exc:
+        refused = exc.errno
+    else:  # pragma: no cover - a writable /sys: nothing to test with
+        target.rmdir()
+        pytest.skip("/sys is writable here")
+    assert refused in (errno.EROFS, errno.EPERM, errno.EACCES)
+    with pytest.raises(
+        DataError, match=r"cannot write /sys/fxbot-never-here/USDJPY\.csv .*the stored file is unchanged"
+    ):
+        PriceStore(target).save("USDJPY", PriceStore(BUNDLED_DATA).load("USDJPY").tail(5))
+
+
+def test_import_csv_reads_in_pieces_with_the_same_result_and_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pieces of 7 rows: the bars, counts, intraday check and error line numbers are those of the whole file."""
+    from fxbot.data import importer
+
+    whole = read_broker_csv(BUNDLED_DATA / "USDJPY.csv")
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 7)
+    pieces = read_broker_csv(BUNDLED_DATA / "USDJPY.csv")
+    assert pieces.rows == whole.rows and pieces.bars.dates.tolist() == whole.bars.dates.tolist()
+    assert pieces.bars.close.tolist() == whole.bars.close.tolist()
+    hourly = tmp_path / "h1.csv"
+    hourly.write_text("\n".join(",".join(r) for r in [*([HOURLY[0]] * 6), *HOURLY]) + "\n")  # 22:00 x7, then 23:00
+    with pytest.raises(DataError, match=r"intraday rows \(3 times of day, e\.g\. 22:00 and 23:00 on 2024-12-30\)"):
+        read_broker_csv(hourly)
+    bad = tmp_path / "bad.csv"
+    rows = [f"2024-01-{d:02d},1,2,0.5,1.5" for d in range(2, 20)]
+    rows[15] = "2024-01-17,1,2,0.5,abc"
+    bad.write_text("Date,Open,High,Low,Close\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match="line 17 has a non-numeric close"):
+        read_broker_csv(bad)
+
+
+@pytest.mark.slow
+def test_import_csv_streams_1_5_million_rows_in_bounded_memory(tmp_path: Path, data_dir: Path) -> None:
+    """1.5 M rows (the bundled history repeated): parsed in pieces; it used to take 1.47 GB, now well under half."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+    from .support.env import clean_env
+
+    header, *body = (BUNDLED_DATA / "USDJPY.csv").read_text().splitlines()
+    big = tmp_path / "big.csv"
+    with big.open("w") as handle:
+        handle.write(header + "\n")
+        written = 0
+        while written < 1_500_000:
+            chunk = body[: 1_500_000 - written]
+            handle.write("\n".join(chunk) + "\n")
+            written += len(chunk)
+    # VmHWM, not ru_maxrss: after fork + exec, ru_maxrss keeps the forking test process's own peak
+    # (hundreds of MiB once TensorFlow ran in it); VmHWM is this program's alone.
+    probe = (
+        "import re, runpy, sys\n"
+        "sys.argv = ['fxbot', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('fxbot.cli', run_name='__main__')\n"
+        "finally:\n    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+        "    print('PEAK', hwm, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, "import-csv", str(big), "--pair", "USDJPY", "--dry-run",
+         "--config", str(_config(tmp_path, data_dir))],
+        cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "1500000 rows" in result.stdout and "1495192 duplicate date(s)" in result.stdout
+    peak_mib = int(result.stderr.split("PEAK")[-1].split()[0]) / 1024
+    assert peak_mib < 700, f"peak RSS {peak_mib:.0f} MiB"

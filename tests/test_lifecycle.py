@@ -24,7 +24,7 @@ from fxbot.ledger import Ledger
 from fxbot.model.artifacts import read_manifest, write_manifest
 from fxbot.model.catalog import show_lines
 from fxbot.model.gate import gate_figures, judge, mcnemar_p, random_band, rollback_flag
-from fxbot.model.holdback import HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
+from fxbot.model.holdback import HeldBack, HeldBackDay, holdback_cutoff, holdback_sha256, read_holdback, write_holdback
 from fxbot.model.registry import LEGACY, Entry, Registry
 from fxbot.notify.console import ConsoleNotifier
 from fxbot.pipeline import RunOptions, run_once
@@ -224,7 +224,7 @@ def test_the_gate_reads_the_challengers_held_back_walk_forward(
     up = [True, False] * 30
     held = _held_back([not u for u in up], [None] * 20 + up[20:], up, champion)
     write_holdback(tmp_path / "new", held)
-    registry.add(tmp_path / "new")
+    registry.add(tmp_path / "new", holdback_sha256=holdback_sha256(tmp_path / "new"))  # as the retrain does
     assert read_holdback(registry.version_folder(challenger)) == held  # the file travels with the version
     shown = show_lines(registry, challenger)
     assert (
@@ -396,3 +396,40 @@ def test_status_shows_a_challenger_on_trial(tmp_path: Path) -> None:
         f"challenger: {challenger} trained to 2024-05-31, on trial: the daily runs make its shadow calls and "
         "the gate decides after 5 scored ones"
     ) in status.lines
+
+
+@pytest.mark.parametrize("how", ["imported_with_a_forged_file", "replaced_after_the_retrain"])
+def test_forged_holdback_json_cannot_promote_and_is_ignored_with_one_notice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    """Held-back evidence counts only as the retrain wrote it (its sha256 in the log); anything else is ignored."""
+    registry, champion = _champion(tmp_path)
+    challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
+    up = [True, False] * 30
+    glowing = _held_back(list(up), [None] * 20 + [not u for u in up[20:]], up, champion)  # recipe 60/60
+    if how == "imported_with_a_forged_file":
+        write_holdback(tmp_path / "new", glowing)
+        registry.add(tmp_path / "new")  # `fxbot models import`: no retrain recorded a checksum
+        why = "no retrain recorded it"
+    else:
+        write_holdback(tmp_path / "new", msgspec.structs.replace(glowing, days=glowing.days[:2]))
+        registry.add(tmp_path / "new", holdback_sha256=holdback_sha256(tmp_path / "new"))
+        write_holdback(registry.version_folder(challenger), glowing)  # swapped in afterwards
+        why = "it differs from the one the retrain recorded"
+    _replay(_settings(tmp_path, auto_promote=True), dt.date(2024, 6, 3), 6)
+    (decision,) = [e for e in registry.history(PAIR) if e.by == "schedule"]
+    assert "held_back" not in decision.evidence  # judged on its shadow calls alone
+    assert decision.evidence["calls_vs_always_buy"] == decision.evidence["calls"] == 5
+    assert f"its held-back walk-forward was ignored ({why})" in decision.evidence["notice"]
+    out = capsys.readouterr().out
+    assert out.count("was ignored") == 1  # one notice, in the gate's decision
+
+
+def test_a_46_mb_holdback_json_is_refused_at_once(tmp_path: Path) -> None:
+    import time
+
+    (tmp_path / "holdback.json").write_bytes(b'{"days": [' + b"0," * (23 * 1024 * 1024) + b"0]}")
+    start = time.monotonic()
+    with pytest.raises(ModelError, match=r"holdback\.json is 48,234,509 bytes, more than the 1,048,576"):
+        read_holdback(tmp_path)
+    assert time.monotonic() - start < 1.0

@@ -364,3 +364,19 @@ def test_a_stop_that_comes_before_the_scheduler_starts_is_not_lost() -> None:
     runner.start()
     runner.join(10)
     assert not runner.is_alive()  # it started, saw the stop, and shut down
+
+
+def test_alert_command_redacts_known_secrets_and_escapes_mentions(tmp_path: Path, slack: SlackStandIn) -> None:
+    """`fxbot alert` never posts a secret as typed, and `<!channel>` in it pings nobody."""
+    cfg = {"notify": {"slack": {"channel": "C0FXSIGNALS", "error_channel": "C0FXALERTS", "retries": 0}}}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    oanda = "0123456789abcdef0123456789abcdef-FAKEfakeFAKEfakeFAKEfakeFAKEfake"
+    env = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url, "OANDA_API_TOKEN": oanda}
+    run = run_fxbot("alert", f"<!channel> token {TOKEN} and {oanda} leaked", "--config", str(config), env=env)
+    assert run.returncode == 0, run.stderr
+    [post] = slack.posts("C0FXALERTS")
+    assert post["text"] == "fxbot alert: &lt;!channel&gt; token [redacted] and [redacted] leaked"
+    console = run.stdout + run.stderr
+    assert "ALERT: <!channel> token [redacted] and [redacted] leaked" in console  # the console is not Slack
+    assert TOKEN not in console and oanda not in console

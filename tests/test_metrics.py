@@ -154,3 +154,70 @@ def test_read_ledger_counts_deliveries_and_the_track_record(tmp_path: Path) -> N
     assert figures.last_success is not None and figures.last_success.tzinfo is not None
     with sqlite3.connect(path) as db:  # read-only: the schema is untouched
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+
+
+def _writer(textfile: Path, tmp_path: Path) -> MetricsWriter:
+    return MetricsWriter(textfile, ledger_path=tmp_path / "none.sqlite", data_dir=BUNDLED_DATA, pairs=["USDJPY"])
+
+
+@pytest.mark.parametrize("victim", ["ledger", "bar_csv", "champion_pointer"])
+def test_metrics_textfile_pointed_at_a_file_it_did_not_write_leaves_it_intact(
+    tmp_path: Path, victim: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A mistyped metrics.textfile never destroys the ledger, a bar file or the champion pointer."""
+    from fxbot import metrics
+
+    monkeypatch.setattr(metrics, "_warned", set())
+    if victim == "ledger":
+        path = tmp_path / "fxbot.sqlite"
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY)")
+    elif victim == "bar_csv":
+        path = tmp_path / "USDJPY.csv"
+        path.write_bytes((BUNDLED_DATA / "USDJPY.csv").read_bytes())
+    else:
+        path = tmp_path / "champion"
+        path.write_text("USDJPY-20241231-1a2b3c4d\n")
+    before = path.read_bytes()
+    with caplog.at_level(logging.WARNING, logger="fxbot.metrics"):
+        assert _writer(path, tmp_path).write(RunOutcome(0, 1.0, NOW)) is False
+    assert path.read_bytes() == before
+    assert "is not a file fxbot wrote" in caplog.text and "the run is not affected" in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left
+
+
+def test_metrics_textfile_never_follows_a_symlink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fxbot import metrics
+
+    monkeypatch.setattr(metrics, "_warned", set())
+    real = tmp_path / "real.prom"
+    assert _writer(real, tmp_path).write(RunOutcome(0, 1.0, NOW))  # a textfile fxbot wrote
+    before = real.read_bytes()
+    link = tmp_path / "link.prom"
+    link.symlink_to(real)
+    assert _writer(link, tmp_path).write(RunOutcome(3, 1.0, NOW)) is False
+    assert link.is_symlink() and real.read_bytes() == before
+
+
+def test_metrics_textfile_refuses_a_non_regular_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FIFO stands in for a device node (making one needs root): never replaced, never read."""
+    import stat
+
+    from fxbot import metrics
+
+    monkeypatch.setattr(metrics, "_warned", set())
+    fifo = tmp_path / "fxbot.prom"
+    os.mkfifo(fifo)
+    assert _writer(fifo, tmp_path).write(RunOutcome(0, 1.0, NOW)) is False
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_metrics_textfile_replaces_its_own_file_and_one_from_before_the_marker(tmp_path: Path) -> None:
+    from fxbot.metrics import MARKER
+
+    prom = tmp_path / "fxbot.prom"
+    prom.write_text("# HELP fxbot_last_run_timestamp_seconds When the last daily run ended.\n")  # an older fxbot's
+    assert _writer(prom, tmp_path).write(RunOutcome(0, 1.0, NOW))
+    assert prom.read_text().startswith(MARKER)
+    assert _writer(prom, tmp_path).write(RunOutcome(4, 1.0, NOW))
+    assert _value(_parse(prom.read_text()), "fxbot_last_run_exit_code") == 4

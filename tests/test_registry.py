@@ -60,7 +60,7 @@ def test_flat_folder_is_read_as_it_is_then_migrated_losing_nothing(root: Path) -
     assert registry.migrate(PAIR) == version
     assert registry.champion(PAIR) == version
     assert files_below(root / PAIR / version) == before  # every file, evidence.json and the SavedModels too
-    assert sorted(p.name for p in (root / PAIR).iterdir()) == sorted(["champion", version])
+    assert sorted(p.name for p in (root / PAIR).iterdir()) == sorted(["champion", "champion.sha256", version])
     assert [(e.action, e.to_version) for e in registry.history(PAIR)] == [("migrate", version)]
     assert read_manifest(registry.champion_folder(PAIR), pair=PAIR).version == version  # versions never change
     assert registry.migrate(PAIR) is None  # idempotent

@@ -110,7 +110,9 @@ def test_a_retrain_killed_mid_training_leaves_the_champion(tmp_path: Path) -> No
     (line,) = [ln for ln in killed.stdout.splitlines() if ln.startswith(PAIR)]
     assert "retraining (fit) timed out; the champion stays" in line
     assert registry.champion(PAIR) == champion
-    assert sorted(p.name for p in (tmp_path / "models").rglob("*")) == files  # nothing half-made left behind
+    # Nothing half-made left behind; the retrain's lock file stays (an flock file, empty once released).
+    left = sorted(p.name for p in (tmp_path / "models").rglob("*") if p.name != ".retrain.lock")
+    assert left == files and (tmp_path / "models" / ".retrain.lock").read_text() == ""
 
 
 @pytest.mark.slow

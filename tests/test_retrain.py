@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import msgspec
@@ -118,3 +120,88 @@ def test_a_failed_retrain_child_is_alerted_and_the_daily_job_untouched(tmp_path:
     assert result.exit_code == 2  # the config file does not exist
     (alert,) = alerts
     assert "the monthly retrain exited with code 2" in alert and "the champions stay in use" in alert
+
+
+def test_a_second_retrain_on_the_same_registry_exits_2_naming_the_holder(tmp_path: Path) -> None:
+    """Two retrains at once would destroy each other's staging folders: the second is refused at once."""
+    from fxbot.model.retrain import retrain_lock
+
+    config, champion = _older_champion(tmp_path)
+    with retrain_lock(tmp_path / "models"):  # this process is the first retrain
+        result = run_fxbot("retrain", "--as-of", "2024-10-05", "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"another retrain is running on {tmp_path / 'models'} (pid {os.getpid()}, " in lines[0]
+    assert Registry(tmp_path / "models").champion(PAIR) == champion
+    with retrain_lock(tmp_path / "models"):  # released when its holder ends: no stale lock
+        pass
+
+
+_SLEEPER = """
+import os, subprocess, sys, time
+grand = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+open(sys.argv[1], "w").write(f"{os.getpid()} {grand.pid}")
+time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (reaped by nobody yet) is dead too
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_dead(pids: list[int], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(_alive(p) for p in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_retrain_children_are_killed_with_their_group_on_timeout(tmp_path: Path) -> None:
+    """The daemon's timeout (or the retrain's budget) kills the child and everything it started (TensorFlow's)."""
+    from fxbot.scheduler import run_child
+
+    pids = tmp_path / "pids"
+    result = run_child([sys.executable, "-c", _SLEEPER, str(pids)], 3.0, group=True)
+    assert result.timed_out
+    child, grand = (int(p) for p in pids.read_text().split())
+    assert _wait_dead([child, grand])
+
+
+def test_killing_a_retrain_kills_its_tensorflow_child(tmp_path: Path) -> None:
+    """kill -9 of the retrain process: its phase child (in its own group) dies with it, orphaned nowhere."""
+    pids = tmp_path / "pids"
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from fxbot.scheduler import run_child; "
+            "run_child([sys.executable, '-c', sys.argv[1], sys.argv[2]], 600, group=True)",
+            _SLEEPER,
+            str(pids),
+        ],
+        cwd=REPO,
+        env=clean_env(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (pids.exists() and pids.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child, grand = (int(p) for p in pids.read_text().split())
+        assert os.getpgid(child) == child  # its own process group
+        parent.kill()
+        parent.wait(timeout=10)
+        assert _wait_dead([child])  # PR_SET_PDEATHSIG: killed with its parent
+    finally:
+        for pid in (locals().get("child"), locals().get("grand")):
+            if isinstance(pid, int) and _alive(pid):
+                os.kill(pid, 9)

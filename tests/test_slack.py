@@ -427,13 +427,36 @@ def test_a_keyed_notice_reaches_each_notifier_once(
     assert [c.params["text"] for c in slack.calls("chat.postMessage")] == ["fxbot models: gate A"] * 2
     assert capsys.readouterr().out.count("NOTICE: gate A") == 1
 
-    for _ in range(4):  # 500 on every try: slack_sdk retries, then the outcome is uncertain
-        slack.reply("chat.postMessage", Reply(500, {"ok": False, "error": "internal_error"}))
-    before = len(slack.calls("chat.postMessage"))
-    assert manager.notice("gate B", key="gate:B") is True  # uncertain: recorded, not retried
+    # Store-then-fail: Slack stored it and answered 503; the look finds it, so it is recorded, never re-sent.
+    slack.reply("chat.postMessage", Reply(503, "busy", process=True))  # a 5xx of chat.postMessage is not retried
+    assert manager.notice("gate B", key="gate:B") is True
+    assert [m["text"] for m in slack.posts(CHANNEL)].count("fxbot models: gate B") == 1
     tried = len(slack.calls("chat.postMessage"))
-    assert tried > before
     assert manager.notice("gate B", key="gate:B") is True and len(slack.calls("chat.postMessage")) == tried
+    ledger.close()
+
+
+def test_a_gate_notice_slack_did_not_store_stays_pending_and_goes_out_with_the_next_run(
+    slack: SlackStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """500 on every try and nothing in the channel: not lost (it used to be recorded as sent), sent next time once."""
+    from fxbot import wiring
+    from fxbot.config import Secrets, load_settings
+    from fxbot.ledger import Ledger
+    from fxbot.notify.manager import NotifierManager
+
+    use_bot(monkeypatch, slack)
+    settings = load_settings(write_config(tmp_path))
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    manager = NotifierManager(wiring.notifiers(settings, Secrets.from_env()), ledger)
+    # A 500 (never retried blindly for a post): the outcome is uncertain; the look finds nothing.
+    slack.reply("chat.postMessage", Reply(500, {"ok": False, "error": "internal_error"}))
+    assert manager.notice("gate C", key="gate:C") is False  # pending, not recorded as sent
+    assert slack.posts(CHANNEL) == [] and not ledger.notice_sent("gate:C@slack")
+    assert manager.notice("gate C", key="gate:C") is True  # the next run: looks, does not find it, sends it
+    assert manager.notice("gate C", key="gate:C") is True  # then never again
+    assert [m["text"] for m in slack.posts(CHANNEL)] == ["fxbot models: gate C"]
+    assert capsys.readouterr().out.count("NOTICE: gate C") == 1  # the console had it the first time
     ledger.close()
 
 

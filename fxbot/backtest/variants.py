@@ -71,11 +71,16 @@ def load_variants(path: Path) -> list[Variant]:
     """Read a variants file; every problem is a ConfigError naming the key."""
     import yaml
 
+    from fxbot.config import MAX_CONFIG_BYTES, TooManyAliases, safe_yaml
+    from fxbot.safefiles import read_bounded
+
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_yaml(read_bounded(path, MAX_CONFIG_BYTES, "give a variants file", ConfigError).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"variants file {path} does not exist") from None
-    except yaml.YAMLError:
+    except TooManyAliases as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except (yaml.YAMLError, UnicodeDecodeError):
         raise ConfigError(f"{path}: not valid YAML; fix the syntax") from None
     try:
         parsed = msgspec.convert(raw, _File)

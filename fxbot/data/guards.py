@@ -21,7 +21,8 @@ from fxbot.data.bars import Bars, as_date
 
 def trading_mask(dates: np.ndarray) -> np.ndarray:
     """True where a ``datetime64[D]`` date is a trading day (``fxbot.calendar.is_trading_day``)."""
-    return np.array([is_trading_day(as_date(d)) for d in dates], dtype=bool)
+    days, where = np.unique(dates, return_inverse=True)  # each distinct day asked once (a file may repeat them)
+    return np.array([is_trading_day(as_date(d)) for d in days], dtype=bool)[where.reshape(-1)]
 
 
 class Jump(msgspec.Struct, frozen=True):

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from fxbot.calendar import last_completed_trading_day
 from fxbot.data.bars import PRICE_COLUMNS, Bars, as_date, make_bars, validate_bars, weekday
 from fxbot.data.guards import closest_pair, first_jump, trading_mask
 from fxbot.data.store import MergeResult, PriceStore, atomic_write_text, merge_bars
@@ -112,26 +112,27 @@ def _split_times(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series | None]:
     return dates, times.fillna("").str.slice(0, 5)
 
 
-def _check_daily(dates: pd.Series, times: pd.Series | None, source: str) -> None:
-    """Refuse a file with rows at different times of one day: an intraday export."""
-    if times is None:
+def _check_daily(dates: np.ndarray, codes: np.ndarray, names: dict[str, int], source: str) -> None:
+    """Refuse a file with rows at different times of one day (``codes`` index ``names``): an intraday export."""
+    pairs = np.unique(np.stack([dates.astype("int64"), codes.astype("int64")]), axis=1)
+    days, counts = np.unique(pairs[0], return_counts=True)
+    several = set(days[counts > 1].tolist())
+    if not several:
         return
-    distinct = times.groupby(dates.to_numpy(), sort=False).nunique()
-    several = distinct[distinct > 1]
-    if several.empty:
-        return
-    day = several.index[0]
-    at = sorted(set(times[(dates == day).to_numpy()]))[:2]
-    when = pd.to_datetime(day, errors="coerce")
-    shown = when.date().isoformat() if isinstance(when, pd.Timestamp) and not pd.isna(when) else str(day)[:20]
+    as_int = dates.astype("int64")
+    first_row = next(i for i, d in enumerate(as_int.tolist()) if d in several)  # the first such day in the file
+    day = as_int[first_row]
+    text = {code: name for name, code in names.items()}
+    at = sorted({text[int(c)] for c in np.unique(codes[as_int == day])})[:2]
+    shown = as_date(dates[first_row]).isoformat()
     raise DataError(
-        f"{source}: intraday rows ({times.nunique()} times of day, e.g. {at[0]} and {at[1]} on {shown}): "
+        f"{source}: intraday rows ({len(set(codes.tolist()))} times of day, e.g. {at[0]} and {at[1]} on {shown}): "
         "this is an hourly or other intraday export, not daily bars; export D1 bars (the daily timeframe) "
         "and import that file"
     )
 
 
-def _parse_dates(values: pd.Series, source: str) -> pd.DatetimeIndex:
+def _parse_dates(values: pd.Series, source: str, offset: int = 0) -> pd.DatetimeIndex:
     text = values.astype(str).str.strip()
     sample = text.iloc[0] if len(text) else ""
     for fmt in ("%Y.%m.%d", "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"):
@@ -146,7 +147,7 @@ def _parse_dates(values: pd.Series, source: str) -> pd.DatetimeIndex:
         missing = np.flatnonzero(parsed.isna())
         if missing.size:  # an empty cell parses as NaT with some pandas versions
             i = int(missing[0])
-            raise DataError(f"{source}: data row {i + 1} has no date ({text.iloc[i]!r}); fix or drop the row")
+            raise DataError(f"{source}: data row {offset + i + 1} has no date ({text.iloc[i]!r}); fix or drop the row")
         return parsed
     raise DataError(f"{source}: cannot read the date {sample!r}; expected 2024.12.31, 2024-12-31 or 2024/12/31")
 
@@ -161,19 +162,44 @@ def _volumes(values: pd.Series) -> np.ndarray:
 def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
     """Parse the bytes of a broker export into validated bars (weekend stubs dropped)."""
     text, encoding = _decode(raw, source)
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines:
+    return _parse_lines(iter(text.splitlines()), encoding, source)
+
+
+#: Rows parsed at a time: a file of any length is read in pieces of this many rows (bounded memory).
+CHUNK_ROWS = 100_000
+
+
+class _Columns:
+    """The parsed columns of a file, gathered piece by piece as compact arrays (never all its text at once)."""
+
+    def __init__(self) -> None:
+        self.dates: list[np.ndarray] = []
+        self.prices: dict[str, list[np.ndarray]] = {c: [] for c in PRICE_COLUMNS}
+        self.volumes: list[np.ndarray] = []
+        self.time_codes: list[np.ndarray] = []
+        self.time_names: dict[str, int] = {}
+        self.rows = 0
+
+    def times(self, values: pd.Series) -> np.ndarray:
+        codes = [self.time_names.setdefault(v, len(self.time_names)) for v in values.tolist()]
+        return np.asarray(codes, dtype=np.int32)
+
+
+def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResult:
+    """Parse a broker export's lines, ``CHUNK_ROWS`` at a time; the checks are those of the whole file."""
+    first_line = next((ln for ln in lines if ln.strip()), None)
+    if first_line is None:
         raise DataError(f"{source}: the file is empty; export the daily (D1) history again")
-    delimiter = _sniff_delimiter(lines[0])
-    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
-    first = [c.strip().lower() for c in rows[0]]
+    delimiter = _sniff_delimiter(first_line)
+    head = next(csv.reader([first_line], delimiter=delimiter))
+    first = [c.strip().lower() for c in head]
     has_header = any(c in _HEADER_ALIASES for c in first)
+    pending: list[str] = []
     if has_header:
         names = []
         for i, column in enumerate(first):
             name = _HEADER_ALIASES.get(column, column)
             names.append(name if name not in names else f"{name}_{i}")  # <TICKVOL> wins over <VOL>
-        body = rows[1:]
         if "<date>" in first:
             dialect = "MetaTrader (<DATE> header)"
         elif "日付" in first:
@@ -183,44 +209,36 @@ def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
         else:
             dialect = "generic Date,Open,High,Low,Close"
     else:
-        width = len(rows[0])
-        if width >= 6 and ":" in rows[0][1]:
+        width = len(head)
+        if width >= 6 and ":" in head[1]:
             names = ["date", "time", "open", "high", "low", "close", "volume"][:width]
         else:
             names = ["date", "open", "high", "low", "close", "volume"][:width]
         names += [f"extra{i}" for i in range(len(names), width)]
-        body = rows
+        pending = [first_line]
         dialect = "MetaTrader (no header)"
     missing = [c for c in ["date", *PRICE_COLUMNS] if c not in names]
     if missing:
         raise DataError(
             f"{source}: no {', '.join(missing)} column; expected a MetaTrader export or Date,Open,High,Low,Close"
         )
-    width = len(names)
-    short = [i for i, r in enumerate(body) if len(r) < width]
-    if short:
-        raise DataError(
-            f"{source}: line {short[0] + 1 + has_header} has {len(body[short[0]])} fields, expected {width}; "
-            "the file is truncated or malformed"
-        )
-    frame = pd.DataFrame([r[:width] for r in body], columns=names)
-    if frame.empty:
+    columns = _Columns()
+    for line in lines:
+        if line.strip():
+            pending.append(line)
+            if len(pending) >= CHUNK_ROWS:
+                _parse_chunk(pending, names, delimiter, int(has_header), columns, source)
+                pending = []
+    if pending:
+        _parse_chunk(pending, names, delimiter, int(has_header), columns, source)
+    if not columns.rows:
         raise DataError(f"{source}: a header but no bars; export the daily (D1) history again")
-    date_text, times = _split_times(frame)
-    _check_daily(date_text, times, source)
-    dates = _parse_dates(date_text, source)
-    prices = {}
-    for column in PRICE_COLUMNS:
-        values = pd.to_numeric(frame[column].str.strip().str.replace(",", ""), errors="coerce")
-        bad = np.flatnonzero(values.isna().to_numpy())
-        if bad.size:
-            raise DataError(
-                f"{source}: line {int(bad[0]) + 1 + has_header} has a non-numeric {column} "
-                f"({frame[column].iloc[int(bad[0])]!r}); fix or drop the row"
-            )
-        prices[column] = values.to_numpy(dtype="float64")
-    volume = _volumes(frame["volume"]) if "volume" in frame else None
-    parsed = make_bars(dates.to_numpy(), prices["open"], prices["high"], prices["low"], prices["close"], volume)
+    dates = np.concatenate(columns.dates)
+    if len(columns.time_names) > 1:
+        _check_daily(dates, np.concatenate(columns.time_codes), columns.time_names, source)
+    prices = {c: np.concatenate(parts) for c, parts in columns.prices.items()}
+    volume = np.concatenate(columns.volumes) if columns.volumes else None
+    parsed = make_bars(dates, prices["open"], prices["high"], prices["low"], prices["close"], volume)
     line_numbers = np.arange(len(parsed)) + 1 + int(has_header)
     # The calendar fetch applies: weekend stubs and Dec 25 / Jan 1 are not trading days.
     trading = trading_mask(parsed.dates)
@@ -229,7 +247,43 @@ def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
     holidays = int((~trading & ~weekend).sum())
     bars, duplicates = _one_row_per_day(parsed.take(trading), line_numbers[trading], source)
     validate_bars(bars, source)
-    return ImportResult(bars, dialect, encoding, len(frame), int(weekend.sum()), duplicates, holidays, holiday_dates)
+    return ImportResult(bars, dialect, encoding, columns.rows, int(weekend.sum()), duplicates, holidays, holiday_dates)
+
+
+def _parse_chunk(
+    lines: list[str], names: list[str], delimiter: str, header: int, columns: _Columns, source: str
+) -> None:
+    """Parse one piece of a file's rows into ``columns``; line numbers count from the file's first row."""
+    offset = columns.rows
+    width = len(names)
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    short = next((i for i, r in enumerate(rows) if len(r) < width), None)
+    if short is not None:
+        raise DataError(
+            f"{source}: line {offset + short + 1 + header} has {len(rows[short])} fields, expected {width}; "
+            "the file is truncated or malformed"
+        )
+    frame = pd.DataFrame([r[:width] for r in rows], columns=names)
+    del rows
+    date_text, times = _split_times(frame)
+    columns.dates.append(_parse_dates(date_text, source, offset).to_numpy(dtype="datetime64[D]"))
+    if times is not None:
+        columns.time_codes.append(columns.times(times))
+    else:  # no time of day in this piece: one code for all its rows (the check needs every row)
+        empty = columns.time_names.setdefault("", len(columns.time_names))
+        columns.time_codes.append(np.full(len(frame), empty, dtype=np.int32))
+    for column in PRICE_COLUMNS:
+        values = pd.to_numeric(frame[column].str.strip().str.replace(",", ""), errors="coerce")
+        bad = np.flatnonzero(values.isna().to_numpy())
+        if bad.size:
+            raise DataError(
+                f"{source}: line {offset + int(bad[0]) + 1 + header} has a non-numeric {column} "
+                f"({frame[column].iloc[int(bad[0])]!r}); fix or drop the row"
+            )
+        columns.prices[column].append(values.to_numpy(dtype="float64"))
+    if "volume" in frame:
+        columns.volumes.append(_volumes(frame["volume"]))
+    columns.rows += len(frame)
 
 
 def _one_row_per_day(bars: Bars, lines: np.ndarray, source: str) -> tuple[Bars, int]:
@@ -241,12 +295,16 @@ def _one_row_per_day(bars: Bars, lines: np.ndarray, source: str) -> tuple[Bars, 
     repeat = np.flatnonzero(bars.dates[1:] == bars.dates[:-1]) + 1  # rows whose date the row before has
     if not repeat.size:
         return bars, 0
-    prices = bars.prices
-    conflicts: dict[int, int] = {}  # first row of a date -> the first row that disagrees with it
     firsts = np.searchsorted(bars.dates, bars.dates[repeat], side="left")
-    for row, first in zip(repeat.tolist(), firsts.tolist(), strict=True):
-        if first not in conflicts and not np.array_equal(prices[row], prices[first]):
-            conflicts[first] = row
+    # Vectorised, column by column (a file of a million repeated rows: no Python loop, no row copies).
+    differs = np.zeros(len(repeat), dtype=bool)
+    for column in (bars.open, bars.high, bars.low, bars.close):
+        differs |= column[repeat] != column[firsts]  # NaN differs, as np.array_equal says
+    bad = np.flatnonzero(differs)
+    _, keep = np.unique(firsts[bad], return_index=True)  # each date's first disagreeing row
+    keep.sort()
+    # first row of a date -> the first row that disagrees with it, in the file's (sorted) order
+    conflicts = {int(a): int(b) for a, b in zip(firsts[bad][keep], repeat[bad][keep], strict=True)}
     if conflicts:
         listed = ", ".join(
             f"{bars.date(a)} (close {bars.close[a]:g} on line {lines[a]}, {bars.close[b]:g} on line {lines[b]})"
@@ -270,11 +328,21 @@ def _one_row_per_day(bars: Bars, lines: np.ndarray, source: str) -> tuple[Bars, 
 
 def read_broker_csv(path: Path) -> ImportResult:
     """Read and parse a broker export file."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file; check the path") from None
-    return parse_broker_csv(raw, str(path))
+    source = str(path)
+    for encoding in ("utf-8-sig", "shift_jis", "cp932"):
+        try:
+            # Streamed: the lines are parsed CHUNK_ROWS at a time, so a file of millions of rows never
+            # sits in memory as text, rows and a frame of strings at once.
+            with Path(path).open(encoding=encoding, newline="") as handle:
+                lines = (line.rstrip("\r\n") for line in handle)
+                return _parse_lines(lines, "utf-8" if encoding == "utf-8-sig" else encoding, source)
+        except FileNotFoundError:
+            raise DataError(f"{path}: no such file; check the path") from None
+        except UnicodeDecodeError:
+            continue
+        except IsADirectoryError:
+            raise DataError(f"{path} is a folder; give the exported CSV file") from None
+    raise DataError(f"{source}: not UTF-8 or Shift_JIS text; save the export as CSV in one of those encodings")
 
 
 # More stored bars than this may not change under an import without --replace: a broker revising a
@@ -344,8 +412,12 @@ def plan_import(
     max_jump: float,
     replace: bool = False,
     pairs: Sequence[str] = (),
+    now: dt.datetime | None = None,
 ) -> ImportPlan:
     """Hold ``imported`` against the stored bars of ``pair``; raise DataError (store untouched) if refused.
+
+    A bar dated after the last completed trading day (at ``now``, default the clock) is refused, as
+    ``fetch`` never stores one: its close has not happened.
 
     Refused: an overlap that differs beyond ``tolerance`` on more than ``FEW_DIFFERING`` bars (unless
     ``replace``; ``pairs`` are the stored pairs the message compares the prices with), and a close
@@ -354,6 +426,15 @@ def plan_import(
     on days the file has no bar go too (another source's calendar must not leave strays behind).
     """
     bars = imported.bars
+    latest = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
+    future = bars.dates > np.datetime64(latest.isoformat(), "D")
+    if future.any():
+        first = as_date(bars.dates[np.flatnonzero(future)[0]])
+        raise DataError(
+            f"{source}: {int(future.sum())} bar(s) dated after the last completed trading day ({latest.isoformat()}, "
+            f"New York 17:00 close), the first {first.isoformat()}: their close has not happened; the store is "
+            "unchanged. Check the file's dates (and the system clock), drop those rows and import again"
+        )
     stored = store.load_or_empty(pair)
     merge = merge_bars(stored, bars, tolerance=tolerance)
     overlap = int(np.isin(bars.dates, stored.dates).sum())

@@ -78,7 +78,23 @@ def merge_bars(stored: Bars, incoming: Bars, *, tolerance: float = 1e-9) -> Merg
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves the old file or the new one, never half of one."""
+    """Write ``text`` to ``path`` so that a crash leaves the old file or the new one, never half of one.
+
+    A write the system refuses (a read-only folder, no permission, a file-size limit, a full disk)
+    is a DataError (exit 3) naming the file and the fix; the old file is left as it was.
+    """
+    from fxbot.safefiles import write_refused
+
+    try:
+        _atomic_write_text(path, text)
+    except OSError as exc:
+        fix = write_refused(exc)
+        if fix is None:
+            raise
+        raise DataError(f"cannot write {path} ({exc.strerror}); the stored file is unchanged: {fix}") from None
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     import tempfile  # here, not at the top: the daily path reads the store and never writes it

@@ -27,12 +27,16 @@ import msgspec
 
 from fxbot.config import validation_error_path
 from fxbot.errors import ModelError
+from fxbot.pairs import PAIRS
+from fxbot.safefiles import DAY, MAX_JSON_BYTES, read_bounded
 
 if TYPE_CHECKING:
     from fxbot.features import Scaler
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+#: The features the live call builds (``fxbot.features.FEATURES``, in input order): a manifest must list exactly these.
+LIVE_FEATURES = ("ret1", "gap", "body", "range", "upper", "lower", "ma5", "ma20")
 
 
 class MemberInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -128,11 +132,14 @@ def read_manifest(folder: Path, *, min_members: int = 1, pair: str | None = None
     engines, not here.
     """
     path = folder / MANIFEST_NAME
+    missing = f"no model manifest at {path}; run `fxbot train` or point model.dir at the shipped models/"
     if not path.is_file():
-        raise ModelError(f"no model manifest at {path}; run `fxbot train` or point model.dir at the shipped models/")
+        raise ModelError(missing)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = json.loads(read_bounded(path, MAX_JSON_BYTES, _FIX).decode("utf-8"))
+    except FileNotFoundError:
+        raise ModelError(missing) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: unreadable manifest ({exc}); restore the models folder or retrain") from None
     version = raw.get("format_version") if isinstance(raw, dict) else None
     if version != FORMAT_VERSION:
@@ -156,6 +163,19 @@ _FIX = "restore the models folder or retrain with `fxbot train`"
 
 def _untrustworthy(manifest: Manifest, pair: str, min_members: int) -> str | None:
     """Why ``manifest`` (found in the folder of ``pair``) cannot be trusted to vote, or None."""
+    if manifest.pair not in PAIRS:  # it names the version and its folder: a known code only, never a path
+        shown = manifest.pair if len(manifest.pair) <= 40 else f"{manifest.pair[:40]}..."
+        return f"pair {shown!r} is not a pair fxbot knows ({', '.join(PAIRS)}): {_FIX}"
+    for name in ("train_start", "train_end", "validation_start"):
+        value = getattr(manifest, name)
+        if not DAY.fullmatch(value):
+            shown = value if len(value) <= 40 else f"{value[:40]}..."
+            return f"{name} {shown!r} is not a day (YYYY-MM-DD): {_FIX}"
+    if tuple(manifest.features) != LIVE_FEATURES:
+        return (
+            f"features {manifest.features!r} are not the ones the live call builds ({', '.join(LIVE_FEATURES)}, "
+            f"in that order): {_FIX}"
+        )
     if manifest.pair != pair:
         return (
             f"the manifest is for {manifest.pair!r}, but its folder is {pair}'s; "

@@ -41,12 +41,15 @@ def load_evidence(model_folder: Path) -> Evidence | None:
 
     A file that exists but cannot be read is a ModelError naming it and the command that rewrites it.
     """
+    from fxbot.safefiles import MAX_JSON_BYTES, read_bounded
+
     path = evidence_path(model_folder)
+    fix = "rewrite it with `fxbot evidence` or delete it"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_bounded(path, MAX_JSON_BYTES, fix).decode("utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path} cannot be read ({exc}); rewrite it with `fxbot evidence` or delete it") from None
     try:
         if raw.get("format") != FORMAT:

@@ -97,15 +97,32 @@ def write_holdback(folder: Path, held: HeldBack) -> Path:
     return path
 
 
-def read_holdback(folder: Path) -> HeldBack | None:
-    """The version's held-back walk-forward, or None if it has none (imported, or retrained without one)."""
-    path = Path(folder) / HOLDBACK_FILE
+def holdback_sha256(folder: Path) -> str | None:
+    """The sha256 of the version's ``holdback.json`` (read within its cap), or None if it has none."""
+    import hashlib
+
     try:
-        raw = path.read_bytes()
+        return hashlib.sha256(_read(Path(folder) / HOLDBACK_FILE)).hexdigest()
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read the held-back walk-forward ({exc})") from None
+
+
+def _read(path: Path) -> bytes:
+    from fxbot.safefiles import MAX_JSON_BYTES, read_bounded
+
+    return read_bounded(path, MAX_JSON_BYTES, "the next retrain writes a new one")
+
+
+def read_holdback(folder: Path) -> HeldBack | None:
+    """The version's held-back walk-forward, or None if it has none (imported, or retrained without one).
+
+    Read within 1 MiB (what a retrain writes is a few KiB): a larger file is a ModelError naming it.
+    """
+    path = Path(folder) / HOLDBACK_FILE
+    try:
+        raw = _read(path)
+    except FileNotFoundError:
+        return None
     try:
         return msgspec.json.decode(raw, type=HeldBack)
     except msgspec.ValidationError as exc:

@@ -44,10 +44,13 @@ import msgspec
 from fxbot.errors import ModelError, UsageError
 from fxbot.model.artifacts import MANIFEST_NAME, Manifest, read_manifest
 from fxbot.pairs import PAIRS
+from fxbot.safefiles import MAX_LOG_BYTES, MAX_POINTER_BYTES, PAIR_NAME, VERSION_NAME, child_path, read_bounded
 
 logger = logging.getLogger(__name__)
 
 POINTER_NAME = "champion"
+#: Beside the pointer: ``<version> <sha256>``, the checksum of that version's files taken when it became champion.
+CHECKSUM_NAME = "champion.sha256"
 LOG_NAME = "promotions.jsonl"
 LOCK_NAME = ".registry.lock"
 #: The pseudo-version of a pair folder in the old flat layout (manifest.json directly in <root>/<PAIR>/).
@@ -118,14 +121,61 @@ class VersionInfo(msgspec.Struct, frozen=True):
     champion: bool
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(key: str, message: str, *args: object) -> None:
+    """Log ``message`` once per process (the log is read several times per run)."""
+    if key not in _warned:
+        _warned.add(key)
+        logger.warning(message, *args)
+
+
+def _sha256_factory() -> Any:
+    """CPython's own sha256 where it has one: the daily path checks its champions without loading OpenSSL
+    (``import hashlib``: about 7 ms and 2 MiB of the run); the same digest either way."""
+    import importlib
+
+    for name in ("_sha256", "_sha2"):  # 3.11; 3.12+
+        try:
+            return importlib.import_module(name).sha256
+        except ImportError:
+            continue
+    import hashlib
+
+    return hashlib.sha256
+
+
+def folder_checksum(folder: Path, pair: str) -> str:
+    """sha256 over a version's manifest and member files (names and contents, in a fixed order)."""
+    digest = _sha256_factory()()
+    files = [folder / MANIFEST_NAME]
+    manifest = read_manifest(folder, pair=pair)
+    for member in manifest.members:
+        files += [folder / member.tflite, folder / member.keras]
+        saved = folder / member.savedmodel
+        files += sorted(p for p in saved.rglob("*") if p.is_file()) if saved.is_dir() else []
+    buffer = bytearray(1 << 16)  # one small buffer for every file: the daily path's peak RSS stays as it was
+    view = memoryview(buffer)
+    for path in files:
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        try:
+            with path.open("rb", buffering=0) as handle:
+                while count := handle.readinto(buffer):
+                    digest.update(view[:count])
+        except OSError:
+            digest.update(b"\0missing")
+    return str(digest.hexdigest())
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def pair_of_version(version: str) -> str:
     """The pair a version string belongs to (``USDJPY-20241231-1a2b3c4d``: USDJPY)."""
-    pair = version.split("-", 1)[0].upper()
-    if pair not in PAIRS or "-" not in version:
+    pair = version.split("-", 1)[0]
+    if pair not in PAIRS or not VERSION_NAME.fullmatch(version):
         raise UsageError(
             f"{version!r} is not a model version (PAIR-YYYYMMDD-hash, e.g. USDJPY-20241231-1a2b3c4d); "
             "`fxbot models list` shows them"
@@ -141,6 +191,22 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` through a fsynced temporary file in the same folder."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        try:
+            os.write(fd, text.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
 def _fsync_tree(folder: Path) -> None:
     """fsync every file and folder below ``folder`` (a copied version is on disk before it is named)."""
     for dirpath, _, files in os.walk(folder):
@@ -153,26 +219,26 @@ def _fsync_tree(folder: Path) -> None:
         _fsync_dir(Path(dirpath))
 
 
-def validate_folder(folder: Path, pair: str | None = None, *, min_members: int = 1) -> Manifest:
-    """Check that ``folder`` holds a complete, loadable ensemble; return its manifest, or raise ModelError.
+def validate_folder(folder: Path, pair: str, *, min_members: int = 1, version: str | None = None) -> Manifest:
+    """Check that ``folder`` holds a complete, loadable ensemble of ``pair``; return its manifest, or raise ModelError.
 
-    The manifest must be one this fxbot reads (format, fields, trust checks of ``read_manifest``);
-    every member's ``.tflite`` must load in LiteRT and answer a finite probability, its ``.keras``
-    must be a whole zip archive, and its SavedModel must have a graph and a checkpoint index that
-    ends as it should. A truncated or missing file is named, with the fix.
+    The manifest must be one this fxbot reads (format, fields, trust checks of ``read_manifest``)
+    and, with ``version``, be that version's (the name is a hash of the manifest: an edited one is
+    refused); every member's ``.tflite`` must load in LiteRT and answer a finite probability, its
+    ``.keras`` must be a whole zip archive, and its SavedModel must have a graph and a checkpoint
+    index that ends as it should. A truncated or missing file is named, with the fix.
     """
     import numpy as np  # here only: `fxbot status` reads the registry without numpy
 
     from fxbot.model.engines import LiteRTMember
 
     folder = Path(folder)
-    if pair is None:
-        try:
-            raw = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-            pair = str(raw.get("pair")) if isinstance(raw, dict) else None
-        except (OSError, ValueError):
-            pair = None
-    manifest = read_manifest(folder, min_members=min_members, pair=pair or folder.name)
+    manifest = read_manifest(folder, min_members=min_members, pair=pair)
+    if version is not None and manifest.version != version:
+        raise ModelError(
+            f"{folder / MANIFEST_NAME}: the manifest is version {manifest.version}, not {version} (edited after "
+            "training?); restore the folder or retrain"
+        )
     fix = "copy the whole version folder again (or retrain it)"
     for i, member in enumerate(manifest.members):
         lite = LiteRTMember(folder / member.tflite)
@@ -215,6 +281,7 @@ class Registry:
     def __init__(self, root: Path, *, min_members: int = 1) -> None:
         self.root = Path(root)
         self.min_members = min_members
+        self._verified: dict[str, str] = {}  # pair -> the champion version whose checksum matched in this process
 
     # ---- reading (never writes: the daily run and `status` use these) ----
 
@@ -224,8 +291,14 @@ class Registry:
         return self.root / LOG_NAME
 
     def pair_dir(self, pair: str) -> Path:
-        """The folder of ``pair``'s versions."""
-        return self.root / pair
+        """The folder of ``pair``'s versions (a known pair code only: the name never walks out of the root)."""
+        if pair not in PAIRS:
+            raise ModelError(f"{pair!r} is not a pair fxbot knows ({', '.join(PAIRS)}); refused as a folder name")
+        return child_path(self.root, pair, PAIR_NAME, "pair")
+
+    def version_dir(self, pair: str, version: str) -> Path:
+        """The folder of ``version`` in ``pair``'s folder (a registry version name only, resolved inside it)."""
+        return child_path(self.pair_dir(pair), version, VERSION_NAME, "version")
 
     def pointer(self, pair: str) -> Path:
         """The champion pointer file of ``pair``."""
@@ -238,19 +311,16 @@ class Registry:
     def champion(self, pair: str) -> str | None:
         """The champion's version name, ``LEGACY`` for an unmigrated flat folder, or None if there is none."""
         pointer = self.pointer(pair)
+        fix = "set one with `fxbot models promote VERSION` (`fxbot models list` shows them)"
         try:
-            text = pointer.read_text(encoding="utf-8").strip()
+            text = read_bounded(pointer, MAX_POINTER_BYTES, fix).decode("utf-8").strip()
         except FileNotFoundError:
             return LEGACY if (self.pair_dir(pair) / MANIFEST_NAME).is_file() else None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ModelError(
-                f"{pointer}: unreadable champion pointer ({exc}); `fxbot models promote VERSION`"
-            ) from None
-        if not text or "/" in text or text.startswith("."):
-            raise ModelError(
-                f"{pointer}: the champion pointer holds {text!r}, not a version; "
-                f"set one with `fxbot models promote VERSION` (`fxbot models list` shows them)"
-            )
+        except UnicodeDecodeError:
+            raise ModelError(f"{pointer}: the champion pointer is not text; {fix}") from None
+        if not VERSION_NAME.fullmatch(text) or not text.startswith(f"{pair}-"):
+            shown = text if len(text) <= 60 else f"{text[:60]}..."
+            raise ModelError(f"{pointer}: the champion pointer holds {shown!r}, not a {pair} version; {fix}")
         return text
 
     def champion_folder(self, pair: str) -> Path:
@@ -263,18 +333,56 @@ class Registry:
             )
         if version == LEGACY:
             return self.pair_dir(pair)
-        folder = self.pair_dir(pair) / version
+        folder = self.version_dir(pair, version)
         if not (folder / MANIFEST_NAME).is_file():
             raise ModelError(
                 f"{pair}: the champion {version} has no folder with a manifest in {self.pair_dir(pair)}; "
                 "restore it or `fxbot models rollback`"
             )
+        self._check_integrity(pair, version, folder)
         return folder
+
+    def _check_integrity(self, pair: str, version: str, folder: Path) -> None:
+        """Refuse a champion whose files changed since its promotion (the checksum recorded then).
+
+        A champion promoted before checksums were recorded is checked by its manifest alone: the
+        version name is a hash of the manifest, so a hand-edited one no longer matches its folder.
+        """
+        if self._verified.get(pair) == version:
+            return
+        recorded = self._recorded_checksum(pair)
+        if recorded is not None and recorded[0] == version:
+            changed = folder_checksum(folder, pair) != recorded[1]
+        else:
+            try:
+                changed = read_manifest(folder, pair=pair).version != version
+            except ModelError:
+                changed = True
+        if changed:
+            stack = [v for v in self.champion_stack(pair) if v != version]
+            good = (
+                f"`fxbot models rollback {pair}` returns to {stack[-1]}"
+                if stack
+                else ("`fxbot models promote VERSION` picks another stored version")
+            )
+            raise ModelError(
+                f"{pair}: the champion {version} in {folder} changed since it was promoted (its manifest or "
+                f"member files differ from the checksum taken then); refused: restore the folder, or {good}"
+            )
+        self._verified[pair] = version
+
+    def _recorded_checksum(self, pair: str) -> tuple[str, str] | None:
+        try:
+            text = read_bounded(self.pair_dir(pair) / CHECKSUM_NAME, MAX_POINTER_BYTES, "promote the champion again")
+        except FileNotFoundError:
+            return None
+        parts = text.decode("utf-8", "replace").split()
+        return (parts[0], parts[1]) if len(parts) == 2 else None
 
     def version_folder(self, version: str) -> Path:
         """The folder of ``version`` (UsageError if the registry has no such version)."""
         pair = pair_of_version(version)
-        folder = self.pair_dir(pair) / version
+        folder = self.version_dir(pair, version)
         if folder.is_dir() and (folder / MANIFEST_NAME).is_file():
             return folder
         if self.champion(pair) == LEGACY and self._legacy_version(pair) == version:
@@ -308,15 +416,18 @@ class Registry:
     def history(self, pair: str | None = None) -> list[Entry]:
         """The promotions log (of ``pair``, or all), oldest first; a damaged line is skipped with a warning."""
         try:
-            text = self.log_path.read_text(encoding="utf-8")
+            data = read_bounded(self.log_path, MAX_LOG_BYTES, "move the old log aside (it is a plain record)")
         except FileNotFoundError:
             return []
         out = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
+        for number, raw in enumerate(data.splitlines(), 1):
+            if not raw.strip():
                 continue
             try:
-                entry = Entry.from_json(line)
+                entry = Entry.from_json(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                _warn_once(f"{self.log_path}:{number}", "%s line %d is not UTF-8 text; skipped", self.log_path, number)
+                continue
             except ValueError:
                 logger.warning("%s line %d is not a record (an interrupted write?); skipped", self.log_path, number)
                 continue
@@ -401,6 +512,10 @@ class Registry:
         import tempfile  # here: a promotion is rare, and the daily path only reads the pointer
 
         folder = self.pair_dir(pair)
+        # The checksum first: a change killed before the pointer moves leaves one naming another version (unused).
+        checksum = folder_checksum(self.version_dir(pair, version), pair)
+        _write_atomic(folder / CHECKSUM_NAME, f"{version} {checksum}\n")
+        self._verified.pop(pair, None)
         fd, tmp = tempfile.mkstemp(prefix=f".{POINTER_NAME}.", dir=folder)
         try:
             os.write(fd, (version + "\n").encode())
@@ -466,7 +581,7 @@ class Registry:
             return None
         manifest = read_manifest(folder, min_members=1, pair=pair)
         version = manifest.version
-        target = folder / version
+        target = self.version_dir(pair, version)
         if not (target / MANIFEST_NAME).is_file():
             staging = folder / f".incoming-{version}"
             if staging.exists():
@@ -510,7 +625,7 @@ class Registry:
         return version
 
     def _is_registry_entry(self, child: Path) -> bool:
-        if child.name == POINTER_NAME or child.name.startswith("."):
+        if child.name in (POINTER_NAME, CHECKSUM_NAME) or child.name.startswith("."):
             return True
         return child.is_dir() and (child / MANIFEST_NAME).is_file() and child.name.startswith(f"{child.parent.name}-")
 
@@ -540,7 +655,10 @@ class Registry:
         step = on_step or (lambda name: None)
         pair, version = entry.pair, str(entry.to_version)
         self.prepare(pair)
-        validate_folder(self.version_folder(version), pair, min_members=self.min_members)
+        folder = self.version_folder(version)
+        validate_folder(
+            folder, pair, min_members=self.min_members, version=None if folder == self.pair_dir(pair) else version
+        )
         current = self.champion(pair)
         if current == version:
             raise UsageError(f"{version} is already {pair}'s champion")
@@ -564,8 +682,8 @@ class Registry:
                     "`fxbot models promote VERSION` picks any stored version"
                 )
             target = stack[-2]
-            folder = self.pair_dir(pair) / target
-            validate_folder(folder, pair, min_members=self.min_members)
+            folder = self.version_dir(pair, target)
+            validate_folder(folder, pair, min_members=self.min_members, version=target)
             step("checked")
             self._set_pointer(pair, target, step)
             entry = Entry(_now(), pair, "rollback", current, target, by, {})
@@ -598,38 +716,165 @@ class Registry:
                 self._append(entry)
         return True
 
-    def add(self, source: Path, *, by: By = "user", note: str = "") -> VersionInfo:
+    def add(self, source: Path, *, by: By = "user", note: str = "", holdback_sha256: str | None = None) -> VersionInfo:
         """Copy the version folder ``source`` in, after checking it; the registry is unchanged if it fails.
 
-        The new version becomes the champion only if its pair has none (logged as ``seed``), else it
-        waits as a challenger (logged as ``import``). ``note`` goes into the log record.
+        The files are copied into a temporary folder of the registry (regular files only, within the
+        caps of ``copy_checked``), checked there (never in ``source``), and only then renamed to the
+        version's own name: ``PAIR-YYYYMMDD-hash``, computed from the checked manifest, never taken
+        from a file. The new version becomes the champion only if its pair has none (logged as
+        ``seed``), else it waits as a challenger (logged as ``import``). ``note`` goes into the log
+        record; ``holdback_sha256`` (the retrain's own checksum of the ``holdback.json`` it wrote)
+        too, binding that evidence to this version: the gate uses no held-back file without it.
         """
+        import tempfile  # here: adding a version is rare
+
         source = Path(source)
-        if not source.is_dir():
+        if source.is_symlink() or not source.is_dir():
             raise UsageError(f"{source} is not a folder; give the version folder that holds manifest.json")
-        manifest = validate_folder(source, None, min_members=self.min_members)
-        pair, version = manifest.pair, manifest.version
+        pair = _source_pair(source)
         with self._locked():
-            self.prepare(pair)
-            folder = self.pair_dir(pair)
-            target = folder / version
-            if (target / MANIFEST_NAME).is_file():
-                raise UsageError(f"{version} is already stored in {folder}; nothing to import")
-            folder.mkdir(parents=True, exist_ok=True)
-            staging = folder / f".incoming-{version}"
-            if staging.exists():
-                shutil.rmtree(staging)
-            shutil.copytree(source, staging)
-            _fsync_tree(staging)
-            validate_folder(staging, pair, min_members=self.min_members)  # the copy, not only the source
-            os.rename(staging, target)
-            _fsync_dir(folder)
+            for stale in self.root.glob(".incoming-*"):  # what a killed import left (imports hold the lock)
+                shutil.rmtree(stale, ignore_errors=True)
+            staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=self.root))
+            try:
+                copy_checked(source, staging)
+                manifest = validate_folder(staging, pair, min_members=self.min_members)  # the copy, not the source
+                version = manifest.version
+                self.prepare(pair)
+                folder = self.pair_dir(pair)
+                target = self.version_dir(pair, version)
+                if (target / MANIFEST_NAME).is_file():
+                    raise UsageError(f"{version} is already stored in {folder}; nothing to import")
+                evidence: dict[str, Any] = {"source": str(source)}
+                if holdback_sha256 is not None:
+                    held = staging / HOLDBACK_NAME
+                    if not held.is_file() or _sha256(held) != holdback_sha256:
+                        raise ModelError(f"{source / HOLDBACK_NAME} changed after the retrain wrote it; refused")
+                    evidence[HOLDBACK_KEY] = holdback_sha256
+                folder.mkdir(parents=True, exist_ok=True)
+                _fsync_tree(staging)
+                os.rename(staging, target)
+                _fsync_dir(folder)
+                _fsync_dir(self.root)
+            finally:
+                if staging.exists():
+                    shutil.rmtree(staging, ignore_errors=True)
             champion = self.champion(pair)
             if champion is None:
                 self._set_pointer(pair, version, lambda step: None)
-                evidence = {"note": note or "the pair's first champion", "source": str(source)}
+                evidence = {"note": note or "the pair's first champion", **evidence}
                 self._append(Entry(_now(), pair, "seed", None, version, by, evidence))
             else:
-                evidence = {"note": note or "a challenger", "source": str(source)}
+                evidence = {"note": note or "a challenger", **evidence}
                 self._append(Entry(_now(), pair, "import", champion, version, by, evidence))
         return VersionInfo(pair, version, target, manifest, champion is None)
+
+    def holdback_checksum(self, pair: str, version: str) -> str | None:
+        """The sha256 of ``version``'s ``holdback.json`` as the retrain that stored it recorded, or None."""
+        for entry in self.history(pair):
+            if entry.to_version == version and entry.action in ("import", "seed"):
+                value = entry.evidence.get(HOLDBACK_KEY)
+                return value if isinstance(value, str) else None
+        return None
+
+
+#: The held-back walk-forward's file in a version folder (``fxbot.model.holdback.HOLDBACK_FILE``).
+HOLDBACK_NAME = "holdback.json"
+#: The promotions-log evidence key of the retrain's checksum of that file.
+HOLDBACK_KEY = "holdback_sha256"
+#: Caps of an imported version folder: every file fxbot writes there is far smaller.
+MAX_MEMBER_BYTES = 48 * 1024 * 1024
+MAX_IMPORT_FILES = 512
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+MAX_IMPORT_DEPTH = 6
+
+
+def _sha256(path: Path) -> str:
+    return str(_sha256_factory()(path.read_bytes()).hexdigest())
+
+
+def _source_pair(source: Path) -> str:
+    """The pair a version folder to import says it is for (strictly a known pair code), read within caps."""
+    from fxbot.safefiles import MAX_JSON_BYTES
+
+    path = source / MANIFEST_NAME
+    fix = "give the version folder that `fxbot train` or `fxbot retrain` wrote"
+    if path.is_symlink():
+        raise ModelError(f"{path} is a symbolic link; imports take regular files only: {fix}")
+    try:
+        raw = json.loads(read_bounded(path, MAX_JSON_BYTES, fix).decode("utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"no model manifest at {path}; {fix}") from None
+    except (UnicodeDecodeError, ValueError):
+        raise ModelError(f"{path}: unreadable manifest (not JSON text); {fix}") from None
+    pair = raw.get("pair") if isinstance(raw, dict) else None
+    if not isinstance(pair, str) or pair not in PAIRS:
+        shown = pair if not isinstance(pair, str) or len(pair) <= 40 else f"{pair[:40]}..."
+        raise ModelError(f"{path}: pair {shown!r} is not a pair fxbot knows ({', '.join(PAIRS)}); refused")
+    return pair
+
+
+def copy_checked(source: Path, target: Path) -> None:
+    """Copy the tree ``source`` into the existing folder ``target``: regular files and folders only.
+
+    A symbolic link, a FIFO, a device or a socket is refused (never followed, never read), and so
+    is a tree beyond the caps: a file over ``MAX_MEMBER_BYTES`` (a JSON file over 1 MiB), more than
+    ``MAX_IMPORT_FILES`` entries, ``MAX_IMPORT_BYTES`` in all, or deeper than ``MAX_IMPORT_DEPTH``.
+    Each file is opened without following links and checked again on its descriptor.
+    """
+    import stat
+
+    from fxbot.safefiles import MAX_JSON_BYTES
+
+    fix = "import the version folder that `fxbot train` or `fxbot retrain` wrote, as plain files"
+    count, total = 0, 0
+
+    def walk(src: Path, dst: Path, depth: int) -> None:
+        nonlocal count, total
+        if depth > MAX_IMPORT_DEPTH:
+            raise ModelError(f"{src} is nested deeper than {MAX_IMPORT_DEPTH} folders; {fix}")
+        with os.scandir(src) as entries:
+            listed = sorted(entries, key=lambda e: e.name)
+        for entry in listed:
+            count += 1
+            if count > MAX_IMPORT_FILES:
+                raise ModelError(f"{source} holds more than {MAX_IMPORT_FILES} files; {fix}")
+            path = Path(entry.path)
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISLNK(info.st_mode):
+                raise ModelError(f"{path} is a symbolic link; imports take regular files only: {fix}")
+            if stat.S_ISDIR(info.st_mode):
+                (dst / entry.name).mkdir()
+                walk(path, dst / entry.name, depth + 1)
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                raise ModelError(f"{path} is not a regular file (a FIFO, device or socket); {fix}")
+            limit = MAX_JSON_BYTES if entry.name.endswith(".json") else MAX_MEMBER_BYTES
+            if info.st_size > limit:
+                raise ModelError(f"{path} is {info.st_size:,} bytes, more than the {limit:,} an import takes; {fix}")
+            total += info.st_size
+            if total > MAX_IMPORT_BYTES:
+                raise ModelError(f"{source} holds more than {MAX_IMPORT_BYTES:,} bytes; {fix}")
+            _copy_file(path, dst / entry.name, limit, fix)
+
+    walk(Path(source), Path(target), 0)
+
+
+def _copy_file(src: Path, dst: Path, limit: int, fix: str) -> None:
+    import stat
+
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since it was listed
+            raise ModelError(f"{src} is not a regular file; {fix}")
+        out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(out, "wb") as handle:
+            written = 0
+            while chunk := os.read(fd, 1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise ModelError(f"{src} grew past {limit:,} bytes while copied; {fix}")
+                handle.write(chunk)
+    finally:
+        os.close(fd)

@@ -15,6 +15,7 @@ skipped with one log line that says how to get a challenger anyway.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib.util
 import logging
@@ -22,6 +23,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +32,15 @@ import msgspec
 from fxbot.config import Settings, TrainingSettings
 from fxbot.data.bars import Bars, as_date
 from fxbot.model.artifacts import Manifest, read_manifest
-from fxbot.model.holdback import HOLDBACK_FILE, HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
+from fxbot.model.holdback import (
+    HOLDBACK_FILE,
+    HeldBack,
+    HeldBackDay,
+    holdback_cutoff,
+    holdback_sha256,
+    read_holdback,
+    write_holdback,
+)
 from fxbot.model.registry import LEGACY, By, Registry
 
 logger = logging.getLogger(__name__)
@@ -214,7 +224,61 @@ def retrain(
     by: By,
     timeout: float,
 ) -> list[PairOutcome]:
-    """Train a challenger per pair, each in its own child process within ``timeout`` seconds in all."""
+    """Train a challenger per pair, each in its own child process within ``timeout`` seconds in all.
+
+    One retrain per registry at a time (``retrain_lock``): a second one is refused (exit 2) naming the holder.
+    """
+    with retrain_lock(Registry(settings.model.dir).root):
+        return _retrain(settings, pairs, as_of=as_of, config_path=config_path, by=by, timeout=timeout)
+
+
+#: In the registry's root: held (flock) by the one retrain at work; it names its holder.
+RETRAIN_LOCK = ".retrain.lock"
+
+
+@contextlib.contextmanager
+def retrain_lock(root: Path) -> Iterator[None]:
+    """Hold the registry's retrain lock, or raise UsageError naming the process that holds it.
+
+    Two retrains at once would build the same staging folders and destroy each other's work. The
+    lock is an flock: it is released when its holder ends, however it ends (a kill leaves no stale lock).
+    """
+    import fcntl
+
+    from fxbot.errors import UsageError
+
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / RETRAIN_LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            raise UsageError(
+                f"another retrain is running on {root} ({holder}); wait for it to end (one retrain per "
+                f"registry at a time), or stop that process"
+            ) from None
+        os.ftruncate(fd, 0)
+        started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        os.pwrite(fd, f"pid {os.getpid()}, started {started}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def _retrain(
+    settings: Settings,
+    pairs: list[str],
+    *,
+    as_of: dt.date,
+    config_path: Path | None,
+    by: By,
+    timeout: float,
+) -> list[PairOutcome]:
     todo, out = [], []
     for pair in pairs:
         _, reason = _plan(settings, pair, as_of)
@@ -277,7 +341,7 @@ def _retrain_pair(
             argv += ["--champion", champion]
         if config_path is not None:
             argv += ["--config", str(config_path)]
-        result = run_child(argv, left)
+        result = run_child(argv, left, group=True)  # its own group, killed with this process
         peaks.append(result.peak_rss_mib)
         seconds += result.wall_seconds
         if result.exit_code != 0:
@@ -301,7 +365,13 @@ def _retrain_pair(
     if held_back_lost:
         (folder / HOLDBACK_FILE).unlink(missing_ok=True)
     try:
-        info = registry.add(folder, by=by, note=f"retrained on bars up to {last_month_end(as_of)}")
+        # The checksum of the held-back file this retrain wrote binds it to the version (the gate checks it).
+        info = registry.add(
+            folder,
+            by=by,
+            note=f"retrained on bars up to {last_month_end(as_of)}",
+            holdback_sha256=holdback_sha256(folder),
+        )
     except FxbotError as exc:
         return PairOutcome(
             pair, f"{pair}: the retrained version was refused ({exc}); the champion stays", False, max(peaks)

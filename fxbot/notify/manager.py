@@ -265,9 +265,12 @@ class NotifierManager:
         """Send ``message`` to every notifier as a notice (news, not a failure); True if none is left to retry.
 
         With ``key`` and a ledger, each notifier gets it at most once per key and is tried again on
-        the next call only after a clear failure: a delivered or uncertain notice (Slack may have
-        posted it) is recorded and never re-sent. A notifier without notices gets it as an alert.
-        Nothing raises: a notice never fails the run that made it.
+        the next call after a clear failure. A notifier that can look in its channel (the bot token)
+        posts it tagged with ``key`` and, after an uncertain answer, looks: a notice Slack did not
+        store stays pending and goes out with the next call, which looks first (never twice). A
+        notifier that cannot look (the webhook) is never sent it again after an uncertain answer
+        (Slack may have posted it). A notifier without notices gets it as an alert. Nothing raises:
+        a notice never fails the run that made it.
         """
         ledger = self.ledger if isinstance(self.ledger, Ledger) else None
         left = False
@@ -275,10 +278,18 @@ class NotifierManager:
             done = f"{key}@{notifier.name}" if key is not None and ledger is not None else None
             if done is not None and ledger is not None and ledger.notice_sent(done):
                 continue
-            send = getattr(notifier, "send_notice", None) or notifier.send_alert
+            keyed = getattr(notifier, "send_keyed_notice", None) if key is not None and done is not None else None
             try:
-                send(message)
+                if keyed is not None and key is not None:
+                    if notifier.find_notice(key) is None:  # type: ignore[attr-defined]
+                        keyed(message, key)
+                else:
+                    (getattr(notifier, "send_notice", None) or notifier.send_alert)(message)
             except UnknownOutcomeError as exc:
+                if keyed is not None:  # it can look: the next call looks before sending
+                    left = True
+                    logger.error("%s: %s", notifier.name, exc)
+                    continue
                 logger.error("%s: %s; it is not sent again", notifier.name, exc)
             except Exception as exc:
                 left = True

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from fxbot.notify.escape import slack_escape
 from fxbot.pairs import get_pair
 from fxbot.signals import Evidence, ModelAge, PairSignal, Report, TrackRecord
 
@@ -385,8 +386,9 @@ def report_blocks(report: Report, locale: str = "en", colors: tuple[str, str] = 
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": header[:_HEADER_MAX], "emoji": True}},
     ]
-    for warning in report.warnings:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {warning}"[:_SECTION_MAX]}})
+    for warning in report.warnings:  # they quote outside text (a provider's error): escaped
+        text = f":warning: {slack_escape(warning)}"[:_SECTION_MAX]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     edge = edge_text(report, locale)
     if edge is not None and report.no_edge:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f":warning: *{edge}*"[:_SECTION_MAX]}})
@@ -572,23 +574,26 @@ def warning_text(kind: str, locale: str = "en", **params: object) -> str:
     return texts.get(locale, texts.get("en", "")).format(**params)
 
 
+# Alerts and notices are for Slack, and their message quotes outside text (errors, file names): escaped.
+
+
 def alert_text(message: str, locale: str = "en") -> str:
-    """The plain text of a failure alert."""
-    return f"{_words(locale).alert}: {message}"
+    """The plain text of a failure alert (``message`` escaped for Slack)."""
+    return f"{_words(locale).alert}: {slack_escape(message)}"
 
 
 def notice_text(message: str, locale: str = "en") -> str:
-    """The plain text of a notice (news that is not a failure: the model gate's decision)."""
-    return f"{_words(locale).notice}: {message}"
+    """The plain text of a notice (news that is not a failure: the model gate's decision), escaped for Slack."""
+    return f"{_words(locale).notice}: {slack_escape(message)}"
 
 
 def notice_blocks(message: str, locale: str = "en") -> list[Block]:
     """A notice as one short section."""
-    text = f":arrows_counterclockwise: *{_words(locale).notice}*: {message}"
+    text = f":arrows_counterclockwise: *{_words(locale).notice}*: {slack_escape(message)}"
     return [{"type": "section", "text": {"type": "mrkdwn", "text": text[:_SECTION_MAX]}}]
 
 
 def alert_blocks(message: str, locale: str = "en") -> list[Block]:
     """A failure alert as one short section."""
-    text = f":rotating_light: *{_words(locale).alert}*: {message}"
+    text = f":rotating_light: *{_words(locale).alert}*: {slack_escape(message)}"
     return [{"type": "section", "text": {"type": "mrkdwn", "text": text[:_SECTION_MAX]}}]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fxbot.ledger import BookRisk, HistoryRow
+from fxbot.notify.escape import slack_escape
 from fxbot.pairs import get_pair
 from fxbot.signals import TrackRecord
 
@@ -181,6 +182,7 @@ def _share(right: int, scored: int) -> str:
 def status_answer(lines: Sequence[str], exit_code: int, locale: str) -> Answer:
     """`/fxbot status`: the lines of ``fxbot status`` (fxbot.status), problems marked."""
     w = words(locale)
+    lines = [slack_escape(line) for line in lines]  # they quote files and errors
     body = "\n".join(
         f":warning: {line.removeprefix('PROBLEM ')}" if line.startswith("PROBLEM ") else f"• {line}" for line in lines
     )
@@ -235,7 +237,8 @@ def help_answer(locale: str, unknown: str | None = None) -> Answer:
     blocks = [header(w["help"]), section(body)]
     if unknown is not None:
         # Only the first word, cut short: the reply is ephemeral, but it need not echo a paragraph.
-        blocks.insert(0, section(w["unknown"].format(word=_cut(unknown, 30).replace("`", "'"))))
+        word = slack_escape(_cut(unknown, 30).replace("`", "'"))
+        blocks.insert(0, section(w["unknown"].format(word=word)))
     return Answer(w["help"], blocks)
 
 

@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 REPORT_EVENT = "fxbot_daily_calls"
 SUMMARY_EVENT = "fxbot_weekly_summary"
+NOTICE_EVENT = "fxbot_notice"
 _HISTORY_PAGE = 200
 
 
@@ -298,9 +299,9 @@ class SlackWebNotifier:
         return None
 
     def _search(
-        self, as_of: dt.date, event: str = REPORT_EVENT, key: str = "as_of", thread: str | None = None
+        self, as_of: dt.date | str, event: str = REPORT_EVENT, key: str = "as_of", thread: str | None = None
     ) -> str | None:
-        day, cursor = as_of.isoformat(), None
+        day, cursor = (as_of if isinstance(as_of, str) else as_of.isoformat()), None
         for _ in range(self.history_pages):
             try:
                 if thread is not None:
@@ -366,6 +367,48 @@ class SlackWebNotifier:
             raise UnknownOutcomeError(
                 f"no clear answer to the notice ({exc}); it may or may not have arrived"
             ) from None
+
+    def send_keyed_notice(self, message: str, key: str) -> None:
+        """Post a notice tagged with ``key`` (message metadata), so that an uncertain post can be looked for.
+
+        No clear answer: the channel is looked at (with the settle waits); found, it was stored;
+        not found, it was not: a DeliveryError, and the notice stays pending for the next run. A
+        failed look is an UnknownOutcomeError: the next run looks again before sending.
+        """
+        try:
+            self._api(
+                lambda: self.client.chat_postMessage(
+                    channel=self.channel,
+                    text=messages.notice_text(message, self.locale),
+                    blocks=messages.notice_blocks(message, self.locale),
+                    metadata={"event_type": NOTICE_EVENT, "event_payload": {"key": key}},
+                ),
+                self.channel,
+            )
+        except Uncertain as exc:
+            try:
+                found = self.find_notice(key, settle=True)
+            except DeliveryError as look:
+                raise UnknownOutcomeError(
+                    f"no clear answer to the notice ({exc}), and looking for it failed ({look}); the next run looks "
+                    "again before sending it"
+                ) from None
+            if found is None:
+                raise DeliveryError(
+                    f"no clear answer to the notice ({exc}), and it is not in {self.channel}: not stored; it stays "
+                    "pending and the next run sends it"
+                ) from None
+
+    def find_notice(self, key: str, *, settle: bool = False) -> str | None:
+        """The ts of the notice ``key`` in the report channel, or None if it is not there."""
+        waits = (0.0, *self.settle) if settle else (0.0,)
+        for wait in waits:
+            if wait > 0:
+                time.sleep(wait)
+            ts = self._search(key, NOTICE_EVENT, "key")
+            if ts is not None:
+                return ts
+        return None
 
     def check(self) -> list[str]:
         """auth.test, conversations.info and .history: the token works, the bot can post and look. Posts nothing."""

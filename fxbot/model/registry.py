@@ -56,7 +56,8 @@ LEGACY = "(unversioned)"
 _TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
 
 By = Literal["schedule", "user"]
-Action = Literal["migrate", "seed", "promote", "rollback", "recover", "keep", "passed", "import"]
+# ``keep``: a challenger kept out by the gate before it retired (older logs); ``retire``: the gate's no.
+Action = Literal["migrate", "seed", "promote", "rollback", "recover", "keep", "retire", "passed", "import"]
 Step = Callable[[str], None]
 #: The steps of a promotion, in order; ``on_step`` is called after each (the kill tests stop there).
 PROMOTION_STEPS = ("checked", "temp-written", "temp-synced", "replaced", "dir-synced", "logged")
@@ -324,6 +325,14 @@ class Registry:
                 out.append(entry)
         return out
 
+    def added_with(self, version: str, key: str) -> str | None:
+        """The value of ``key`` in the evidence of the log line that added ``version`` (seed or import), or None."""
+        for entry in self.history(pair_of_version(version)):
+            if entry.to_version == version and entry.action in ("seed", "import"):
+                value = entry.evidence.get(key)
+                return value if isinstance(value, str) else None
+        return None
+
     def champion_stack(self, pair: str) -> list[str]:
         """The champions of ``pair`` as the log tells, each promotion pushing and each rollback popping."""
         stack: list[str] = []
@@ -338,7 +347,7 @@ class Registry:
         """Versions that were champion once or were judged and kept out: no longer challengers."""
         out = set(self.champion_stack(pair))
         for entry in self.history(pair):
-            if entry.to_version and entry.action in (*_PUSHES, "keep", "passed", "rollback"):
+            if entry.to_version and entry.action in (*_PUSHES, "keep", "retire", "passed", "rollback"):
                 out.add(entry.to_version)
             if entry.from_version and entry.action == "rollback":
                 out.add(entry.from_version)
@@ -598,11 +607,14 @@ class Registry:
                 self._append(entry)
         return True
 
-    def add(self, source: Path, *, by: By = "user", note: str = "") -> VersionInfo:
+    def add(
+        self, source: Path, *, by: By = "user", note: str = "", binding: dict[str, str] | None = None
+    ) -> VersionInfo:
         """Copy the version folder ``source`` in, after checking it; the registry is unchanged if it fails.
 
         The new version becomes the champion only if its pair has none (logged as ``seed``), else it
-        waits as a challenger (logged as ``import``). ``note`` goes into the log record.
+        waits as a challenger (logged as ``import``). ``note`` goes into the log record, and so does
+        ``binding`` (the retrain's sha256 of the files the gate reads: ``fxbot.model.holdback``).
         """
         source = Path(source)
         if not source.is_dir():
@@ -627,9 +639,9 @@ class Registry:
             champion = self.champion(pair)
             if champion is None:
                 self._set_pointer(pair, version, lambda step: None)
-                evidence = {"note": note or "the pair's first champion", "source": str(source)}
+                evidence = {"note": note or "the pair's first champion", "source": str(source), **(binding or {})}
                 self._append(Entry(_now(), pair, "seed", None, version, by, evidence))
             else:
-                evidence = {"note": note or "a challenger", "source": str(source)}
+                evidence = {"note": note or "a challenger", "source": str(source), **(binding or {})}
                 self._append(Entry(_now(), pair, "import", champion, version, by, evidence))
         return VersionInfo(pair, version, target, manifest, champion is None)

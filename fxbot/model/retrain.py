@@ -30,7 +30,15 @@ import msgspec
 from fxbot.config import Settings, TrainingSettings
 from fxbot.data.bars import Bars, as_date
 from fxbot.model.artifacts import Manifest, read_manifest
-from fxbot.model.holdback import HOLDBACK_FILE, HeldBack, HeldBackDay, holdback_cutoff, read_holdback, write_holdback
+from fxbot.model.holdback import (
+    HOLDBACK_FILE,
+    HeldBack,
+    HeldBackDay,
+    holdback_binding,
+    holdback_cutoff,
+    read_holdback,
+    write_holdback,
+)
 from fxbot.model.registry import LEGACY, By, Registry
 
 logger = logging.getLogger(__name__)
@@ -301,7 +309,10 @@ def _retrain_pair(
     if held_back_lost:
         (folder / HOLDBACK_FILE).unlink(missing_ok=True)
     try:
-        info = registry.add(folder, by=by, note=f"retrained on bars up to {last_month_end(as_of)}")
+        # The held-back walk-forward's sha256 goes into the log line that adds the version: the gate reads
+        # only a file that still has it.
+        note = f"retrained on bars up to {last_month_end(as_of)}"
+        info = registry.add(folder, by=by, note=note, binding=holdback_binding(folder))
     except FxbotError as exc:
         return PairOutcome(
             pair, f"{pair}: the retrained version was refused ({exc}); the champion stays", False, max(peaks)

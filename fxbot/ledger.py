@@ -604,6 +604,16 @@ class Ledger:
         return TrackRecord(len(rows), sum(int(r["right"]) for r in rows), sum(int(float(r["move"]) > 0) for r in rows))
 
     @_guarded
+    def live_calls(self, known_by: dt.date) -> list[tuple[str, bool, bool]]:
+        """(bar day, right, up) of every scored live call whose outcome was known by ``known_by``, all pairs."""
+        rows = self._db.execute(
+            "SELECT bar_date, right, move FROM signals WHERE right IS NOT NULL AND outcome_day <= ? AND kind = 'live'"
+            " ORDER BY bar_date, pair",
+            (known_by.isoformat(),),
+        )
+        return [(r["bar_date"], bool(r["right"]), r["move"] > 0) for r in rows]
+
+    @_guarded
     def scored_calls(self, until: dt.date) -> list[ScoredCall]:
         """Every live call whose outcome was realised by ``until`` (its next bar's day), oldest first."""
         rows = self._db.execute(

@@ -36,7 +36,7 @@ from fxbot.notify.messages import warning_text
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
 from fxbot.risk import aligned_closes, pair_risk, portfolio_risk, scaled_tail
-from fxbot.signals import Evidence, PairSignal, PortfolioRisk, Report, Staleness, model_age
+from fxbot.signals import Evidence, PairSignal, PortfolioRisk, Report, Staleness, VersusBuy, model_age
 
 if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
@@ -117,6 +117,7 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             record = ledger.track_record(20, known_by=report.as_of)
             if record is not None:
                 report = msgspec.structs.replace(report, track=record, track_record=str(record))
+            report = with_live_record(report, ledger)
             for flag in rollback_flags(settings, ledger, report):
                 report = _with_warning(report, flag)
             result = manager.deliver(report, run_id=run_id, force=options.force)
@@ -138,6 +139,35 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
         logger.exception("shadow calls / promotion gate failed")
         manager.alert(f"fxbot: the challenger's shadow calls or the promotion gate failed (the champion stays): {exc}")
     return report
+
+
+def with_live_record(report: Report, ledger: Ledger | NullLedger) -> Report:
+    """``report`` marked worse than always-buy if every scored live call so far (pooled across pairs, clustered
+    by day: ``fxbot.versus``) is significantly worse (two-sided p < 0.05); the post then says so."""
+    if isinstance(ledger, NullLedger):
+        return report
+    from fxbot.versus import clustered_versus, worse
+
+    live = clustered_versus(ledger.live_calls(report.as_of), "live")
+    return msgspec.structs.replace(report, worse=live) if worse(live) else report
+
+
+def walk_forward_worse(signals: list[PairSignal]) -> VersusBuy | None:
+    """The stored walk-forward evidence (pooled) if it is significantly worse than always-buy, else None."""
+    from fxbot.versus import versus_from_difference, worse
+
+    e = next((s.evidence for s in signals if s.evidence is not None), None)
+    if e is None or e.pooled_difference is None or e.pooled_difference_se is None:
+        return None
+    record = versus_from_difference(
+        "walk-forward",
+        e.pooled_calls,
+        e.pooled_accuracy,
+        e.pooled_always_buy_accuracy,
+        e.pooled_difference,
+        e.pooled_difference_se,
+    )
+    return record if worse(record) else None
 
 
 def rollback_flags(settings: Settings, ledger: Ledger | NullLedger, report: Report) -> list[str]:
@@ -403,6 +433,7 @@ def build_report(
         staleness=staleness,
         portfolio_risk=book_risk(settings, signals, bars_by_pair),
         model_age=age,
+        worse=walk_forward_worse(signals),
     )
 
 

@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import sqlite3
 from pathlib import Path
 
+import msgspec
+import numpy as np
+import pytest
+
+from fxbot.backtest.skill import clustered_mean_test
+from fxbot.config import settings_from_mapping
 from fxbot.data.store import PriceStore
 from fxbot.history import format_history
 from fxbot.ledger import Ledger, call_kind
 from fxbot.metrics import read_ledger
+from fxbot.model.evidence import load_evidence
+from fxbot.notify.messages import report_lines, report_text
+from fxbot.pipeline import walk_forward_worse, with_live_record
 from fxbot.slack_app.views import versus_always_buy
+from fxbot.status import status_report
+from fxbot.versus import clustered_versus
+from fxbot.voting import Direction
 
+from .conftest import SHIPPED_MODELS
 from .test_ledger import report_for
+from .test_post import english_words
 
 LIVE, REPLAYED = dt.date(2024, 6, 12), dt.date(2024, 6, 13)
 
@@ -118,3 +133,82 @@ def test_a_schema_1_ledger_is_migrated_by_the_same_rule(tmp_path: Path) -> None:
     with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
         assert db.execute("SELECT kind FROM shadow_calls").fetchone()[0] == "replay"
+
+
+def test_the_clustered_test_matches_statsmodels() -> None:
+    """The daily path's stdlib test gives statsmodels' clustered SE and two-sided p (``fxbot.backtest.skill``)."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        days = int(rng.integers(20, 120))
+        dates = np.repeat(np.arange(days), 3)  # three pairs a day
+        up = rng.random(days * 3) < 0.55
+        right = rng.random(days * 3) < 0.5
+        ours = clustered_versus([(str(d), bool(r), bool(u)) for d, r, u in zip(dates, right, up, strict=True)], "live")
+        expected = clustered_mean_test(right.astype(float) - up.astype(float), dates, 0.0, "two-sided")
+        assert ours is not None and ours.dates == days and ours.calls == 3 * days
+        assert ours.difference == pytest.approx(expected.mean, abs=1e-12)
+        assert ours.se == pytest.approx(expected.se, rel=1e-9)
+        assert ours.p_value == pytest.approx(expected.p_value, rel=1e-9)
+
+
+def _worse_ledger(tmp_path: Path, kind: str) -> Ledger:
+    """30 trading days of USDJPY SELL calls, 24 of them on up days: right on 6, always-buy on 24."""
+    ledger = Ledger(tmp_path / "state" / "ledger.sqlite")
+    day = dt.date(2024, 6, 3)
+    for i in range(30):
+        ledger.record_signals(ledger.start_run(day), report_for(day, 150.0, Direction.SELL), kind)
+        move = 0.002 if i % 5 else -0.002
+        with contextlib.closing(sqlite3.connect(ledger.path)) as db, db:
+            db.execute(
+                "UPDATE signals SET outcome_day = ?, move = ?, right = ? WHERE bar_date = ?",
+                ((day + dt.timedelta(days=1)).isoformat(), move, int(move < 0), day.isoformat()),
+            )
+        day += dt.timedelta(days=1)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+    return ledger
+
+
+def test_a_live_record_worse_than_always_buy_is_said_plainly(tmp_path: Path) -> None:
+    ledger = _worse_ledger(tmp_path, "live")
+    report = with_live_record(report_for(dt.date(2024, 7, 31), 150.0), ledger)
+    worse = report.worse
+    assert worse is not None and worse.source == "live" and (worse.calls, worse.dates) == (30, 30)
+    assert worse.accuracy == pytest.approx(6 / 30) and worse.always_buy == pytest.approx(24 / 30)
+    # By hand: d = right - up is -1 on the 24 up days, +1 on the 6 down days; mean -0.6; clustered (one call a
+    # day) variance 30/29 x (24 x 0.4^2 + 6 x 1.6^2) / 30^2; two-sided p = erfc(0.6 / se / sqrt 2).
+    se = math.sqrt(30 / 29 * (24 * 0.4**2 + 6 * 1.6**2)) / 30
+    assert worse.se == pytest.approx(se) and worse.p_value == pytest.approx(math.erfc(0.6 / se / math.sqrt(2)))
+    en = "\n".join(report_lines(report, "en"))
+    assert "WARNING: Worse than always-buy: in live use, the calls were right on 20.0% of 30, always-buy" in en
+    assert "treat it as no better" not in en
+    assert "worse than always-buy in live use: 20.0% against 80.0% over 30 calls (two-sided p=" in en  # evidence
+    ja = report_lines(report, "ja")
+    assert "常に買う場合より劣っています: 実運用ではシグナルの正解率は 20.0%（30件）" in "\n".join(ja)
+    assert english_words([ln.replace("test-model", "") for ln in ja]) == []  # the fixture's model name aside
+    assert "Worse than always-buy" in report_text(report, "en")  # the notification text too
+    ledger.close()
+    settings = settings_from_mapping({"ledger": {"path": str(tmp_path / "state" / "ledger.sqlite")}})
+    status = status_report(settings, dt.datetime(2024, 8, 1, 23, tzinfo=dt.UTC))
+    assert status.exit_code == 3
+    assert any(ln.startswith("PROBLEM live record: worse than always-buy: 20.0% of 30") for ln in status.lines)
+
+
+def test_a_replayed_record_never_says_worse(tmp_path: Path) -> None:
+    ledger = _worse_ledger(tmp_path, "replay")
+    assert with_live_record(report_for(dt.date(2024, 7, 31), 150.0), ledger).worse is None
+    ledger.close()
+    settings = settings_from_mapping({"ledger": {"path": str(tmp_path / "state" / "ledger.sqlite")}})
+    status = status_report(settings, dt.datetime(2024, 8, 1, 23, tzinfo=dt.UTC))
+    assert not any("live record" in ln for ln in status.lines)
+
+
+def test_stored_walk_forward_evidence_worse_than_always_buy_is_said(bundled_store: PriceStore) -> None:
+    shipped = load_evidence(SHIPPED_MODELS / "USDJPY")
+    assert shipped is not None and shipped.pooled_difference_se is not None
+    signal = report_for(dt.date(2024, 6, 14), 157.0).signals[0]
+    # The shipped walk-forward: 50.2 % against 51.1 %, two-sided clustered p 0.24: not worse, nothing said.
+    assert walk_forward_worse([msgspec.structs.replace(signal, evidence=shipped)]) is None
+    bad = msgspec.structs.replace(shipped, pooled_difference=-0.03)  # 4.2 standard errors below
+    worse = walk_forward_worse([msgspec.structs.replace(signal, evidence=bad)])
+    assert worse is not None and worse.source == "walk-forward" and worse.p_value < 1e-4

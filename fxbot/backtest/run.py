@@ -24,7 +24,7 @@ from fxbot.backtest.calibrate import calibrate
 from fxbot.backtest.executors import make_executor
 from fxbot.backtest.rollover import load_rates
 from fxbot.backtest.selection import SELECTED, selected_result
-from fxbot.backtest.trials import append_trial, code_version, config_hash, read_trials
+from fxbot.backtest.trials import append_trial, code_version, config_hash, corrected_view, read_trials
 from fxbot.backtest.variants import DEFAULT, Variant, load_variants
 from fxbot.backtest.walkforward import (
     Progress,
@@ -282,12 +282,13 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
         # A re-report (--reuse) is not a new trial, unless it is one never recorded (a selection over
         # reused variants): the config hash says which.
         if not opts.reuse or trial["config_hash"] not in {
-            r.get("config_hash") for r in read_trials(trials_file).records
+            r.get("config_hash") for r in read_trials(trials_file).records if "trial" in r
         }:
             record = append_trial(trials_file, trial)
             recorded.append(int(record["trial"]))
         analyses[variant.name] = analysis
-    records = read_trials(trials_file).records
+    # The corrected view: superseded figures replaced, trials that made the same calls counted once.
+    records = corrected_view(read_trials(trials_file).records)
     on_record = len(records)
     from fxbot.backtest.evidence import apply_gate, skill_evidence
     from fxbot.backtest.report import write_report, write_variants_report

@@ -290,13 +290,15 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
     # The corrected view: superseded figures replaced, trials that made the same calls counted once.
     records = corrected_view(read_trials(trials_file).records)
     on_record = len(records)
-    from fxbot.backtest.evidence import apply_gate, skill_evidence
+    from fxbot.backtest.evidence import apply_gate, family_spa, skill_evidence
     from fxbot.backtest.report import write_report, write_variants_report
 
     # Skill against drift, with the Deflated Sharpe over every trial on record (this run's included).
     sharpes = [(r.get("metrics") or {}).get("sharpe") for r in records]
     evidence = {name: skill_evidence(results[name], bars, options, on_record, sharpes) for name in analyses}
     gate = apply_gate(evidence)
+    # SPA over the whole family this run tried at once, not per variant (a variant alone looks better than it is).
+    gate["family_spa"] = family_spa({name: results[name] for name in analyses}, bars, options)
     for variant in variants:
         analysis = analyses[variant.name]
         analysis.metrics["trials"] = {"file": str(trials_file), "on_record": on_record, "this_run": recorded}

@@ -12,6 +12,7 @@ import scipy.stats as sps
 from fxbot.backtest.skill import deflated_sharpe
 from fxbot.backtest.trials import (
     append_correction,
+    append_registration,
     append_trial,
     config_hash,
     corrected_view,
@@ -165,3 +166,19 @@ def test_a_correction_names_a_trial_on_record(tmp_path: Path) -> None:
         lines[-1] == f"1 trial(s) on record in {path}; 1 correction(s): 1 in the corrected view "
         "(the Deflated Sharpe counts these)"
     )
+
+
+def test_a_trial_is_registered_before_it_runs(tmp_path: Path) -> None:
+    path = tmp_path / "trials.jsonl"
+    append_trial(path, {"variant": "v", "metrics": {"sharpe": 0.1}})
+    with pytest.raises(ValueError, match="needs its criterion written before the trial runs"):
+        append_registration(path, "r", "it earns more", " ", "the calls")
+    first = append_registration(path, "r", "it earns more than always-buy", "p < 0.01 after Holm", "the calls")
+    assert first["registration"] == 1 and "trial" not in first
+    with pytest.raises(ValueError, match="already registers a trial named 'r'"):
+        append_registration(path, "r", "again", "again", "again")
+    assert append_trial(path, {"variant": "r", "registered": 1})["trial"] == 2  # no number taken
+    assert [t["trial"] for t in corrected_view(read_trials(path).records)] == [1, 2]
+    lines = run_fxbot("trials", "--file", str(path)).stdout.strip().splitlines()
+    assert lines[1].startswith("registration 1 ") and "Criterion: p < 0.01 after Holm" in lines[1]
+    assert lines[-1] == f"2 trial(s) on record in {path}"

@@ -13,6 +13,11 @@ the trial's line: ``{"correction": n, "corrects": 5, "set": {"metrics.sharpe": -
 made exactly trial 1's calls, so the two are one entry. ``corrected_view`` applies them in order:
 the Deflated Sharpe (``fxbot.backtest.run``) counts and spreads the trials of that view. Correction
 records take no trial number.
+
+A trial may be *registered* before it runs: ``{"registration": n, "name": ..., "hypothesis": ...,
+"criterion": ..., "data": ...}`` is appended first, and the trial's record, appended once it has run,
+names it (``"registered": n``). A registration takes no trial number either; what was promised stays
+on record above what was found.
 """
 
 from __future__ import annotations
@@ -69,16 +74,62 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _corrections(lines: list[bytes]) -> int:
-    """How many of ``lines`` are correction records (they take no trial number)."""
+def _counted(lines: list[bytes], key: str) -> int:
+    """How many of ``lines`` are records with ``key`` (corrections, registrations)."""
     count = 0
     for line in lines:
         try:
             value = json.loads(line)
         except ValueError:
             continue
-        count += int(isinstance(value, dict) and "correction" in value)
+        count += int(isinstance(value, dict) and key in value)
     return count
+
+
+def _corrections(lines: list[bytes]) -> int:
+    """How many of ``lines`` take no trial number (corrections and registrations)."""
+    return _counted(lines, "correction") + _counted(lines, "registration")
+
+
+def append_registration(path: Path, name: str, hypothesis: str, criterion: str, data: str) -> dict[str, Any]:
+    """Register a trial before it runs: what it tests, how it will be judged and on what data (appended)."""
+    for field, text in (("name", name), ("hypothesis", hypothesis), ("criterion", criterion), ("data", data)):
+        if not text.strip():
+            raise ValueError(f"a registration needs its {field} written before the trial runs")
+    if any(r.get("name") == name for r in read_trials(path).records if "registration" in r):
+        raise ValueError(f"{path} already registers a trial named {name!r}; choose another name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        existing = path.read_bytes()
+        lines = [line for line in existing.split(b"\n") if line.strip()]
+        stamped = {
+            "format": FORMAT_VERSION,
+            "registration": _counted(lines, "registration") + 1,
+            "recorded": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "name": name,
+            "hypothesis": hypothesis,
+            "criterion": criterion,
+            "data": data,
+            "code_version": code_version(),
+        }
+        data_line = json.dumps(stamped, default=str, allow_nan=False).encode("utf-8") + b"\n"
+        if existing and not existing.endswith(b"\n"):
+            data_line = b"\n" + data_line
+        os.write(fd, data_line)
+        os.fsync(fd)
+        return stamped
+    finally:
+        os.close(fd)
+
+
+def registration_line(record: dict[str, Any]) -> str:
+    """One line per registration for ``fxbot trials``."""
+    return (
+        f"registration {record.get('registration')} {record.get('recorded', '?')}: {record.get('name')}: "
+        f"{record.get('hypothesis')} Criterion: {record.get('criterion')}"
+    )
 
 
 def append_correction(path: Path, corrects: int, reason: str, **change: Any) -> dict[str, Any]:
@@ -102,7 +153,7 @@ def append_correction(path: Path, corrects: int, reason: str, **change: Any) -> 
         lines = [line for line in existing.split(b"\n") if line.strip()]
         stamped = {
             "format": FORMAT_VERSION,
-            "correction": _corrections(lines) + 1,
+            "correction": _counted(lines, "correction") + 1,
             "recorded": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "corrects": corrects,
             **_finite(change),
@@ -124,7 +175,11 @@ def corrected_view(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     Each trial appears once, in order, as a copy (the records are not changed); a trial repeated by
     others carries ``same_calls_as`` (their numbers). Correction records are not trials.
     """
-    trials = {r["trial"]: json.loads(json.dumps(r)) for r in records if "trial" in r and "correction" not in r}
+    trials = {
+        r["trial"]: json.loads(json.dumps(r))
+        for r in records
+        if "trial" in r and "correction" not in r and "registration" not in r
+    }
     for c in (r for r in records if "correction" in r):
         trial = trials.get(c.get("corrects"))
         if trial is None:

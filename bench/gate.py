@@ -13,7 +13,8 @@ The champion calls BUY or SELL with even odds, whatever happens (no skill); outc
 probability 50 % (or 55 / 60 / 65 % in the drift cases). A challenger "no better" is the same kind
 of caller, independent of the champion; a challenger with an edge of e points is right with
 probability 50 % + e, independently of the champion (independent calls disagree most often: the
-most favourable case for power; models that agree more are told apart less often still). A year
+most favourable case for power); a second line lets it copy the champion's call on 60 % of days, as
+challengers retrained from the same recipe and seeds do (the 2024 replay). A year
 is 12 monthly decisions (``decisions_per_year``), simulated independently.
 
 Prints figures; asserts nothing. Bounded: a fixed number of decisions per case, a fixed seed; about
@@ -39,10 +40,15 @@ BoolArray = npt.NDArray[np.bool_]
 class Case:
     """How one kind of decision's calls are drawn."""
 
-    def __init__(self, up_share: float, challenger_right: float | None, challenger_buys: float = 0.5) -> None:
+    def __init__(
+        self, up_share: float, challenger_right: float | None, challenger_buys: float = 0.5, copies: float = 0.0
+    ) -> None:
         self.up_share = up_share
         self.challenger_right = challenger_right  # None: a caller with no skill that buys ``challenger_buys``
         self.challenger_buys = challenger_buys
+        # The share of days the challenger makes the champion's call (models trained alike agree more than chance);
+        # on the others it calls on its own, right with the probability that keeps its accuracy ``challenger_right``.
+        self.copies = copies
 
 
 def _draw(case: Case, n: int, days: int, rng: np.random.Generator) -> tuple[BoolArray, BoolArray, BoolArray]:
@@ -53,7 +59,11 @@ def _draw(case: Case, n: int, days: int, rng: np.random.Generator) -> tuple[Bool
         challenger_buy = rng.random((n, days)) < case.challenger_buys
         challenger = challenger_buy == up
     else:
-        challenger = rng.random((n, days)) < case.challenger_right
+        own = 0.5 + (case.challenger_right - 0.5) / (1.0 - case.copies)  # its accuracy where it does not copy
+        challenger = rng.random((n, days)) < own
+    if case.copies > 0:
+        copied = rng.random((n, days)) < case.copies
+        challenger = np.where(copied, champion_buy == up, challenger)
     return challenger, champion_buy == up, up
 
 
@@ -122,6 +132,16 @@ def main() -> None:
         promoted = simulate(Case(0.5, 0.5 + edge), n // 3, rng, settings)
         powers.append(f"+{edge * 100:.0f} points {promoted.mean():.3f} (per year {per_year(promoted, per):.3f})")
     print("power: " + ", ".join(powers))
+    alike = []
+    for edge in (0.05, 0.10):
+        promoted = simulate(Case(0.5, 0.5 + edge, copies=0.6), n // 3, rng, settings)
+        alike.append(f"+{edge * 100:.0f} points {promoted.mean():.3f}")
+    null_alike = simulate(Case(0.5, 0.5, copies=0.6), n // 3, rng, settings)
+    print(
+        "# when the challenger makes the champion's call on 60 % of days (they then agree on 80 %, disagree on about "
+        f"8 of 42 paired days, as in the 2024 replay): power {', '.join(alike)}; false promotion per decision "
+        f"{null_alike.mean():.4f}"
+    )
     longer = msgspec.structs.replace(settings, shadow_days=120)
     wider = []
     for edge in (0.05, 0.10):

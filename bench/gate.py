@@ -139,8 +139,8 @@ def main() -> None:
     null_alike = simulate(Case(0.5, 0.5, copies=0.6), n // 3, rng, settings)
     print(
         "# when the challenger makes the champion's call on 60 % of days (they then agree on 80 %, disagree on about "
-        f"8 of 42 paired days; the 2024 replay saw 3 to 39 of 42-86): power {', '.join(alike)}; false promotion per decision "
-        f"{null_alike.mean():.4f}"
+        f"8 of 42 paired days; the 2024 replay saw 3 to 39 of 42-86): power {', '.join(alike)}; "
+        f"false promotion per decision {null_alike.mean():.4f}"
     )
     longer = msgspec.structs.replace(settings, shadow_days=120)
     wider = []

@@ -7,8 +7,10 @@ champions (the shipped training settings), then `fxbot schedule --replay-from FI
 DAYS --replay-retrain` replays each trading day as the daily job, with `fxbot retrain` on the first
 replayed day of each month. Printed: the days called, the retrain children (wall time, peak RSS),
 each gate decision with its evidence (shadow calls, the held-back walk-forward, the pooled figures
-the rule reads) beside what the rule would have decided on the shadow calls alone, and each pair's
-live record against always-buy. Prints figures; asserts nothing. Takes about half an hour on this machine.
+the rule reads) beside what the rule before issue 20 (non-inferiority: within 2 points of the
+champion and the random band of always-buy) would have decided on the same evidence, and each pair's
+record against always-buy (the replay's calls: all of them are replays, none live). Prints figures;
+asserts nothing. Takes about half an hour on this machine.
 """
 
 from __future__ import annotations
@@ -42,13 +44,12 @@ def _run(argv: list[str], log: Path) -> int:
         ).returncode
 
 
-def _shadow_only(evidence: dict[str, Any], margin: float) -> str:
-    """What the rule decides on the shadow calls alone (the gate before the held-back walk-forward)."""
-    shadow = evidence["shadow"]
-    n, challenger = shadow["calls"], shadow["challenger"]
-    if challenger < shadow["champion"] - margin - 1e-9:
+def _old_rule(evidence: dict[str, Any], margin: float = 0.02) -> str:
+    """What the gate before issue 20 decided on the same pooled figures: promote unless the challenger trails
+    the champion by more than ``margin`` or always-buy by more than the random band."""
+    if evidence["challenger"] < evidence["champion"] - margin - 1e-9:
         return "keep"
-    if challenger < shadow["always_buy"] - band_half_width(n) - 1e-9:
+    if evidence["challenger_vs_always_buy"] < evidence["always_buy"] - band_half_width(evidence["calls_vs_always_buy"]):
         return "keep"
     return "promote"
 
@@ -61,10 +62,11 @@ def summarise(root: Path, log: Path, seconds: float) -> list[str]:
         called = db.execute("SELECT COUNT(DISTINCT bar_date) FROM signals").fetchone()[0]
         shadow = db.execute("SELECT COUNT(*) FROM shadow_calls").fetchone()[0]
         records = db.execute(
-            "SELECT pair, COUNT(*), SUM(right), SUM(move > 0) FROM signals WHERE right IS NOT NULL GROUP BY pair"
+            "SELECT pair, COUNT(*), SUM(right), SUM(move > 0) FROM signals WHERE right IS NOT NULL AND kind = 'replay'"
+            " GROUP BY pair"
         ).fetchall()
     entries = [json.loads(line) for line in (root / "models" / "promotions.jsonl").read_text().splitlines()]
-    decisions = [e for e in entries if e["action"] in ("promote", "keep", "passed") and e["by"] == "schedule"]
+    decisions = [e for e in entries if e["action"] in ("promote", "retire", "passed") and e["by"] == "schedule"]
     trained = [e for e in entries if e["action"] == "import" and e["by"] == "schedule"]
     shipped = [e["to"] for e in entries if e["action"] == "seed"]
     text = log.read_text()
@@ -73,16 +75,15 @@ def summarise(root: Path, log: Path, seconds: float) -> list[str]:
     out.append(f"{len(children)} retrain children; {len(trained)} challengers trained; {len(decisions)} gate decisions")
     out += [f"  {c}" for c in children]
     out.append(f"seeded (shipped, not used: trained on the replayed days): {', '.join(shipped)}")
-    margin = 0.02
-    kept = sum(e["action"] == "keep" for e in decisions)
-    shadow_kept = sum(_shadow_only(e["evidence"], margin) == "keep" for e in decisions)
+    retired = sum(e["action"] == "retire" for e in decisions)
+    old_kept = sum(_old_rule(e["evidence"]) == "keep" for e in decisions)
     out.append(
-        f"decisions: {len(decisions) - kept} promoted, {kept} kept "
-        f"(on the shadow calls alone the same rule keeps {shadow_kept})"
+        f"decisions: {len(decisions) - retired} promoted, {retired} retired "
+        f"(the rule before issue 20, on the same evidence: {len(decisions) - old_kept} promoted, {old_kept} kept)"
     )
     out.append(
         "pair    challenger                 shadow (ch/champ/buy)   held back (recipe/buy; champ days: recipe/champ)"
-        "   judged vs champion / vs always-buy            decision (shadow alone)"
+        "   judged vs champion / vs always-buy            decision (old rule)"
     )
     for e in decisions:
         ev = e["evidence"]
@@ -94,12 +95,13 @@ def summarise(root: Path, log: Path, seconds: float) -> list[str]:
                 held += f"; {h['recipe_on_those']:.1%}/{h['champion']:.1%} of {h['champion_calls']}"
         out.append(
             f"{e['pair']}  {e['to']}  {s['challenger']:.0%}/{s['champion']:.0%}/{s['always_buy']:.0%} of {s['calls']}"
-            f"   {held}   {ev['challenger']:.1%} vs {ev['champion']:.1%} of {ev['calls']} (p {ev['p_vs_champion']:.2f})"
+            f"   {held}   {ev['challenger']:.1%} vs {ev['champion']:.1%} of {ev['calls']} "
+            f"({ev['only_challenger']}:{ev['only_champion']}, one-sided p {ev['p_better']:.3f})"
             f" / {ev['challenger_vs_always_buy']:.1%} vs {ev['always_buy']:.1%} ±{ev['band']:.1%} of "
-            f"{ev['calls_vs_always_buy']}   {e['action']} ({_shadow_only(ev, margin)})"
+            f"{ev['calls_vs_always_buy']}   {e['action']} ({_old_rule(ev)})"
         )
     for pair, n, right, up in records:
-        out.append(f"live {pair}: {right}/{n} right, always-buy {up}/{n}")
+        out.append(f"replayed {pair}: {right}/{n} right, always-buy {up}/{n}")
     return out
 
 

@@ -294,15 +294,29 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_trials(args: argparse.Namespace, settings: Settings) -> int:
     """List the trial ledger, one line per walk-forward run, and count it."""
-    from fxbot.backtest.trials import read_trials, trial_line
+    from fxbot.backtest.trials import corrected_view, correction_line, read_trials, registration_line, trial_line
 
     path = Path(args.file) if args.file else settings.backtest.trials_file
     ledger = read_trials(path)
     for record in ledger.records:
-        print(trial_line(record))
+        if "correction" in record:
+            print(correction_line(record))
+        elif "registration" in record:
+            print(registration_line(record))
+        else:
+            print(trial_line(record))
     for number, reason in ledger.bad_lines:
         print(f"line {number} of {path}: {reason}; kept as it is, not counted", file=sys.stderr)
-    print(f"{len(ledger.records)} trial(s) on record in {path}")
+    trials = [r for r in ledger.records if "correction" not in r and "registration" not in r]
+    corrections = sum("correction" in r for r in ledger.records)
+    if corrections:
+        view = corrected_view(ledger.records)
+        print(
+            f"{len(trials)} trial(s) on record in {path}; {corrections} correction(s): "
+            f"{len(view)} in the corrected view (the Deflated Sharpe counts these)"
+        )
+    else:
+        print(f"{len(trials)} trial(s) on record in {path}")
     return 0
 
 

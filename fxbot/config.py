@@ -390,14 +390,29 @@ class LifecycleSettings(_Section, frozen=True):
         Meta(ge=1, le=3650, description="Days after the champion's last training bar before posts warn (1-3650)."),
     ] = 100
     shadow_days: Annotated[
-        int, Meta(ge=1, le=260, description="Scored shadow calls a challenger needs before the gate judges it (1-260).")
+        int,
+        Meta(
+            ge=1,
+            le=260,
+            description="A challenger's trial window: the scored shadow calls it is judged on, once (1-260).",
+        ),
     ] = 20
-    margin: Annotated[
+    alpha_per_year: Annotated[
         float,
         Meta(
-            ge=0, le=0.5, description="Accuracy a challenger may trail the champion by and still be promoted (0-0.5)."
+            gt=0,
+            le=0.5,
+            description="Chance per pair and year that a challenger no better than its champion is promoted (0-0.5).",
         ),
-    ] = 0.02
+    ] = 0.10
+    decisions_per_year: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=366,
+            description="Gate decisions per pair and year the budget is spent over (monthly retraining: 12; 1-366).",
+        ),
+    ] = 12
     holdback_months: Annotated[
         int,
         Meta(

@@ -12,7 +12,7 @@ def format_history(ledger: Ledger, days: int | None) -> str:
     rows = ledger.history(days)
     if not rows:
         return "no calls recorded yet; `fxbot run-once` records them"
-    header = ["DAY", "PAIR", "CALL", "VOTES", "MOVE", "RESULT", "DELIVERY"]
+    header = ["DAY", "PAIR", "CALL", "VOTES", "MOVE", "RESULT", "DELIVERY", "KIND"]
     table = [
         [
             r.bar_date.isoformat(),
@@ -22,19 +22,29 @@ def format_history(ledger: Ledger, days: int | None) -> str:
             "pending" if r.move is None else f"{r.move:+.2%}",
             "-" if r.right is None else ("right" if r.right else "wrong"),
             r.delivery,
+            r.kind,
         ]
         for r in rows
     ]
     widths = [max(len(row[i]) for row in [header, *table]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *table]]
     lines.append("")
-    lines.append("accuracy (all scored calls):")
+    lines.append("accuracy (all scored live calls; replays never count):")
     accuracy = ledger.accuracy_by_pair()
     for code, record in sorted(accuracy.items()):
         share = record.right / record.scored if record.scored else 0.0
-        lines.append(f"  {get_pair(code).display}: {record.right}/{record.scored} right ({share:.0%})")
+        buy = f", always-buy {record.always_buy_right}" if record.always_buy_right is not None else ""
+        lines.append(f"  {get_pair(code).display}: {record.right}/{record.scored} right ({share:.0%}){buy}")
     if not accuracy:
         lines.append("  none scored yet: a call is scored once the next trading day's bar is stored")
+    replayed = ledger.accuracy_by_pair("replay")
+    if replayed:
+        lines.append("replayed calls (--as-of a past day: history, not a track record; not counted above):")
+        for code, record in sorted(replayed.items()):
+            lines.append(
+                f"  {get_pair(code).display}: {record.right}/{record.scored} right, "
+                f"always-buy {record.always_buy_right}"
+            )
     lines += ["", *var_lines(ledger.var_record())]
     return "\n".join(lines)
 

@@ -3,7 +3,7 @@
     runs        one row per `run-once`: start, end, status (running, ok, skipped, failed), error
     signals     each day's call per pair (keyed on bar day and pair) and, once the next bar is
                 stored, its realized outcome: move = close[next] / close[D] - 1, right if the sign
-                of the move matches the call
+                of the move matches the call; ``kind`` is live, replay or dry (below)
     shadow_calls  a challenger's calls on the same days (keyed on bar day, pair and model version),
                 recorded and scored like the signals but never posted: the promotion gate's evidence
     no_outcome  the posts whose outcome is never replied (a replay's: its outcome is not news)
@@ -22,6 +22,15 @@ over only from a process that is really gone.
 
 The calls of a day that was posted are never rewritten: a later run (another model, --force)
 keeps what the channel actually received.
+
+Live and replayed calls (``kind``): a call made by a run whose as-of day is before the last
+completed trading day when it ran (``--as-of`` in the past: ``--replay``, ``--force``, the replay
+daemon) is a replay, every other recorded call is live; ``dry`` is reserved for a dry run's calls
+(a dry run records nothing today). Only live calls count in any live figure: the track record in
+the post, the rollback flag, `fxbot history`'s accuracy, the App Home, the weekly summary, the
+metrics, the VaR record, and the gate of a live run. Schema 1 ledgers had no ``kind``: migrating
+one classifies each existing call by the same rule, from its run's start time (``runs.started_at``)
+and its as-of day; a shadow call without a run is taken as live.
 
 A ledger that fails fails loudly: a damaged, read-only or vanished file is a ``LedgerError``
 (exit 3, one line naming the file and the fix), never a silent new ledger. A marker file beside it
@@ -53,7 +62,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: What a recorded call is: made for the day after the last close (live), for an earlier day (replay), or dry.
+KINDS = ("live", "replay", "dry")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -83,6 +94,7 @@ CREATE TABLE IF NOT EXISTS signals (
     outcome_close REAL,
     move REAL,
     right INTEGER,
+    kind TEXT NOT NULL DEFAULT 'live',
     PRIMARY KEY (bar_date, pair)
 );
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -111,6 +123,7 @@ CREATE TABLE IF NOT EXISTS shadow_calls (
     outcome_day TEXT,
     move REAL,
     right INTEGER,
+    kind TEXT NOT NULL DEFAULT 'live',
     PRIMARY KEY (bar_date, pair, model_version)
 );
 CREATE TABLE IF NOT EXISTS notices (key TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
@@ -187,6 +200,31 @@ def _call_outcome(r: sqlite3.Row) -> CallOutcome:
     )
 
 
+def call_kind(as_of: dt.date, started: dt.datetime) -> str:
+    """``replay`` if ``as_of`` is before the last completed trading day at ``started`` (the run's start); else live."""
+    from fxbot.calendar import last_completed_trading_day
+
+    return "replay" if as_of < last_completed_trading_day(started) else "live"
+
+
+def _add_kind(db: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: the ``kind`` column on signals and shadow calls, each existing call classified by
+    ``call_kind`` from its run's start time (a shadow call without a run stays live)."""
+    for table in ("signals", "shadow_calls"):
+        columns = {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}
+        if "kind" not in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN kind TEXT NOT NULL DEFAULT 'live'")
+        rows = db.execute(
+            f"SELECT DISTINCT t.run_id, t.as_of, r.started_at FROM {table} t JOIN runs r ON r.id = t.run_id"
+        ).fetchall()
+        for r in rows:
+            started = dt.datetime.fromisoformat(r["started_at"])
+            if started.tzinfo is None:
+                started = started.replace(tzinfo=dt.UTC)
+            kind = call_kind(dt.date.fromisoformat(r["as_of"]), started)
+            db.execute(f"UPDATE {table} SET kind = ? WHERE run_id = ? AND as_of = ?", (kind, r["run_id"], r["as_of"]))
+
+
 def ledger_error(path: Path, exc: BaseException) -> LedgerError:
     """One line for a ledger that cannot be used, naming the file and the fix."""
     text = str(exc) or type(exc).__name__
@@ -236,6 +274,11 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"a call's kind is one of {', '.join(KINDS)}, not {kind!r}")
+
+
 class Delivery(msgspec.Struct, frozen=True):
     """One delivery attempt as stored."""
 
@@ -260,6 +303,7 @@ class HistoryRow(msgspec.Struct, frozen=True):
     move: float | None
     right: bool | None
     delivery: str
+    kind: str = "live"  # live, replay or dry (``KINDS``)
 
 
 class ScoredCall(msgspec.Struct, frozen=True):
@@ -354,6 +398,9 @@ class Ledger:
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row["value"]) < 2:
+                _add_kind(db)
+                db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
             elif int(row["value"]) > SCHEMA_VERSION:
                 raise ConfigError(  # a newer fxbot's ledger: point this one elsewhere or upgrade
                     f"the ledger {self.path} has schema version {row['value']}, newer than this fxbot "
@@ -426,8 +473,10 @@ class Ledger:
     # signals and outcomes -------------------------------------------------------------------
 
     @_guarded
-    def record_signals(self, run_id: int, report: Report) -> None:
-        """Store each pair's call of ``report``; a re-run of the same bar day replaces it unless that day was posted."""
+    def record_signals(self, run_id: int, report: Report, kind: str = "live") -> None:
+        """Store each pair's call of ``report`` as ``kind`` (live, replay); a re-run of the same bar day replaces
+        it unless that day was posted."""
+        _check_kind(kind)
         kept = self._posted_calls_that_differ(report)
         if kept:
             logger.warning(
@@ -439,8 +488,9 @@ class Ledger:
             for s in report.signals:
                 db.execute(
                     "INSERT INTO signals (bar_date, pair, run_id, as_of, for_day, direction, votes, members, close,"
-                    " leverage, notional_jpy, units, model_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " leverage, notional_jpy, units, model_version, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                     " ON CONFLICT (bar_date, pair) DO UPDATE SET run_id = excluded.run_id, as_of = excluded.as_of,"
+                    " kind = excluded.kind,"
                     " direction = excluded.direction, votes = excluded.votes, members = excluded.members,"
                     " close = excluded.close, leverage = excluded.leverage, notional_jpy = excluded.notional_jpy,"
                     " units = excluded.units, model_version = excluded.model_version"
@@ -461,6 +511,7 @@ class Ledger:
                         s.position.notional_jpy,
                         s.position.units,
                         s.model_version,
+                        kind,
                     ),
                 )
             self._record_book_risk(db, run_id, report)
@@ -508,11 +559,12 @@ class Ledger:
 
     @_guarded
     def var_record(self) -> list[tuple[BookRisk, float]]:
-        """Each recorded book's figures with the P/L its calls realised the next day (JPY), where scored, by day."""
+        """Each recorded book's figures with the P/L its live calls realised the next day (JPY), where scored."""
         rows = self._db.execute(
             "SELECT b.*, SUM(CASE s.direction WHEN 'BUY' THEN 1 ELSE -1 END * s.notional_jpy * s.move) AS pnl,"
             " COUNT(s.move) AS scored, COUNT(*) AS calls"
-            " FROM book_risk b JOIN signals s ON s.bar_date = b.bar_date GROUP BY b.bar_date ORDER BY b.bar_date"
+            " FROM book_risk b JOIN signals s ON s.bar_date = b.bar_date WHERE s.kind = 'live'"
+            " GROUP BY b.bar_date ORDER BY b.bar_date"
         ).fetchall()
         return [(_book_risk(r), float(r["pnl"])) for r in rows if r["scored"] == r["calls"] and r["pnl"] is not None]
 
@@ -566,12 +618,12 @@ class Ledger:
 
     @_guarded
     def track_record(self, last: int = 20, known_by: dt.date | None = None) -> TrackRecord:
-        """How many of the ``last`` scored calls (all pairs) were right, counting only outcomes
-        realised by ``known_by`` (a replay with --as-of must not see later days)."""
+        """How many of the ``last`` scored live calls (all pairs) were right, counting only outcomes
+        realised by ``known_by`` (a replay with --as-of must not see later days). Replays never count."""
         cutoff = known_by.isoformat() if known_by else "9999-12-31"
         rows = list(
             self._db.execute(
-                "SELECT right, move FROM signals WHERE right IS NOT NULL AND outcome_day <= ?"
+                "SELECT right, move FROM signals WHERE right IS NOT NULL AND outcome_day <= ? AND kind = 'live'"
                 " ORDER BY bar_date DESC, pair LIMIT ?",
                 (cutoff, last),
             )
@@ -580,11 +632,21 @@ class Ledger:
         return TrackRecord(len(rows), sum(int(r["right"]) for r in rows), sum(int(float(r["move"]) > 0) for r in rows))
 
     @_guarded
+    def live_calls(self, known_by: dt.date) -> list[tuple[str, bool, bool]]:
+        """(bar day, right, up) of every scored live call whose outcome was known by ``known_by``, all pairs."""
+        rows = self._db.execute(
+            "SELECT bar_date, right, move FROM signals WHERE right IS NOT NULL AND outcome_day <= ? AND kind = 'live'"
+            " ORDER BY bar_date, pair",
+            (known_by.isoformat(),),
+        )
+        return [(r["bar_date"], bool(r["right"]), r["move"] > 0) for r in rows]
+
+    @_guarded
     def scored_calls(self, until: dt.date) -> list[ScoredCall]:
-        """Every call whose outcome was realised by ``until`` (its next bar's day), oldest first."""
+        """Every live call whose outcome was realised by ``until`` (its next bar's day), oldest first."""
         rows = self._db.execute(
             "SELECT bar_date, pair, direction, close, outcome_day, outcome_close, move, right FROM signals"
-            " WHERE right IS NOT NULL AND outcome_day <= ? ORDER BY outcome_day, pair",
+            " WHERE right IS NOT NULL AND outcome_day <= ? AND kind = 'live' ORDER BY outcome_day, pair",
             (until.isoformat(),),
         )
         return [
@@ -630,6 +692,7 @@ class Ledger:
                     move=None if r["move"] is None else float(r["move"]),
                     right=None if r["right"] is None else bool(r["right"]),
                     delivery=self._delivery_summary(r["as_of"]),
+                    kind=str(r["kind"]),
                 )
             )
         return out
@@ -660,13 +723,15 @@ class Ledger:
             db.execute("INSERT OR IGNORE INTO notices (key, sent_at) VALUES (?, ?)", (key, _now()))
 
     @_guarded
-    def record_shadow(self, run_id: int | None, as_of: dt.date, signal: PairSignal) -> None:
-        """Store a challenger's call (never posted); a re-run of the same day replaces it."""
+    def record_shadow(self, run_id: int | None, as_of: dt.date, signal: PairSignal, kind: str = "live") -> None:
+        """Store a challenger's call (never posted) as ``kind``; a re-run of the same day replaces it."""
+        _check_kind(kind)
         with self._tx() as db:
             db.execute(
                 "INSERT INTO shadow_calls (bar_date, pair, model_version, run_id, as_of, direction, votes, members,"
-                " close) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (bar_date, pair, model_version) DO UPDATE SET"
-                " run_id = excluded.run_id, as_of = excluded.as_of, direction = excluded.direction,"
+                " close, kind) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (bar_date, pair, model_version) DO UPDATE SET run_id = excluded.run_id,"
+                " as_of = excluded.as_of, direction = excluded.direction, kind = excluded.kind,"
                 " votes = excluded.votes, members = excluded.members, close = excluded.close"
                 " WHERE shadow_calls.move IS NULL",
                 (
@@ -679,30 +744,31 @@ class Ledger:
                     signal.vote.votes,
                     signal.vote.members,
                     signal.close,
+                    kind,
                 ),
             )
 
     @_guarded
     def shadow_record(
-        self, pair: str, version: str, known_by: dt.date, since: dt.date = dt.date.min
+        self, pair: str, version: str, known_by: dt.date, since: dt.date = dt.date.min, kind: str = "live"
     ) -> list[tuple[bool, bool, bool]]:
         """(challenger right, champion right, up) on each day from ``since`` on that both calls of ``pair`` were
-        scored by ``known_by``."""
+        scored by ``known_by``, both of ``kind`` (a live run's gate reads live calls only)."""
         rows = self._db.execute(
             "SELECT c.right AS shadow, s.right AS champion, s.move AS move FROM shadow_calls c JOIN signals s"
             " ON s.bar_date = c.bar_date AND s.pair = c.pair WHERE c.pair = ? AND c.model_version = ?"
             " AND c.right IS NOT NULL AND s.right IS NOT NULL AND c.outcome_day <= ? AND c.bar_date >= ?"
-            " ORDER BY c.bar_date",
-            (pair, version, known_by.isoformat(), since.isoformat()),
+            " AND c.kind = ? AND s.kind = ? ORDER BY c.bar_date",
+            (pair, version, known_by.isoformat(), since.isoformat(), kind, kind),
         )
         return [(bool(r["shadow"]), bool(r["champion"]), r["move"] > 0) for r in rows]
 
     @_guarded
     def live_record(self, pair: str, version: str, last: int, known_by: dt.date) -> list[tuple[bool, bool]]:
-        """(right, up) of the latest ``last`` scored calls ``version`` made for ``pair``, known by ``known_by``."""
+        """(right, up) of the latest ``last`` scored live calls ``version`` made for ``pair``, known by ``known_by``."""
         rows = self._db.execute(
             "SELECT right, move FROM signals WHERE pair = ? AND model_version = ? AND right IS NOT NULL"
-            " AND outcome_day <= ? ORDER BY bar_date DESC LIMIT ?",
+            " AND outcome_day <= ? AND kind = 'live' ORDER BY bar_date DESC LIMIT ?",
             (pair, version, known_by.isoformat(), last),
         )
         return [(bool(r["right"]), r["move"] > 0) for r in rows]
@@ -717,12 +783,14 @@ class Ledger:
         return [(r["pair"], r["direction"], float(r["leverage"]), float(r["notional_jpy"])) for r in rows]
 
     @_guarded
-    def accuracy_by_pair(self) -> dict[str, TrackRecord]:
-        """All scored calls per pair and how many were right."""
+    def accuracy_by_pair(self, kind: str = "live") -> dict[str, TrackRecord]:
+        """All scored live calls per pair and how many were right (``kind="replay"``: the replayed ones)."""
         rows = self._db.execute(
-            "SELECT pair, COUNT(*) AS n, SUM(right) AS r FROM signals WHERE right IS NOT NULL GROUP BY pair"
+            "SELECT pair, COUNT(*) AS n, SUM(right) AS r, SUM(move > 0) AS up FROM signals"
+            " WHERE right IS NOT NULL AND kind = ? GROUP BY pair",
+            (kind,),
         )
-        return {r["pair"]: TrackRecord(int(r["n"]), int(r["r"] or 0)) for r in rows}
+        return {r["pair"]: TrackRecord(int(r["n"]), int(r["r"] or 0), int(r["up"] or 0)) for r in rows}
 
     # deliveries -----------------------------------------------------------------------------
 
@@ -837,7 +905,7 @@ class NullLedger:
         """No calls to score."""
         return 0
 
-    def record_signals(self, run_id: int, report: Report) -> None:
+    def record_signals(self, run_id: int, report: Report, kind: str = "live") -> None:
         """Nothing to record."""
 
     def track_record(self, last: int = 20, known_by: dt.date | None = None) -> TrackRecord | None:

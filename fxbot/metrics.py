@@ -11,7 +11,7 @@ is written by hand: it is a few lines, and keeps prometheus_client off the daily
     fxbot_last_run_peak_rss_bytes            its peak RSS (the child's, under the daemon)
     fxbot_last_success_timestamp_seconds     when a run last ended ok (from the ledger after a failure)
     fxbot_data_age_trading_days{pair}        trading days the last stored bar lags the last completed day
-    fxbot_track_record_calls / _right        the latest scored calls (the ledger's track record, window 20)
+    fxbot_track_record_calls / _right        the latest scored live calls (the ledger's track record, window 20)
     fxbot_track_record_accuracy_ratio        right / calls
     fxbot_track_record_always_buy_accuracy_ratio   what always-buy scored on the same calls
     fxbot_delivery_failures_total            deliveries known not to have been posted (ledger)
@@ -92,9 +92,17 @@ def read_ledger(path: Path, window: int = TRACK_WINDOW) -> LedgerFigures | None:
     uri = path.resolve().as_uri() + "?mode=ro"
     with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as db:
         ended = db.execute("SELECT MAX(ended_at) FROM runs WHERE status IN ('ok', 'skipped')").fetchone()[0]
-        rows = db.execute(
-            "SELECT right, move FROM signals WHERE right IS NOT NULL ORDER BY bar_date DESC, pair LIMIT ?", (window,)
-        ).fetchall()
+        try:  # live calls only: a replay never counts (fxbot.ledger, ``kind``)
+            rows = db.execute(
+                "SELECT right, move FROM signals WHERE right IS NOT NULL AND kind = 'live'"
+                " ORDER BY bar_date DESC, pair LIMIT ?",
+                (window,),
+            ).fetchall()
+        except sqlite3.OperationalError:  # a schema-1 ledger no run has opened since: it has no kind yet
+            rows = db.execute(
+                "SELECT right, move FROM signals WHERE right IS NOT NULL ORDER BY bar_date DESC, pair LIMIT ?",
+                (window,),
+            ).fetchall()
         counts = dict(db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
         try:  # a ledger no run has written since the table was added has none
             risk = db.execute(

@@ -37,7 +37,7 @@ from fxbot.outcome import OUTCOME_PREFIX, DayOutcome
 from fxbot.pairs import get_pair
 from fxbot.portfolio import size_position
 from fxbot.risk import aligned_closes, pair_risk, portfolio_risk, scaled_tail
-from fxbot.signals import Evidence, PairSignal, PortfolioRisk, Report, Staleness, model_age
+from fxbot.signals import Evidence, PairSignal, PortfolioRisk, Report, Staleness, VersusBuy, model_age
 
 if TYPE_CHECKING:
     from fxbot.data.fetch import FetchReport
@@ -84,6 +84,7 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
     """One daily run. With ``dry_run`` the calls are only printed; stale data never get delivered."""
     as_of = resolve_as_of(options.as_of, deps.now)
     replay = is_replay(as_of, deps.now)
+    kind = "replay" if replay else "live"  # what the ledger marks this run's calls: replays never count as live
     if replay and not (options.dry_run or options.force or options.replay):
         raise UsageError(
             f"--as-of {as_of.isoformat()} is a past day: its calls are a replay, not news. Add --dry-run to look "
@@ -113,10 +114,11 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             # One live run per (day, destination): a second one waits here, then finds the day delivered.
             for destination in sorted({d for n in deps.notifiers if (d := getattr(n, "destination", None))}):
                 leases.enter_context(ledger.lease(as_of, destination, options.lease_wait))
-            ledger.record_signals(run_id, report)
+            ledger.record_signals(run_id, report, kind)
             record = ledger.track_record(20, known_by=report.as_of)
             if record is not None:
                 report = msgspec.structs.replace(report, track=record, track_record=str(record))
+            report = with_live_record(report, ledger)
             for flag in rollback_flags(settings, ledger, report):
                 report = _with_warning(report, flag)
             if not replay:  # a channel without threads reads earlier days' outcomes in this post
@@ -141,7 +143,7 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
         except Exception:  # the day's calls are out; an outcome left due is replied by the next run
             logger.exception("the outcome replies failed")
     try:  # after the post: a challenger's shadow call or the gate never delays or fails the day's calls
-        shadow_and_gate(settings, deps, manager, bars, as_of, run_id)
+        shadow_and_gate(settings, deps, manager, bars, as_of, run_id, kind)
     except Exception as exc:
         logger.exception("shadow calls / promotion gate failed")
         manager.alert(f"fxbot: the challenger's shadow calls or the promotion gate failed (the champion stays): {exc}")
@@ -185,6 +187,35 @@ def record_outcomes(deps: Dependencies, report: Report, run_id: int | None, *, r
             ledger.mark_sent(ledger.begin_delivery(run_id, outcome.as_of, key, notifier.name), None)
 
 
+def with_live_record(report: Report, ledger: Ledger | NullLedger) -> Report:
+    """``report`` marked worse than always-buy if every scored live call so far (pooled across pairs, clustered
+    by day: ``fxbot.versus``) is significantly worse (two-sided p < 0.05); the post then says so."""
+    if isinstance(ledger, NullLedger):
+        return report
+    from fxbot.versus import clustered_versus, worse
+
+    live = clustered_versus(ledger.live_calls(report.as_of), "live")
+    return msgspec.structs.replace(report, worse=live) if worse(live) else report
+
+
+def walk_forward_worse(signals: list[PairSignal]) -> VersusBuy | None:
+    """The stored walk-forward evidence (pooled) if it is significantly worse than always-buy, else None."""
+    from fxbot.versus import versus_from_difference, worse
+
+    e = next((s.evidence for s in signals if s.evidence is not None), None)
+    if e is None or e.pooled_difference is None or e.pooled_difference_se is None:
+        return None
+    record = versus_from_difference(
+        "walk-forward",
+        e.pooled_calls,
+        e.pooled_accuracy,
+        e.pooled_always_buy_accuracy,
+        e.pooled_difference,
+        e.pooled_difference_se,
+    )
+    return record if worse(record) else None
+
+
 def rollback_flags(settings: Settings, ledger: Ledger | NullLedger, report: Report) -> list[str]:
     """A warning per pair whose champion's last ``lifecycle.rollback_calls`` scored calls trail always-buy
     by more than the random band. A flag only: the champion is never swapped automatically."""
@@ -222,13 +253,15 @@ def shadow_and_gate(
     bars_by_pair: dict[str, Bars],
     as_of: dt.date,
     run_id: int | None,
+    kind: str = "live",
 ) -> None:
-    """Each challenger's call for ``as_of`` (recorded as a shadow call, never posted); then the gate.
+    """Each challenger's call for ``as_of`` (recorded as a shadow call of ``kind``, never posted); then the gate.
 
-    After ``lifecycle.shadow_days`` scored shadow calls the challenger is compared with the champion
-    and always-buy on the same days (``fxbot.model.gate``): promoted (``auto_promote``), passed for a
-    person to promote, or kept out; the decision and its evidence go to the promotions log and out
-    as one short message.
+    After ``lifecycle.shadow_days`` scored shadow calls (its trial window) the challenger is compared
+    with the champion and always-buy on the same days (``fxbot.model.gate``): promoted
+    (``auto_promote``), passed for a person to promote, or retired; the decision and its evidence go
+    to the promotions log and out as one short message. A live run's gate reads live calls only; a
+    replay's reads the replay's own calls (the lifecycle replayed) and its decision says so.
     """
     registry, ledger = deps.registry, deps.ledger
     if registry is None or isinstance(ledger, NullLedger):
@@ -236,7 +269,8 @@ def shadow_and_gate(
     for code in settings.pairs:
         for challenger in registry.challengers(code):
             try:  # one challenger's broken files never stop the others' shadow calls and gates
-                shadow_and_judge(settings, deps, manager, bars_by_pair[code].up_to(as_of), as_of, run_id, challenger)
+                bars = bars_by_pair[code].up_to(as_of)
+                shadow_and_judge(settings, deps, manager, bars, as_of, run_id, challenger, kind)
             except FxbotError as exc:
                 manager.alert(
                     f"fxbot: the shadow call or gate of challenger {challenger.version} failed (the champion stays; "
@@ -253,10 +287,11 @@ def shadow_and_judge(
     as_of: dt.date,
     run_id: int | None,
     challenger: VersionInfo,
+    kind: str = "live",
 ) -> None:
     """One challenger's shadow call for ``as_of``, and the gate once it has enough scored calls."""
-    from fxbot.model.gate import gate_figures, judge
-    from fxbot.model.holdback import holdback_sha256, read_holdback
+    from fxbot.model.gate import decision_alpha, gate_figures, judge
+    from fxbot.model.holdback import HOLDBACK_SHA256, bound_holdback
     from fxbot.model.registry import Entry
 
     registry, ledger, lifecycle, code = deps.registry, deps.ledger, settings.lifecycle, challenger.pair
@@ -267,10 +302,10 @@ def shadow_and_judge(
         return Ensemble(folder, settings.model.engine, min_members=settings.training.members, pair=pair)
 
     signal = pair_signal(settings, msgspec.structs.replace(deps, load_ensemble=load), code, bars, as_of)
-    ledger.record_shadow(run_id, as_of, signal)
+    ledger.record_shadow(run_id, as_of, signal, kind)
     # Only the days whose outcome the challenger did not train on (a replayed or stale day may be earlier).
     out_of_sample = dt.date.fromisoformat(challenger.manifest.train_end)
-    record = ledger.shadow_record(code, challenger.version, as_of, since=out_of_sample)
+    record = ledger.shadow_record(code, challenger.version, as_of, since=out_of_sample, kind=kind)
     if len(record) < lifecycle.shadow_days:
         logger.info(
             "%s: challenger %s has %d of %d scored shadow calls",
@@ -282,49 +317,63 @@ def shadow_and_judge(
         return
     champion = registry.champion(code)
     held_back, unreadable, ignored = None, "", ""
-    try:
-        held_back = read_holdback(challenger.folder) if lifecycle.holdback_months else None
-    except ModelError as exc:  # its evidence is damaged: kept out, decided once (no daily alert loop)
-        unreadable = str(exc)
-    if held_back is not None:
-        # Evidence is bound to its version: only the file the retrain wrote (its checksum is in the log) counts.
-        recorded = registry.holdback_checksum(code, challenger.version)
-        if recorded is None or recorded != holdback_sha256(challenger.folder):
-            why = "no retrain recorded it" if recorded is None else "it differs from the one the retrain recorded"
-            ignored = f"its held-back walk-forward was ignored ({why}); judged on its shadow calls alone"
-            logger.warning("%s: challenger %s: %s", code, challenger.version, ignored)
-            held_back = None
+    if lifecycle.holdback_months:
+        try:  # only the file whose sha256 the retrain recorded: an edited or forged one is ignored
+            held_back, ignored = bound_holdback(
+                challenger.folder, registry.added_with(challenger.version, HOLDBACK_SHA256)
+            )
+        except ModelError as exc:  # its evidence is damaged: retired, decided once (no daily alert loop)
+            unreadable = str(exc)
     if held_back is not None and held_back.champion != champion:  # judged against another champion then
         held_back = held_back.without_champion()
+    alpha = decision_alpha(lifecycle.alpha_per_year, lifecycle.decisions_per_year)
     decision = judge(
         [r[0] for r in record],
         [r[1] for r in record],
         [r[2] for r in record],
-        lifecycle.margin,
+        alpha,
         held_back=held_back,
+        held_back_missing=ignored,
     )
     if unreadable:
         reason = f"has a held-back walk-forward that cannot be read ({unreadable}); the next retrain makes a new one"
         missing = "the held-back walk-forward cannot be read"
         decision = msgspec.structs.replace(decision, promote=False, reason=reason, held_back_missing=missing)
-    elif ignored:
-        decision = msgspec.structs.replace(decision, held_back_missing=ignored)
     now = deps.now().astimezone(dt.UTC).replace(microsecond=0).isoformat()
     promote = decision.promote and lifecycle.auto_promote
-    action: Literal["promote", "passed", "keep"] = "promote" if promote else ("passed" if decision.promote else "keep")
+    action: Literal["promote", "passed", "retire"] = (
+        "promote" if promote else ("passed" if decision.promote else "retire")
+    )
     if promote:
-        verdict = f"promoted {challenger.version} (was {champion}): {decision.reason}"
+        verdict = f"promoted {challenger.version} (was {champion}): it {decision.reason}"
     elif decision.promote:
         verdict = f"passes; lifecycle.auto_promote is off: `fxbot models promote {challenger.version}` promotes it"
     else:
-        verdict = f"kept the champion {champion}: the challenger {decision.reason}"
-    head = f"model gate {code} (as of {as_of.isoformat()}), challenger {challenger.version}: {verdict}"
+        verdict = f"retired {challenger.version}, the champion {champion} stays: the challenger {decision.reason}"
+    replayed = ", a replay: replayed calls only" if kind != "live" else ""
+    head = f"model gate {code} (as of {as_of.isoformat()}{replayed}), challenger {challenger.version}: {verdict}"
     # The notice is part of the decision's log line (one append): a run killed before it is sent
-    # leaves it to the next run (``send_gate_notices``), never lost.
-    evidence = {**decision.evidence(), NOTICE_KEY: f"{head}. Evidence: {gate_figures(decision)}"}
+    # leaves it to the next run (``send_gate_notices``), never lost. The evidence is bound to the decision:
+    # the sha256 of the shadow record it read (and of the held-back file, as recorded at retrain).
+    binding = {
+        "kind": kind,
+        "shadow_sha256": record_sha256(challenger.version, as_of, record),
+        HOLDBACK_SHA256: registry.added_with(challenger.version, HOLDBACK_SHA256) if held_back is not None else None,
+    }
+    evidence = {**decision.evidence(), **binding, NOTICE_KEY: f"{head}. Evidence: {gate_figures(decision)}"}
     entry = Entry(now, code, action, champion, challenger.version, "schedule", evidence)
     if not registry.decide(entry, promote=promote):
         logger.info("%s: challenger %s was decided by another run meanwhile", code, challenger.version)
+
+
+def record_sha256(version: str, known_by: dt.date, record: list[tuple[bool, bool, bool]]) -> str:
+    """The sha256 of the shadow record a decision read (challenger right, champion right, up per day), with
+    the version and the day it was known by: recomputed from the ledger, it must match the decision's."""
+    import hashlib
+    import json
+
+    payload = json.dumps([version, known_by.isoformat(), [[int(a), int(b), int(c)] for a, b, c in record]])
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 #: The promotions-log evidence key that holds a gate decision's notice; the ledger records it sent.
@@ -432,6 +481,7 @@ def build_report(
         staleness=staleness,
         portfolio_risk=book_risk(settings, signals, bars_by_pair),
         model_age=age,
+        worse=walk_forward_worse(signals),
     )
 
 

@@ -168,6 +168,24 @@ class Evidence(msgspec.Struct, frozen=True):
     # Following the calls in the walk-forward, from history: the rolling 20-day loss quantile, its expected
     # shortfall and the worst window, on an equity of 1 (fractions) at ``gross_leverage``; None in older files.
     calls_tail: TailLoss | None = None
+    # The pooled accuracy minus always-buy's per call and its standard error clustered by date (two-sided test:
+    # ``fxbot.versus``); None in files written before them.
+    pooled_difference: float | None = None
+    pooled_difference_se: float | None = None
+
+
+class VersusBuy(msgspec.Struct, frozen=True):
+    """A record pooled across pairs against always-buy on the same calls (``fxbot.versus``): the difference in
+    accuracy, its standard error clustered by date, and the two-sided p-value."""
+
+    source: str  # "live" (the ledger's scored live calls) or "walk-forward" (the stored evidence)
+    calls: int
+    dates: int  # clusters (0: not known, from a stored figure)
+    accuracy: float
+    always_buy: float
+    difference: float  # accuracy - always-buy's, per call
+    se: float
+    p_value: float  # two-sided
 
 
 class Staleness(msgspec.Struct, frozen=True):
@@ -225,6 +243,8 @@ class Report(msgspec.Struct, frozen=True):
     model_age: ModelAge | None = None
     # Earlier posted days' outcomes, for a channel that cannot thread a reply (a webhook's compact line).
     outcomes: list[DayOutcome] = msgspec.field(default_factory=list)
+    # Set only when a record is significantly worse than always-buy (``fxbot.versus.worse``): the post says so.
+    worse: VersusBuy | None = None
 
     @property
     def evidence(self) -> list[Evidence]:
@@ -236,6 +256,12 @@ class Report(msgspec.Struct, frozen=True):
         """True if the stored evidence shows no edge over always-buy (pooled, or any pair's own)."""
         found = self.evidence
         return bool(found) and not all(e.edge and e.pooled_edge for e in found)
+
+    @property
+    def edge_warning(self) -> bool:
+        """True if the post opens with a warning on skill: no edge in the evidence, or a record worse than
+        always-buy."""
+        return self.no_edge or self.worse is not None
 
     @property
     def stale(self) -> bool:

@@ -55,7 +55,31 @@ def status_report(settings: Settings, now: dt.datetime | None = None) -> CheckRe
     check_data_and_models(settings, result, now, whole_files=False)
     check_model_age(settings, result, now.date())
     check_rollback_flags(settings, result, now.date())
+    check_live_record(settings, result, now.date())
     return result
+
+
+def check_live_record(settings: Settings, result: CheckResult, today: dt.date) -> None:
+    """Exit 3 with a line when every scored live call so far, pooled across pairs and clustered by day, is
+    significantly worse than always-buy on the same calls (two-sided p < 0.05: ``fxbot.versus``)."""
+    if not settings.ledger.path.exists():
+        return
+    from fxbot.versus import LEVEL, clustered_versus, worse
+
+    ledger = wiring.ledger(settings)
+    try:
+        live = clustered_versus(ledger.live_calls(today), "live")
+    except (FxbotError, sqlite3.Error):
+        return  # reported on the ledger line
+    finally:
+        ledger.close()
+    if live is not None and worse(live):
+        result.problem(
+            f"live record: worse than always-buy: {live.accuracy:.1%} of {live.calls} live calls right, always-buy "
+            f"{live.always_buy:.1%} on the same calls (two-sided p {live.p_value:.3f} < {LEVEL}, clustered by day "
+            f"over {live.dates} days); the post says so. Following these models has cost against simply buying",
+            3,
+        )
 
 
 def check_rollback_flags(settings: Settings, result: CheckResult, today: dt.date) -> None:

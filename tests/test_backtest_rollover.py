@@ -19,14 +19,15 @@ from .conftest import REPO
 TABLE = RateTable({"USD": {"2019-03": 2.5}, "JPY": {"2019-03": -0.1}})
 
 
-def test_long_usdjpy_over_a_weekend_earns_three_days_of_the_differential_less_the_markup() -> None:
-    friday, monday = np.array(["2019-03-08"], "datetime64[D]"), np.array(["2019-03-11"], "datetime64[D]")
-    assert carry_days(friday, monday).tolist() == [3]
-    long = pair_rollover(TABLE, "USD", "JPY", np.array([1.0]), friday, monday, markup=0.5, leverage=1.79)
+def test_long_usdjpy_over_wednesdays_close_earns_three_days_of_the_differential_less_the_markup() -> None:
+    """Spot is T+2: held over Wednesday's close the value date moves Friday -> Monday (the Wednesday triple)."""
+    wednesday, thursday = np.array(["2019-03-06"], "datetime64[D]"), np.array(["2019-03-07"], "datetime64[D]")
+    assert carry_days(wednesday, thursday).tolist() == [3]
+    long = pair_rollover(TABLE, "USD", "JPY", np.array([1.0]), wednesday, thursday, markup=0.5, leverage=1.79)
     # (2.5 - (-0.1) - 0.5) % a year x 3/365 x 1.79 = 0.021 x 3 / 365 x 1.79
     assert long[0] == pytest.approx(0.021 * 3 / 365 * 1.79, rel=1e-12)
     assert long[0] == pytest.approx(3.0896e-4, rel=1e-4)
-    short = pair_rollover(TABLE, "USD", "JPY", np.array([-1.0]), friday, monday, markup=0.5, leverage=1.79)
+    short = pair_rollover(TABLE, "USD", "JPY", np.array([-1.0]), wednesday, thursday, markup=0.5, leverage=1.79)
     # the short pays the differential and the mark-up: (-2.6 - 0.5) % a year
     assert short[0] == pytest.approx(-0.031 * 3 / 365 * 1.79, rel=1e-12)
     tuesday = pair_rollover(
@@ -34,6 +35,16 @@ def test_long_usdjpy_over_a_weekend_earns_three_days_of_the_differential_less_th
         np.array(["2019-03-13"], "datetime64[D]"), markup=0.5,
     )  # fmt: skip
     assert tuesday[0] == pytest.approx(long[0] / 3 / 1.79)
+
+
+def test_friday_carries_one_day_and_a_week_carries_seven_either_way() -> None:
+    week = np.array(["2019-03-04", "2019-03-05", "2019-03-06", "2019-03-07", "2019-03-08"], "datetime64[D]")
+    following = np.array(["2019-03-05", "2019-03-06", "2019-03-07", "2019-03-08", "2019-03-11"], "datetime64[D]")
+    assert carry_days(week, following).tolist() == [1, 1, 3, 1, 1]  # value Tue..Wed .. Fri->Mon .. Tue->Wed
+    assert carry_days(week, following, "calendar").tolist() == [1, 1, 1, 1, 3]  # the count fxbot used before
+    assert carry_days(week, following).sum() == carry_days(week, following, "calendar").sum() == 7
+    with pytest.raises(ValueError, match="use 'spot' or 'calendar'"):
+        carry_days(week, following, "tom-next")
 
 
 def test_a_month_without_rates_gives_nan_not_a_guess() -> None:
@@ -75,10 +86,12 @@ def test_analysis_adds_rollover_to_the_pnl_and_counts_days_without_rates() -> No
     metrics, series = analyze_pair(calls, opts)
     carry = 0.021 / 365
     cost = 0.4 * 0.01 / 110.0
-    np.testing.assert_allclose(series.pnl, [carry - cost, 3 * carry - cost, -cost], rtol=1e-12)
+    # Spot value dates: Thursday's close rolls Mon 1 Apr -> Tue 2 Apr, Friday's Tue -> Wed: one day each (the
+    # weekend was paid on Wednesday's close, not here); Monday's month has no rates.
+    np.testing.assert_allclose(series.pnl, [carry - cost, carry - cost, -cost], rtol=1e-12)
     assert metrics["rollover"]["days_without_rates"] == 1
     assert metrics["rollover"]["months_without_rates"] == ["2019-04"]
-    assert metrics["rollover"]["total"] == pytest.approx(4 * carry)
+    assert metrics["rollover"]["total"] == pytest.approx(2 * carry)
 
 
 def test_rates_file_with_a_bad_value_is_refused_with_its_line(tmp_path: Path) -> None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as sps
 
 from fxbot.backtest import skill
+from fxbot.backtest.skill import mcnemar_hac, pesaran_timmermann, pesaran_timmermann_hac
+
+from .conftest import REPO
 
 # --- McNemar -------------------------------------------------------------------------------------
 
@@ -222,14 +226,32 @@ def test_spa_is_seedable_and_points_the_right_way() -> None:
     first = skill.spa_test(bench, better, reps=300, seed=11)
     assert first == skill.spa_test(bench, better, reps=300, seed=11)
     assert first.consistent < 0.01
-    # arch compares the bootstrap maximum with the sample maximum without truncating Hansen's statistic
-    # at 0, so a clearly worse model gets p near 0.5 rather than 1: not significant either way
-    assert skill.spa_test(bench, worse, reps=300, seed=11).consistent > 0.3
+    # arch (studentize=False) compares the bootstrap maximum with the sample maximum without truncating
+    # Hansen's statistic at 0, so a clearly worse model gets p near 0.5; Hansen's studentized test gives 1
+    assert skill.spa_test(bench, worse, reps=300, seed=11, studentize=False).consistent > 0.3
+    assert skill.spa_test(bench, worse, reps=300, seed=11).consistent == 1.0
     # several models: one good column is enough to reject "none beats the benchmark"
     assert skill.spa_test(bench, np.column_stack([worse, better]), reps=300, seed=11).consistent < 0.01
     overall, each = skill.spa_against_benchmarks(better, {"a": bench, "b": worse}, reps=300, seed=11)
     assert overall == max(r.consistent for r in each.values())
     assert skill.spa_against_benchmarks(bench, {"a": worse, "b": better}, reps=300, seed=11)[0] > 0.3
+
+
+def test_arch_spa_does_not_studentize_and_ours_does() -> None:
+    """arch 8's SPA compares raw mean differentials whatever ``studentize`` says: a model's P/L scaled by 10
+    moves its p-value. Hansen's studentized statistic does not move; with one model the two agree."""
+    rng = np.random.default_rng(3)
+    zero = np.zeros(800)
+    quiet = rng.normal(0.0006, 0.01, 800)
+    loud = rng.normal(0.0001, 0.01, 800)
+    one = skill.spa_test(zero, quiet, reps=400, seed=5)
+    assert one == skill.spa_test(zero, quiet, reps=400, seed=5, studentize=False)  # a monotone rescaling
+    raw = [
+        skill.spa_test(zero, np.column_stack([quiet, s * loud]), reps=400, seed=5, studentize=False) for s in (1, 10)
+    ]
+    ours = [skill.spa_test(zero, np.column_stack([quiet, s * loud]), reps=400, seed=5) for s in (1, 10)]
+    assert raw[0].consistent != raw[1].consistent  # the loud column dominates arch's maximum
+    assert ours[0] == ours[1]  # scale-free, as Hansen's statistic is
 
 
 # --- Yearly table --------------------------------------------------------------------------------
@@ -342,3 +364,54 @@ def test_skill_summary_of_always_buy_claims_nothing() -> None:
         )
     with pytest.raises(ValueError, match="climatology"):
         skill.skill_summary(**c, n_trials=1, trial_sharpes=np.array([]))
+
+
+def test_hac_pesaran_timmermann_by_hand() -> None:
+    """12 calls, lag 2 (a 3-day target), worked through by hand: PT, then u_t = (x - Px)(y - Py), its
+    autocovariances, the Bartlett long-run sum and the rescaled statistic."""
+    x = np.array([1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 1], dtype=float)  # the call: up
+    y = np.array([1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 1], dtype=float)  # the outcome: up
+    n = 12
+    px, py = x.mean(), y.mean()  # 7/12, 7/12
+    p = np.mean(x == y)  # 10/12
+    p_star = py * px + (1 - py) * (1 - px)
+    v_p = p_star * (1 - p_star) / n
+    v_p_star = (
+        (2 * py - 1) ** 2 * px * (1 - px) / n
+        + (2 * px - 1) ** 2 * py * (1 - py) / n
+        + 4 * py * px * (1 - py) * (1 - px) / n**2
+    )
+    pt = (p - p_star) / math.sqrt(v_p - v_p_star)
+    u = (x - px) * (y - py)
+    gamma = [sum(u[t] * u[t - lag] for t in range(lag, n)) for lag in range(3)]
+    long_run = gamma[0] + 2 * (2 / 3) * gamma[1] + 2 * (1 / 3) * gamma[2]  # Bartlett weights 1 - l / 3
+    expected = pt * math.sqrt(gamma[0] / long_run)
+    direction = np.where(x > 0, 1, -1)
+    hac = pesaran_timmermann_hac(direction, y.astype(bool), lags=2)
+    assert hac.statistic == pytest.approx(expected, rel=1e-12)
+    assert hac.p_value == pytest.approx(0.5 * math.erfc(expected / math.sqrt(2)), rel=1e-12)
+    assert long_run > gamma[0]  # positively autocorrelated u: the HAC statistic is the smaller one
+    assert hac.statistic < pesaran_timmermann(direction, y.astype(bool)).statistic
+    # No lags, one call a day: PT itself.
+    assert pesaran_timmermann_hac(direction, y.astype(bool), lags=0).statistic == pytest.approx(pt, rel=1e-12)
+
+
+def test_hac_mcnemar_without_lags_is_the_asymptotic_mcnemar() -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.random(300) < 0.55, rng.random(300) < 0.5
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    z = (only_a - only_b) / math.sqrt(only_a + only_b)
+    assert mcnemar_hac(a, b, 0).p_value == pytest.approx(0.5 * math.erfc(z / math.sqrt(2)), rel=1e-12)
+    assert mcnemar_hac(a, b, 4).only_a == only_a
+
+
+def test_the_five_day_gbpjpy_timing_evidence_with_overlap_accounted_for() -> None:
+    """The stored base-5d walk-forward: GBP/JPY's PT p 0.004 counting each of the overlapping 5-day calls as
+    independent, about 0.035 with the HAC variance (lag 4)."""
+    calls = pd.read_csv(REPO / "reports" / "sweep-2008-2024" / "base-5d" / "calls.csv")
+    gbp = calls[calls["pair"] == "GBPJPY"]
+    vote_up = (gbp[[f"member_{i}" for i in range(5)]].to_numpy() > 0.5).sum(axis=1) >= 3
+    up = (gbp["target_close"] > gbp["close"]).to_numpy()
+    direction = np.where(vote_up, 1, -1)
+    assert pesaran_timmermann(direction, up).p_value == pytest.approx(0.004, abs=0.0005)
+    assert pesaran_timmermann_hac(direction, up, lags=4).p_value == pytest.approx(0.035, abs=0.001)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
+import scipy.stats as sps
 
-from fxbot.backtest.trials import append_trial, config_hash, read_trials, trial_line
+from fxbot.backtest.skill import deflated_sharpe
+from fxbot.backtest.trials import (
+    append_correction,
+    append_registration,
+    append_trial,
+    config_hash,
+    corrected_view,
+    read_trials,
+    trial_line,
+)
 from fxbot.backtest.variants import load_variants
 from fxbot.config import ConfigError, Settings, settings_from_mapping
 
@@ -94,3 +106,79 @@ def test_variants_file_is_strict(tmp_path: Path) -> None:
         good.write_text(text)
         with pytest.raises(ConfigError, match=message):
             load_variants(good)
+
+
+def test_a_correction_record_changes_the_dsr_as_computed_by_hand(tmp_path: Path) -> None:
+    """Three trials on record: #2 repeats #1's calls, #3's Sharpe was superseded. Two correction records make
+    the corrected view two trials (Sharpes -0.04 and -0.084), and the DSR of a P/L series against them is
+    the hand-computed one (Bailey & López de Prado: SR0 from the trials' count and variance, then the PSR)."""
+    path = tmp_path / "trials.jsonl"
+    for sharpe in (-0.04, -0.04, -0.341):
+        append_trial(path, {"variant": "v", "metrics": {"sharpe": sharpe}})
+    before = path.read_bytes()
+    append_correction(path, 3, "recorded before the 5-day P/L fix", set={"metrics.sharpe": -0.084},
+                      was={"metrics.sharpe": -0.341})  # fmt: skip
+    append_correction(path, 2, "the same seeds and data: identical calls to trial 1", same_as=1)
+    assert path.read_bytes().startswith(before)  # appended; the trials' lines are untouched
+    records = read_trials(path).records
+    assert [r.get("trial") for r in records] == [1, 2, 3, None, None]
+    view = corrected_view(records)
+    assert [(t["trial"], t["metrics"]["sharpe"]) for t in view] == [(1, -0.04), (3, -0.084)]
+    assert view[0]["same_calls_as"] == [2] and records[2]["metrics"]["sharpe"] == -0.341  # the record as it was
+    assert append_trial(path, {"variant": "w"})["trial"] == 4  # corrections take no trial number
+
+    pnl = np.random.default_rng(5).normal(0.0001, 0.01, 1500)
+
+    def by_hand(sharpes: list[float]) -> float:
+        n_trials, variance = len(sharpes), float(np.var(sharpes, ddof=1)) / 252
+        g = 0.5772156649015329
+        sr0 = math.sqrt(variance) * (
+            (1 - g) * sps.norm.ppf(1 - 1 / n_trials) + g * sps.norm.ppf(1 - 1 / (n_trials * math.e))
+        )
+        sr = pnl.mean() / pnl.std(ddof=1)
+        skew, kurt = sps.skew(pnl), sps.kurtosis(pnl, fisher=False)
+        return float(
+            sps.norm.cdf((sr - sr0) * math.sqrt(len(pnl) - 1) / math.sqrt(1 - skew * sr + (kurt - 1) / 4 * sr**2))
+        )
+
+    raw = [r["metrics"]["sharpe"] for r in records[:3]]
+    corrected = [t["metrics"]["sharpe"] for t in view]
+    dsr_raw = deflated_sharpe(pnl, len(raw), np.array(raw)).dsr
+    dsr_corrected = deflated_sharpe(pnl, len(view), np.array(corrected)).dsr
+    assert dsr_raw == pytest.approx(by_hand(raw), rel=1e-9)
+    assert dsr_corrected == pytest.approx(by_hand(corrected), rel=1e-9)
+    assert dsr_corrected > dsr_raw + 0.05  # fewer, closer trials: less to deflate for
+
+
+def test_a_correction_names_a_trial_on_record(tmp_path: Path) -> None:
+    path = tmp_path / "trials.jsonl"
+    append_trial(path, {"variant": "v"})
+    with pytest.raises(ValueError, match=r"has no trial \[9\]; `fxbot trials` lists them"):
+        append_correction(path, 9, "why", set={"metrics.sharpe": 0.1})
+    with pytest.raises(ValueError, match="says why"):
+        append_correction(path, 1, " ", set={"metrics.sharpe": 0.1})
+    run = run_fxbot("trials", "--file", str(path))
+    assert run.stdout.strip().splitlines()[-1] == f"1 trial(s) on record in {path}"
+    append_correction(path, 1, "a typo", set={"metrics.sharpe": 0.1}, was={"metrics.sharpe": 0.2})
+    lines = run_fxbot("trials", "--file", str(path)).stdout.strip().splitlines()
+    assert lines[1].startswith("correction 1 ") and "metrics.sharpe 0.2 -> 0.1 (a typo)" in lines[1]
+    assert (
+        lines[-1] == f"1 trial(s) on record in {path}; 1 correction(s): 1 in the corrected view "
+        "(the Deflated Sharpe counts these)"
+    )
+
+
+def test_a_trial_is_registered_before_it_runs(tmp_path: Path) -> None:
+    path = tmp_path / "trials.jsonl"
+    append_trial(path, {"variant": "v", "metrics": {"sharpe": 0.1}})
+    with pytest.raises(ValueError, match="needs its criterion written before the trial runs"):
+        append_registration(path, "r", "it earns more", " ", "the calls")
+    first = append_registration(path, "r", "it earns more than always-buy", "p < 0.01 after Holm", "the calls")
+    assert first["registration"] == 1 and "trial" not in first
+    with pytest.raises(ValueError, match="already registers a trial named 'r'"):
+        append_registration(path, "r", "again", "again", "again")
+    assert append_trial(path, {"variant": "r", "registered": 1})["trial"] == 2  # no number taken
+    assert [t["trial"] for t in corrected_view(read_trials(path).records)] == [1, 2]
+    lines = run_fxbot("trials", "--file", str(path)).stdout.strip().splitlines()
+    assert lines[1].startswith("registration 1 ") and "Criterion: p < 0.01 after Holm" in lines[1]
+    assert lines[-1] == f"2 trial(s) on record in {path}"

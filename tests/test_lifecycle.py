@@ -23,11 +23,28 @@ from fxbot.errors import DeliveryError, ModelError
 from fxbot.ledger import Ledger
 from fxbot.model.artifacts import read_manifest, write_manifest
 from fxbot.model.catalog import show_lines
-from fxbot.model.gate import gate_figures, judge, mcnemar_p, random_band, rollback_flag
-from fxbot.model.holdback import HeldBack, HeldBackDay, holdback_cutoff, holdback_sha256, read_holdback, write_holdback
+from fxbot.model.gate import (
+    Tally,
+    decide,
+    decision_alpha,
+    gate_figures,
+    judge,
+    mcnemar_greater_p,
+    mcnemar_p,
+    random_band,
+    rollback_flag,
+)
+from fxbot.model.holdback import (
+    HeldBack,
+    HeldBackDay,
+    holdback_binding,
+    holdback_cutoff,
+    read_holdback,
+    write_holdback,
+)
 from fxbot.model.registry import LEGACY, Entry, Registry
 from fxbot.notify.console import ConsoleNotifier
-from fxbot.pipeline import RunOptions, run_once
+from fxbot.pipeline import RunOptions, record_sha256, run_once
 from fxbot.status import status_report
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS
@@ -46,18 +63,66 @@ def test_gate_statistics_match_scipy() -> None:
         assert mcnemar_p(expected.only_a, expected.only_b) == pytest.approx(expected.p_value, abs=1e-12)
 
 
-def test_gate_rules() -> None:
+ALPHA = 0.10 / 12  # the shipped per-decision level: lifecycle.alpha_per_year / decisions_per_year
+
+
+def test_gate_statistics_one_sided_match_scipy() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        n = int(rng.integers(1, 80))
+        a, b = rng.random(n) < 0.6, rng.random(n) < 0.5
+        expected = mcnemar_test(a, b, "greater")
+        assert mcnemar_greater_p(expected.only_a, expected.only_b) == pytest.approx(expected.p_value, abs=1e-12)
+    assert decision_alpha(0.10, 12) == pytest.approx(0.008333, abs=1e-6)
+
+
+def _paired(
+    only_challenger: int, only_champion: int, both: int, up: list[bool] | None = None
+) -> tuple[list[bool], ...]:
+    """Hits of a challenger and a champion: right alone on ``only_challenger`` days, wrong alone on
+    ``only_champion``, both right on ``both``; always-buy right on ``up`` (default: every other day)."""
+    challenger = [True] * only_challenger + [False] * only_champion + [True] * both
+    champion = [False] * only_challenger + [True] * only_champion + [True] * both
+    n = len(challenger)
+    return challenger, champion, up if up is not None else [i % 2 == 0 for i in range(n)]
+
+
+def test_gate_promotes_only_on_evidence_that_it_is_better() -> None:
     up = [True] * 12 + [False] * 8  # always-buy: 60 %
     same = [True] * 11 + [False] * 9
-    assert judge(same, same, up, 0.0).promote  # equal to the champion, within the band of always-buy
-    worse = [True] * 8 + [False] * 12
-    decision = judge(worse, same, up, 0.02)
-    assert not decision.promote and "trails the champion" in decision.reason
-    assert decision.evidence()["calls"] == 20 and decision.evidence()["challenger"] == 0.4
-    hopeless = [False] * 20
-    assert not judge(hopeless, hopeless, up, 0.5).promote  # as bad as the champion, far below always-buy
-    assert "always-buy" in judge(hopeless, hopeless, up, 0.5).reason
-    assert rollback_flag(hopeless, up) is not None and rollback_flag(same, up) is None
+    decision = judge(same, same, up, ALPHA)
+    assert not decision.promote and "no evidence that it beats the champion" in decision.reason
+    # By hand: 10 days only the challenger right, 1 only the champion. One-sided p = P(X >= 10), X ~ Bin(11, 1/2)
+    # = (C(11,10) + C(11,11)) / 2^11 = 12 / 2048 = 0.00586 <= 0.00833: promoted.
+    ch, cp, u = _paired(10, 1, 9)
+    decision = judge(ch, cp, u, ALPHA)
+    assert decision.vs_champion.p_better == pytest.approx(12 / 2048)
+    assert decision.promote and "one-sided McNemar p 0.0059 <= 0.0083" in decision.reason
+    assert decision.evidence()["only_challenger"] == 10 and decision.evidence()["only_champion"] == 1
+    # 9 against 1: P(X >= 9), X ~ Bin(10, 1/2) = 11 / 1024 = 0.0107 > 0.00833: retired, however far ahead it looks.
+    ch, cp, u = _paired(9, 1, 10)
+    decision = judge(ch, cp, u, ALPHA)
+    assert decision.vs_champion.p_better == pytest.approx(11 / 1024)
+    assert not decision.promote and "the gate needs 0.0083" in decision.reason
+    assert sum(ch) / len(ch) - sum(cp) / len(cp) == pytest.approx(0.4)  # 40 points ahead on 20 days: not enough
+    # Better than the champion, far below always-buy: retired.
+    ch, cp, _ = _paired(12, 0, 0)
+    up_all = [True] * 12
+    hopeless = judge(ch, cp, [not c for c in ch], ALPHA)  # right only on the down days
+    assert hopeless.promote  # always-buy 0/12: far below it is impossible here
+    worse = judge([False] * 12, [False] * 12, up_all, ALPHA)
+    assert not worse.promote
+    ch, cp = [True] * 12 + [False] * 28, [False] * 40
+    below = judge(ch, cp, [True] * 40, ALPHA)  # beats a hopeless champion 12-0, 30 % against always-buy's 100 %
+    assert not below.promote and "below always-buy" in below.reason
+    assert rollback_flag([False] * 20, up) is not None and rollback_flag(same, up) is None
+
+
+def test_decide_on_a_tally_is_the_rule_judge_applies() -> None:
+    ch, cp, u = _paired(10, 1, 9)
+    verdict, _, p = decide(Tally(20, 10, 1, 20, sum(ch), sum(u)), ALPHA)
+    assert verdict == "promote" and p == judge(ch, cp, u, ALPHA).vs_champion.p_better
+    assert decide(Tally(0, 0, 0, 20, 20, 10), ALPHA)[0] == "retire"  # never compared with the champion
 
 
 def _held_back(probe: list[bool], champion: list[bool | None], up: list[bool], champion_version: str = "C") -> HeldBack:
@@ -78,14 +143,14 @@ def test_holdback_cutoff_is_a_month_end_months_earlier() -> None:
 def test_gate_pools_the_held_back_walk_forward() -> None:
     up = [True] * 3 + [False] * 2  # shadow: always-buy 3/5
     shadow_hits = [True] * 3 + [False] * 2  # 3/5, the champion the same: shadow alone passes
-    assert judge(shadow_hits, shadow_hits, up, 0.02).promote
+    assert not judge(shadow_hits, shadow_hits, up, ALPHA).promote  # the same calls: no evidence
     # Held back: 40 days, 30 up then 10 down. The recipe BUYs the first 8 days and SELLs the rest: right
     # on 8 + 10 = 18, always-buy on 30. The champion, out of sample on the last 20 days only, is right on all 20.
     held_up = [True] * 30 + [False] * 10
     probe = [True] * 8 + [False] * 32
     champion: list[bool | None] = [None] * 20 + [True] * 10 + [False] * 10
     held = _held_back(probe, champion, held_up)
-    decision = judge(shadow_hits, shadow_hits, up, 0.02, held_back=held)
+    decision = judge(shadow_hits, shadow_hits, up, ALPHA, held_back=held)
     evidence = decision.evidence()
     # vs the champion: the 5 shadow days and the 20 held-back days it was out of sample on.
     assert evidence["calls"] == 25 and evidence["calls_vs_always_buy"] == 45
@@ -94,18 +159,20 @@ def test_gate_pools_the_held_back_walk_forward() -> None:
     assert evidence["challenger_vs_always_buy"] == round((3 + sum(probe_hits)) / 45, 4)
     assert evidence["always_buy"] == round(33 / 45, 4)
     assert not decision.promote  # the held-back months show what five shadow days could not
-    assert "trails the champion" in decision.reason
+    assert "no evidence that it beats the champion" in decision.reason
+    assert decision.evidence()["only_challenger"] == 0 and decision.evidence()["only_champion"] == 10
     assert evidence["challenger"] == round((3 + 10) / 25, 4) and evidence["champion"] == round((3 + 20) / 25, 4)
     assert evidence["held_back"]["champion"] == 1.0 and evidence["held_back"]["champion_calls"] == 20
     figures = gate_figures(decision)
     assert "held back 2024-01-02..2024-03-28 (the recipe: the challenger's settings trained without" in figures
     assert "recipe 18/40 (always-buy 30/40; on the 20 days" in figures
     assert "recipe 10/20, champion 20/20" in figures and "over 25 calls" in figures
+    assert "0 days only the challenger right, 10 only the champion: one-sided McNemar p 1.000, needs 0.0083" in figures
 
     # Against another champion than the one the retrain compared with, only always-buy is used.
-    other = judge(shadow_hits, shadow_hits, up, 0.02, held_back=held.without_champion())
+    other = judge(shadow_hits, shadow_hits, up, ALPHA, held_back=held.without_champion())
     assert other.evidence()["calls"] == 5 and other.evidence()["calls_vs_always_buy"] == 45
-    assert not other.promote and "always-buy" in other.reason  # 21/45 against 33/45, beyond the band
+    assert not other.promote and "no evidence" in other.reason
     assert other.evidence()["band"] < 33 / 45 - 21 / 45
     assert "the champion has changed since the retrain: not compared there" in gate_figures(other)
 
@@ -196,20 +263,22 @@ def test_shadow_calls_then_one_decision(tmp_path: Path, capsys: pytest.CaptureFi
     assert len(decisions) == 1
     (decision,) = decisions
     assert decision.to_version == challenger and decision.evidence["calls"] == 5
-    record = Ledger(tmp_path / "ledger.sqlite").shadow_record(PAIR, challenger, days[5])
+    record = Ledger(tmp_path / "ledger.sqlite").shadow_record(PAIR, challenger, days[5], kind="replay")
+    assert Ledger(tmp_path / "ledger.sqlite").shadow_record(PAIR, challenger, days[5]) == []  # none of them live
     hits = [r[0] for r in record]
     assert decision.evidence["challenger"] == round(sum(hits) / 5, 4)
     assert decision.evidence["always_buy"] == round(sum(r[2] for r in record) / 5, 4)
+    assert decision.evidence["kind"] == "replay" and "a replay: replayed calls only" in decision.evidence["notice"]
     passed = (
-        decision.evidence["challenger"] >= decision.evidence["champion"] - 0.02
+        decision.evidence["p_better"] <= ALPHA
         and decision.evidence["challenger"] >= decision.evidence["always_buy"] - decision.evidence["band"]
     )
-    expected = ("promote" if auto_promote else "passed") if passed else "keep"
+    expected = ("promote" if auto_promote else "passed") if passed else "retire"
     assert decision.action == expected
     assert registry.champion(PAIR) == (challenger if expected == "promote" else champion)
     (message,) = [ln for ln in captured.out.splitlines() if "model gate USDJPY" in ln]  # one message
     assert message.startswith("NOTICE: ") and "model gate" not in captured.err  # news, not an alert
-    assert "shadow " in message and "over 5 calls" in message and "McNemar p" in message
+    assert "shadow " in message and "over 5 calls" in message and "one-sided McNemar p" in message
     assert "no held-back walk-forward stored" in message  # an edited copy, not a retrain: no held-back file
     assert registry.challenger(PAIR) is None  # decided: no more shadow calls
 
@@ -224,7 +293,7 @@ def test_the_gate_reads_the_challengers_held_back_walk_forward(
     up = [True, False] * 30
     held = _held_back([not u for u in up], [None] * 20 + up[20:], up, champion)
     write_holdback(tmp_path / "new", held)
-    registry.add(tmp_path / "new", holdback_sha256=holdback_sha256(tmp_path / "new"))  # as the retrain does
+    registry.add(tmp_path / "new", binding=holdback_binding(tmp_path / "new"))  # as the retrain adds it
     assert read_holdback(registry.version_folder(challenger)) == held  # the file travels with the version
     shown = show_lines(registry, challenger)
     assert (
@@ -235,15 +304,62 @@ def test_the_gate_reads_the_challengers_held_back_walk_forward(
 
     _replay(_settings(tmp_path), dt.date(2024, 6, 3), 6)
     (decision,) = [e for e in registry.history(PAIR) if e.by == "schedule"]
-    assert decision.action == "keep" and registry.champion(PAIR) == champion
+    assert decision.action == "retire" and registry.champion(PAIR) == champion
     assert decision.evidence["shadow"]["calls"] == 5 and decision.evidence["held_back"]["calls"] == 60
     assert decision.evidence["calls"] == 45 and decision.evidence["calls_vs_always_buy"] == 65
     (message,) = [ln for ln in capsys.readouterr().out.splitlines() if "model gate USDJPY" in ln]
     assert (
-        f"kept the champion {champion}" in message
+        f"retired {challenger}, the champion {champion} stays" in message
         and "held back 2024-01-02..2024-03-28 (the recipe" in message
         and "recipe 0/60" in message
     )
+
+
+@pytest.mark.parametrize("how", ["bound", "edited", "forged"])
+def test_a_forged_or_edited_holdback_json_cannot_promote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    """holdback.json counts only with the sha256 the retrain recorded: the same winning file promotes when it
+    is the one recorded (bound), and is ignored, with one line in the notice, when it was edited after the
+    retrain (edited) or came with a folder that no retrain added (forged)."""
+    registry, champion = _champion(tmp_path)
+    challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 0.0)  # its shadow calls = champion's
+    up = [True, False] * 30
+    # The winning file: the recipe right on all 60 held-back days, the champion wrong on the 40 it had not seen.
+    winning = _held_back(up, [None] * 20 + [not u for u in up[20:]], up, champion)
+    losing = _held_back([not u for u in up], [None] * 20 + up[20:], up, champion)
+    write_holdback(tmp_path / "new", losing if how == "edited" else winning)
+    binding = holdback_binding(tmp_path / "new") if how != "forged" else None
+    registry.add(tmp_path / "new", binding=binding)
+    if how == "edited":  # after the retrain recorded the losing file's hash, someone writes the winning one
+        write_holdback(registry.version_folder(challenger), winning)
+
+    _replay(_settings(tmp_path), dt.date(2024, 6, 3), 6)
+    (decision,) = [e for e in registry.history(PAIR) if e.by == "schedule"]
+    (message,) = [ln for ln in capsys.readouterr().out.splitlines() if "model gate USDJPY" in ln]
+    if how == "bound":
+        assert decision.action == "promote" and registry.champion(PAIR) == challenger
+        assert (
+            decision.evidence["only_challenger"] == 40
+            and decision.evidence["holdback_sha256"] == binding["holdback_sha256"]
+        )
+        return
+    assert decision.action == "retire" and registry.champion(PAIR) == champion
+    assert "held_back" not in decision.evidence and decision.evidence["calls"] == 5  # judged on shadow calls alone
+    why = "does not match the sha256 recorded at retrain" if how == "edited" else "was not recorded when the version"
+    assert why in message and why in decision.evidence["held_back_missing"]
+
+
+def test_the_decision_binds_the_shadow_record_it_read(tmp_path: Path) -> None:
+    registry, _ = _champion(tmp_path)
+    challenger = _challenger(registry.champion_folder(PAIR), tmp_path / "new", 3.0)
+    registry.add(tmp_path / "new")
+    days = _replay(_settings(tmp_path), dt.date(2024, 6, 3), 6)
+    (decision,) = [e for e in registry.history(PAIR) if e.by == "schedule"]
+    record = Ledger(tmp_path / "ledger.sqlite").shadow_record(PAIR, challenger, days[-1], kind="replay")
+    assert decision.evidence["shadow_sha256"] == record_sha256(challenger, days[-1], record)
+    flipped = [(not a, b, c) for a, b, c in record]
+    assert record_sha256(challenger, days[-1], flipped) != decision.evidence["shadow_sha256"]
 
 
 def test_an_undelivered_gate_notice_is_sent_by_the_next_run_once(
@@ -293,7 +409,7 @@ def test_a_broken_held_back_file_keeps_its_challenger_out_once(
     registry, champion = _champion(tmp_path)
     broken = _challenger(registry.champion_folder(PAIR), tmp_path / "a", 3.0)
     (tmp_path / "a" / "holdback.json").write_text('{"pair": "USDJPY", "days": [', encoding="utf-8")  # truncated
-    registry.add(tmp_path / "a")
+    registry.add(tmp_path / "a", binding=holdback_binding(tmp_path / "a"))  # a retrain that wrote it damaged
     fine = _challenger(registry.champion_folder(PAIR), tmp_path / "b", 0.0, created_at="2030-02-01T00:00:00+00:00")
     registry.add(tmp_path / "b")
     assert "held back: " in "\n".join(show_lines(registry, broken))  # `models show` still works, and says why
@@ -301,11 +417,11 @@ def test_a_broken_held_back_file_keeps_its_challenger_out_once(
     _replay(_settings(tmp_path), dt.date(2024, 6, 3), 7)
     decisions = [e for e in registry.history(PAIR) if e.by == "schedule"]
     assert [e.to_version for e in decisions] == [broken, fine]  # both judged, each once
-    assert decisions[0].action == "keep"
+    assert decisions[0].action == "retire"
     assert "cannot be read" in decisions[0].evidence["reason"] and registry.champion(PAIR) != broken
     captured = capsys.readouterr()
     (notice,) = [ln for ln in captured.out.splitlines() if f"challenger {broken}" in ln]
-    assert f"kept the champion {champion}" in notice and "the held-back walk-forward cannot be read" in notice
+    assert f"the champion {champion} stays" in notice and "the held-back walk-forward cannot be read" in notice
     assert "ALERT" not in captured.err
 
 
@@ -374,9 +490,16 @@ def test_rollback_flag_in_post_and_status(tmp_path: Path, capsys: pytest.Capture
     shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
     settings = _settings(tmp_path, rollback_calls=5)
     days = _replay(settings, dt.date(2024, 6, 3), 6)
-    # Make the champion's recorded record hopeless against always-buy on those days.
+    # Make the champion's recorded record hopeless against always-buy on those days, and live: replayed calls
+    # never count in the flag (a replayed record like this one raises none).
     with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
         db.execute("UPDATE signals SET right = 0, move = 0.01 WHERE right IS NOT NULL")
+    capsys.readouterr()
+    _replay(settings, next_trading_day(days[-1]), 1)
+    assert "ROLLBACK FLAG" not in capsys.readouterr().out
+    days.append(next_trading_day(days[-1]))
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        db.execute("UPDATE signals SET right = 0, move = 0.01, kind = 'live' WHERE right IS NOT NULL")
     capsys.readouterr()
     _replay(settings, next_trading_day(days[-1]), 1)
     out = capsys.readouterr().out
@@ -413,7 +536,7 @@ def test_forged_holdback_json_cannot_promote_and_is_ignored_with_one_notice(
         why = "no retrain recorded it"
     else:
         write_holdback(tmp_path / "new", msgspec.structs.replace(glowing, days=glowing.days[:2]))
-        registry.add(tmp_path / "new", holdback_sha256=holdback_sha256(tmp_path / "new"))
+        registry.add(tmp_path / "new", binding=holdback_binding(tmp_path / "new"))
         write_holdback(registry.version_folder(challenger), glowing)  # swapped in afterwards
         why = "it differs from the one the retrain recorded"
     _replay(_settings(tmp_path, auto_promote=True), dt.date(2024, 6, 3), 6)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -277,7 +279,10 @@ def test_daemon_pings_success_and_writes_the_childs_metrics(tmp_path: Path) -> N
     metrics = _metrics(tmp_path / "fxbot.prom")
     assert metrics["fxbot_last_run_exit_code"] == 0
     assert metrics["fxbot_last_run_peak_rss_bytes"] > 20 * 2**20  # the child's (numpy + LiteRT), not the daemon's
-    assert metrics["fxbot_track_record_calls"] == 3  # day 1's calls scored by day 2's bars
+    # Day 1's calls were scored by day 2's bars, but the daemon replayed both days: replays never count as live.
+    assert metrics["fxbot_track_record_calls"] == 0
+    with contextlib.closing(sqlite3.connect(tmp_path / "state" / "fxbot.sqlite")) as db:
+        assert db.execute("SELECT kind, COUNT(right) FROM signals GROUP BY kind").fetchall() == [("replay", 3)]
     health = run_fxbot("status", "--health", "--config", str(config))
     assert health.returncode == 0 and "daemon: alive" in health.stdout  # it beat moments ago
 

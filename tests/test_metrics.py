@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from fxbot.metrics import LedgerFigures, MetricsWriter, RunOutcome, collect, read_ledger, render
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .support.ledger import as_live
 
 NOW = dt.datetime(2025, 1, 6, 23, 0, tzinfo=dt.UTC)  # Monday evening: Monday 2025-01-06 is the last completed day
 
@@ -95,6 +96,12 @@ def test_run_once_writes_the_textfile(tmp_path: Path) -> None:
     for day in ("2024-12-27", "2024-12-30", "2024-12-31"):  # three days: the first two calls get scored
         run = run_fxbot("run-once", "--no-fetch", "--as-of", day, "--force", "--config", config)
         assert run.returncode == 0, run.stderr
+    # Past days can only be replayed: replays never count as live, so the track record is empty...
+    assert _value(_parse(prom.read_text()), "fxbot_track_record_calls", window="20") == 0
+    # ...until the same calls stand for a live record (relabelled live), as the next run's metrics show.
+    assert as_live(tmp_path / "state" / "fxbot.sqlite") == 9
+    run = run_fxbot("run-once", "--no-fetch", "--as-of", "2024-12-31", "--force", "--config", config)
+    assert run.returncode == 0, run.stderr
     parsed = _parse(prom.read_text())
     assert _value(parsed, "fxbot_last_run_exit_code") == 0
     assert abs(_value(parsed, "fxbot_last_success_timestamp_seconds") - dt.datetime.now(dt.UTC).timestamp()) < 120

@@ -80,7 +80,7 @@ def test_replay_with_monthly_retraining(tmp_path: Path) -> None:
     # Each month: a challenger trained by the schedule, shadowed, judged once with its evidence.
     log = registry.history(PAIR)
     imports = [e for e in log if e.action == "import" and e.by == "schedule"]
-    decisions = [e for e in log if e.action in ("promote", "keep", "passed") and e.by == "schedule"]
+    decisions = [e for e in log if e.action in ("promote", "retire", "passed") and e.by == "schedule"]
     assert len(imports) == 2, [e.to_json() for e in log]
     assert [e.to_version for e in decisions] == [e.to_version for e in imports]
     # Judged on the 5 shadow calls and the held-back walk-forward of the recipe (3 months by default):

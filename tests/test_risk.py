@@ -89,11 +89,11 @@ def test_weekly_pnl_accuracy_band_and_drawdown_by_hand() -> None:
 
 
 def test_rollover_where_rates_are_known_and_counted_where_not() -> None:
-    # BUY USD/JPY held Friday -> Monday (3 days) at USD 5 %, JPY 0 %, mark-up 0.5 %, leverage 2:
-    # (5 - 0 - 0.5) / 100 x 3 / 365 x 2 = 0.00073973 of equity = 739.73 JPY on top of the price P/L (+20,000).
+    # BUY USD/JPY held over Wednesday's close (value Friday -> Monday: 3 days) at USD 5 %, JPY 0 %, mark-up 0.5 %,
+    # leverage 2: (5 - 0 - 0.5) / 100 x 3 / 365 x 2 = 0.00073973 of equity = 739.73 JPY on top of the price P/L.
     rates = RateTable({"USD": {"2024-06": 5.0}, "JPY": {"2024-06": 0.0}})
     calls = [
-        _call("2024-06-07", "BUY", 100.0, "2024-06-10", 101.0),
+        _call("2024-06-12", "BUY", 100.0, "2024-06-13", 101.0),
         _call("2024-05-31", "BUY", 100.0, "2024-06-03", 101.0),  # May has no rates: its rollover is unknown
     ]
     summary = build_weekly_summary(

@@ -27,6 +27,7 @@ from fxbot.summary import build_weekly_summary, summary_blocks, summary_lines
 from fxbot.weekly import weekly_risk
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS
+from .support.ledger import as_live
 
 DAY = "2024-06-14"
 
@@ -56,6 +57,7 @@ def test_a_run_records_the_loss_it_showed_and_history_metrics_and_home_show_it(
     shown = capsys.readouterr().out
     posted = re.search(r"20-day 99\.9% loss from history: ¥([\d,]+)", shown)
     assert posted is not None
+    as_live(tmp_path / "state" / "ledger.sqlite")  # it stands for a live day: a replay never counts in the record
     ledger = Ledger(tmp_path / "state" / "ledger.sqlite")
     try:
         book = ledger.book_risk()

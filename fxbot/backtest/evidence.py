@@ -97,7 +97,7 @@ def call_arrays(result: WalkForwardResult, bars: dict[str, pd.DataFrame], opts: 
 
 
 def _summary(
-    arrays: dict[str, np.ndarray], mask: np.ndarray, n_trials: int, trial_sharpes: np.ndarray
+    arrays: dict[str, np.ndarray], mask: np.ndarray, n_trials: int, trial_sharpes: np.ndarray, horizon: int = 1
 ) -> dict[str, Any]:
     summary = skill.skill_summary(
         arrays["dates"][mask],
@@ -112,6 +112,7 @@ def _summary(
         trial_sharpes,
         climatology=arrays["climatology"][mask],
         seed=7,
+        horizon=horizon,
     )
     out: dict[str, Any] = dict(summary.as_dict())
     up = arrays["up"][mask].astype(bool)
@@ -137,8 +138,13 @@ def skill_evidence(
     arrays = call_arrays(result, bars, opts)
     sharpes = np.asarray([s for s in trial_sharpes if s is not None and math.isfinite(s)], dtype="float64")
     everything = np.ones(len(arrays["up"]), dtype=bool)
-    pooled = _summary(arrays, everything, max(n_trials, 1), sharpes)
-    pairs = {code: _summary(arrays, arrays["pair"] == code, max(n_trials, 1), sharpes) for code in sorted(result.calls)}
+    # A multi-day target: McNemar and Pesaran-Timmermann with HAC variances (lag horizon - 1).
+    horizon = max((calls.horizon for calls in result.calls.values()), default=1)
+    pooled = _summary(arrays, everything, max(n_trials, 1), sharpes, horizon)
+    pairs = {
+        code: _summary(arrays, arrays["pair"] == code, max(n_trials, 1), sharpes, horizon)
+        for code in sorted(result.calls)
+    }
     rows = skill.yearly_table(
         arrays["dates"], arrays["direction"], arrays["up"], arrays["pnl"], arrays["always_buy_pnl"]
     )
@@ -192,3 +198,47 @@ def apply_gate(evidence_by_variant: dict[str, dict[str, Any]]) -> dict[str, Any]
 
 def _fmt_p(p: float) -> str:
     return "n/a" if math.isnan(p) else f"p = {p:.3g}"
+
+
+def family_spa(
+    results: dict[str, WalkForwardResult], bars: dict[str, pd.DataFrame], opts: Options, reps: int = 1000
+) -> dict[str, Any]:
+    """One SPA over every variant of the run at once (not one per variant): the portfolio's daily P/L of each
+    variant as a column, on the days all of them called, against always-buy and against the trend rule
+    (intersection-union: the larger p). Studentized (``skill.spa_test``)."""
+    by_variant: dict[str, pd.Series] = {}
+    always_buy = trend = None
+    for name, result in results.items():
+        arrays = call_arrays(result, bars, opts)
+        frame = (
+            pd.DataFrame(
+                {
+                    "date": arrays["dates"],
+                    "pnl": arrays["pnl"],
+                    "buy": arrays["always_buy_pnl"],
+                    "trend": arrays["trend_pnl"],
+                }
+            )
+            .groupby("date")
+            .sum()
+        )
+        by_variant[name] = frame["pnl"]
+        if always_buy is None:  # the baselines do not depend on the variant (the same bars, costs and days)
+            always_buy, trend = frame["buy"], frame["trend"]
+    if len(by_variant) < 1 or always_buy is None or trend is None:
+        return {}
+    matrix = pd.DataFrame(by_variant).dropna()
+    days = matrix.index
+    p, each = skill.spa_against_benchmarks(
+        matrix.to_numpy(),
+        {"always_buy": always_buy.loc[days].to_numpy(), "trend": trend.loc[days].to_numpy()},
+        reps=reps,
+        seed=7,
+    )
+    return {
+        "variants": list(matrix.columns),
+        "days": len(days),
+        "p": p,
+        "against": {name: r.consistent for name, r in each.items()},
+        "studentized": True,
+    }

@@ -223,6 +223,25 @@ def _skill_lines(metrics: dict[str, Any]) -> list[str]:
             f"{_p(row['dm_p'])} | {row['sharpe']:.2f} ({row['sharpe_se']:.2f}) | {row['dsr']:.2f} | "
             f"{_p(row['spa_p'])} |"
         )
+    family = gate.get("family_spa") or {}
+    if family.get("variants"):
+        lines += [
+            "",
+            f"SPA over the whole family of this run ({len(family['variants'])} variant(s): "
+            f"{', '.join(family['variants'])}; {family['days']} common days; studentized, Hansen 2005): p "
+            f"{_p(family['p'])} that the best of them beats both always-buy and the trend rule "
+            f"(always-buy {_p(family['against'].get('always_buy', float('nan')))}, "
+            f"trend {_p(family['against'].get('trend', float('nan')))}). The SPA column above is per variant.",
+        ]
+    hac = ev["pooled"].get("hac_lags", 0)
+    if hac:
+        lines += [
+            "",
+            f"The target spans {hac + 1} days, so consecutive calls share {hac} days of outcome: McNemar and PT "
+            f"above use HAC variances (Newey-West, lag {hac}, summed per day); counting the calls as independent "
+            f"the pooled p-values would be {_p(ev['pooled'].get('mcnemar_p_iid', float('nan')))} and "
+            f"{_p(ev['pooled'].get('pt_p_iid', float('nan')))}.",
+        ]
     base = ev["pooled"]["baselines"]
     lines += [
         "",

@@ -6,8 +6,14 @@ as a fraction of its notional,
     long:  (r_base - r_quote - markup) / 100 x days / 365
     short: (r_quote - r_base - markup) / 100 x days / 365
 
-with the rates in percent per year and ``days`` the calendar days between the two closes (a
-position held over Friday -> Monday carries 3 days; over a holiday, the days it spans). The mark-up
+with the rates in percent per year and ``days`` the days its *value date* moves: FX settles spot,
+two business days after the trade (T+2), and rolling a position over the 17:00 New York close moves
+its value date from spot(D) to spot(next day). So a position held over Wednesday's close carries 3
+days (value Friday -> Monday: the Wednesday triple), over Friday's close 1 (Tuesday -> Wednesday),
+every other night 1; over a whole week it is the same 7 days as counting calendar days between the
+closes (``convention="calendar"``, what fxbot charged before: Friday -> Monday 3 days). Business
+days here are Monday to Friday: currency holidays, which also move a value date, are not in the
+bars and are not modelled (a holiday's extra day lands on a neighbouring night). The mark-up
 is the broker's spread on the swap, paid on both sides. As a fraction of equity it is multiplied
 by the leverage (notional = leverage x equity), like the price P/L in ``stats.daily_pnl``.
 
@@ -79,12 +85,27 @@ def load_rates(folder: Path) -> RateTable:
     return RateTable(rates)
 
 
-def carry_days(dates: np.ndarray, next_dates: np.ndarray) -> np.ndarray:
-    """Calendar days a position opened at each date's close is held until the next date's close."""
+SPOT_DAYS = 2  # FX spot: value two business days after the trade
+
+
+def carry_days(dates: np.ndarray, next_dates: np.ndarray, convention: str = "spot") -> np.ndarray:
+    """Days of carry of a position opened at each date's close and held to the next date's close.
+
+    ``spot`` (default): the value date moves from T+2 of ``dates`` to T+2 of ``next_dates`` (business
+    days Monday-Friday): Wednesday's close carries 3 days, Friday's 1. ``calendar``: the calendar days
+    between the two closes (Friday -> Monday 3).
+    """
     start = np.asarray(dates).astype("datetime64[D]")
     end = np.asarray(next_dates).astype("datetime64[D]")
-    days: npt.NDArray[np.int64] = (end - start).astype("int64")
-    return days
+    if convention == "calendar":
+        days: npt.NDArray[np.int64] = (end - start).astype("int64")
+        return days
+    if convention != "spot":
+        raise ValueError(f"unknown rollover convention {convention!r}; use 'spot' or 'calendar'")
+    value_start = np.busday_offset(start, SPOT_DAYS, roll="forward")
+    value_end = np.busday_offset(end, SPOT_DAYS, roll="forward")
+    spot: npt.NDArray[np.int64] = (value_end - value_start).astype("int64")
+    return spot
 
 
 def rollover(

@@ -24,7 +24,7 @@ from fxbot.backtest.calibrate import calibrate
 from fxbot.backtest.executors import make_executor
 from fxbot.backtest.rollover import load_rates
 from fxbot.backtest.selection import SELECTED, selected_result
-from fxbot.backtest.trials import append_trial, code_version, config_hash, read_trials
+from fxbot.backtest.trials import append_trial, code_version, config_hash, corrected_view, read_trials
 from fxbot.backtest.variants import DEFAULT, Variant, load_variants
 from fxbot.backtest.walkforward import (
     Progress,
@@ -282,20 +282,23 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
         # A re-report (--reuse) is not a new trial, unless it is one never recorded (a selection over
         # reused variants): the config hash says which.
         if not opts.reuse or trial["config_hash"] not in {
-            r.get("config_hash") for r in read_trials(trials_file).records
+            r.get("config_hash") for r in read_trials(trials_file).records if "trial" in r
         }:
             record = append_trial(trials_file, trial)
             recorded.append(int(record["trial"]))
         analyses[variant.name] = analysis
-    records = read_trials(trials_file).records
+    # The corrected view: superseded figures replaced, trials that made the same calls counted once.
+    records = corrected_view(read_trials(trials_file).records)
     on_record = len(records)
-    from fxbot.backtest.evidence import apply_gate, skill_evidence
+    from fxbot.backtest.evidence import apply_gate, family_spa, skill_evidence
     from fxbot.backtest.report import write_report, write_variants_report
 
     # Skill against drift, with the Deflated Sharpe over every trial on record (this run's included).
     sharpes = [(r.get("metrics") or {}).get("sharpe") for r in records]
     evidence = {name: skill_evidence(results[name], bars, options, on_record, sharpes) for name in analyses}
     gate = apply_gate(evidence)
+    # SPA over the whole family this run tried at once, not per variant (a variant alone looks better than it is).
+    gate["family_spa"] = family_spa({name: results[name] for name in analyses}, bars, options)
     for variant in variants:
         analysis = analyses[variant.name]
         analysis.metrics["trials"] = {"file": str(trials_file), "on_record": on_record, "this_run": recorded}

@@ -148,6 +148,71 @@ def pesaran_timmermann(direction: np.ndarray, up: np.ndarray) -> TimingTest:
     return TimingTest(n, p, p_star, statistic, float(sps.norm.sf(statistic)))
 
 
+def newey_west_sum(by_day: np.ndarray, lags: int) -> float:
+    """sum_t v_t^2 + 2 sum_{l=1..L} (1 - l / (L + 1)) sum_t v_t v_{t-l} of a per-day series (uncentred):
+    n times its Bartlett (Newey-West 1987) long-run variance with ``lags`` lags, days in order."""
+    v = _as_float(by_day)
+    total = float(v @ v)
+    for lag in range(1, min(lags, len(v) - 1) + 1):
+        total += 2.0 * (1.0 - lag / (lags + 1)) * float(v[lag:] @ v[:-lag])
+    return total
+
+
+def _by_day(values: FloatArray, days: np.ndarray | None) -> FloatArray:
+    """``values`` summed per day (days in date order), or as they are without days (one call a day)."""
+    if days is None:
+        return values
+    codes = np.unique(np.asarray(days), return_inverse=True)[1].ravel()
+    return np.bincount(codes, weights=values).astype("float64")
+
+
+def pesaran_timmermann_hac(
+    direction: np.ndarray, up: np.ndarray, lags: int, days: np.ndarray | None = None
+) -> TimingTest:
+    """Pesaran-Timmermann with its variance made robust to overlapping targets (HAC, Newey-West, ``lags``).
+
+    P - P* = 2 (mean(xy) - mean(x) mean(y)): PT tests the covariance of the call and the outcome,
+    i.e. the mean of u_t = (x_t - Px)(y_t - Py). With a target h days ahead consecutive outcomes share
+    h - 1 days, so the u_t are autocorrelated under H0 and the iid variance is too small. The HAC
+    statistic rescales PT by the ratio of u's iid to its long-run variance:
+    PT_HAC = PT x sqrt(sum_t u_t^2 / NW(u, lags)) (``newey_west_sum``; lags = h - 1), with u summed per
+    day first when ``days`` is given (several pairs a day: clustered by date too). With lags = 0 and
+    one call a day it is PT itself. One-sided p = P(Z >= PT_HAC).
+    """
+    plain = pesaran_timmermann(direction, up)
+    if not math.isfinite(plain.statistic):
+        return plain
+    y, x = _as_bool(up).astype(float), (np.asarray(direction) > 0).astype(float)
+    u = (x - x.mean()) * (y - y.mean())
+    long_run = newey_west_sum(_by_day(u, days), lags)
+    if not long_run > 0:
+        return TimingTest(plain.n, plain.hit_rate, plain.expected_hit_rate, math.nan, math.nan)
+    statistic = plain.statistic * math.sqrt(float(u @ u) / long_run)
+    return TimingTest(plain.n, plain.hit_rate, plain.expected_hit_rate, statistic, float(sps.norm.sf(statistic)))
+
+
+def mcnemar_hac(
+    hits_a: np.ndarray,
+    hits_b: np.ndarray,
+    lags: int,
+    days: np.ndarray | None = None,
+    alternative: Alternative = "greater",
+) -> McNemarResult:
+    """McNemar on d_t = hit_a - hit_b with a HAC (Newey-West, ``lags``) variance: z = sum d / sqrt(NW(d)).
+
+    With lags = 0 and one call a day, z = (b - c) / sqrt(b + c), the asymptotic McNemar; overlapping
+    multi-day targets (lags = h - 1) and several pairs a day (``days``: summed per day) widen it.
+    """
+    a, b_ = _as_bool(hits_a), _as_bool(hits_b)
+    n = _same_length(hits_a=a, hits_b=b_)
+    only_a, only_b = int(np.sum(a & ~b_)), int(np.sum(~a & b_))
+    d = a.astype(float) - b_.astype(float)
+    long_run = newey_west_sum(_by_day(d, days), lags)
+    if not long_run > 0:
+        return McNemarResult(n, only_a, only_b, 1.0)
+    return McNemarResult(n, only_a, only_b, _tail(float(d.sum()) / math.sqrt(long_run), alternative))
+
+
 # --- 2. Pooled figures with date-clustered standard errors ---------------------------------------
 
 
@@ -495,16 +560,24 @@ def spa_test(
     block_size: int | None = None,
     reps: int = 1000,
     seed: int | None = None,
+    *,
+    studentize: bool = True,
 ) -> SPAResult:
-    """Hansen (2005) test for superior predictive ability, ``arch.bootstrap.SPA``.
+    """Hansen (2005) test for superior predictive ability on arch's stationary bootstrap.
 
-    H0: no model earns more on average than the benchmark. Losses are minus the daily P/L; the
-    bootstrap is arch's stationary bootstrap (block size sqrt(n) by default), studentized. arch compares
-    the bootstrap maximum with the sample maximum without truncating the statistic at 0, so a clearly
-    worse model gets a p-value near 0.5 rather than Hansen's 1: not significant either way. A small
-    consistent p-value says at least one model beats the benchmark after looking at all of them,
-    so pass every variant tried as a column of ``model_pnls`` (shape (days, models), or one series).
+    H0: no model earns more on average than the benchmark. Losses are minus the daily P/L. A small
+    consistent p-value says at least one model beats the benchmark after looking at all of them, so
+    pass every variant tried as a column of ``model_pnls`` (shape (days, models), or one series).
     ``seed`` makes it reproducible.
+
+    arch (8.0) does not studentize its SPA: ``SPA(studentize=True)`` is stored and printed, but
+    ``compute()`` compares the maximum of the raw mean loss differentials with its bootstrap
+    distribution (the variances only choose the consistent p-value's columns), and does not truncate
+    the statistic at 0. With ``studentize`` (the default here) the statistic is Hansen's:
+    T = max(0, max_k sqrt(n) mean(d_k) / w_k), w_k^2 arch's kernel estimate of d_k's long-run
+    variance, and each bootstrap draw is studentized the same way (arch's recentred draws, so the
+    lower, consistent and upper p-values keep their meaning). A variant with a noisier P/L then
+    weighs no more than a quiet one. ``studentize=False`` gives arch's p-values.
     """
     from arch.bootstrap import SPA
 
@@ -516,8 +589,21 @@ def spa_test(
         return SPAResult(math.nan, math.nan, math.nan)
     spa = SPA(-bench, -models, block_size=block_size, reps=reps, seed=seed)
     spa.compute()
-    p = spa.pvalues
-    return SPAResult(float(p["lower"]), float(p["consistent"]), float(p["upper"]))
+    if not studentize:
+        p = spa.pvalues
+        return SPAResult(float(p["lower"]), float(p["consistent"]), float(p["upper"]))
+    # arch's own pieces (pinned arch >=7,<9; tests/test_backtest_skill.py checks them): the loss differentials
+    # d (benchmark loss - model loss, > 0 when the model earns more), their kernel variances, and the
+    # bootstrap means minus each p-value's recentring, shape (models, reps, [lower, consistent, upper]).
+    diffs, variances, draws = spa._loss_diff, spa._loss_diff_var, spa._simulated_vals
+    if draws is None:
+        return SPAResult(math.nan, math.nan, math.nan)
+    # A column equal to the benchmark (no spread at all) carries no evidence: it never sets the maximum.
+    root_n, omega = math.sqrt(len(bench)), np.where(variances > 0, np.sqrt(np.maximum(variances, 0.0)), np.inf)
+    statistic = max(0.0, float(np.max(root_n * diffs.mean(axis=0) / omega)))
+    simulated = np.maximum(0.0, np.max(root_n * draws / omega[:, None, None], axis=0))  # (reps, 3)
+    lower, consistent, upper = (simulated >= statistic).mean(axis=0) if statistic > 0 else (1.0, 1.0, 1.0)
+    return SPAResult(float(lower), float(consistent), float(upper))
 
 
 def spa_against_benchmarks(
@@ -661,6 +747,11 @@ class SkillSummary:
     dsr: float
     n_trials: int
     spa_p: float
+    # Multi-day targets: mcnemar_p and pt_p above are HAC (Newey-West, lag horizon - 1, summed per day);
+    # the iid figures are kept beside them. 0 lags: one-day targets, the iid tests.
+    hac_lags: int = 0
+    mcnemar_p_iid: float = math.nan
+    pt_p_iid: float = math.nan
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain dict for metrics.json."""
@@ -690,6 +781,7 @@ def skill_summary(
     periods_per_year: int = TRADING_DAYS_PER_YEAR,
     spa_reps: int = 1000,
     seed: int | None = None,
+    horizon: int = 1,
 ) -> SkillSummary:
     """Every headline test of one variant from per-call arrays (one entry per pair and date).
 
@@ -714,6 +806,10 @@ def skill_summary(
     hits, ab_hits = _hits(d, up), _as_bool(up)
     mcnemar = mcnemar_test(hits, ab_hits)
     timing = pesaran_timmermann(d, up)
+    iid = (mcnemar.p_value, timing.p_value)
+    if horizon > 1:  # overlapping targets: the iid tests overstate the evidence (h - 1 days shared)
+        mcnemar = mcnemar_hac(hits, ab_hits, horizon - 1, day_keys)
+        timing = pesaran_timmermann_hac(d, up, horizon - 1, day_keys)
     diff = pooled_hit_difference(d, buy, up, day_keys)
 
     nan = math.nan
@@ -757,4 +853,7 @@ def skill_summary(
         dsr=dsr.dsr,
         n_trials=n_trials,
         spa_p=spa_p,
+        hac_lags=max(0, horizon - 1),
+        mcnemar_p_iid=iid[0],
+        pt_p_iid=iid[1],
     )

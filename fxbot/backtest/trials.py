@@ -6,6 +6,18 @@ runs at once cannot interleave), each record is one ``write`` of one line on a f
 ``O_APPEND``, then ``fsync``. A crash can at worst leave a torn last line; the next append starts on
 a fresh line and ``read_trials`` reports, and skips, any line that is not a record. Nothing here
 deletes or rewrites a line. Standard library only.
+
+A figure found wrong later is corrected by a *correction record* appended after it, never by editing
+the trial's line: ``{"correction": n, "corrects": 5, "set": {"metrics.sharpe": -0.084}, "was": {...},
+"reason": ...}`` replaces a field; ``{"correction": n, "corrects": 2, "same_as": 1, ...}`` says trial 2
+made exactly trial 1's calls, so the two are one entry. ``corrected_view`` applies them in order:
+the Deflated Sharpe (``fxbot.backtest.run``) counts and spreads the trials of that view. Correction
+records take no trial number.
+
+A trial may be *registered* before it runs: ``{"registration": n, "name": ..., "hypothesis": ...,
+"criterion": ..., "data": ...}`` is appended first, and the trial's record, appended once it has run,
+names it (``"registered": n``). A registration takes no trial number either; what was promised stays
+on record above what was found.
 """
 
 from __future__ import annotations
@@ -62,6 +74,141 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _counted(lines: list[bytes], key: str) -> int:
+    """How many of ``lines`` are records with ``key`` (corrections, registrations)."""
+    count = 0
+    for line in lines:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        count += int(isinstance(value, dict) and key in value)
+    return count
+
+
+def _corrections(lines: list[bytes]) -> int:
+    """How many of ``lines`` take no trial number (corrections and registrations)."""
+    return _counted(lines, "correction") + _counted(lines, "registration")
+
+
+def append_registration(path: Path, name: str, hypothesis: str, criterion: str, data: str) -> dict[str, Any]:
+    """Register a trial before it runs: what it tests, how it will be judged and on what data (appended)."""
+    for field, text in (("name", name), ("hypothesis", hypothesis), ("criterion", criterion), ("data", data)):
+        if not text.strip():
+            raise ValueError(f"a registration needs its {field} written before the trial runs")
+    if any(r.get("name") == name for r in read_trials(path).records if "registration" in r):
+        raise ValueError(f"{path} already registers a trial named {name!r}; choose another name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        existing = path.read_bytes()
+        lines = [line for line in existing.split(b"\n") if line.strip()]
+        stamped = {
+            "format": FORMAT_VERSION,
+            "registration": _counted(lines, "registration") + 1,
+            "recorded": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "name": name,
+            "hypothesis": hypothesis,
+            "criterion": criterion,
+            "data": data,
+            "code_version": code_version(),
+        }
+        data_line = json.dumps(stamped, default=str, allow_nan=False).encode("utf-8") + b"\n"
+        if existing and not existing.endswith(b"\n"):
+            data_line = b"\n" + data_line
+        os.write(fd, data_line)
+        os.fsync(fd)
+        return stamped
+    finally:
+        os.close(fd)
+
+
+def registration_line(record: dict[str, Any]) -> str:
+    """One line per registration for ``fxbot trials``."""
+    return (
+        f"registration {record.get('registration')} {record.get('recorded', '?')}: {record.get('name')}: "
+        f"{record.get('hypothesis')} Criterion: {record.get('criterion')}"
+    )
+
+
+def append_correction(path: Path, corrects: int, reason: str, **change: Any) -> dict[str, Any]:
+    """Append a correction of trial ``corrects``: ``set={"metrics.sharpe": x}`` (with ``was``) or ``same_as=n``.
+
+    Appended like a trial (flock, one write, fsync); the trial's own line is never touched.
+    """
+    if not reason.strip():
+        raise ValueError("a correction says why it is made")
+    if set(change) - {"set", "was", "same_as"} or not ({"set", "same_as"} & set(change)):
+        raise ValueError("a correction sets fields (set=..., was=...) or names the trial it repeats (same_as=...)")
+    known = {r.get("trial") for r in read_trials(path).records if "trial" in r}
+    targets = {corrects} | ({change["same_as"]} if "same_as" in change else set())
+    if not targets <= known:
+        raise ValueError(f"{path} has no trial {sorted(targets - known)}; `fxbot trials` lists them")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        existing = path.read_bytes()
+        lines = [line for line in existing.split(b"\n") if line.strip()]
+        stamped = {
+            "format": FORMAT_VERSION,
+            "correction": _counted(lines, "correction") + 1,
+            "recorded": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "corrects": corrects,
+            **_finite(change),
+            "reason": reason,
+        }
+        data = json.dumps(stamped, default=str, allow_nan=False).encode("utf-8") + b"\n"
+        if existing and not existing.endswith(b"\n"):
+            data = b"\n" + data
+        os.write(fd, data)
+        os.fsync(fd)
+        return stamped
+    finally:
+        os.close(fd)
+
+
+def corrected_view(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The trials as the corrections on record say they are: fields replaced, repeats merged into the first.
+
+    Each trial appears once, in order, as a copy (the records are not changed); a trial repeated by
+    others carries ``same_calls_as`` (their numbers). Correction records are not trials.
+    """
+    trials = {
+        r["trial"]: json.loads(json.dumps(r))
+        for r in records
+        if "trial" in r and "correction" not in r and "registration" not in r
+    }
+    for c in (r for r in records if "correction" in r):
+        trial = trials.get(c.get("corrects"))
+        if trial is None:
+            continue
+        for dotted, value in (c.get("set") or {}).items():
+            *parents, leaf = str(dotted).split(".")
+            node = trial
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[leaf] = value
+        first = trials.get(c.get("same_as"))
+        if first is not None and c.get("same_as") != c.get("corrects"):
+            first.setdefault("same_calls_as", []).append(c["corrects"])
+            trial["merged_into"] = c["same_as"]
+    return [t for t in trials.values() if "merged_into" not in t]
+
+
+def correction_line(record: dict[str, Any]) -> str:
+    """One line per correction record for ``fxbot trials``."""
+    what = (
+        f"trial #{record.get('corrects')} made the same calls as #{record.get('same_as')}: one entry"
+        if "same_as" in record
+        else ", ".join(
+            f"{k} {(record.get('was') or {}).get(k, '?')} -> {v}" for k, v in (record.get("set") or {}).items()
+        )
+    )
+    return f"correction {record.get('correction')} {record.get('recorded', '?')}: {what} ({record.get('reason', '')})"
+
+
 def append_trial(path: Path, record: dict[str, Any]) -> dict[str, Any]:
     """Append ``record`` (stamped with ``format``, ``recorded`` and ``trial``, its 1-based number) to ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +220,7 @@ def append_trial(path: Path, record: dict[str, Any]) -> dict[str, Any]:
         lines = [line for line in existing.split(b"\n") if line.strip()]
         stamped = {
             "format": FORMAT_VERSION,
-            "trial": len(lines) + 1,
+            "trial": len(lines) - _corrections(lines) + 1,
             "recorded": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             **_finite(record),
         }

@@ -76,6 +76,8 @@ def load_evidence(model_folder: Path) -> Evidence | None:
             interval_confidence=float(portfolio.get("confidence", 0.999)),
             gross_leverage=_opt_float(portfolio.get("gross_leverage")),
             calls_tail=_calls_tail(portfolio.get("calls_tail")),
+            pooled_difference=_opt_float(pooled.get("difference")),
+            pooled_difference_se=_opt_float(pooled.get("difference_se")),
         )
     except (KeyError, TypeError, ValueError, AttributeError, msgspec.ValidationError) as exc:
         raise ModelError(
@@ -112,6 +114,11 @@ def _scope(entry: dict[str, Any], alpha: float) -> dict[str, Any]:
         "pt_p_value": float(entry.get("pt_p", 1.0)),
         "pt_p_value_holm": float(entry.get("pt_p_holm", entry.get("pt_p", 1.0))),
         "edge": _edge(entry, alpha),
+        **(
+            {"difference": float(entry["difference"]), "difference_se": float(entry["difference_se"])}
+            if entry.get("difference") is not None and entry.get("difference_se") is not None
+            else {}
+        ),
     }
 
 

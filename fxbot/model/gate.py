@@ -5,23 +5,37 @@ exact binomial tail and quantiles are summed with ``math.comb`` (a few hundred c
 are the same tests as ``fxbot.backtest.skill.mcnemar_test`` and ``fxbot.backtest.stats.random_band``
 (the tests compare them with scipy).
 
-The gate judges a challenger on its scored shadow calls and, where the retrain stored one, on the
-held-back walk-forward of its recipe (``fxbot.model.holdback``: the same settings trained without
-the latest months, calling them). It promotes when
-- its accuracy is not below the champion's by more than ``lifecycle.margin``, on the shadow days and
-  the held-back days the champion was out of sample on (the same days for both), and
-- its accuracy is not below always-buy's by more than the random band (half the width of the
-  central 99 % band of a coin-flip guesser's accuracy over that many calls), on the shadow days and
-  every held-back day.
+The gate judges a challenger once, at the end of its trial window (``lifecycle.shadow_days`` scored
+shadow calls), on those calls and, where the retrain stored one bound to the version
+(``fxbot.model.holdback``), on the held-back walk-forward of its recipe. It is promoted only on
+evidence that it is better:
+- it beats the champion on the same days (the shadow days and the held-back days the champion was
+  out of sample on): the one-sided exact McNemar test on the discordant calls (H0: the challenger is
+  right on at most half of the days where the two disagree) gives p <= ``alpha``, and
+- it is not below always-buy's accuracy by more than the random band (half the width of the central
+  99 % band of a coin-flip guesser's accuracy over that many calls), on the shadow days and every
+  held-back day.
+Anything else retires it: no evidence by the end of its trial window is not a promotion.
+
+``alpha`` is the level of one decision: ``lifecycle.alpha_per_year / lifecycle.decisions_per_year``
+(0.10 / 12 = 0.0083 by default). Spending the year's budget evenly over its monthly decisions
+bounds the chance that a challenger no better than its champion is promoted at least once in a year
+by ``alpha_per_year`` (the union bound: whatever the dependence between the months). ``bench/gate.py``
+measures both rates, and the power, through ``decide`` itself.
+
+One pair's calls are one per day, so the gate's paired tests need no clustering; pooled across
+pairs (the live record against always-buy, ``fxbot.live``) the calls are clustered by date.
+
 The rollback flag rises when the champion's own latest calls fall below always-buy by more than
 the random band; it is shown, never acted on.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -30,6 +44,7 @@ from fxbot.model.holdback import HeldBack
 BAND_LEVEL = 0.99
 
 
+@functools.lru_cache(maxsize=4096)
 def binomial_cdf(k: int, n: int) -> float:
     """P(X <= k) for X ~ Binomial(n, 1/2)."""
     if k < 0:
@@ -41,6 +56,7 @@ def binomial_cdf(k: int, n: int) -> float:
     return float(hits / total)
 
 
+@functools.lru_cache(maxsize=1024)
 def random_band(n: int, level: float = BAND_LEVEL) -> tuple[float, float]:
     """Central ``level`` band of a coin-flip guesser's accuracy over ``n`` calls (binomial quantiles, as scipy)."""
     if n == 0:
@@ -72,6 +88,71 @@ def mcnemar_p(only_a: int, only_b: int) -> float:
     return min(1.0, 2.0 * min(low, high))
 
 
+def mcnemar_greater_p(only_a: int, only_b: int) -> float:
+    """Exact one-sided McNemar p-value that A is the better: P(X >= only_a), X ~ Binomial(only_a + only_b, 1/2)."""
+    n = only_a + only_b
+    if n == 0:
+        return 1.0
+    return max(0.0, min(1.0, 1.0 - binomial_cdf(only_a - 1, n)))
+
+
+def decision_alpha(alpha_per_year: float, decisions_per_year: int) -> float:
+    """The level of one gate decision: the year's false-promotion budget spent evenly over its decisions."""
+    return alpha_per_year / decisions_per_year
+
+
+class Tally(msgspec.Struct, frozen=True):
+    """What the rule reads: the paired counts against the champion, and the hits against always-buy."""
+
+    paired: int  # days both the challenger (or its recipe) and the champion called, out of sample
+    only_challenger: int  # of those, the challenger right and the champion wrong
+    only_champion: int  # the champion right and the challenger wrong
+    calls: int  # every judged day against always-buy
+    hits: int  # the challenger right among them
+    up: int  # up days among them: always-buy's hits
+
+
+Verdict = Literal["promote", "retire"]
+
+
+def decide(t: Tally, alpha: float) -> tuple[Verdict, str, float]:
+    """The gate's rule on a tally: (verdict, reason, one-sided McNemar p against the champion).
+
+    Promote only if the challenger beats the champion on the same days (one-sided exact McNemar
+    p <= ``alpha``) and its accuracy is not below always-buy's by more than the random band; else retire.
+    """
+    p = mcnemar_greater_p(t.only_challenger, t.only_champion)
+    if t.paired == 0:
+        return "retire", "was never compared with the champion on the same days: no evidence that it is better", p
+    if not (p <= alpha and t.only_challenger > t.only_champion):
+        return (
+            "retire",
+            (
+                f"shows no evidence that it beats the champion by the end of its trial window (right where the "
+                f"champion was wrong on {t.only_challenger} days, the reverse on {t.only_champion}: one-sided "
+                f"McNemar p {p:.3f}, the gate needs {alpha:.4f})"
+            ),
+            p,
+        )
+    accuracy, always_buy, band = t.hits / t.calls, t.up / t.calls, band_half_width(t.calls)
+    if accuracy < always_buy - band - 1e-12:
+        return (
+            "retire",
+            f"beats the champion but is below always-buy ({accuracy:.1%} against {always_buy:.1%}) by more than the "
+            f"random band (±{band:.1%})",
+            p,
+        )
+    return (
+        "promote",
+        (
+            f"beats the champion on the same days (right where the champion was wrong on {t.only_challenger} days, the "
+            f"reverse on {t.only_champion}: one-sided McNemar p {p:.4f} <= {alpha:.4f}) and {accuracy:.1%} is within "
+            f"the random band (±{band:.1%}) of always-buy's {always_buy:.1%} or above it"
+        ),
+        p,
+    )
+
+
 class Comparison(msgspec.Struct, frozen=True):
     """Accuracies of two sets of calls and always-buy on the same days, with the paired tests."""
 
@@ -82,6 +163,9 @@ class Comparison(msgspec.Struct, frozen=True):
     band: float  # half-width of the random band for n calls
     p_vs_reference: float  # exact McNemar, two-sided
     p_vs_always_buy: float  # exact McNemar, two-sided
+    only_judged: int = 0  # days the judged calls were right and the reference wrong
+    only_reference: int = 0  # the reverse
+    p_better: float = math.nan  # exact McNemar, one-sided: the judged calls are the better
 
 
 def compare(hits: Sequence[bool], reference_hits: Sequence[bool] | None, up: Sequence[bool]) -> Comparison:
@@ -95,10 +179,11 @@ def compare(hits: Sequence[bool], reference_hits: Sequence[bool] | None, up: Seq
     def discordant(a: Sequence[bool], b: Sequence[bool]) -> tuple[int, int]:
         return sum(x and not y for x, y in zip(a, b, strict=True)), sum(y and not x for x, y in zip(a, b, strict=True))
 
-    ref_acc, p_ref = math.nan, math.nan
+    ref_acc, p_ref, only, p_better = math.nan, math.nan, (0, 0), math.nan
     if reference_hits is not None:
         ref_acc = sum(reference_hits) / n
-        p_ref = mcnemar_p(*discordant(hits, reference_hits))
+        only = discordant(hits, reference_hits)
+        p_ref, p_better = mcnemar_p(*only), mcnemar_greater_p(*only)
     return Comparison(
         n=n,
         accuracy=sum(hits) / n,
@@ -107,6 +192,9 @@ def compare(hits: Sequence[bool], reference_hits: Sequence[bool] | None, up: Seq
         band=band_half_width(n),
         p_vs_reference=p_ref,
         p_vs_always_buy=mcnemar_p(*discordant(hits, up)),
+        only_judged=only[0],
+        only_reference=only[1],
+        p_better=p_better,
     )
 
 
@@ -125,7 +213,7 @@ class GateDecision(msgspec.Struct, frozen=True):
     held_back_paired: Comparison | None  # the probe against the champion where it was out of sample too
     held_back_span: str  # "2023-12-29..2024-03-29", or "" without one
     held_back_no_champion: str  # why the champion has no held-back days to compare, or ""
-    margin: float
+    alpha: float  # the level of this decision
     promote: bool
     reason: str
     held_back_missing: str = "no held-back walk-forward stored"  # said when ``held_back`` is None
@@ -137,8 +225,11 @@ class GateDecision(msgspec.Struct, frozen=True):
             "calls": c.n,
             "challenger": round(c.accuracy, 4),
             "champion": round(c.reference, 4),
+            "only_challenger": c.only_judged,
+            "only_champion": c.only_reference,
+            "p_better": round(c.p_better, 6),
             "p_vs_champion": round(c.p_vs_reference, 4),
-            "margin": self.margin,
+            "alpha": round(self.alpha, 6),
             "calls_vs_always_buy": b.n,
             "challenger_vs_always_buy": round(b.accuracy, 4),
             "always_buy": round(b.always_buy, 4),
@@ -154,6 +245,8 @@ class GateDecision(msgspec.Struct, frozen=True):
                 out["held_back"]["champion_calls"] = paired.n
                 out["held_back"]["recipe_on_those"] = round(paired.accuracy, 4)
                 out["held_back"]["champion"] = round(paired.reference, 4)
+        else:
+            out["held_back_missing"] = self.held_back_missing
         return out
 
 
@@ -168,13 +261,14 @@ def judge(
     challenger_hits: Sequence[bool],
     champion_hits: Sequence[bool],
     up: Sequence[bool],
-    margin: float,
+    alpha: float,
     *,
     held_back: HeldBack | None = None,
+    held_back_missing: str = "",
 ) -> GateDecision:
-    """Promote or keep, from the two models' shadow hits and the outcomes on the same days, and the
+    """Promote or retire, from the two models' shadow hits and the outcomes on the same days, and the
     held-back walk-forward of the challenger's recipe (its probe's calls, and the champion's where
-    it was out of sample too) if there is one."""
+    it was out of sample too) if there is one; ``held_back_missing`` says why there is none."""
     shadow = compare(challenger_hits, champion_hits, up)
     hits, ref, same_up = list(challenger_hits), list(champion_hits), list(up)
     all_hits, all_up = list(challenger_hits), list(up)
@@ -194,20 +288,12 @@ def judge(
                 else "the champion had trained on every held-back day: not compared there"
             )
     c, b = compare(hits, ref, same_up), compare(all_hits, None, all_up)
-    if c.accuracy < c.reference - margin - 1e-12:
-        promote, reason = False, f"trails the champion by more than the margin {margin:.3f}"
-    elif b.accuracy < b.always_buy - b.band - 1e-12:
-        promote, reason = False, f"below always-buy by more than the random band {b.band:.3f}"
-    else:
-        promote, reason = (
-            True,
-            (
-                f"{c.accuracy:.1%} is within the margin ({margin:.1%}) of the champion's {c.reference:.1%} or "
-                f"above it, and {b.accuracy:.1%} within the random band (±{b.band:.1%}) of always-buy's "
-                f"{b.always_buy:.1%} or above it: no evidence that it is worse"
-            ),
-        )
-    return GateDecision(c, b, shadow, part, paired_part, span, no_champion, margin, promote, reason)
+    tally = Tally(c.n, c.only_judged, c.only_reference, b.n, sum(all_hits), sum(all_up))
+    verdict, reason, _ = decide(tally, alpha)
+    missing = {"held_back_missing": held_back_missing} if held_back_missing else {}
+    return GateDecision(
+        c, b, shadow, part, paired_part, span, no_champion, alpha, verdict == "promote", reason, **missing
+    )
 
 
 def _right(c: Comparison, accuracy: float) -> str:
@@ -238,7 +324,8 @@ def gate_figures(decision: GateDecision) -> str:
         )
     parts.append(
         f"judged: {c.accuracy:.1%} vs champion {c.reference:.1%} over {c.n} calls "
-        f"(McNemar p {c.p_vs_reference:.2f}, margin {decision.margin:.1%}), "
+        f"({c.only_judged} days only the challenger right, {c.only_reference} only the champion: one-sided McNemar "
+        f"p {c.p_better:.3f}, needs {decision.alpha:.4f}), "
         f"{b.accuracy:.1%} vs always-buy {b.always_buy:.1%} over {b.n} calls "
         f"(p {b.p_vs_always_buy:.2f}, random band ±{b.band:.1%})"
     )

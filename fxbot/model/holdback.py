@@ -8,6 +8,11 @@ walk-forward of `fxbot backtest` does. The champion calls the same days where it
 sample (the day's outcome is after its last training bar); where it is not, the day is used only
 against always-buy. The result is ``holdback.json`` in the version folder, read by the gate.
 
+The file is bound to its version: the retrain records its sha256 in the promotions log line that
+adds the version (``holdback_binding``), and the gate reads it only if the bytes still have that
+hash (``bound_holdback``). A file edited afterwards, or one that came with an imported folder (no
+hash recorded), is ignored with one line in the gate's notice: it can never promote anything.
+
 Pure (no TensorFlow, no numpy): the daily run reads this file when it judges a challenger.
 """
 
@@ -21,6 +26,8 @@ import msgspec
 from fxbot.errors import ModelError
 
 HOLDBACK_FILE = "holdback.json"
+#: The promotions-log evidence key (of the line that adds a version) holding its holdback.json's sha256.
+HOLDBACK_SHA256 = "holdback_sha256"
 
 
 class HeldBackDay(msgspec.Struct, frozen=True):
@@ -129,3 +136,31 @@ def read_holdback(folder: Path) -> HeldBack | None:
         raise ModelError(f"{path} is not a held-back walk-forward ({exc})") from None
     except msgspec.DecodeError:
         raise ModelError(f"{path} is truncated or not JSON") from None
+
+
+def holdback_binding(folder: Path) -> dict[str, str]:
+    """What the retrain records with the version it adds: the sha256 of its ``holdback.json`` (empty: none)."""
+    digest = holdback_sha256(folder)
+    return {} if digest is None else {HOLDBACK_SHA256: digest}
+
+
+def bound_holdback(folder: Path, recorded: str | None) -> tuple[HeldBack | None, str]:
+    """The version's held-back walk-forward if its bytes have the sha256 ``recorded`` at retrain, and why not.
+
+    Returns (the record, "") when it matches; (None, the reason) when there is a file but no hash was
+    recorded for it or it differs (edited or forged: ignored); (None, "") when there is no file. A file
+    that matches but cannot be decoded is a ModelError (the retrain wrote something damaged).
+    """
+    digest = holdback_sha256(folder)
+    if digest is None:
+        return None, ""
+    if recorded is None:
+        return None, (
+            "its holdback.json was not recorded when the version was added (not from `fxbot retrain`): ignored"
+        )
+    if digest != recorded:
+        return None, (
+            f"its holdback.json does not match the sha256 recorded at retrain ({digest[:12]} against "
+            f"{recorded[:12]}: edited since): ignored"
+        )
+    return read_holdback(folder), ""

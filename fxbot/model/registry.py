@@ -59,7 +59,8 @@ LEGACY = "(unversioned)"
 _TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
 
 By = Literal["schedule", "user"]
-Action = Literal["migrate", "seed", "promote", "rollback", "recover", "keep", "passed", "import"]
+# ``keep``: a challenger kept out by the gate before it retired (older logs); ``retire``: the gate's no.
+Action = Literal["migrate", "seed", "promote", "rollback", "recover", "keep", "retire", "passed", "import"]
 Step = Callable[[str], None]
 #: The steps of a promotion, in order; ``on_step`` is called after each (the kill tests stop there).
 PROMOTION_STEPS = ("checked", "temp-written", "temp-synced", "replaced", "dir-synced", "logged")
@@ -435,6 +436,14 @@ class Registry:
                 out.append(entry)
         return out
 
+    def added_with(self, version: str, key: str) -> str | None:
+        """The value of ``key`` in the evidence of the log line that added ``version`` (seed or import), or None."""
+        for entry in self.history(pair_of_version(version)):
+            if entry.to_version == version and entry.action in ("seed", "import"):
+                value = entry.evidence.get(key)
+                return value if isinstance(value, str) else None
+        return None
+
     def champion_stack(self, pair: str) -> list[str]:
         """The champions of ``pair`` as the log tells, each promotion pushing and each rollback popping."""
         stack: list[str] = []
@@ -449,7 +458,7 @@ class Registry:
         """Versions that were champion once or were judged and kept out: no longer challengers."""
         out = set(self.champion_stack(pair))
         for entry in self.history(pair):
-            if entry.to_version and entry.action in (*_PUSHES, "keep", "passed", "rollback"):
+            if entry.to_version and entry.action in (*_PUSHES, "keep", "retire", "passed", "rollback"):
                 out.add(entry.to_version)
             if entry.from_version and entry.action == "rollback":
                 out.add(entry.from_version)
@@ -716,7 +725,9 @@ class Registry:
                 self._append(entry)
         return True
 
-    def add(self, source: Path, *, by: By = "user", note: str = "", holdback_sha256: str | None = None) -> VersionInfo:
+    def add(
+        self, source: Path, *, by: By = "user", note: str = "", binding: dict[str, str] | None = None
+    ) -> VersionInfo:
         """Copy the version folder ``source`` in, after checking it; the registry is unchanged if it fails.
 
         The files are copied into a temporary folder of the registry (regular files only, within the
@@ -724,8 +735,9 @@ class Registry:
         version's own name: ``PAIR-YYYYMMDD-hash``, computed from the checked manifest, never taken
         from a file. The new version becomes the champion only if its pair has none (logged as
         ``seed``), else it waits as a challenger (logged as ``import``). ``note`` goes into the log
-        record; ``holdback_sha256`` (the retrain's own checksum of the ``holdback.json`` it wrote)
-        too, binding that evidence to this version: the gate uses no held-back file without it.
+        record, and so does ``binding`` (the retrain's sha256 of the ``holdback.json`` it wrote:
+        ``fxbot.model.holdback.holdback_binding``), binding that evidence to this version: the copy
+        must match it, and the gate uses no held-back file without it.
         """
         import tempfile  # here: adding a version is rare
 
@@ -746,12 +758,12 @@ class Registry:
                 target = self.version_dir(pair, version)
                 if (target / MANIFEST_NAME).is_file():
                     raise UsageError(f"{version} is already stored in {folder}; nothing to import")
-                evidence: dict[str, Any] = {"source": str(source)}
-                if holdback_sha256 is not None:
+                evidence: dict[str, Any] = {"source": str(source), **(binding or {})}
+                recorded = (binding or {}).get(HOLDBACK_KEY)
+                if recorded is not None:
                     held = staging / HOLDBACK_NAME
-                    if not held.is_file() or _sha256(held) != holdback_sha256:
+                    if not held.is_file() or _sha256(held) != recorded:
                         raise ModelError(f"{source / HOLDBACK_NAME} changed after the retrain wrote it; refused")
-                    evidence[HOLDBACK_KEY] = holdback_sha256
                 folder.mkdir(parents=True, exist_ok=True)
                 _fsync_tree(staging)
                 os.rename(staging, target)
@@ -769,14 +781,6 @@ class Registry:
                 evidence = {"note": note or "a challenger", **evidence}
                 self._append(Entry(_now(), pair, "import", champion, version, by, evidence))
         return VersionInfo(pair, version, target, manifest, champion is None)
-
-    def holdback_checksum(self, pair: str, version: str) -> str | None:
-        """The sha256 of ``version``'s ``holdback.json`` as the retrain that stored it recorded, or None."""
-        for entry in self.history(pair):
-            if entry.to_version == version and entry.action in ("import", "seed"):
-                value = entry.evidence.get(HOLDBACK_KEY)
-                return value if isinstance(value, str) else None
-        return None
 
 
 #: The held-back walk-forward's file in a version folder (``fxbot.model.holdback.HOLDBACK_FILE``).

@@ -36,8 +36,8 @@ from fxbot.model.holdback import (
     HOLDBACK_FILE,
     HeldBack,
     HeldBackDay,
+    holdback_binding,
     holdback_cutoff,
-    holdback_sha256,
     read_holdback,
     write_holdback,
 )
@@ -365,13 +365,10 @@ def _retrain_pair(
     if held_back_lost:
         (folder / HOLDBACK_FILE).unlink(missing_ok=True)
     try:
-        # The checksum of the held-back file this retrain wrote binds it to the version (the gate checks it).
-        info = registry.add(
-            folder,
-            by=by,
-            note=f"retrained on bars up to {last_month_end(as_of)}",
-            holdback_sha256=holdback_sha256(folder),
-        )
+        # The held-back walk-forward's sha256 goes into the log line that adds the version: the gate reads
+        # only a file that still has it.
+        note = f"retrained on bars up to {last_month_end(as_of)}"
+        info = registry.add(folder, by=by, note=note, binding=holdback_binding(folder))
     except FxbotError as exc:
         return PairOutcome(
             pair, f"{pair}: the retrained version was refused ({exc}); the champion stays", False, max(peaks)

@@ -59,6 +59,9 @@ class _Words(msgspec.Struct, frozen=True):  # a Struct: a frozen dataclass this 
     live: str
     no_edge: str
     edge: str
+    worse: str
+    worse_short: str
+    worse_where: dict[str, str]
     times: str = "x"
     stop: str = ". "
     paren: tuple[str, str] = (" (", ")")
@@ -130,6 +133,13 @@ _WORDS: dict[str, _Words] = {
             "The call is shown, but treat it as no better than always-buy."
         ),
         edge="In the walk-forward these models beat always-buy on the same calls (significant at {alpha} after Holm).",
+        worse=(
+            "Worse than always-buy: {where}, the calls were right on {acc} of {n:,}, always-buy on the same calls "
+            "{buy} (two-sided p={p}, days clustered). The call is shown, but following these models has done worse "
+            "than simply buying every day."
+        ),
+        worse_short="worse than always-buy {where}: {acc} against {buy} over {n:,} calls (two-sided p={p})",
+        worse_where={"live": "in live use", "walk-forward": "in the walk-forward"},
     ),
     "ja": _Words(
         title="fxbot シグナル {as_of} 時点",
@@ -180,6 +190,13 @@ _WORDS: dict[str, _Words] = {
             "シグナルは表示しますが、常に買う場合より優れているとは言えません。"
         ),
         edge="ウォークフォワード検証では、同じ日に常に買う場合を上回りました（多重検定補正後の有意水準 {alpha}）。",
+        worse=(
+            "常に買う場合より劣っています: {where}シグナルの正解率は {acc}（{n:,}件）、同じ日に常に買った場合は "
+            "{buy} でした（日ごとにまとめた両側p値 {p}）。"
+            "シグナルは表示しますが、従った結果は毎日買うだけより悪くなっています。"
+        ),
+        worse_short="{where}常に買う場合より劣っています: {acc}（常に買い {buy}、{n:,}件、両側p値 {p}）",
+        worse_where={"live": "実運用では", "walk-forward": "ウォークフォワード検証では"},
         times="倍",
         stop="。",
         paren=("（", "）"),
@@ -338,8 +355,10 @@ def evidence_text(report: Report, locale: str = "en") -> str | None:
     found = report.evidence
     words = _words(locale)
     live = words.live.format(track=track_text(report.track, locale))
+    short = _worse_figures(report, locale, words.worse_short)
+    worse = f" {short}{words.stop.strip()}" if short else ""
     if not found:
-        return f"{words.no_evidence}{words.stop}{live}{words.stop.strip()}" if report.signals else None
+        return f"{words.no_evidence}{words.stop}{live}{words.stop.strip()}{worse}" if report.signals else None
     e = found[0]
     line = words.evidence_line.format(
         first=e.first_day,
@@ -349,11 +368,27 @@ def evidence_text(report: Report, locale: str = "en") -> str | None:
         buy=_pct(e.pooled_always_buy_accuracy),
         p=_p(e.pooled_p_value),
     )
-    return f"{line}{words.stop}{live}{words.stop.strip()}"
+    return f"{line}{words.stop}{live}{words.stop.strip()}{worse}"
+
+
+def _worse_figures(report: Report, locale: str, template: str) -> str:
+    w, words = report.worse, _words(locale)
+    if w is None:
+        return ""
+    where = words.worse_where.get(w.source, w.source)
+    return template.format(where=where, acc=_pct(w.accuracy), buy=_pct(w.always_buy), n=w.calls, p=_p(w.p_value))
+
+
+def worse_text(report: Report, locale: str = "en") -> str | None:
+    """The plain sentence when a record is significantly worse than always-buy (``Report.worse``), else None."""
+    return _worse_figures(report, locale, _words(locale).worse) or None
 
 
 def edge_text(report: Report, locale: str = "en") -> str | None:
     """The plain sentence on whether the stored evidence shows an edge over always-buy; None without evidence."""
+    worse = worse_text(report, locale)
+    if worse is not None:  # worse than always-buy: said plainly, in place of "no better than"
+        return worse
     found = report.evidence
     if not found:
         return None
@@ -371,7 +406,7 @@ def report_text(report: Report, locale: str = "en") -> str:
     calls = " · ".join(f"{s.pair.display} {_call(s, words)[1]} {s.vote.label}" for s in report.signals)
     title = words.title.format(as_of=_day(report.as_of))
     data_to = words.data_to.format(day=_day(report.last_bar))
-    edge = f"{edge_text(report, locale)} " if report.no_edge else ""
+    edge = f"{edge_text(report, locale)} " if report.edge_warning else ""
     return f"{title}{words.paren[0]}{data_to}{words.paren[1]}: {calls}{words.stop}{edge}{words.advice}"
 
 
@@ -390,7 +425,7 @@ def report_blocks(report: Report, locale: str = "en", colors: tuple[str, str] = 
         text = f":warning: {slack_escape(warning)}"[:_SECTION_MAX]
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     edge = edge_text(report, locale)
-    if edge is not None and report.no_edge:
+    if edge is not None and report.edge_warning:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f":warning: *{edge}*"[:_SECTION_MAX]}})
     blocks.append({"type": "divider"})
     for s in report.signals:
@@ -420,7 +455,7 @@ def report_blocks(report: Report, locale: str = "en", colors: tuple[str, str] = 
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:_SECTION_MAX]}})
     evidence = evidence_text(report, locale)
     if evidence is not None:
-        text = f"*{words.evidence}* {evidence}" + (f" {edge}" if edge is not None and not report.no_edge else "")
+        text = f"*{words.evidence}* {evidence}" + (f" {edge}" if edge is not None and not report.edge_warning else "")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:_SECTION_MAX]}})
     versions = ", ".join(sorted({s.model_version for s in report.signals}))
     blocks.append(
@@ -462,7 +497,7 @@ def report_lines(report: Report, locale: str = "en") -> list[str]:
     for warning in report.warnings:
         lines.append(f"{words.warning}: {warning}")
     edge = edge_text(report, locale)
-    if edge is not None and report.no_edge:
+    if edge is not None and report.edge_warning:
         lines.append(f"{words.warning}: {edge}")
     lines.append("  ".join(_pad(h, w, left=True) for h, w in zip(header, widths, strict=True)))
     for row in rows:
@@ -479,7 +514,9 @@ def report_lines(report: Report, locale: str = "en") -> list[str]:
         lines.append(f"{words.portfolio}: {portfolio}")
     evidence = evidence_text(report, locale)
     if evidence is not None:
-        lines.append(f"{words.evidence}: {evidence}" + (f" {edge}" if edge is not None and not report.no_edge else ""))
+        lines.append(
+            f"{words.evidence}: {evidence}" + (f" {edge}" if edge is not None and not report.edge_warning else "")
+        )
     versions = sorted({s.model_version for s in report.signals})
     age = model_age_text(report.model_age, locale).removeprefix(":warning: ")
     lines.append(f"{words.models}: {', '.join(versions)}" + (f" · {age}" if age else ""))

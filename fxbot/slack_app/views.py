@@ -68,7 +68,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "SELL": "SELL",
         "right": "right",
         "wrong": "wrong",
-        "accuracy": "Accuracy of all scored calls",
+        "accuracy": "Accuracy of all scored calls (live only; replays never count)",
+        "replay_mark": "replay, not counted",
         "none_scored": "none scored yet: a call is scored once the next trading day's bar is stored",
         "help": "fxbot: what you can ask",
         "help_body": (
@@ -114,7 +115,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "SELL": "売り",
         "right": "的中",
         "wrong": "外れ",
-        "accuracy": "評価済みシグナルの的中率",
+        "accuracy": "評価済みシグナルの的中率（実運用のみ、再現実行は含みません）",
+        "replay_mark": "再現実行、集計対象外",
         "none_scored": "評価済みのシグナルはまだありません（翌営業日の足が保存されると評価されます）",
         "help": "fxbot: 使えるコマンド",
         "help_body": (
@@ -196,7 +198,8 @@ def _row_line(row: HistoryRow, w: dict[str, str]) -> str:
     move = w["pending"] if row.move is None else f"{row.move:+.2%}"
     verdict = "" if row.right is None else (" :white_check_mark: " + w["right"] if row.right else " :x: " + w["wrong"])
     direction = w.get(row.direction, row.direction)
-    return f"{get_pair(row.pair).display} {arrow} {direction} {row.votes}/{row.members} · {move}{verdict}"
+    replay = "" if row.kind == "live" else f" ({w['replay_mark']})"
+    return f"{get_pair(row.pair).display} {arrow} {direction} {row.votes}/{row.members} · {move}{verdict}{replay}"
 
 
 def delivery_text(summary: str, locale: str) -> str:
@@ -261,8 +264,9 @@ def refusal(locale: str) -> Answer:
 
 
 def versus_always_buy(rows: Iterable[HistoryRow]) -> Versus:
-    """The scored calls, how many were right, and how many always-buy would have got right on the same days."""
-    scored = [r for r in rows if r.right is not None and r.move is not None]
+    """The scored live calls, how many were right, and how many always-buy would have got right on the same days
+    (a replayed call never counts)."""
+    scored = [r for r in rows if r.right is not None and r.move is not None and r.kind == "live"]
     return Versus(
         scored=len(scored),
         right=sum(1 for r in scored if r.right),

@@ -550,10 +550,15 @@ class Ledger:
 
     @_guarded
     def book_risk(self, bar_date: dt.date | None = None, *, until: dt.date | None = None) -> BookRisk | None:
-        """The loss figures recorded for ``bar_date``'s book (default: the latest, or the latest up to ``until``)."""
+        """The loss figures recorded for ``bar_date``'s live book (default: the latest, or the latest up to ``until``).
+
+        A replay's figures are kept (its post showed them) but never count as the live book's."""
         day, op = (bar_date, "=") if bar_date else (until, "<=")
-        where = f" WHERE bar_date {op} ?" if day else ""
-        sql = f"SELECT * FROM book_risk{where} ORDER BY bar_date DESC LIMIT 1"
+        where = f" AND b.bar_date {op} ?" if day else ""
+        sql = (
+            "SELECT b.* FROM book_risk b WHERE EXISTS (SELECT 1 FROM signals s WHERE s.bar_date = b.bar_date"
+            f" AND s.kind = 'live'){where} ORDER BY b.bar_date DESC LIMIT 1"
+        )
         row = self._db.execute(sql, (day.isoformat(),) if day else ()).fetchone()
         return None if row is None else _book_risk(row)
 
@@ -846,11 +851,13 @@ class Ledger:
 
     @_guarded
     def scored_positions(self, until: dt.date | None = None) -> list[CallOutcome]:
-        """Every scored call with the notional it was posted with, oldest outcome first (up to ``until``'s outcome
-        day): what the live P/L against always-buy is summed from."""
+        """Every scored live call with the notional it was posted with, oldest outcome first (up to ``until``'s
+        outcome day): what the live P/L against always-buy is summed from. A replay never counts."""
         cutoff = (until or dt.date.max).isoformat()
         rows = self._db.execute(
-            "SELECT * FROM signals WHERE right IS NOT NULL AND outcome_day <= ? ORDER BY outcome_day, pair", (cutoff,)
+            "SELECT * FROM signals WHERE right IS NOT NULL AND outcome_day <= ? AND kind = 'live'"
+            " ORDER BY outcome_day, pair",
+            (cutoff,),
         ).fetchall()
         return [_call_outcome(r) for r in rows]
 

@@ -106,7 +106,8 @@ def read_ledger(path: Path, window: int = TRACK_WINDOW) -> LedgerFigures | None:
         counts = dict(db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
         try:  # a ledger no run has written since the table was added has none
             risk = db.execute(
-                "SELECT loss_20d_jpy, worst_20d_jpy FROM book_risk ORDER BY bar_date DESC LIMIT 1"
+                "SELECT loss_20d_jpy, worst_20d_jpy FROM book_risk b WHERE EXISTS (SELECT 1 FROM signals s"
+                " WHERE s.bar_date = b.bar_date AND s.kind = 'live') ORDER BY bar_date DESC LIMIT 1"
             ).fetchone()
         except sqlite3.OperationalError:
             risk = None

@@ -45,8 +45,9 @@ def _ledger(tmp_path: Path, store: PriceStore) -> Ledger:
         ledger.record_shadow(run, day, report.signals[0], kind)
         with contextlib.closing(sqlite3.connect(ledger.path)) as db, db:
             db.execute(
-                "INSERT INTO book_risk (bar_date, run_id, equity_jpy, gross_leverage, loss_1d_jpy) VALUES (?,?,?,?,?)",
-                (day.isoformat(), run, 1e6, 1.79, 1.0),
+                "INSERT INTO book_risk (bar_date, run_id, equity_jpy, gross_leverage, loss_1d_jpy, loss_20d_jpy)"
+                " VALUES (?,?,?,?,?,?)",
+                (day.isoformat(), run, 1e6, 1.79, 1.0, 100.0 if kind == "live" else 999.0),
             )
     assert ledger.update_outcomes({"USDJPY": bars}) == 4  # two calls and two shadow calls
     return ledger
@@ -69,6 +70,12 @@ def test_a_replayed_call_is_absent_from_every_live_figure(tmp_path: Path, bundle
     assert [book.bar_date for book, _ in ledger.var_record()] == [LIVE]
     assert len(ledger.shadow_record("USDJPY", "test-model", until)) == 1
     assert len(ledger.shadow_record("USDJPY", "test-model", until, kind="replay")) == 1  # a replay's own gate
+    # The live P/L of /fxbot record, the App Home and the site; the book's loss figures of the App Home and the
+    # weekly summary (the replayed day is the later one, so an unfiltered "latest" would be the replay's).
+    assert [c.bar_date for c in ledger.scored_positions()] == [LIVE]
+    latest = ledger.book_risk()
+    assert latest is not None and latest.bar_date == LIVE and latest.loss_20d_jpy == 100.0
+    assert ledger.book_risk(REPLAYED) is None
     # The App Home's record against always-buy.
     home = versus_always_buy(rows)
     assert home.scored == 1 and home.right == int(bool(live.right))
@@ -76,6 +83,7 @@ def test_a_replayed_call_is_absent_from_every_live_figure(tmp_path: Path, bundle
     ledger.close()
     figures = read_ledger(tmp_path / "l.sqlite")
     assert figures is not None and figures.calls == 1 and figures.right == int(bool(live.right))
+    assert figures.loss_20d_jpy == 100.0  # the risk gauge: the live book's
     # `fxbot history` shows the replay, apart.
     text = format_history(Ledger(tmp_path / "l.sqlite"), None)
     assert "KIND" in text.splitlines()[0] and "replay" in text.splitlines()[2]

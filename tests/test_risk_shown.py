@@ -136,6 +136,7 @@ def test_fxbot_risk_prints_every_view_and_the_leverages_within_the_budget(
 def test_a_posted_days_loss_figures_stay_as_posted(tmp_path: Path) -> None:
     config = _config(tmp_path)
     assert main(["run-once", "--replay", "--no-fetch", "--as-of", DAY, "--config", str(config)]) == 0
+    as_live(tmp_path / "state" / "ledger.sqlite")  # it stands for a live day: a replay never counts in the record
     ledger = Ledger(tmp_path / "state" / "ledger.sqlite")
     try:
         first = ledger.book_risk()
@@ -147,6 +148,7 @@ def test_a_posted_days_loss_figures_stay_as_posted(tmp_path: Path) -> None:
     bigger = yaml.safe_load(config.read_text()) | {"account": {"equity_jpy": 2_000_000}}
     config.write_text(yaml.safe_dump(bigger))
     assert main(["run-once", "--replay", "--force", "--no-fetch", "--as-of", DAY, "--config", str(config)]) == 0
+    as_live(tmp_path / "state" / "ledger.sqlite")
     ledger = Ledger(tmp_path / "state" / "ledger.sqlite")
     try:
         assert ledger.book_risk() == first  # what the channel received stays the record

@@ -211,6 +211,16 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
 
+    if args.out:
+        from fxbot.safefiles import PAIR_NAME, claim_folder
+
+        def owns(folder: Path) -> bool:  # flat <PAIR>/ folders with a manifest, as `train --out` writes them
+            return all(
+                p.name.startswith(".") or (PAIR_NAME.fullmatch(p.name) is not None and (p / "manifest.json").is_file())
+                for p in folder.iterdir()
+            )
+
+        claim_folder(Path(args.out), owns, "--out", "give a new or empty folder, or one `fxbot train --out` wrote")
     destination = Path(args.out) if args.out else wiring.registry(settings)
     train_pairs(jobs, cfg, destination, args.jobs or default_workers(len(jobs)), done)
     return 0

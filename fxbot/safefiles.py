@@ -19,6 +19,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from fxbot.errors import FxbotError, ModelError
@@ -154,3 +155,36 @@ def replace_generated(
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def claim_folder(folder: Path, owns: Callable[[Path], bool], what: str, fix: str) -> None:
+    """Make sure ``folder`` is fxbot's to write into: new, empty, or one ``owns`` recognises as its own kind.
+
+    A generated folder (a backtest report, `train --out`) replaces files by name; pointed by mistake at a
+    folder of other files (a home folder, a data folder) it would overwrite them. Refused with a
+    ``UsageError`` naming the folder, one of its files and ``fix``. A symbolic link is refused too.
+    """
+    from fxbot.errors import UsageError
+
+    if folder.is_symlink():
+        raise UsageError(f"{what} {folder} is a symbolic link; {fix}")
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise UsageError(f"{what} {folder} is not a folder; {fix}")
+    entries = sorted(p.name for p in folder.iterdir())
+    if not entries or owns(folder):
+        return
+    raise UsageError(f"{what} {folder} holds files fxbot did not write (e.g. {entries[0]}); {fix}")
+
+
+def starts_with(path: Path, marker: bytes) -> bool:
+    """True if ``path`` is a regular file (not a link) whose first bytes are ``marker``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, len(marker)) == marker
+    finally:
+        os.close(fd)

@@ -83,6 +83,28 @@ def validate(opts: BacktestOptions) -> None:
         raise UsageError(f"--to {opts.end} is before --from {opts.start}; swap them")
 
 
+def is_report_folder(folder: Path) -> bool:
+    """True if ``folder`` holds a report fxbot wrote (or the walk-forward it saves before the report)."""
+    from fxbot.safefiles import starts_with
+
+    return (
+        starts_with(folder / "report.md", b"# fxbot ")
+        or starts_with(folder / "variants.md", b"# fxbot ")
+        or starts_with(folder / "calls.csv", b"pair,date,")
+    )
+
+
+def claim_report_folders(opts: BacktestOptions, variants: list[Variant], sweep: bool) -> None:
+    """Refuse, before any training, a --report folder (or a sweep's variant folder) of files fxbot did not write."""
+    from fxbot.safefiles import claim_folder
+
+    fix = "give a new or empty folder, or one fxbot wrote a report into"
+    claim_folder(opts.report_dir, is_report_folder, "--report", fix)
+    if sweep:
+        for variant in variants:
+            claim_folder(_folder(opts, variant, sweep), is_report_folder, "the sweep's report folder", fix)
+
+
 def unit_pnl_matrix(result: WalkForwardResult, opts: Options) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Each pair's daily P/L of the vote at leverage 1, net of cost, with rollover, on the union of days (and those)."""
     cols = {}
@@ -203,6 +225,7 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
     costs = {p: settings.backtest.cost_for(p) for p in opts.pairs}  # a missing pair fails before any training
     variants = load_variants(opts.variants_file) if opts.variants_file else [DEFAULT]
     sweep = opts.variants_file is not None
+    claim_report_folders(opts, variants, sweep)
     crossed = [v.name for v in variants if v.features == "cross"]
     if crossed and len(opts.pairs) != 3:
         raise UsageError(f"variant {crossed[0]} uses the cross feature set, which needs all three pairs; drop --pairs")

@@ -670,6 +670,14 @@ class Settings(_Section, frozen=True):
             raise ConfigError(f"account.leverage has no entry for {pair}; add one to the config") from None
 
 
+def key_bounds(section: type[Struct], key: str) -> tuple[type, Meta]:
+    """The number type and the ``Meta`` (ge/gt/le/lt) of ``section.key``: a command-line option shares them."""
+    hint = typing.get_type_hints(section, include_extras=True)[key]
+    kind, *extras = typing.get_args(hint)
+    meta = next(m for m in extras if isinstance(m, Meta))
+    return kind, meta
+
+
 class SecretStr:
     """A credential that never prints: ``repr`` and ``str`` mask it; ``get_secret_value()`` returns it."""
 

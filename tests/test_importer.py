@@ -438,3 +438,68 @@ def test_import_csv_streams_1_5_million_rows_in_bounded_memory(tmp_path: Path, d
     assert "1500000 rows" in result.stdout and "1495192 duplicate date(s)" in result.stdout
     peak_mib = int(result.stderr.split("PEAK")[-1].split()[0]) / 1024
     assert peak_mib < 700, f"peak RSS {peak_mib:.0f} MiB"
+
+
+def _bundled_frame(bundled_store: PriceStore, rows: int = 30) -> object:
+    return bundled_store.load("USDJPY").to_frame().tail(rows)
+
+
+def test_metatrader5_python_package_saved_with_pandas(bundled_store: PriceStore) -> None:
+    """`pd.DataFrame(mt5.copy_rates_range(...))` with `time` as datetimes, saved with `to_csv()` (its index too)."""
+    import pandas as pd
+
+    bars = _bundled_frame(bundled_store)
+    rates = pd.DataFrame(
+        {
+            "time": pd.to_datetime(bars.index),
+            "open": bars["open"].to_numpy(),
+            "high": bars["high"].to_numpy(),
+            "low": bars["low"].to_numpy(),
+            "close": bars["close"].to_numpy(),
+            "tick_volume": 1000,
+            "spread": 3,
+            "real_volume": 0,
+        }
+    )
+    text = rates.to_csv()
+    assert text.startswith(",time,open,high,low,close,tick_volume,spread,real_volume")
+    result = parse_broker_csv(text.encode(), "mt5.csv")
+    assert result.dialect == "MetaTrader 5 (Python package, saved with pandas)"
+    assert result.bars.to_frame()["close"].tolist() == bars["close"].tolist()
+    assert [as_date(d) for d in result.bars.dates] == [d.date() for d in bars.index]
+
+
+def test_yfinance_three_header_rows(bundled_store: PriceStore) -> None:
+    """What `yf.download("JPY=X").to_csv(path)` writes: Price, Ticker and Date header rows."""
+    import pandas as pd
+
+    bars = _bundled_frame(bundled_store)
+    frame = pd.DataFrame(
+        {
+            ("Close", "JPY=X"): bars["close"].to_numpy(),
+            ("High", "JPY=X"): bars["high"].to_numpy(),
+            ("Low", "JPY=X"): bars["low"].to_numpy(),
+            ("Open", "JPY=X"): bars["open"].to_numpy(),
+            ("Volume", "JPY=X"): 0,
+        },
+        index=pd.DatetimeIndex(bars.index, name="Date"),
+    )
+    frame.columns = frame.columns.set_names(["Price", "Ticker"])
+    text = frame.to_csv()
+    assert text.splitlines()[:3] == [
+        "Price,Close,High,Low,Open,Volume",
+        "Ticker,JPY=X,JPY=X,JPY=X,JPY=X,JPY=X",
+        "Date,,,,,",
+    ]
+    result = parse_broker_csv(text.encode(), "yf.csv")
+    assert result.dialect == "yfinance (Price, Ticker and Date header rows)"
+    assert result.bars.to_frame()["close"].tolist() == bars["close"].tolist()
+    assert result.bars.to_frame()["open"].tolist() == bars["open"].tolist()
+    broken = "\n".join(text.splitlines()[:1] + text.splitlines()[3:])
+    with pytest.raises(DataError, match="a Price header without yfinance's Ticker and Date rows"):
+        parse_broker_csv(broken.encode(), "yf.csv")
+    lines = text.splitlines()
+    lines[6] = ",".join([lines[6].split(",")[0], "x", *lines[6].split(",")[2:]])  # the 4th bar's close
+    bad_row = "\n".join(lines)
+    with pytest.raises(DataError, match=r"yf.csv: line 7 has a non-numeric close"):  # line numbers count all 3
+        parse_broker_csv(bad_row.encode(), "yf.csv")

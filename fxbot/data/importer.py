@@ -6,6 +6,9 @@ Dialects understood (detected, never configured):
   (MT4 files without a header carry a time column, ``00:00``, after the date).
 - Generic ``Date,Open,High,Low,Close[,Volume]`` with ISO dates (``2024-12-31``).
 - Japanese broker files: ``日付,始値,高値,安値,終値`` with dates like ``2007/04/02``, UTF-8 or Shift_JIS.
+- MetaTrader 5's Python package saved with pandas: an unnamed index column, then
+  ``time,open,high,low,close,tick_volume,spread,real_volume`` (``time`` is the bar's day).
+- yfinance's CSV: three header rows (``Price,Close,High,Low,Open,Volume``, ``Ticker,...``, ``Date,,,...``).
 
 A file is refused (DataError, one line that says how to fix it) when it holds intraday rows (an H1
 export is not 24 daily bars: "export D1 bars") or the same date twice with different prices. Rows
@@ -194,6 +197,16 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
     head = next(csv.reader([first_line], delimiter=delimiter))
     first = [c.strip().lower() for c in head]
     has_header = any(c in _HEADER_ALIASES for c in first)
+    header_rows = int(has_header)
+    yfinance = first[0] == "price"
+    if yfinance:  # yfinance's CSV: `Price,Close,...`, then `Ticker,JPY=X,...` and `Date,,,...` rows
+        below = [next((ln for ln in lines if ln.strip()), "") for _ in range(2)]
+        if not (below[0].strip().lower().startswith("ticker") and below[1].strip().lower().startswith("date")):
+            raise DataError(
+                f"{source}: a Price header without yfinance's Ticker and Date rows below it; save the download "
+                "with `yf.download(...).to_csv(path)` or as Date,Open,High,Low,Close"
+            )
+        first, has_header, header_rows = ["date", *first[1:]], True, 3
     pending: list[str] = []
     if has_header:
         names = []
@@ -208,6 +221,13 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
             dialect = "MetaTrader 5 (plain header)"
         else:
             dialect = "generic Date,Open,High,Low,Close"
+        if yfinance:
+            dialect = "yfinance (Price, Ticker and Date header rows)"
+        elif "date" not in names and "time" in names:
+            # MetaTrader 5's Python package (copy_rates_*) saved with pandas: an unnamed index column, then
+            # `time` (the bar's day, a datetime) where other exports have a date.
+            names[names.index("time")] = "date"
+            dialect = "MetaTrader 5 (Python package, saved with pandas)"
     else:
         width = len(head)
         if width >= 6 and ":" in head[1]:
@@ -227,10 +247,10 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
         if line.strip():
             pending.append(line)
             if len(pending) >= CHUNK_ROWS:
-                _parse_chunk(pending, names, delimiter, int(has_header), columns, source)
+                _parse_chunk(pending, names, delimiter, header_rows, columns, source)
                 pending = []
     if pending:
-        _parse_chunk(pending, names, delimiter, int(has_header), columns, source)
+        _parse_chunk(pending, names, delimiter, header_rows, columns, source)
     if not columns.rows:
         raise DataError(f"{source}: a header but no bars; export the daily (D1) history again")
     dates = np.concatenate(columns.dates)
@@ -239,7 +259,7 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
     prices = {c: np.concatenate(parts) for c, parts in columns.prices.items()}
     volume = np.concatenate(columns.volumes) if columns.volumes else None
     parsed = make_bars(dates, prices["open"], prices["high"], prices["low"], prices["close"], volume)
-    line_numbers = np.arange(len(parsed)) + 1 + int(has_header)
+    line_numbers = np.arange(len(parsed)) + 1 + header_rows
     # The calendar fetch applies: weekend stubs and Dec 25 / Jan 1 are not trading days.
     trading = trading_mask(parsed.dates)
     weekend = weekday(parsed.dates) >= 5

@@ -414,13 +414,18 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     pair = get_pair(args.pair).code
     if Path(args.path).is_dir():
         raise UsageError(f"{args.path} is a folder; give the exported CSV file")
-    result = read_broker_csv(Path(args.path))
+    result = read_broker_csv(Path(args.path), args.day_boundary)
     bars = result.bars
     print(f"{args.path}: {result.dialect}, {result.encoding}; {result.rows} rows, {bars.first_date}..{bars.last_date}")
     print(
         f"  dropped {result.weekend_stubs} weekend stub bar(s) (not trading days) "
         f"and {result.duplicates} duplicate date(s)"
     )
+    if result.sundays_folded:
+        print(
+            f"  WARNING: folded {result.sundays_folded} Sunday bar(s) into Monday; the closes are at 00:00 UTC, "
+            "2-3 hours after the New York 17:00 close the models were trained on (as with Yahoo's bars)"
+        )
     if result.holidays:
         days = ", ".join(d.isoformat() for d in result.holiday_dates[:5])
         more = ", ..." if len(result.holiday_dates) > 5 else ""
@@ -893,6 +898,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         type=_bounded(float, TOLERANCE_BOUNDS, "a relative difference"),
         default=1e-4,
         help="relative difference that counts as disagreeing (default 0.0001)",
+    )
+    p.add_argument(
+        "--day-boundary",
+        choices=["new-york", "utc"],
+        default="new-york",
+        help="where the file's days end: new-york (17:00, fxbot's bars; a file with Sunday bars is refused) or "
+        "utc (midnight GMT/UTC: each Sunday bar is folded into its Monday, with a warning)",
     )
     p.add_argument(
         "--replace",

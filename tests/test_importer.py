@@ -503,3 +503,53 @@ def test_yfinance_three_header_rows(bundled_store: PriceStore) -> None:
     bad_row = "\n".join(lines)
     with pytest.raises(DataError, match=r"yf.csv: line 7 has a non-numeric close"):  # line numbers count all 3
         parse_broker_csv(bad_row.encode(), "yf.csv")
+
+
+def _gmt_feed(bundled_store: PriceStore, rows: int = 60) -> tuple[str, object]:
+    """A daily feed cut at midnight GMT, tab separated, no header, `YYYY-MM-DD 00:00:00`, a Sunday bar each week."""
+    import pandas as pd
+
+    bars = _bundled_frame(bundled_store, rows)
+    lines = []
+    for day, row in bars.iterrows():
+        if day.weekday() == 0:  # the week's first hours: Sunday 22:00-24:00 UTC, just above the Friday close
+            sunday = (day - pd.Timedelta(days=1)).strftime("%Y-%m-%d 00:00:00")
+            o = row["open"]
+            lines.append(f"{sunday}\t{o - 0.05:.3f}\t{o + 0.1:.3f}\t{o - 0.2:.3f}\t{o:.3f}\t77")
+        values = "\t".join(f"{row[c]:.3f}" for c in ("open", "high", "low", "close"))
+        lines.append(f"{day.strftime('%Y-%m-%d 00:00:00')}\t{values}\t100")
+    return "\n".join(lines) + "\n", bars
+
+
+def test_a_gmt_midnight_feed_is_refused_with_the_reason(bundled_store: PriceStore) -> None:
+    text, _ = _gmt_feed(bundled_store)
+    with pytest.raises(DataError, match=r"gmt.tsv: its days end at midnight GMT/UTC, not at the New York 17:00") as e:
+        parse_broker_csv(text.encode(), "gmt.tsv")
+    assert "--day-boundary utc" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_day_boundary_utc_folds_each_sunday_into_its_monday(bundled_store: PriceStore) -> None:
+    text, bars = _gmt_feed(bundled_store)
+    result = parse_broker_csv(text.encode(), "gmt.tsv", day_boundary="utc")
+    frame = result.bars.to_frame()
+    mondays = [d for d in bars.index if d.weekday() == 0]  # type: ignore[attr-defined]
+    assert result.sundays_folded == len(mondays) >= 8 and result.weekend_stubs == 0
+    assert "days ending 00:00 UTC" in result.dialect
+    assert frame["close"].round(3).tolist() == bars["close"].round(3).tolist()  # type: ignore[index]
+    for monday in mondays:
+        sunday_open = round(bars.loc[monday, "open"] - 0.05, 3)  # type: ignore[attr-defined]
+        assert frame.loc[monday, "open"] == pytest.approx(sunday_open)
+        assert frame.loc[monday, "volume"] == 177
+
+
+def test_import_csv_cli_refuses_a_gmt_feed_in_one_line_and_folds_with_day_boundary_utc(
+    bundled_store: PriceStore, tmp_path: Path
+) -> None:
+    text, _ = _gmt_feed(bundled_store)
+    feed = tmp_path / "gmt.tsv"
+    feed.write_text(text)
+    refused = run_fxbot("import-csv", str(feed), "--pair", "USDJPY", "--dry-run")
+    assert refused.returncode == 3 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "midnight GMT/UTC" in refused.stderr
+    folded = run_fxbot("import-csv", str(feed), "--pair", "USDJPY", "--dry-run", "--day-boundary", "utc")
+    assert "WARNING: folded" in folded.stdout and "New York 17:00 close" in folded.stdout, folded.stderr

@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,7 @@ class ImportResult:
     duplicates: int  # identical repeated rows dropped (conflicting ones are refused)
     holidays: int = 0  # weekday rows on Dec 25 or Jan 1, dropped
     holiday_dates: tuple[dt.date, ...] = ()
+    sundays_folded: int = 0  # --day-boundary utc: Sunday bars folded into the Monday after them
 
 
 def _decode(raw: bytes, source: str) -> tuple[str, str]:
@@ -162,10 +164,43 @@ def _volumes(values: pd.Series) -> np.ndarray:
     return np.where(usable, numbers, 0.0).astype("int64")
 
 
-def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
+def parse_broker_csv(raw: bytes, source: str, day_boundary: DayBoundary = "new-york") -> ImportResult:
     """Parse the bytes of a broker export into validated bars (weekend stubs dropped)."""
     text, encoding = _decode(raw, source)
-    return _parse_lines(iter(text.splitlines()), encoding, source)
+    return _parse_lines(iter(text.splitlines()), encoding, source, day_boundary)
+
+
+#: Where a file's days end: New York 17:00 (fxbot's bars, the models' training data) or midnight UTC/GMT.
+DayBoundary = Literal["new-york", "utc"]
+
+
+def _utc_midnight_days(bars: Bars) -> bool:
+    """True if ``bars`` has Sunday bars in most of its weeks: days cut at midnight GMT/UTC, not at the NY close.
+
+    The FX week opens on Sunday at 17:00 New York (21:00-22:00 UTC): a feed that ends its days at midnight UTC
+    has a short Sunday bar nearly every week. A NY-close feed has none but the odd stub (dropped as such).
+    """
+    sundays = int((weekday(bars.dates) == 6).sum())
+    if len(bars) == 0 or sundays < 2:
+        return False
+    weeks = max(1, int((bars.dates.max() - bars.dates.min()).astype("int64")) // 7)
+    return sundays >= 0.5 * weeks
+
+
+def _merge_sundays(bars: Bars) -> tuple[Bars, int]:
+    """Sunday bars folded into the Monday after them (its session's first hours): open, high, low, volume."""
+    order = np.argsort(bars.dates, kind="stable")
+    bars = bars.take(order)
+    sunday = np.flatnonzero(weekday(bars.dates) == 6)
+    opens, highs, lows, volumes = bars.open.copy(), bars.high.copy(), bars.low.copy(), bars.volume.copy()
+    for i in sunday:
+        if i + 1 < len(bars) and bars.dates[i + 1] == bars.dates[i] + np.timedelta64(1, "D"):
+            j = i + 1
+            opens[j], highs[j] = bars.open[i], max(highs[j], bars.high[i])
+            lows[j], volumes[j] = min(lows[j], bars.low[i]), volumes[j] + bars.volume[i]
+    keep = weekday(bars.dates) != 6
+    merged = Bars(bars.dates, opens, highs, lows, bars.close, volumes).take(keep)
+    return merged, len(sunday)
 
 
 #: Rows parsed at a time: a file of any length is read in pieces of this many rows (bounded memory).
@@ -188,7 +223,9 @@ class _Columns:
         return np.asarray(codes, dtype=np.int32)
 
 
-def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResult:
+def _parse_lines(
+    lines: Iterator[str], encoding: str, source: str, day_boundary: DayBoundary = "new-york"
+) -> ImportResult:
     """Parse a broker export's lines, ``CHUNK_ROWS`` at a time; the checks are those of the whole file."""
     first_line = next((ln for ln in lines if ln.strip()), None)
     if first_line is None:
@@ -260,6 +297,19 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
     volume = np.concatenate(columns.volumes) if columns.volumes else None
     parsed = make_bars(dates, prices["open"], prices["high"], prices["low"], prices["close"], volume)
     line_numbers = np.arange(len(parsed)) + 1 + header_rows
+    sundays = 0
+    if _utc_midnight_days(parsed):
+        first_sunday = as_date(parsed.dates[weekday(parsed.dates) == 6].min()).isoformat()
+        if day_boundary != "utc":
+            raise DataError(
+                f"{source}: its days end at midnight GMT/UTC, not at the New York 17:00 close fxbot's bars and "
+                f"models use: it has a Sunday bar most weeks (the first {first_sunday}), the first hours of "
+                "Monday's session; import it with --day-boundary utc to fold each Sunday into its Monday, or "
+                "export with a New York close (a GMT+2/+3 server)"
+            )
+        parsed, sundays = _merge_sundays(parsed)
+        line_numbers = np.arange(len(parsed)) + 1 + header_rows  # rows merged: numbers are approximate now
+        dialect += ", days ending 00:00 UTC (Sunday bars folded into Monday)"
     # The calendar fetch applies: weekend stubs and Dec 25 / Jan 1 are not trading days.
     trading = trading_mask(parsed.dates)
     weekend = weekday(parsed.dates) >= 5
@@ -267,7 +317,9 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
     holidays = int((~trading & ~weekend).sum())
     bars, duplicates = _one_row_per_day(parsed.take(trading), line_numbers[trading], source)
     validate_bars(bars, source)
-    return ImportResult(bars, dialect, encoding, columns.rows, int(weekend.sum()), duplicates, holidays, holiday_dates)
+    return ImportResult(
+        bars, dialect, encoding, columns.rows, int(weekend.sum()), duplicates, holidays, holiday_dates, sundays
+    )
 
 
 def _parse_chunk(
@@ -346,7 +398,7 @@ def _one_row_per_day(bars: Bars, lines: np.ndarray, source: str) -> tuple[Bars, 
     return bars.take(last), int(len(bars) - last.sum())
 
 
-def read_broker_csv(path: Path) -> ImportResult:
+def read_broker_csv(path: Path, day_boundary: DayBoundary = "new-york") -> ImportResult:
     """Read and parse a broker export file."""
     source = str(path)
     for encoding in ("utf-8-sig", "shift_jis", "cp932"):
@@ -355,7 +407,7 @@ def read_broker_csv(path: Path) -> ImportResult:
             # sits in memory as text, rows and a frame of strings at once.
             with Path(path).open(encoding=encoding, newline="") as handle:
                 lines = (line.rstrip("\r\n") for line in handle)
-                return _parse_lines(lines, "utf-8" if encoding == "utf-8-sig" else encoding, source)
+                return _parse_lines(lines, "utf-8" if encoding == "utf-8-sig" else encoding, source, day_boundary)
         except FileNotFoundError:
             raise DataError(f"{path}: no such file; check the path") from None
         except UnicodeDecodeError:

@@ -93,6 +93,20 @@ def test_service_hardening_and_paths() -> None:
     app = _directives("fxbot-slack-app.service")  # answers from the daemon's ledger, not a checkout's
     assert app["StateDirectory"] == ["fxbot"] and "FXBOT_STATE_DIR=/var/lib/fxbot" in app["Environment"]
     assert "ReadWritePaths" not in app
+    for unit in (service, oneshot, app):  # matplotlib's folder, writable under ProtectHome
+        assert unit["CacheDirectory"] == ["fxbot"] and "MPLCONFIGDIR=/var/cache/fxbot" in unit["Environment"]
+    # A configuration error (exit 2) is not restarted forever.
+    assert service["RestartPreventExitStatus"] == ["2"] and app["RestartPreventExitStatus"] == ["2"]
+
+
+def test_the_guides_check_runs_with_the_units_state_folder() -> None:
+    """Step 4 on a fresh VM: /var/lib/fxbot does not exist yet, so the check gets it as the units do."""
+    guide = (REPO / "README.md").read_text()
+    step = guide[guide.index("4. **Check before enabling**") : guide.index("5. **Enable the daemon**")]
+    for part in ("-p StateDirectory=fxbot", "-p Environment=FXBOT_STATE_DIR=/var/lib/fxbot", "MPLCONFIGDIR"):
+        assert part in step
+    service = _directives("fxbot.service")
+    assert f"MPLCONFIGDIR={service['CacheDirectory'][0].join(['/var/cache/', ''])}" in step
 
 
 def test_daemon_unit_is_a_notify_service_with_a_watchdog() -> None:
@@ -134,7 +148,9 @@ def test_dockerfile_runtime_image() -> None:
     runtime = text.split("AS runtime", 1)[1].split("FROM runtime AS", 1)[0]
     assert "tensorflow" not in runtime.lower() and "[train]" not in runtime  # the daily path only
     build = text.split("AS build\n", 1)[1].split("FROM", 1)[0]
-    assert "pip install --no-cache-dir .\n" in build
+    assert "pip install --no-cache-dir --no-deps .\n" in build  # fxbot alone: its dependencies are a layer below
+    deps = text.split("AS deps\n", 1)[1].split("FROM", 1)[0]
+    assert "--require-hashes -r requirements/run.txt" in deps and "COPY fxbot" not in deps  # the lock, no code
     (healthcheck,) = [line for line in runtime.splitlines() if line.startswith("HEALTHCHECK")]
     assert 'CMD ["/bin/sh", "-c", "fxbot status --health || exit 1"]' in healthcheck  # Docker knows 0 and 1 only
     assert "--start-period=" in healthcheck

@@ -414,6 +414,8 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     pair = get_pair(args.pair).code
     if Path(args.path).is_dir():
         raise UsageError(f"{args.path} is a folder; give the exported CSV file")
+    if args.only_new and args.replace:
+        raise UsageError("--only-new and --replace contradict each other: --only-new never changes a stored bar")
     result = read_broker_csv(Path(args.path), args.day_boundary)
     bars = result.bars
     print(f"{args.path}: {result.dialect}, {result.encoding}; {result.rows} rows, {bars.first_date}..{bars.last_date}")
@@ -440,6 +442,8 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
         max_jump=settings.data.max_jump if args.max_jump is None else args.max_jump,
         replace=args.replace,
         pairs=list(settings.pairs),
+        only_new=args.only_new,
+        overlap_days=settings.data.overlap_days,
     )
     preview = plan.merge
     print(
@@ -898,6 +902,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         type=_bounded(float, TOLERANCE_BOUNDS, "a relative difference"),
         default=1e-4,
         help="relative difference that counts as disagreeing (default 0.0001)",
+    )
+    p.add_argument(
+        "--only-new",
+        action="store_true",
+        help="append only the bars after the last stored one; the seam (data.overlap_days) is checked as a "
+        "fetch's overlap is, the rest of the file's history is ignored",
     )
     p.add_argument(
         "--day-boundary",

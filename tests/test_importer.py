@@ -553,3 +553,61 @@ def test_import_csv_cli_refuses_a_gmt_feed_in_one_line_and_folds_with_day_bounda
     assert "midnight GMT/UTC" in refused.stderr
     folded = run_fxbot("import-csv", str(feed), "--pair", "USDJPY", "--dry-run", "--day-boundary", "utc")
     assert "WARNING: folded" in folded.stdout and "New York 17:00 close" in folded.stdout, folded.stderr
+
+
+def _other_source(bundled_store: PriceStore, tmp_path: Path, seam_shift: float) -> tuple[PriceStore, Path]:
+    """A store up to 2024-12-13 and a file to 2024-12-31 whose older history is 5% off (another source);
+    its closes on the last stored days (the seam) are the stored ones times ``seam_shift``."""
+    import numpy as np
+
+    from fxbot.data.bars import Bars
+
+    full = bundled_store.load("USDJPY")
+    store = PriceStore(tmp_path / "data")
+    store.save("USDJPY", full.up_to("2024-12-13"))
+    part = full.take(full.dates >= np.datetime64("2024-06-03"))
+    scale = np.where(part.dates < np.datetime64("2024-12-02"), 1.05, 1.0)
+    scale = np.where(
+        (part.dates >= np.datetime64("2024-12-02")) & (part.dates <= np.datetime64("2024-12-13")), seam_shift, scale
+    )
+    shifted = Bars(part.dates, part.open * scale, part.high * scale, part.low * scale, part.close * scale, part.volume)
+    export = tmp_path / "other.csv"
+    export.write_text(format_bars_csv(shifted))
+    return store, export
+
+
+def test_only_new_appends_after_the_last_stored_bar_when_the_seam_agrees(
+    bundled_store: PriceStore, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from fxbot.data.importer import apply_import, plan_import
+
+    store, export = _other_source(bundled_store, tmp_path, 1.0)
+    before = store.load("USDJPY")
+    now = dt.datetime(2025, 1, 6, 23, tzinfo=dt.UTC)
+    kwargs = {"source": "other.csv", "tolerance": 1e-4, "max_jump": 0.15, "now": now}
+    with pytest.raises(DataError, match="another source"):  # the whole file: its old history disagrees
+        plan_import(store, "USDJPY", read_broker_csv(export), **kwargs)  # type: ignore[arg-type]
+    plan = plan_import(store, "USDJPY", read_broker_csv(export), only_new=True, **kwargs)  # type: ignore[arg-type]
+    apply_import(store, plan, now)
+    after = store.load("USDJPY")
+    assert after.up_to("2024-12-13").close.tolist() == before.close.tolist()  # no stored bar changed
+    assert as_date(after.dates[-1]).isoformat() == "2024-12-31"
+    assert after.close[-1] == pytest.approx(bundled_store.load("USDJPY").close[-1])
+
+
+def test_only_new_refuses_a_file_that_disagrees_at_the_seam(bundled_store: PriceStore, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from fxbot.data.importer import plan_import
+
+    store, export = _other_source(bundled_store, tmp_path, 1.05)
+    with pytest.raises(
+        DataError, match=r"other.csv: at the seam its closes differ from the stored ones by more than 2%"
+    ):
+        plan_import(
+            store, "USDJPY", read_broker_csv(export), source="other.csv", tolerance=1e-4, max_jump=0.15,
+            now=dt.datetime(2025, 1, 6, 23, tzinfo=dt.UTC), only_new=True,
+        )  # fmt: skip
+    assert run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--only-new", "--replace").returncode == 2

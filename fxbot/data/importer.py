@@ -37,7 +37,7 @@ import pandas as pd
 
 from fxbot.calendar import last_completed_trading_day
 from fxbot.data.bars import PRICE_COLUMNS, Bars, as_date, make_bars, validate_bars, weekday
-from fxbot.data.guards import closest_pair, first_jump, trading_mask
+from fxbot.data.guards import close_gap, closest_pair, first_jump, trading_mask
 from fxbot.data.store import MergeResult, PriceStore, atomic_write_text, merge_bars
 from fxbot.errors import DataError
 
@@ -485,6 +485,8 @@ def plan_import(
     replace: bool = False,
     pairs: Sequence[str] = (),
     now: dt.datetime | None = None,
+    only_new: bool = False,
+    overlap_days: int = 5,
 ) -> ImportPlan:
     """Hold ``imported`` against the stored bars of ``pair``; raise DataError (store untouched) if refused.
 
@@ -496,6 +498,10 @@ def plan_import(
     more than ``max_jump`` from the close before it among the bars the import would write.
     With ``replace`` the file is the truth over the span it covers: stored bars inside that span
     on days the file has no bar go too (another source's calendar must not leave strays behind).
+    With ``only_new`` only the bars after the last stored one are taken; the seam is checked as a fetch's
+    overlap is (the file's closes on the last ``overlap_days`` stored trading days must not differ by more than
+    ``OVERLAP_MISMATCH`` on most of them, and the first new close is held to ``max_jump``), so a file that
+    overlaps older history from another source can still extend the store.
     """
     bars = imported.bars
     latest = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
@@ -508,6 +514,8 @@ def plan_import(
             "unchanged. Check the file's dates (and the system clock), drop those rows and import again"
         )
     stored = store.load_or_empty(pair)
+    if only_new and not stored.empty:
+        bars = _after_the_seam(stored, bars, source, overlap_days)
     merge = merge_bars(stored, bars, tolerance=tolerance)
     overlap = int(np.isin(bars.dates, stored.dates).sum())
     if merge.revised > FEW_DIFFERING and not replace:
@@ -531,6 +539,25 @@ def plan_import(
             f"pass --max-jump {min(1.0, round(jump.change + 0.05, 2)):g} (or raise data.max_jump) and import again"
         )
     return ImportPlan(pair, merge, overlap, replace, dropped)
+
+
+def _after_the_seam(stored: Bars, bars: Bars, source: str, overlap_days: int) -> Bars:
+    """The bars of ``bars`` after the last stored one, if the file agrees with the store at the seam."""
+    from fxbot.data.fetch import OVERLAP_MISMATCH, fetch_start
+
+    last = np.datetime64(stored.last_date.isoformat(), "D")
+    seam = bars.take(
+        (bars.dates >= np.datetime64(fetch_start(stored, overlap_days).isoformat(), "D")) & (bars.dates <= last)
+    )
+    gap = close_gap(seam, stored)
+    far = int((gap.differences > OVERLAP_MISMATCH).sum())
+    if gap.common and far * 2 > gap.common:
+        raise DataError(
+            f"{source}: at the seam its closes differ from the stored ones by more than {OVERLAP_MISMATCH:.0%} on "
+            f"{far} of {gap.common} day(s) up to {stored.last_date.isoformat()} (median {gap.median:.1%}): another "
+            "pair or source; the store is unchanged. Check --pair and the file"
+        )
+    return bars.take(bars.dates > last)
 
 
 def backup_path(store: PriceStore, pair: str, now: dt.datetime) -> Path:

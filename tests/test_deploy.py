@@ -21,6 +21,8 @@ UNITS = [
     "fxbot-run-once.timer",
     "fxbot-alert@.service",
     "fxbot-slack-app.service",
+    "fxbot-retrain.service",
+    "fxbot-retrain.timer",
 ]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
@@ -189,3 +191,18 @@ def test_docker_build_without_a_target_builds_the_daemon_image() -> None:
     last = (REPO / "Dockerfile").read_text().rsplit("\nFROM ", 1)[1]
     assert stages[-1] == "daemon" and last.startswith("runtime AS daemon")
     assert "CMD" not in last and "HEALTHCHECK" not in last  # runtime's command and health check, unchanged
+
+
+def test_the_retrain_has_its_own_unit_limit_and_priority() -> None:
+    """TensorFlow's children outside the daemon's 400M: a limit above the measured anon + library pages."""
+    retrain = _directives("fxbot-retrain.service")
+    assert retrain["ExecStart"] == ["/opt/fxbot/.venv/bin/fxbot retrain --scheduled"]
+    assert retrain["Nice"] == ["10"] and retrain["IOSchedulingClass"] == ["idle"]
+    measured = (REPO / "bench" / "results" / "retrain_memory_rssanon.txt").read_text()
+    tree = int(re.search(r"summed RssAnon: (\d+) MiB", measured)[1])  # type: ignore[index]
+    files = max(int(m) for m in re.findall(r"^\w+ (?:fit|export|holdback)\s+\d+\s+(\d+)", measured, re.MULTILINE))
+    assert int(retrain["MemoryMax"][0].rstrip("M")) > tree + files
+    assert int(_directives("fxbot.service")["MemoryMax"][0].rstrip("M")) < tree + files  # why it is not inside
+    timer = _directives("fxbot-retrain.timer")
+    assert timer["OnCalendar"] == ["*-*-02 03:30:00 UTC"] and Settings().schedule.retrain_cron == "30 3 2 * *"
+    assert timer["Unit"] == ["fxbot-retrain.service"]

@@ -212,8 +212,6 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     from fxbot import wiring
     from fxbot.history import format_history
 
-    if args.days is not None and args.days < 1:
-        raise UsageError(f"--days must be at least 1, got {args.days}")
     if not settings.ledger.path.exists():
         print(f"no ledger at {settings.ledger.path} yet; `fxbot run-once` creates it")
         return 0
@@ -260,8 +258,6 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     for code in _pairs(args, settings):
         bars = store.load(code)
         jobs.append(PairJob(code, bars.up_to(args.until) if args.until else bars, store.checksum(code)))
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
 
     def done(trained: Trained) -> None:
         manifest = trained.manifest
@@ -696,7 +692,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, metavar="DATE", help="train on bars up to the month before DATE's")
     p.add_argument(
         "--timeout",
-        type=_config_number(ScheduleSettings, "schedule.retrain_timeout"),
+        type=_bounded(float, Meta(gt=0, le=key_bounds(ScheduleSettings, "retrain_timeout")[1].le), "seconds"),
         metavar="S",
         help="seconds for all pairs (default: schedule.retrain_timeout)",
     )
@@ -753,7 +749,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers",
-        type=_count,
+        type=int,
         default=None,
         metavar="N",
         help="training processes (default 1); with --executor ray, tasks at a time (default: every cluster CPU)",
@@ -781,21 +777,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--calibrate", action="store_true", help="propose leverages within the risk budget")
     p.add_argument(
         "--max-loss",
-        type=_bounded(float, Meta(gt=0, le=1), "a fraction of equity"),
+        type=float,
         default=0.25,
         metavar="F",
         help="risk budget, fraction of equity (0.25)",
     )
     p.add_argument(
         "--horizon",
-        type=_bounded(int, Meta(ge=1, le=260), "trading days"),
+        type=int,
         default=20,
         metavar="DAYS",
         help="P/L horizon in trading days (20)",
     )
     p.add_argument(
         "--confidence",
-        type=_bounded(float, Meta(gt=0, lt=1), "a probability"),
+        type=float,
         default=0.999,
         metavar="C",
         help="interval confidence (0.999)",
@@ -805,7 +801,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="retrain sampled calls with the data cut at their day; fail if any differs",
     )
-    p.add_argument("--samples", type=_count, default=5, metavar="N", help="calls the look-ahead check recomputes (5)")
+    p.add_argument("--samples", type=int, default=5, metavar="N", help="calls the look-ahead check recomputes (5)")
     p.add_argument(
         "--reuse", action="store_true", help="re-report the calls already in DIR (calls.csv) without retraining"
     )

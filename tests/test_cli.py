@@ -182,7 +182,7 @@ def test_an_as_of_after_the_last_close_is_refused_not_answered_with_old_bars() -
         (["train", "--epochs", "x"], "--epochs: 'x' is not a whole number"),
         (["import-csv", "f.csv", "--pair", "USDJPY", "--tolerance", "-1"], "--tolerance: -1 is out of range"),
         (["import-csv", "f.csv", "--pair", "USDJPY", "--max-jump", "nan"], "(as data.max_jump in the config)"),
-        (["retrain", "--timeout", "5"], "--timeout: 5 is out of range: it must be >= 60 and <= 86,400"),
+        (["retrain", "--timeout", "0"], "--timeout: 0 is out of range: it must be > 0 and <= 86,400 (seconds)"),
         (["history", "--days", "0"], "--days: 0 is out of range"),
         (["import-csv", "tests", "--pair", "USDJPY"], "tests is a folder; give the exported CSV file"),
     ],

@@ -9,16 +9,41 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-FROM ${PYTHON_IMAGE} AS build
+# Dependencies first, from the lock (exact versions and hashes): a layer that a change of code leaves alone.
+FROM ${PYTHON_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY fxbot ./fxbot
+COPY requirements ./requirements
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir .
+    && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements/run.txt
 
-FROM build AS build-train
-RUN /opt/venv/bin/pip install --no-cache-dir ".[train]"
+FROM deps AS deps-slack-app
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements/slack-app.txt
+
+FROM deps AS deps-train
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements/train.txt
+
+# Then fxbot itself, without dependencies; the wheel carries the shipped models, bundled history and default
+# config (fxbot/shipped/ links to models/, data/ and configs/, hence their copies here).
+FROM ${PYTHON_IMAGE} AS source
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY configs ./configs
+COPY data ./data
+COPY models ./models
+COPY fxbot ./fxbot
+
+FROM deps AS build
+COPY --from=source /src /src
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
+
+FROM deps-slack-app AS build-slack-app
+COPY --from=source /src /src
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
+
+FROM deps-train AS build-train
+COPY --from=source /src /src
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM ${PYTHON_IMAGE} AS runtime
 # A fixed numeric id, so volume ownership on the host is predictable (chown 10001 state/).
@@ -29,6 +54,9 @@ WORKDIR /app
 COPY --chown=fxbot:fxbot configs ./configs
 COPY --chown=fxbot:fxbot data ./data
 COPY --chown=fxbot:fxbot models ./models
+# The image's config seeds from /app/data and /app/models (the same files as the package's copies), so an old
+# fxbot-data volume still mounted on /app/data keeps seeding the state with its bars.
+RUN sed -i 's|"{shipped}/|"/app/|' /app/configs/default.yaml
 RUN mkdir -p /app/state && chown fxbot:fxbot /app/state
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -53,6 +81,7 @@ CMD ["schedule"]
 # It exits 4 when its connection goes stale, and --restart starts it afresh; the daemon's liveness file is not
 # its health, so the inherited HEALTHCHECK is off.
 FROM runtime AS slack-app
+COPY --from=build-slack-app /opt/venv /opt/venv
 HEALTHCHECK NONE
 CMD ["slack-app"]
 

@@ -4,21 +4,34 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: run test test-fast check format bench clean
+.PHONY: run test test-fast check format bench clean lock
 
+# Installs come from the lock (requirements/*.txt: exact versions with their hashes, made by `make lock`), then
+# fxbot itself with --no-deps: a fresh clone gets the versions CI tested, not whatever is newest that day.
 # The daily path only: no TensorFlow is installed for `make run`.
-$(VENV)/.run-installed: pyproject.toml
+$(VENV)/.run-installed: pyproject.toml requirements/run.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet --require-hashes -r requirements/run.txt
+	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-# Everything: training (TensorFlow), backtest statistics, the Ray executor and the test/lint tools.
-$(VENV)/.dev-installed: pyproject.toml
+# Everything: training (TensorFlow), backtest statistics, the Slack app, the Ray executor and the test/lint tools.
+$(VENV)/.dev-installed: pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[train,dev,cluster]'
+	$(PIP) install --quiet --require-hashes -r requirements/dev.txt
+	$(PIP) install --quiet --no-deps -e .
 	touch $(VENV)/.run-installed $@
+
+# Re-resolve the lock after a change of pyproject.toml's dependencies (needs the package index). run.txt (the
+# daily path), slack-app.txt and train.txt (the Docker images' stages) are constrained by dev.txt, so every
+# install has the version `make test` tested of what they share.
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links --no-emit-trusted-host --resolver=backtracking
+lock: $(VENV)/.dev-installed
+	$(LOCK) --extra train --extra slack-app --extra cluster --extra test --extra dev -o requirements/dev.txt pyproject.toml
+	$(LOCK) -c requirements/dev.txt -o requirements/run.txt pyproject.toml
+	$(LOCK) -c requirements/dev.txt --extra slack-app -o requirements/slack-app.txt pyproject.toml
+	$(LOCK) -c requirements/dev.txt --extra train -o requirements/train.txt pyproject.toml
 
 run: $(VENV)/.run-installed
 	$(BIN)/fxbot run-once --dry-run

@@ -67,6 +67,9 @@ def run_checks(
     check_provider(settings, secrets, result, now)
     check_directories(settings, result)
     check_data_and_models(settings, result, now, run_members=True)
+    from fxbot.status import check_model_age  # here: status imports this module
+
+    check_model_age(settings, result, now.date())  # the same verdict and day count as `fxbot status`
     try:
         from fxbot.cron import cron_trigger
 

@@ -9,15 +9,27 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 import os
 import sys
 import traceback
+import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from msgspec import Meta, Struct
+
 from fxbot import __version__
-from fxbot.config import Secrets, Settings, load_settings
+from fxbot.config import (
+    DataSettings,
+    ScheduleSettings,
+    Secrets,
+    Settings,
+    TrainingSettings,
+    key_bounds,
+    load_settings,
+)
 from fxbot.errors import FxbotError, UsageError
 from fxbot.pairs import get_pair
 from fxbot.redaction import install_log_filter
@@ -25,6 +37,15 @@ from fxbot.redaction import install_log_filter
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+#: `import-csv --tolerance`: the relative difference between a file's bar and a stored one that counts as disagreeing.
+TOLERANCE_BOUNDS = Meta(gt=0, le=0.5)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (the usage is one `--help` away), exit 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
 
 
 def _date(text: str) -> dt.date:
@@ -32,6 +53,46 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _bounded(kind: type, meta: Meta, what: str) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` within ``meta``'s bounds, else one line naming them and ``what``."""
+
+    def show(bound: float) -> str:
+        return f"{int(bound):,}" if float(bound).is_integer() else f"{bound:g}"
+
+    lo = f">= {show(meta.ge)}" if meta.ge is not None else f"> {show(meta.gt)}" if meta.gt is not None else ""
+    hi = f"<= {show(meta.le)}" if meta.le is not None else f"< {show(meta.lt)}" if meta.lt is not None else ""
+    rule = " and ".join(r for r in (lo, hi) if r)
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'a whole number' if kind is int else 'a number'}"
+            ) from None
+        if not math.isfinite(value) or not (
+            (meta.ge is None or value >= meta.ge)
+            and (meta.gt is None or value > meta.gt)
+            and (meta.le is None or value <= meta.le)
+            and (meta.lt is None or value < meta.lt)
+        ):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: it must be {rule} ({what})")
+        return value
+
+    return parse
+
+
+def _config_number(section: type[Struct], path: str) -> Callable[[str], Any]:
+    """An argparse type with the bounds of the config key ``path`` (``training.epochs``): defined once, there."""
+    kind, meta = key_bounds(section, path.rsplit(".", 1)[1])
+    return _bounded(kind, meta, f"as {path} in the config")
+
+
+def _count(text: str) -> int:
+    """A count on the command line: a whole number from 1 to 1,000,000."""
+    return int(_bounded(int, Meta(ge=1, le=1_000_000), "a count")(text))
 
 
 def _pairs(args: argparse.Namespace, settings: Settings) -> list[str]:
@@ -151,8 +212,6 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     from fxbot import wiring
     from fxbot.history import format_history
 
-    if args.days is not None and args.days < 1:
-        raise UsageError(f"--days must be at least 1, got {args.days}")
     if not settings.ledger.path.exists():
         print(f"no ledger at {settings.ledger.path} yet; `fxbot run-once` creates it")
         return 0
@@ -199,8 +258,6 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     for code in _pairs(args, settings):
         bars = store.load(code)
         jobs.append(PairJob(code, bars.up_to(args.until) if args.until else bars, store.checksum(code)))
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
 
     def done(trained: Trained) -> None:
         manifest = trained.manifest
@@ -361,15 +418,22 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     from fxbot.data.store import PriceStore
 
     pair = get_pair(args.pair).code
-    if args.max_jump is not None and args.max_jump <= 0:
-        raise UsageError(f"--max-jump must be a positive fraction (0.3 = 30%), not {args.max_jump:g}")
-    result = read_broker_csv(Path(args.path))
+    if Path(args.path).is_dir():
+        raise UsageError(f"{args.path} is a folder; give the exported CSV file")
+    if args.only_new and args.replace:
+        raise UsageError("--only-new and --replace contradict each other: --only-new never changes a stored bar")
+    result = read_broker_csv(Path(args.path), args.day_boundary)
     bars = result.bars
     print(f"{args.path}: {result.dialect}, {result.encoding}; {result.rows} rows, {bars.first_date}..{bars.last_date}")
     print(
         f"  dropped {result.weekend_stubs} weekend stub bar(s) (not trading days) "
         f"and {result.duplicates} duplicate date(s)"
     )
+    if result.sundays_folded:
+        print(
+            f"  WARNING: folded {result.sundays_folded} Sunday bar(s) into Monday; the closes are at 00:00 UTC, "
+            "2-3 hours after the New York 17:00 close the models were trained on (as with Yahoo's bars)"
+        )
     if result.holidays:
         days = ", ".join(d.isoformat() for d in result.holiday_dates[:5])
         more = ", ..." if len(result.holiday_dates) > 5 else ""
@@ -384,6 +448,8 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
         max_jump=settings.data.max_jump if args.max_jump is None else args.max_jump,
         replace=args.replace,
         pairs=list(settings.pairs),
+        only_new=args.only_new,
+        overlap_days=settings.data.overlap_days,
     )
     preview = plan.merge
     print(
@@ -480,9 +546,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             help="log more and show tracebacks on errors",
         )
 
-    parser = argparse.ArgumentParser(
-        prog="fxbot", description="Daily FX signal bot for USD/JPY, EUR/JPY and GBP/JPY.", parents=[top]
-    )
+    parser = _Parser(prog="fxbot", description="Daily FX signal bot for USD/JPY, EUR/JPY and GBP/JPY.", parents=[top])
     parser.add_argument("--version", action="version", version=f"fxbot {__version__}")
     sub = _OnlyCommand(parser.add_subparsers(dest="command", metavar="COMMAND", required=True), command)
 
@@ -547,7 +611,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         metavar="DATE",
         help="replay: each firing runs the next trading day from DATE (as run-once --as-of) instead of today",
     )
-    p.add_argument("--replay-days", type=int, metavar="N", help="with --replay-from: stop after N days")
+    p.add_argument("--replay-days", type=_count, metavar="N", help="with --replay-from: stop after N days")
     p.add_argument(
         "--replay-retrain",
         action="store_true",
@@ -597,7 +661,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="the ledger: calls, realized moves, deliveries, accuracy",
         description="Show recorded calls with their realized outcome and delivery status, and accuracy per pair.",
     )
-    p.add_argument("--days", type=int, metavar="N", help="only the latest N bar days (default: all)")
+    p.add_argument("--days", type=_count, metavar="N", help="only the latest N bar days (default: all)")
     p.set_defaults(handler=cmd_history)
 
     p = sub.add_parser(
@@ -609,13 +673,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to train (default: all configured)")
     p.add_argument("--until", type=_date, metavar="DATE", help="last bar used for training (default: all)")
-    p.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (default: training.epochs)")
+    p.add_argument(
+        "--epochs",
+        type=_config_number(TrainingSettings, "training.epochs"),
+        metavar="N",
+        help="maximum epochs (default: training.epochs)",
+    )
     p.add_argument(
         "--out", metavar="DIR", help="write flat <PAIR>/ folders here instead of the registry (to import elsewhere)"
     )
     p.add_argument(
         "--jobs",
-        type=int,
+        type=_count,
         metavar="N",
         help="pairs trained at once, each in its own process (default: one per pair, core and GiB of memory)",
     )
@@ -632,7 +701,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to retrain (default: all configured)")
     p.add_argument("--as-of", type=_date, metavar="DATE", help="train on bars up to the month before DATE's")
     p.add_argument(
-        "--timeout", type=float, metavar="S", help="seconds for all pairs (default: schedule.retrain_timeout)"
+        "--timeout",
+        type=_bounded(float, Meta(gt=0, le=key_bounds(ScheduleSettings, "retrain_timeout")[1].le), "seconds"),
+        metavar="S",
+        help="seconds for all pairs (default: schedule.retrain_timeout)",
     )
     p.add_argument("--scheduled", action="store_true", help="log the new versions as made by the schedule")
     p.add_argument("--phase", choices=["fit", "export", "holdback"], help=argparse.SUPPRESS)
@@ -713,9 +785,27 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--pairs", nargs="+", metavar="PAIR", help="pairs to test (default: all configured)")
     p.add_argument("--calibrate", action="store_true", help="propose leverages within the risk budget")
-    p.add_argument("--max-loss", type=float, default=0.25, metavar="F", help="risk budget, fraction of equity (0.25)")
-    p.add_argument("--horizon", type=int, default=20, metavar="DAYS", help="P/L horizon in trading days (20)")
-    p.add_argument("--confidence", type=float, default=0.999, metavar="C", help="interval confidence (0.999)")
+    p.add_argument(
+        "--max-loss",
+        type=float,
+        default=0.25,
+        metavar="F",
+        help="risk budget, fraction of equity (0.25)",
+    )
+    p.add_argument(
+        "--horizon",
+        type=int,
+        default=20,
+        metavar="DAYS",
+        help="P/L horizon in trading days (20)",
+    )
+    p.add_argument(
+        "--confidence",
+        type=float,
+        default=0.999,
+        metavar="C",
+        help="interval confidence (0.999)",
+    )
     p.add_argument(
         "--check-lookahead",
         action="store_true",
@@ -814,7 +904,23 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--pair", required=True, help="which pair the file holds, e.g. USDJPY")
     p.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     p.add_argument(
-        "--tolerance", type=float, default=1e-4, help="relative difference that counts as disagreeing (default 0.0001)"
+        "--tolerance",
+        type=_bounded(float, TOLERANCE_BOUNDS, "a relative difference"),
+        default=1e-4,
+        help="relative difference that counts as disagreeing (default 0.0001)",
+    )
+    p.add_argument(
+        "--only-new",
+        action="store_true",
+        help="append only the bars after the last stored one; the seam (data.overlap_days) is checked as a "
+        "fetch's overlap is, the rest of the file's history is ignored",
+    )
+    p.add_argument(
+        "--day-boundary",
+        choices=["new-york", "utc"],
+        default="new-york",
+        help="where the file's days end: new-york (17:00, fxbot's bars; a file with Sunday bars is refused) or "
+        "utc (midnight GMT/UTC: each Sunday bar is folded into its Monday, with a warning)",
     )
     p.add_argument(
         "--replace",
@@ -824,7 +930,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-jump",
-        type=float,
+        type=_config_number(DataSettings, "data.max_jump"),
         default=None,
         metavar="FRACTION",
         help="refuse a close this far from the previous close (default: data.max_jump, 0.15)",

@@ -41,6 +41,32 @@ UNKNOWN_KEY = "unknown key; check its spelling against configs/default.yaml"
 MAX_LEVERAGE = 25.0
 #: At the start of data.dir, model.dir or ledger.path: the folder ``state_dir`` names.
 STATE_DIR_MARK = "{state_dir}"
+#: At the start of data.seed_dir or model.seed_dir: the package's own copies (``fxbot/shipped/``).
+SHIPPED_MARK = "{shipped}"
+#: What the package carries, in a wheel as in a checkout (where its entries are links to data/, models/ and
+#: configs/default.yaml): the bundled history, the shipped models and the annotated default config.
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
+
+
+def in_checkout(folder: Path | None = None) -> bool:
+    """True if ``folder`` (the working directory) is an fxbot source checkout: its state stays in ``./state``."""
+    here = folder or Path.cwd()
+    return (here / "pyproject.toml").is_file() and (here / "fxbot" / "__init__.py").is_file()
+
+
+def default_state_dir() -> Path:
+    """``state`` inside a checkout; elsewhere ``$XDG_STATE_HOME/fxbot``, else ``~/.local/state/fxbot``.
+
+    An installed fxbot (pipx, a wheel) run from any folder must not scatter state folders wherever it was
+    started; the XDG base-directory rule says where a user's state lives (a relative XDG_STATE_HOME is ignored).
+    """
+    if in_checkout():
+        return Path("state")
+    xdg = os.environ.get("XDG_STATE_HOME", "").strip()
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
+    return base / "fxbot"
+
+
 #: The environment variable that overrides ``state_dir`` (systemd's StateDirectory=, a Docker volume).
 STATE_DIR_ENV = "FXBOT_STATE_DIR"
 #: The largest config file read: the annotated default is about 4 KB; more is the wrong file.
@@ -147,8 +173,12 @@ class DataSettings(_Section, frozen=True):
         Path, Meta(description="Folder of <PAIR>.csv price files; {state_dir}/ at its start means state_dir.")
     ] = Path("{state_dir}/data")
     seed_dir: Annotated[
-        Path, Meta(description="Bundled history copied into an empty data.dir under state_dir on first use.")
-    ] = Path("data")
+        Path,
+        Meta(
+            description="Bundled history copied into an empty data.dir under state_dir on first use; "
+            "{shipped}/ at its start means the package's copy."
+        ),
+    ] = Path("{shipped}/data")
     provider: Annotated[
         Literal["auto", "oanda", "yahoo", "bundled"],
         Meta(description="auto: oanda if OANDA_API_TOKEN is set, else bundled (no network)."),
@@ -181,8 +211,11 @@ class ModelSettings(_Section, frozen=True):
     ] = Path("{state_dir}/models")
     seed_dir: Annotated[
         Path,
-        Meta(description="Shipped models: first champions under state_dir; newer ones arrive as challengers."),
-    ] = Path("models")
+        Meta(
+            description="Shipped models: first champions under state_dir; newer ones arrive as challengers; "
+            "{shipped}/ at its start means the package's copy."
+        ),
+    ] = Path("{shipped}/models")
     engine: Annotated[
         Literal["litert", "tensorflow"],
         Meta(description="litert: .tflite, no TensorFlow import; tensorflow: tf.Graph+Session per member."),
@@ -543,9 +576,10 @@ class Settings(_Section, frozen=True):
     state_dir: Annotated[
         Path,
         Meta(
-            description="Folder of everything fxbot changes (bars, model versions, ledger); FXBOT_STATE_DIR overrides."
+            description="Folder of everything fxbot changes (bars, model versions, ledger); FXBOT_STATE_DIR overrides. "
+            "Default: state in a checkout, else $XDG_STATE_HOME/fxbot (~/.local/state/fxbot)."
         ),
-    ] = Path("state")
+    ] = field(default_factory=default_state_dir)
     account: Annotated[AccountSettings, Meta(description="Account size and per-pair leverage.")] = field(
         default_factory=AccountSettings
     )
@@ -613,6 +647,13 @@ class Settings(_Section, frozen=True):
                 msgspec.structs.force_setattr(self, name, msgspec.structs.replace(section, **{key: placed}))
             elif STATE_DIR_MARK in str(path):
                 raise _Invalid(f"{name}.{key}", f"{STATE_DIR_MARK} may only start a path, as in {STATE_DIR_MARK}/data")
+        for name in ("data", "model"):
+            section = getattr(self, name)
+            if section.seed_dir.parts and section.seed_dir.parts[0] == SHIPPED_MARK:
+                placed = SHIPPED_DIR.joinpath(*section.seed_dir.parts[1:])
+                msgspec.structs.force_setattr(self, name, msgspec.structs.replace(section, seed_dir=placed))
+            elif SHIPPED_MARK in str(section.seed_dir):
+                raise _Invalid(f"{name}.seed_dir", f"{SHIPPED_MARK} may only start a path, as in {SHIPPED_MARK}/models")
 
     def under_state(self, path: Path) -> bool:
         """True if ``path`` lies inside ``state_dir`` (only such folders are seeded on first use)."""
@@ -627,6 +668,14 @@ class Settings(_Section, frozen=True):
             return self.account.leverage[pair]
         except KeyError:
             raise ConfigError(f"account.leverage has no entry for {pair}; add one to the config") from None
+
+
+def key_bounds(section: type[Struct], key: str) -> tuple[type, Meta]:
+    """The number type and the ``Meta`` (ge/gt/le/lt) of ``section.key``: a command-line option shares them."""
+    hint = typing.get_type_hints(section, include_extras=True)[key]
+    kind, *extras = typing.get_args(hint)
+    meta = next(m for m in extras if isinstance(m, Meta))
+    return kind, meta
 
 
 class SecretStr:

@@ -6,18 +6,28 @@ never overwrites anything: a pair file already in ``data.dir`` stays as it is, a
 champion keeps it. A shipped model the registry has never seen (an upgrade brought a newer one)
 is added as a challenger, never made champion. Only folders under ``state_dir`` are seeded: an
 explicit ``data.dir`` or ``model.dir`` elsewhere means exactly that folder.
+
+Seeding holds an exclusive lock (``state_dir/.seed.lock``, ``flock``): two commands started together on a
+fresh state folder (first boot with the daemon and the Slack app both enabled) would otherwise see each
+other's half-seeded registry, and one would fail with "no model manifest" and alert. The second waits for
+the first and then finds everything in place. The lock is released by the kernel if the holder dies.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 
 from fxbot.config import Settings
 from fxbot.errors import FxbotError
 
 logger = logging.getLogger(__name__)
+
+#: The lock file seeding holds, inside ``state_dir``.
+LOCK_NAME = ".seed.lock"
 
 
 def seed_data(settings: Settings) -> list[str]:
@@ -74,6 +84,20 @@ def seed_models(settings: Settings) -> list[str]:
     return done
 
 
+@contextlib.contextmanager
+def _seed_lock(settings: Settings) -> Iterator[None]:
+    """Hold ``state_dir/.seed.lock`` exclusively (blocking) while seeding; creates ``state_dir`` if needed."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(settings.state_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        import fcntl  # here: POSIX only, and only when seeding
+
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def prepare_state(settings: Settings, *, models: bool = True) -> None:
     """Seed what is missing under ``state_dir`` (bars; models unless ``models`` is False), logging each step.
 
@@ -82,9 +106,10 @@ def prepare_state(settings: Settings, *, models: bool = True) -> None:
     """
     lines: list[str] = []
     try:
-        lines += seed_data(settings)
-        if models:
-            lines += seed_models(settings)
+        with _seed_lock(settings):
+            lines += seed_data(settings)
+            if models:
+                lines += seed_models(settings)
     except (OSError, FxbotError) as exc:
         logger.warning("state: could not seed %s: %s", settings.state_dir, exc)
     for line in lines:

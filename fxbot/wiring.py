@@ -344,6 +344,10 @@ def slack_app(settings: Settings, secrets: Secrets) -> SlackApp:
             f"fxbot slack-app needs {' and '.join(missing)} in the environment: the bot token (xoxb-) answers, "
             "the app-level token (xapp-, connections:write) opens the Socket Mode connection; see README"
         )
+    import importlib.util
+
+    if importlib.util.find_spec("slack_bolt") is None:  # an extra: the daily path and the daemon never need it
+        raise ConfigError("fxbot slack-app needs slack_bolt, which is not installed: pip install 'fxbot[slack-app]'")
     app_token = secrets.slack_app_token.get_secret_value()
     if not app_token.startswith("xapp-"):
         raise ConfigError(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fxbot.config import STATE_DIR_ENV
 from fxbot.data.bars import Bars
 from fxbot.data.store import PriceStore
 
@@ -22,11 +23,18 @@ SHIPPED_MODELS = REPO / "models"
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test sees the developer's Slack, OANDA or fxbot settings."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the developer's Slack, OANDA or fxbot settings, nor their state folder.
+
+    Each test gets its own empty state folder through FXBOT_STATE_DIR (which ``clean_env`` passes on to child
+    processes), and XDG_STATE_HOME in a temporary folder too, so neither the checkout's ``state/`` nor
+    ``~/.local/state/fxbot`` is read or written. A test about state_dir itself sets FXBOT_STATE_DIR to "".
+    """
     for name in list(os.environ):
         if name.startswith(OWN_PREFIXES):
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path_factory.mktemp("state")))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
 
 
 @pytest.fixture

@@ -172,3 +172,33 @@ def test_an_as_of_after_the_last_close_is_refused_not_answered_with_old_bars() -
     assert run.returncode == 2 and run.stdout == ""
     assert "--as-of 2099-01-02 is after the last completed trading day" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["train", "--epochs", "0"], "--epochs: 0 is out of range: it must be >= 1 and <= 1,000 (as training.epochs"),
+        (["train", "--epochs", "100000"], "--epochs: 100000 is out of range: it must be >= 1 and <= 1,000"),
+        (["train", "--epochs", "x"], "--epochs: 'x' is not a whole number"),
+        (["import-csv", "f.csv", "--pair", "USDJPY", "--tolerance", "-1"], "--tolerance: -1 is out of range"),
+        (["import-csv", "f.csv", "--pair", "USDJPY", "--max-jump", "nan"], "(as data.max_jump in the config)"),
+        (["retrain", "--timeout", "0"], "--timeout: 0 is out of range: it must be > 0 and <= 86,400 (seconds)"),
+        (["history", "--days", "0"], "--days: 0 is out of range"),
+        (["import-csv", "tests", "--pair", "USDJPY"], "tests is a folder; give the exported CSV file"),
+    ],
+)
+def test_command_line_numbers_are_bounded_like_the_config_exit_2_one_line(args: list[str], says: str) -> None:
+    result = run_fxbot(*args)
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_number_option_and_its_config_key_share_one_definition() -> None:
+    from fxbot.cli import _config_number
+    from fxbot.config import TrainingSettings, key_bounds
+
+    kind, meta = key_bounds(TrainingSettings, "epochs")
+    assert (kind, meta.ge, meta.le) == (int, 1, 1000)
+    assert _config_number(TrainingSettings, "training.epochs")("1000") == 1000

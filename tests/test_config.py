@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from fxbot.config import (
+    SHIPPED_DIR,
     OandaSettings,
     Secrets,
     SecretStr,
@@ -27,8 +28,33 @@ from fxbot.errors import ConfigError
 from .conftest import REPO
 
 
-def test_default_yaml_matches_builtin_defaults() -> None:
+def test_default_yaml_matches_builtin_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)  # inside a checkout the built-in state_dir is ./state, as the file says
+    monkeypatch.delenv("FXBOT_STATE_DIR")
     assert load_settings(REPO / "configs" / "default.yaml") == Settings()
+
+
+def test_state_dir_default_is_state_in_a_checkout_and_xdg_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FXBOT_STATE_DIR")
+    monkeypatch.chdir(REPO)
+    assert load_settings().state_dir == Path("state")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert load_settings().ledger.path == tmp_path / "xdg" / "fxbot" / "fxbot.sqlite"
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/ignored")  # the XDG rule: a relative value is invalid
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert load_settings().state_dir == tmp_path / "home" / ".local" / "state" / "fxbot"
+
+
+def test_shipped_seeds_are_the_package_copies() -> None:
+    settings = Settings()
+    assert settings.data.seed_dir == SHIPPED_DIR / "data" and (SHIPPED_DIR / "data" / "USDJPY.csv").is_file()
+    assert (settings.model.seed_dir / "USDJPY" / "manifest.json").is_file()
+    assert (SHIPPED_DIR / "default.yaml").read_text() == (REPO / "configs" / "default.yaml").read_text()
+    with pytest.raises(ConfigError, match=r"model.seed_dir: \{shipped\} may only start a path"):
+        settings_from_mapping({"model": {"seed_dir": "x/{shipped}/models"}}, "t")
 
 
 def test_every_default_key_is_commented() -> None:

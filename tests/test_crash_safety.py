@@ -20,7 +20,7 @@ import yaml
 
 from fxbot.data.store import PriceStore
 
-from .conftest import REPO
+from .conftest import REPO, SHIPPED_MODELS
 from .support.env import clean_env
 from .support.market_servers import OANDA_TOKEN, MarketServer, serve
 
@@ -81,7 +81,10 @@ def test_killed_fetch_leaves_the_store_as_it_was(
         store.save(pair, bundled_store.load(pair).up_to("2024-12-13"))
     before = {p: store.path(p).read_bytes() for p in PAIRS}
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"data": {"dir": str(store.directory), "retries": 0}}))
+    # The models elsewhere than under state_dir: the first write the runner breaks is the store's, not seeding's.
+    config.write_text(
+        yaml.safe_dump({"data": {"dir": str(store.directory), "retries": 0}, "model": {"dir": str(SHIPPED_MODELS)}})
+    )
     runner = tmp_path / "runner.py"
     runner.write_text(RUNNER)
     signal_file = tmp_path / "paused"

@@ -21,6 +21,8 @@ UNITS = [
     "fxbot-run-once.timer",
     "fxbot-alert@.service",
     "fxbot-slack-app.service",
+    "fxbot-retrain.service",
+    "fxbot-retrain.timer",
 ]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
@@ -93,6 +95,20 @@ def test_service_hardening_and_paths() -> None:
     app = _directives("fxbot-slack-app.service")  # answers from the daemon's ledger, not a checkout's
     assert app["StateDirectory"] == ["fxbot"] and "FXBOT_STATE_DIR=/var/lib/fxbot" in app["Environment"]
     assert "ReadWritePaths" not in app
+    for unit in (service, oneshot, app):  # matplotlib's folder, writable under ProtectHome
+        assert unit["CacheDirectory"] == ["fxbot"] and "MPLCONFIGDIR=/var/cache/fxbot" in unit["Environment"]
+    # A configuration error (exit 2) is not restarted forever.
+    assert service["RestartPreventExitStatus"] == ["2"] and app["RestartPreventExitStatus"] == ["2"]
+
+
+def test_the_guides_check_runs_with_the_units_state_folder() -> None:
+    """Step 4 on a fresh VM: /var/lib/fxbot does not exist yet, so the check gets it as the units do."""
+    guide = (REPO / "README.md").read_text()
+    step = guide[guide.index("4. **Check before enabling**") : guide.index("5. **Enable the daemon**")]
+    for part in ("-p StateDirectory=fxbot", "-p Environment=FXBOT_STATE_DIR=/var/lib/fxbot", "MPLCONFIGDIR"):
+        assert part in step
+    service = _directives("fxbot.service")
+    assert f"MPLCONFIGDIR={service['CacheDirectory'][0].join(['/var/cache/', ''])}" in step
 
 
 def test_daemon_unit_is_a_notify_service_with_a_watchdog() -> None:
@@ -134,7 +150,9 @@ def test_dockerfile_runtime_image() -> None:
     runtime = text.split("AS runtime", 1)[1].split("FROM runtime AS", 1)[0]
     assert "tensorflow" not in runtime.lower() and "[train]" not in runtime  # the daily path only
     build = text.split("AS build\n", 1)[1].split("FROM", 1)[0]
-    assert "pip install --no-cache-dir .\n" in build
+    assert "pip install --no-cache-dir --no-deps .\n" in build  # fxbot alone: its dependencies are a layer below
+    deps = text.split("AS deps\n", 1)[1].split("FROM", 1)[0]
+    assert "--require-hashes -r requirements/run.txt" in deps and "COPY fxbot" not in deps  # the lock, no code
     (healthcheck,) = [line for line in runtime.splitlines() if line.startswith("HEALTHCHECK")]
     assert 'CMD ["/bin/sh", "-c", "fxbot status --health || exit 1"]' in healthcheck  # Docker knows 0 and 1 only
     assert "--start-period=" in healthcheck
@@ -173,3 +191,18 @@ def test_docker_build_without_a_target_builds_the_daemon_image() -> None:
     last = (REPO / "Dockerfile").read_text().rsplit("\nFROM ", 1)[1]
     assert stages[-1] == "daemon" and last.startswith("runtime AS daemon")
     assert "CMD" not in last and "HEALTHCHECK" not in last  # runtime's command and health check, unchanged
+
+
+def test_the_retrain_has_its_own_unit_limit_and_priority() -> None:
+    """TensorFlow's children outside the daemon's 400M: a limit above the measured anon + library pages."""
+    retrain = _directives("fxbot-retrain.service")
+    assert retrain["ExecStart"] == ["/opt/fxbot/.venv/bin/fxbot retrain --scheduled"]
+    assert retrain["Nice"] == ["10"] and retrain["IOSchedulingClass"] == ["idle"]
+    measured = (REPO / "bench" / "results" / "retrain_memory_rssanon.txt").read_text()
+    tree = int(re.search(r"summed RssAnon: (\d+) MiB", measured)[1])  # type: ignore[index]
+    files = max(int(m) for m in re.findall(r"^\w+ (?:fit|export|holdback)\s+\d+\s+(\d+)", measured, re.MULTILINE))
+    assert int(retrain["MemoryMax"][0].rstrip("M")) > tree + files
+    assert int(_directives("fxbot.service")["MemoryMax"][0].rstrip("M")) < tree + files  # why it is not inside
+    timer = _directives("fxbot-retrain.timer")
+    assert timer["OnCalendar"] == ["*-*-02 03:30:00 UTC"] and Settings().schedule.retrain_cron == "30 3 2 * *"
+    assert timer["Unit"] == ["fxbot-retrain.service"]

@@ -438,3 +438,176 @@ def test_import_csv_streams_1_5_million_rows_in_bounded_memory(tmp_path: Path, d
     assert "1500000 rows" in result.stdout and "1495192 duplicate date(s)" in result.stdout
     peak_mib = int(result.stderr.split("PEAK")[-1].split()[0]) / 1024
     assert peak_mib < 700, f"peak RSS {peak_mib:.0f} MiB"
+
+
+def _bundled_frame(bundled_store: PriceStore, rows: int = 30) -> object:
+    return bundled_store.load("USDJPY").to_frame().tail(rows)
+
+
+def test_metatrader5_python_package_saved_with_pandas(bundled_store: PriceStore) -> None:
+    """`pd.DataFrame(mt5.copy_rates_range(...))` with `time` as datetimes, saved with `to_csv()` (its index too)."""
+    import pandas as pd
+
+    bars = _bundled_frame(bundled_store)
+    rates = pd.DataFrame(
+        {
+            "time": pd.to_datetime(bars.index),
+            "open": bars["open"].to_numpy(),
+            "high": bars["high"].to_numpy(),
+            "low": bars["low"].to_numpy(),
+            "close": bars["close"].to_numpy(),
+            "tick_volume": 1000,
+            "spread": 3,
+            "real_volume": 0,
+        }
+    )
+    text = rates.to_csv()
+    assert text.startswith(",time,open,high,low,close,tick_volume,spread,real_volume")
+    result = parse_broker_csv(text.encode(), "mt5.csv")
+    assert result.dialect == "MetaTrader 5 (Python package, saved with pandas)"
+    assert result.bars.to_frame()["close"].tolist() == bars["close"].tolist()
+    assert [as_date(d) for d in result.bars.dates] == [d.date() for d in bars.index]
+
+
+def test_yfinance_three_header_rows(bundled_store: PriceStore) -> None:
+    """What `yf.download("JPY=X").to_csv(path)` writes: Price, Ticker and Date header rows."""
+    import pandas as pd
+
+    bars = _bundled_frame(bundled_store)
+    frame = pd.DataFrame(
+        {
+            ("Close", "JPY=X"): bars["close"].to_numpy(),
+            ("High", "JPY=X"): bars["high"].to_numpy(),
+            ("Low", "JPY=X"): bars["low"].to_numpy(),
+            ("Open", "JPY=X"): bars["open"].to_numpy(),
+            ("Volume", "JPY=X"): 0,
+        },
+        index=pd.DatetimeIndex(bars.index, name="Date"),
+    )
+    frame.columns = frame.columns.set_names(["Price", "Ticker"])
+    text = frame.to_csv()
+    assert text.splitlines()[:3] == [
+        "Price,Close,High,Low,Open,Volume",
+        "Ticker,JPY=X,JPY=X,JPY=X,JPY=X,JPY=X",
+        "Date,,,,,",
+    ]
+    result = parse_broker_csv(text.encode(), "yf.csv")
+    assert result.dialect == "yfinance (Price, Ticker and Date header rows)"
+    assert result.bars.to_frame()["close"].tolist() == bars["close"].tolist()
+    assert result.bars.to_frame()["open"].tolist() == bars["open"].tolist()
+    broken = "\n".join(text.splitlines()[:1] + text.splitlines()[3:])
+    with pytest.raises(DataError, match="a Price header without yfinance's Ticker and Date rows"):
+        parse_broker_csv(broken.encode(), "yf.csv")
+    lines = text.splitlines()
+    lines[6] = ",".join([lines[6].split(",")[0], "x", *lines[6].split(",")[2:]])  # the 4th bar's close
+    bad_row = "\n".join(lines)
+    with pytest.raises(DataError, match=r"yf.csv: line 7 has a non-numeric close"):  # line numbers count all 3
+        parse_broker_csv(bad_row.encode(), "yf.csv")
+
+
+def _gmt_feed(bundled_store: PriceStore, rows: int = 60) -> tuple[str, object]:
+    """A daily feed cut at midnight GMT, tab separated, no header, `YYYY-MM-DD 00:00:00`, a Sunday bar each week."""
+    import pandas as pd
+
+    bars = _bundled_frame(bundled_store, rows)
+    lines = []
+    for day, row in bars.iterrows():
+        if day.weekday() == 0:  # the week's first hours: Sunday 22:00-24:00 UTC, just above the Friday close
+            sunday = (day - pd.Timedelta(days=1)).strftime("%Y-%m-%d 00:00:00")
+            o = row["open"]
+            lines.append(f"{sunday}\t{o - 0.05:.3f}\t{o + 0.1:.3f}\t{o - 0.2:.3f}\t{o:.3f}\t77")
+        values = "\t".join(f"{row[c]:.3f}" for c in ("open", "high", "low", "close"))
+        lines.append(f"{day.strftime('%Y-%m-%d 00:00:00')}\t{values}\t100")
+    return "\n".join(lines) + "\n", bars
+
+
+def test_a_gmt_midnight_feed_is_refused_with_the_reason(bundled_store: PriceStore) -> None:
+    text, _ = _gmt_feed(bundled_store)
+    with pytest.raises(DataError, match=r"gmt.tsv: its days end at midnight GMT/UTC, not at the New York 17:00") as e:
+        parse_broker_csv(text.encode(), "gmt.tsv")
+    assert "--day-boundary utc" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_day_boundary_utc_folds_each_sunday_into_its_monday(bundled_store: PriceStore) -> None:
+    text, bars = _gmt_feed(bundled_store)
+    result = parse_broker_csv(text.encode(), "gmt.tsv", day_boundary="utc")
+    frame = result.bars.to_frame()
+    mondays = [d for d in bars.index if d.weekday() == 0]  # type: ignore[attr-defined]
+    assert result.sundays_folded == len(mondays) >= 8 and result.weekend_stubs == 0
+    assert "days ending 00:00 UTC" in result.dialect
+    assert frame["close"].round(3).tolist() == bars["close"].round(3).tolist()  # type: ignore[index]
+    for monday in mondays:
+        sunday_open = round(bars.loc[monday, "open"] - 0.05, 3)  # type: ignore[attr-defined]
+        assert frame.loc[monday, "open"] == pytest.approx(sunday_open)
+        assert frame.loc[monday, "volume"] == 177
+
+
+def test_import_csv_cli_refuses_a_gmt_feed_in_one_line_and_folds_with_day_boundary_utc(
+    bundled_store: PriceStore, tmp_path: Path
+) -> None:
+    text, _ = _gmt_feed(bundled_store)
+    feed = tmp_path / "gmt.tsv"
+    feed.write_text(text)
+    refused = run_fxbot("import-csv", str(feed), "--pair", "USDJPY", "--dry-run")
+    assert refused.returncode == 3 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "midnight GMT/UTC" in refused.stderr
+    folded = run_fxbot("import-csv", str(feed), "--pair", "USDJPY", "--dry-run", "--day-boundary", "utc")
+    assert "WARNING: folded" in folded.stdout and "New York 17:00 close" in folded.stdout, folded.stderr
+
+
+def _other_source(bundled_store: PriceStore, tmp_path: Path, seam_shift: float) -> tuple[PriceStore, Path]:
+    """A store up to 2024-12-13 and a file to 2024-12-31 whose older history is 5% off (another source);
+    its closes on the last stored days (the seam) are the stored ones times ``seam_shift``."""
+    import numpy as np
+
+    from fxbot.data.bars import Bars
+
+    full = bundled_store.load("USDJPY")
+    store = PriceStore(tmp_path / "data")
+    store.save("USDJPY", full.up_to("2024-12-13"))
+    part = full.take(full.dates >= np.datetime64("2024-06-03"))
+    scale = np.where(part.dates < np.datetime64("2024-12-02"), 1.05, 1.0)
+    scale = np.where(
+        (part.dates >= np.datetime64("2024-12-02")) & (part.dates <= np.datetime64("2024-12-13")), seam_shift, scale
+    )
+    shifted = Bars(part.dates, part.open * scale, part.high * scale, part.low * scale, part.close * scale, part.volume)
+    export = tmp_path / "other.csv"
+    export.write_text(format_bars_csv(shifted))
+    return store, export
+
+
+def test_only_new_appends_after_the_last_stored_bar_when_the_seam_agrees(
+    bundled_store: PriceStore, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from fxbot.data.importer import apply_import, plan_import
+
+    store, export = _other_source(bundled_store, tmp_path, 1.0)
+    before = store.load("USDJPY")
+    now = dt.datetime(2025, 1, 6, 23, tzinfo=dt.UTC)
+    kwargs = {"source": "other.csv", "tolerance": 1e-4, "max_jump": 0.15, "now": now}
+    with pytest.raises(DataError, match="another source"):  # the whole file: its old history disagrees
+        plan_import(store, "USDJPY", read_broker_csv(export), **kwargs)  # type: ignore[arg-type]
+    plan = plan_import(store, "USDJPY", read_broker_csv(export), only_new=True, **kwargs)  # type: ignore[arg-type]
+    apply_import(store, plan, now)
+    after = store.load("USDJPY")
+    assert after.up_to("2024-12-13").close.tolist() == before.close.tolist()  # no stored bar changed
+    assert as_date(after.dates[-1]).isoformat() == "2024-12-31"
+    assert after.close[-1] == pytest.approx(bundled_store.load("USDJPY").close[-1])
+
+
+def test_only_new_refuses_a_file_that_disagrees_at_the_seam(bundled_store: PriceStore, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from fxbot.data.importer import plan_import
+
+    store, export = _other_source(bundled_store, tmp_path, 1.05)
+    with pytest.raises(
+        DataError, match=r"other.csv: at the seam its closes differ from the stored ones by more than 2%"
+    ):
+        plan_import(
+            store, "USDJPY", read_broker_csv(export), source="other.csv", tolerance=1e-4, max_jump=0.15,
+            now=dt.datetime(2025, 1, 6, 23, tzinfo=dt.UTC), only_new=True,
+        )  # fmt: skip
+    assert run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--only-new", "--replace").returncode == 2

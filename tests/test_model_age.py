@@ -107,3 +107,18 @@ def test_with_newer_models_on_trial_the_warning_says_so_instead_of_asking_to_ret
         report = build_report(settings, deps, load_bars(settings, deps.store), dt.date(2025, 2, 3))
         (warning,) = [w for w in report.warnings if "lifecycle.max_model_age_days" in w]
         assert expected in warning and "fxbot retrain" not in warning
+
+
+def test_check_and_status_agree_on_the_model_age(tmp_path: Path) -> None:
+    """The same line, the same day count and the same exit code from both commands."""
+    from fxbot.check import run_checks
+    from fxbot.config import Secrets
+
+    now = dt.datetime(2026, 12, 4, 23, 0, tzinfo=dt.UTC)  # the shipped models are 703 days old
+    raw = _raw(tmp_path, 100) | {"data": {"dir": str(BUNDLED_DATA), "max_staleness_days": 260}}
+    settings = settings_from_mapping(raw)
+    status, check = status_report(settings, now), run_checks(settings, Secrets(), now)
+    (age,) = [ln for ln in status.lines if "model age:" in ln]
+    assert "703 days old, past lifecycle.max_model_age_days (100)" in age
+    assert age in check.lines
+    assert status.exit_code == check.exit_code == 3

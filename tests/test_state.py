@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,24 +17,34 @@ from fxbot.model.artifacts import read_manifest
 from fxbot.model.registry import Registry
 from fxbot.state import seed_data, seed_models
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, run_fxbot
+from .support.env import clean_env
+from .support.slack_server import SlackStandIn
 from .test_registry import make_variant
 
 PAIR = "USDJPY"
 
 
 def checkout(tmp_path: Path) -> Path:
-    """A checkout's seeds (bundled data and shipped models of one pair) and a config without explicit paths."""
+    """A checkout's seeds (bundled data and shipped models of one pair) and a config naming them, state in state/."""
     root = tmp_path / "checkout"
     (root / "data").mkdir(parents=True)
     shutil.copy(BUNDLED_DATA / f"{PAIR}.csv", root / "data")
     shutil.copytree(SHIPPED_MODELS / PAIR, root / "models" / PAIR)
-    (root / "config.yaml").write_text(yaml.safe_dump({"pairs": [PAIR], "account": {"leverage": {PAIR: 1.79}}}))
+    config = {
+        "pairs": [PAIR],
+        "account": {"leverage": {PAIR: 1.79}},
+        "state_dir": "state",
+        "data": {"seed_dir": "data"},
+        "model": {"seed_dir": "models"},
+    }
+    (root / "config.yaml").write_text(yaml.safe_dump(config))
     return root
 
 
 def run(root: Path, *args: str) -> str:
-    result = run_fxbot(*args, "--config", str(root / "config.yaml"), cwd=root)
+    # This checkout's own state/, not the test's FXBOT_STATE_DIR: the config's state_dir is what is tested.
+    result = run_fxbot(*args, "--config", str(root / "config.yaml"), cwd=root, env={"FXBOT_STATE_DIR": ""})
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -106,3 +119,52 @@ def test_upgrade_with_state_in_use_loses_nothing(tmp_path: Path) -> None:
     log_after = registry.log_path.read_text()
     run(root, "run-once", "--dry-run", "--as-of", "2024-12-30", "--no-fetch")
     assert registry.log_path.read_text() == log_after
+
+
+@pytest.mark.parametrize("attempt", range(4))
+def test_first_runs_started_together_both_succeed_and_alert_nobody(
+    tmp_path: Path, slack: SlackStandIn, attempt: int
+) -> None:
+    """First boot with the daemon and the Slack app enabled: commands seed one fresh state folder at once.
+
+    Three rather than two: without the seeding lock at least one of them failed in most attempts here.
+    """
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"notify": {"slack": {"channel": "C0FX"}}}))
+    env = clean_env(
+        {
+            "FXBOT_STATE_DIR": str(tmp_path / "fresh-state"),
+            "SLACK_BOT_TOKEN": slack.token,
+            "FXBOT_SLACK_API_URL": slack.api_url,
+        }
+    )
+    command = [sys.executable, "-m", "fxbot.cli", "run-once", "--dry-run", "--config", str(config)]
+    procs = [
+        subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    for code, out, err in results:
+        assert code == 0, err
+        assert all(name in out for name in ("USD/JPY", "EUR/JPY", "GBP/JPY")), out
+    slack.wait_idle()
+    assert slack.calls("chat.postMessage") == [], "a first run alerted the channel"
+    registry = Registry(tmp_path / "fresh-state" / "models")
+    assert all(registry.champion(pair) is not None for pair in ("USDJPY", "EURJPY", "GBPJPY"))
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*")}
+
+
+def test_tests_use_their_own_state_folder_never_the_users(tmp_path: Path) -> None:
+    """The autouse fixture's FXBOT_STATE_DIR reaches child processes: the checkout's state/ is left alone."""
+    own = Path(os.environ["FXBOT_STATE_DIR"])
+    assert not own.is_relative_to(REPO) and not os.environ["XDG_STATE_HOME"].startswith(str(Path.home()))
+    before = _snapshot(REPO / "state")
+    result = run_fxbot("run-once", "--as-of", "2024-12-27", "--replay", "--no-fetch")  # cwd: the checkout
+    assert result.returncode == 0, result.stderr
+    assert (own / "fxbot.sqlite").is_file() and (own / "models" / PAIR).is_dir()
+    assert _snapshot(REPO / "state") == before

@@ -104,7 +104,7 @@ def test_two_pairs_train_side_by_side_in_their_own_processes(tmp_path: Path) -> 
     assert run.returncode == 0, run.stderr
     assert "USD/JPY" in run.stdout and "EUR/JPY" in run.stdout
     bad = run_fxbot("train", "--jobs", "0", "--config", str(config))
-    assert bad.returncode == 2 and "--jobs must be at least 1" in bad.stderr
+    assert bad.returncode == 2 and "--jobs: 0 is out of range: it must be >= 1" in bad.stderr
 
 
 def test_a_killed_trainings_folder_is_removed_by_the_next_one(tmp_path: Path) -> None:

@@ -6,6 +6,9 @@ Dialects understood (detected, never configured):
   (MT4 files without a header carry a time column, ``00:00``, after the date).
 - Generic ``Date,Open,High,Low,Close[,Volume]`` with ISO dates (``2024-12-31``).
 - Japanese broker files: ``日付,始値,高値,安値,終値`` with dates like ``2007/04/02``, UTF-8 or Shift_JIS.
+- MetaTrader 5's Python package saved with pandas: an unnamed index column, then
+  ``time,open,high,low,close,tick_volume,spread,real_volume`` (``time`` is the bar's day).
+- yfinance's CSV: three header rows (``Price,Close,High,Low,Open,Volume``, ``Ticker,...``, ``Date,,,...``).
 
 A file is refused (DataError, one line that says how to fix it) when it holds intraday rows (an H1
 export is not 24 daily bars: "export D1 bars") or the same date twice with different prices. Rows
@@ -27,13 +30,14 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from fxbot.calendar import last_completed_trading_day
 from fxbot.data.bars import PRICE_COLUMNS, Bars, as_date, make_bars, validate_bars, weekday
-from fxbot.data.guards import closest_pair, first_jump, trading_mask
+from fxbot.data.guards import close_gap, closest_pair, first_jump, trading_mask
 from fxbot.data.store import MergeResult, PriceStore, atomic_write_text, merge_bars
 from fxbot.errors import DataError
 
@@ -77,6 +81,7 @@ class ImportResult:
     duplicates: int  # identical repeated rows dropped (conflicting ones are refused)
     holidays: int = 0  # weekday rows on Dec 25 or Jan 1, dropped
     holiday_dates: tuple[dt.date, ...] = ()
+    sundays_folded: int = 0  # --day-boundary utc: Sunday bars folded into the Monday after them
 
 
 def _decode(raw: bytes, source: str) -> tuple[str, str]:
@@ -159,10 +164,43 @@ def _volumes(values: pd.Series) -> np.ndarray:
     return np.where(usable, numbers, 0.0).astype("int64")
 
 
-def parse_broker_csv(raw: bytes, source: str) -> ImportResult:
+def parse_broker_csv(raw: bytes, source: str, day_boundary: DayBoundary = "new-york") -> ImportResult:
     """Parse the bytes of a broker export into validated bars (weekend stubs dropped)."""
     text, encoding = _decode(raw, source)
-    return _parse_lines(iter(text.splitlines()), encoding, source)
+    return _parse_lines(iter(text.splitlines()), encoding, source, day_boundary)
+
+
+#: Where a file's days end: New York 17:00 (fxbot's bars, the models' training data) or midnight UTC/GMT.
+DayBoundary = Literal["new-york", "utc"]
+
+
+def _utc_midnight_days(bars: Bars) -> bool:
+    """True if ``bars`` has Sunday bars in most of its weeks: days cut at midnight GMT/UTC, not at the NY close.
+
+    The FX week opens on Sunday at 17:00 New York (21:00-22:00 UTC): a feed that ends its days at midnight UTC
+    has a short Sunday bar nearly every week. A NY-close feed has none but the odd stub (dropped as such).
+    """
+    sundays = int((weekday(bars.dates) == 6).sum())
+    if len(bars) == 0 or sundays < 2:
+        return False
+    weeks = max(1, int((bars.dates.max() - bars.dates.min()).astype("int64")) // 7)
+    return sundays >= 0.5 * weeks
+
+
+def _merge_sundays(bars: Bars) -> tuple[Bars, int]:
+    """Sunday bars folded into the Monday after them (its session's first hours): open, high, low, volume."""
+    order = np.argsort(bars.dates, kind="stable")
+    bars = bars.take(order)
+    sunday = np.flatnonzero(weekday(bars.dates) == 6)
+    opens, highs, lows, volumes = bars.open.copy(), bars.high.copy(), bars.low.copy(), bars.volume.copy()
+    for i in sunday:
+        if i + 1 < len(bars) and bars.dates[i + 1] == bars.dates[i] + np.timedelta64(1, "D"):
+            j = i + 1
+            opens[j], highs[j] = bars.open[i], max(highs[j], bars.high[i])
+            lows[j], volumes[j] = min(lows[j], bars.low[i]), volumes[j] + bars.volume[i]
+    keep = weekday(bars.dates) != 6
+    merged = Bars(bars.dates, opens, highs, lows, bars.close, volumes).take(keep)
+    return merged, len(sunday)
 
 
 #: Rows parsed at a time: a file of any length is read in pieces of this many rows (bounded memory).
@@ -185,7 +223,9 @@ class _Columns:
         return np.asarray(codes, dtype=np.int32)
 
 
-def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResult:
+def _parse_lines(
+    lines: Iterator[str], encoding: str, source: str, day_boundary: DayBoundary = "new-york"
+) -> ImportResult:
     """Parse a broker export's lines, ``CHUNK_ROWS`` at a time; the checks are those of the whole file."""
     first_line = next((ln for ln in lines if ln.strip()), None)
     if first_line is None:
@@ -194,6 +234,16 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
     head = next(csv.reader([first_line], delimiter=delimiter))
     first = [c.strip().lower() for c in head]
     has_header = any(c in _HEADER_ALIASES for c in first)
+    header_rows = int(has_header)
+    yfinance = first[0] == "price"
+    if yfinance:  # yfinance's CSV: `Price,Close,...`, then `Ticker,JPY=X,...` and `Date,,,...` rows
+        below = [next((ln for ln in lines if ln.strip()), "") for _ in range(2)]
+        if not (below[0].strip().lower().startswith("ticker") and below[1].strip().lower().startswith("date")):
+            raise DataError(
+                f"{source}: a Price header without yfinance's Ticker and Date rows below it; save the download "
+                "with `yf.download(...).to_csv(path)` or as Date,Open,High,Low,Close"
+            )
+        first, has_header, header_rows = ["date", *first[1:]], True, 3
     pending: list[str] = []
     if has_header:
         names = []
@@ -208,6 +258,13 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
             dialect = "MetaTrader 5 (plain header)"
         else:
             dialect = "generic Date,Open,High,Low,Close"
+        if yfinance:
+            dialect = "yfinance (Price, Ticker and Date header rows)"
+        elif "date" not in names and "time" in names:
+            # MetaTrader 5's Python package (copy_rates_*) saved with pandas: an unnamed index column, then
+            # `time` (the bar's day, a datetime) where other exports have a date.
+            names[names.index("time")] = "date"
+            dialect = "MetaTrader 5 (Python package, saved with pandas)"
     else:
         width = len(head)
         if width >= 6 and ":" in head[1]:
@@ -227,10 +284,10 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
         if line.strip():
             pending.append(line)
             if len(pending) >= CHUNK_ROWS:
-                _parse_chunk(pending, names, delimiter, int(has_header), columns, source)
+                _parse_chunk(pending, names, delimiter, header_rows, columns, source)
                 pending = []
     if pending:
-        _parse_chunk(pending, names, delimiter, int(has_header), columns, source)
+        _parse_chunk(pending, names, delimiter, header_rows, columns, source)
     if not columns.rows:
         raise DataError(f"{source}: a header but no bars; export the daily (D1) history again")
     dates = np.concatenate(columns.dates)
@@ -239,7 +296,20 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
     prices = {c: np.concatenate(parts) for c, parts in columns.prices.items()}
     volume = np.concatenate(columns.volumes) if columns.volumes else None
     parsed = make_bars(dates, prices["open"], prices["high"], prices["low"], prices["close"], volume)
-    line_numbers = np.arange(len(parsed)) + 1 + int(has_header)
+    line_numbers = np.arange(len(parsed)) + 1 + header_rows
+    sundays = 0
+    if _utc_midnight_days(parsed):
+        first_sunday = as_date(parsed.dates[weekday(parsed.dates) == 6].min()).isoformat()
+        if day_boundary != "utc":
+            raise DataError(
+                f"{source}: its days end at midnight GMT/UTC, not at the New York 17:00 close fxbot's bars and "
+                f"models use: it has a Sunday bar most weeks (the first {first_sunday}), the first hours of "
+                "Monday's session; import it with --day-boundary utc to fold each Sunday into its Monday, or "
+                "export with a New York close (a GMT+2/+3 server)"
+            )
+        parsed, sundays = _merge_sundays(parsed)
+        line_numbers = np.arange(len(parsed)) + 1 + header_rows  # rows merged: numbers are approximate now
+        dialect += ", days ending 00:00 UTC (Sunday bars folded into Monday)"
     # The calendar fetch applies: weekend stubs and Dec 25 / Jan 1 are not trading days.
     trading = trading_mask(parsed.dates)
     weekend = weekday(parsed.dates) >= 5
@@ -247,7 +317,9 @@ def _parse_lines(lines: Iterator[str], encoding: str, source: str) -> ImportResu
     holidays = int((~trading & ~weekend).sum())
     bars, duplicates = _one_row_per_day(parsed.take(trading), line_numbers[trading], source)
     validate_bars(bars, source)
-    return ImportResult(bars, dialect, encoding, columns.rows, int(weekend.sum()), duplicates, holidays, holiday_dates)
+    return ImportResult(
+        bars, dialect, encoding, columns.rows, int(weekend.sum()), duplicates, holidays, holiday_dates, sundays
+    )
 
 
 def _parse_chunk(
@@ -326,7 +398,7 @@ def _one_row_per_day(bars: Bars, lines: np.ndarray, source: str) -> tuple[Bars, 
     return bars.take(last), int(len(bars) - last.sum())
 
 
-def read_broker_csv(path: Path) -> ImportResult:
+def read_broker_csv(path: Path, day_boundary: DayBoundary = "new-york") -> ImportResult:
     """Read and parse a broker export file."""
     source = str(path)
     for encoding in ("utf-8-sig", "shift_jis", "cp932"):
@@ -335,7 +407,7 @@ def read_broker_csv(path: Path) -> ImportResult:
             # sits in memory as text, rows and a frame of strings at once.
             with Path(path).open(encoding=encoding, newline="") as handle:
                 lines = (line.rstrip("\r\n") for line in handle)
-                return _parse_lines(lines, "utf-8" if encoding == "utf-8-sig" else encoding, source)
+                return _parse_lines(lines, "utf-8" if encoding == "utf-8-sig" else encoding, source, day_boundary)
         except FileNotFoundError:
             raise DataError(f"{path}: no such file; check the path") from None
         except UnicodeDecodeError:
@@ -413,6 +485,8 @@ def plan_import(
     replace: bool = False,
     pairs: Sequence[str] = (),
     now: dt.datetime | None = None,
+    only_new: bool = False,
+    overlap_days: int = 5,
 ) -> ImportPlan:
     """Hold ``imported`` against the stored bars of ``pair``; raise DataError (store untouched) if refused.
 
@@ -424,6 +498,10 @@ def plan_import(
     more than ``max_jump`` from the close before it among the bars the import would write.
     With ``replace`` the file is the truth over the span it covers: stored bars inside that span
     on days the file has no bar go too (another source's calendar must not leave strays behind).
+    With ``only_new`` only the bars after the last stored one are taken; the seam is checked as a fetch's
+    overlap is (the file's closes on the last ``overlap_days`` stored trading days must not differ by more than
+    ``OVERLAP_MISMATCH`` on most of them, and the first new close is held to ``max_jump``), so a file that
+    overlaps older history from another source can still extend the store.
     """
     bars = imported.bars
     latest = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
@@ -436,6 +514,8 @@ def plan_import(
             "unchanged. Check the file's dates (and the system clock), drop those rows and import again"
         )
     stored = store.load_or_empty(pair)
+    if only_new and not stored.empty:
+        bars = _after_the_seam(stored, bars, source, overlap_days)
     merge = merge_bars(stored, bars, tolerance=tolerance)
     overlap = int(np.isin(bars.dates, stored.dates).sum())
     if merge.revised > FEW_DIFFERING and not replace:
@@ -459,6 +539,25 @@ def plan_import(
             f"pass --max-jump {min(1.0, round(jump.change + 0.05, 2)):g} (or raise data.max_jump) and import again"
         )
     return ImportPlan(pair, merge, overlap, replace, dropped)
+
+
+def _after_the_seam(stored: Bars, bars: Bars, source: str, overlap_days: int) -> Bars:
+    """The bars of ``bars`` after the last stored one, if the file agrees with the store at the seam."""
+    from fxbot.data.fetch import OVERLAP_MISMATCH, fetch_start
+
+    last = np.datetime64(stored.last_date.isoformat(), "D")
+    seam = bars.take(
+        (bars.dates >= np.datetime64(fetch_start(stored, overlap_days).isoformat(), "D")) & (bars.dates <= last)
+    )
+    gap = close_gap(seam, stored)
+    far = int((gap.differences > OVERLAP_MISMATCH).sum())
+    if gap.common and far * 2 > gap.common:
+        raise DataError(
+            f"{source}: at the seam its closes differ from the stored ones by more than {OVERLAP_MISMATCH:.0%} on "
+            f"{far} of {gap.common} day(s) up to {stored.last_date.isoformat()} (median {gap.median:.1%}): another "
+            "pair or source; the store is unchanged. Check --pair and the file"
+        )
+    return bars.take(bars.dates > last)
 
 
 def backup_path(store: PriceStore, pair: str, now: dt.datetime) -> Path:

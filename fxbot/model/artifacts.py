@@ -132,7 +132,9 @@ def read_manifest(folder: Path, *, min_members: int = 1, pair: str | None = None
     engines, not here.
     """
     path = folder / MANIFEST_NAME
-    missing = f"no model manifest at {path}; run `fxbot train` or point model.dir at the shipped models/"
+    missing = (
+        f"no model manifest at {path}; run `fxbot train` or point model.dir at the shipped ones: {{shipped}}/models"
+    )
     if not path.is_file():
         raise ModelError(missing)
     try:

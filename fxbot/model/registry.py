@@ -330,7 +330,8 @@ class Registry:
         if version is None:
             raise ModelError(
                 f"no model manifest at {self.pair_dir(pair)} (and no champion pointer); "
-                f"run `fxbot train`, `fxbot models import DIR`, or point model.dir at the shipped models/"
+                "run `fxbot train`, `fxbot models import DIR`, or point model.dir at the shipped ones: "
+                "{shipped}/models"
             )
         if version == LEGACY:
             return self.pair_dir(pair)

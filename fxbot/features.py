@@ -38,8 +38,10 @@ import numpy as np
 
 from fxbot.data.bars import Bars
 from fxbot.errors import DataError
-from fxbot.model.artifacts import LIVE_FEATURES
 
+#: The features the live call builds, in input order: a model's manifest must list exactly these
+#: (``fxbot.model.artifacts`` checks it).
+LIVE_FEATURES = ("ret1", "gap", "body", "range", "upper", "lower", "ma5", "ma20")
 FEATURES = list(LIVE_FEATURES)
 WINDOW = 20
 _WARMUP = 19  # rows lost to the 20-day moving average

@@ -27,6 +27,7 @@ import msgspec
 
 from fxbot.config import validation_error_path
 from fxbot.errors import ModelError
+from fxbot.features import LIVE_FEATURES
 from fxbot.pairs import PAIRS
 from fxbot.safefiles import DAY, MAX_JSON_BYTES, read_bounded
 
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
-#: The features the live call builds (``fxbot.features.FEATURES``, in input order): a manifest must list exactly these.
-LIVE_FEATURES = ("ret1", "gap", "body", "range", "upper", "lower", "ma5", "ma20")
 
 
 class MemberInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

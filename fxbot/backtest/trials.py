@@ -29,6 +29,7 @@ import json
 import math
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,13 +92,12 @@ def _corrections(lines: list[bytes]) -> int:
     return _counted(lines, "correction") + _counted(lines, "registration")
 
 
-def append_registration(path: Path, name: str, hypothesis: str, criterion: str, data: str) -> dict[str, Any]:
-    """Register a trial before it runs: what it tests, how it will be judged and on what data (appended)."""
-    for field, text in (("name", name), ("hypothesis", hypothesis), ("criterion", criterion), ("data", data)):
-        if not text.strip():
-            raise ValueError(f"a registration needs its {field} written before the trial runs")
-    if any(r.get("name") == name for r in read_trials(path).records if "registration" in r):
-        raise ValueError(f"{path} already registers a trial named {name!r}; choose another name")
+def _append_numbered(
+    path: Path, key: str, number: Callable[[list[bytes]], int], fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Append one record ``{"format", key: number(lines), "recorded", **fields}`` to ``path``, under an exclusive
+    ``flock`` (the number is counted under the lock: it is this record's place), as one ``write`` then ``fsync``.
+    A torn last line (a crash mid-write) stays, and is skipped on reading: the record starts on a fresh line."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -106,22 +106,34 @@ def append_registration(path: Path, name: str, hypothesis: str, criterion: str, 
         lines = [line for line in existing.split(b"\n") if line.strip()]
         stamped = {
             "format": FORMAT_VERSION,
-            "registration": _counted(lines, "registration") + 1,
+            key: number(lines),
             "recorded": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-            "name": name,
-            "hypothesis": hypothesis,
-            "criterion": criterion,
-            "data": data,
-            "code_version": code_version(),
+            **fields,
         }
-        data_line = json.dumps(stamped, default=str, allow_nan=False).encode("utf-8") + b"\n"
+        data = json.dumps(stamped, default=str, allow_nan=False).encode("utf-8") + b"\n"
         if existing and not existing.endswith(b"\n"):
-            data_line = b"\n" + data_line
-        os.write(fd, data_line)
+            data = b"\n" + data
+        os.write(fd, data)
         os.fsync(fd)
         return stamped
     finally:
-        os.close(fd)
+        os.close(fd)  # closing releases the lock
+
+
+def append_registration(path: Path, name: str, hypothesis: str, criterion: str, data: str) -> dict[str, Any]:
+    """Register a trial before it runs: what it tests, how it will be judged and on what data (appended)."""
+    for field, text in (("name", name), ("hypothesis", hypothesis), ("criterion", criterion), ("data", data)):
+        if not text.strip():
+            raise ValueError(f"a registration needs its {field} written before the trial runs")
+    if any(r.get("name") == name for r in read_trials(path).records if "registration" in r):
+        raise ValueError(f"{path} already registers a trial named {name!r}; choose another name")
+    fields = {"name": name, "hypothesis": hypothesis, "criterion": criterion, "data": data}
+    return _append_numbered(
+        path,
+        "registration",
+        lambda lines: _counted(lines, "registration") + 1,
+        fields | {"code_version": code_version()},
+    )
 
 
 def registration_line(record: dict[str, Any]) -> str:
@@ -145,28 +157,8 @@ def append_correction(path: Path, corrects: int, reason: str, **change: Any) -> 
     targets = {corrects} | ({change["same_as"]} if "same_as" in change else set())
     if not targets <= known:
         raise ValueError(f"{path} has no trial {sorted(targets - known)}; `fxbot trials` lists them")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        existing = path.read_bytes()
-        lines = [line for line in existing.split(b"\n") if line.strip()]
-        stamped = {
-            "format": FORMAT_VERSION,
-            "correction": _counted(lines, "correction") + 1,
-            "recorded": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-            "corrects": corrects,
-            **_finite(change),
-            "reason": reason,
-        }
-        data = json.dumps(stamped, default=str, allow_nan=False).encode("utf-8") + b"\n"
-        if existing and not existing.endswith(b"\n"):
-            data = b"\n" + data
-        os.write(fd, data)
-        os.fsync(fd)
-        return stamped
-    finally:
-        os.close(fd)
+    fields = {"corrects": corrects, **_finite(change), "reason": reason}
+    return _append_numbered(path, "correction", lambda lines: _counted(lines, "correction") + 1, fields)
 
 
 def corrected_view(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -211,27 +203,7 @@ def correction_line(record: dict[str, Any]) -> str:
 
 def append_trial(path: Path, record: dict[str, Any]) -> dict[str, Any]:
     """Append ``record`` (stamped with ``format``, ``recorded`` and ``trial``, its 1-based number) to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        with path.open("rb") as reader:  # count under the lock: the number is this record's place
-            existing = reader.read()
-        lines = [line for line in existing.split(b"\n") if line.strip()]
-        stamped = {
-            "format": FORMAT_VERSION,
-            "trial": len(lines) - _corrections(lines) + 1,
-            "recorded": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-            **_finite(record),
-        }
-        data = json.dumps(stamped, sort_keys=False, default=str, allow_nan=False).encode("utf-8") + b"\n"
-        if existing and not existing.endswith(b"\n"):
-            data = b"\n" + data  # a torn last line (a crash mid-write) stays, and is skipped on reading
-        os.write(fd, data)
-        os.fsync(fd)
-        return stamped
-    finally:
-        os.close(fd)  # closing releases the lock
+    return _append_numbered(path, "trial", lambda lines: len(lines) - _corrections(lines) + 1, _finite(record))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: run test test-fast check format bench clean lock
+.PHONY: run test test-fast check docs format bench clean lock
 
 # Installs come from the lock (requirements/*.txt: exact versions with their hashes, made by `make lock`), then
 # fxbot itself with --no-deps: a fresh clone gets the versions CI tested, not whatever is newest that day.
@@ -47,6 +47,11 @@ check: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check fxbot tests bench
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+	$(MAKE) docs
+
+# The docs/ site: strict, so a broken link, a missing page or a stale anchor fails `make check` (and CI).
+docs: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format fxbot tests bench

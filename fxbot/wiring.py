@@ -342,7 +342,7 @@ def slack_app(settings: Settings, secrets: Secrets) -> SlackApp:
         ]
         raise ConfigError(
             f"fxbot slack-app needs {' and '.join(missing)} in the environment: the bot token (xoxb-) answers, "
-            "the app-level token (xapp-, connections:write) opens the Socket Mode connection; see README"
+            "the app-level token (xapp-, connections:write) opens the Socket Mode connection; see docs/slack-app.md"
         )
     import importlib.util
 

@@ -103,7 +103,7 @@ def test_service_hardening_and_paths() -> None:
 
 def test_the_guides_check_runs_with_the_units_state_folder() -> None:
     """Step 4 on a fresh VM: /var/lib/fxbot does not exist yet, so the check gets it as the units do."""
-    guide = (REPO / "README.md").read_text()
+    guide = (REPO / "docs" / "deploy.md").read_text()
     step = guide[guide.index("4. **Check before enabling**") : guide.index("5. **Enable the daemon**")]
     for part in ("-p StateDirectory=fxbot", "-p Environment=FXBOT_STATE_DIR=/var/lib/fxbot", "MPLCONFIGDIR"):
         assert part in step

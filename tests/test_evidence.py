@@ -24,7 +24,7 @@ def test_committed_evidence_is_what_the_command_writes_from_the_committed_report
     folders = {code: tmp_path / code for code in PAIRS}
     for folder in folders.values():
         folder.mkdir()
-    # The command runs from the repository root with a relative --report, as the README says.
+    # The command runs from the repository root with a relative --report, as docs/posts.md says.
     monkeypatch.chdir(REPO)
     write_evidence(Path("reports/backtest-2008-2024"), folders)
     for code in PAIRS:

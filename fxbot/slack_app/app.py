@@ -76,7 +76,7 @@ def allow_list_warning(cfg: SlackAppSettings) -> str | None:
         return (
             "slack_app.allowed_users and slack_app.allowed_channels are both empty, so every /fxbot command is "
             "refused and the App Home is shown to nobody; list user IDs (U0123ABCD) and/or channel IDs (C0123ABCD) "
-            "there (README, Setup step 3)"
+            "there (docs/slack-app.md, Setup step 3)"
         )
     if not cfg.allowed_users:
         return (

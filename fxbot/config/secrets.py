@@ -71,9 +71,14 @@ class Secrets(Struct, frozen=True, kw_only=True):
     ping_url: SecretStr | None = None
 
     def values(self) -> list[str]:
-        """Every secret that is set, as plain strings: what the redaction filter must hide."""
-        held = (self.slack_bot_token, self.slack_app_token, self.slack_webhook_url, self.oanda_api_token, self.ping_url)
-        return [s.get_secret_value() for s in held if s is not None]
+        """Every secret that is set, as plain strings: what the redaction filter must hide.
+
+        Read from the type, not from a list kept by hand: every field that holds a ``SecretStr`` (the fields
+        typed ``SecretStr | None``), in field order, so a credential added to this class is redacted as soon
+        as it is declared. The plain endpoint overrides (``str``) are not secrets.
+        """
+        held = (getattr(self, name) for name in self.__struct_fields__)
+        return [value.get_secret_value() for value in held if isinstance(value, SecretStr)]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:

@@ -154,6 +154,22 @@ def test_secrets_never_print() -> None:
     assert token == SecretStr("xoxb-not-a-real-token-123456") != SecretStr("other")
 
 
+def test_the_trial_ledger_defaults_to_the_state_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fxbot backtest` appends a user's trials to <state_dir>/trials.jsonl, never to the project's git-tracked
+    reports/trials.jsonl by default; the project's committed backtests name that file (configs/reports.yaml)."""
+    monkeypatch.setenv("FXBOT_STATE_DIR", str(tmp_path / "st"))
+    assert load_settings().backtest.trials_file == tmp_path / "st" / "trials.jsonl"
+    monkeypatch.delenv("FXBOT_STATE_DIR")
+    assert settings_from_mapping({"state_dir": str(tmp_path)}).backtest.trials_file == tmp_path / "trials.jsonl"
+    monkeypatch.chdir(REPO)
+    assert Settings().backtest.trials_file == Path("state") / "trials.jsonl"
+    project = load_settings(REPO / "configs" / "reports.yaml")
+    assert project.backtest.trials_file == Path("reports/trials.jsonl")
+    assert msgspec.structs.replace(project, backtest=Settings().backtest) == Settings()  # nothing else differs
+    with pytest.raises(ConfigError, match=r"backtest\.trials_file: \{state_dir\} may only start a path"):
+        settings_from_mapping({"backtest": {"trials_file": "runs/{state_dir}/trials.jsonl"}})
+
+
 class _MoreSecrets(Secrets, frozen=True, kw_only=True):
     """Secrets with one more credential, as a new notifier would add it."""
 

@@ -3,8 +3,9 @@
 ``load_settings`` reads ``--config``, else ``$FXBOT_CONFIG``, else the built-in defaults (which
 ``configs/default.yaml`` mirrors, key by key, with comments). Unknown keys and wrong types are
 rejected with the dotted path of the key. Relative paths resolve against the working directory.
-``{state_dir}/`` at the start of data.dir, model.dir or ledger.path stands for ``state_dir`` (the
-defaults: all state in one folder apart from the code); ``$FXBOT_STATE_DIR`` overrides ``state_dir``.
+``{state_dir}/`` at the start of data.dir, model.dir, ledger.path or backtest.trials_file stands for
+``state_dir`` (the defaults: all state in one folder apart from the code); ``$FXBOT_STATE_DIR`` overrides
+``state_dir``.
 
 The sections are frozen ``msgspec.Struct``s: msgspec imports at a fraction of pydantic's cost
 (which was about 95 ms of the daily path). Every field carries its description (and its bounds) in a

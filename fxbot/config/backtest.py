@@ -40,9 +40,15 @@ class BacktestSettings(Section, frozen=True):
             description="Samples dropped before each test/validation start (0-260; never below the label horizon).",
         ),
     ] = 0
+    # A user's experiments go to their state folder; the project's own committed record (reports/trials.jsonl)
+    # is named explicitly (configs/reports.yaml), never a default a backtest appends to by surprise.
     trials_file: Annotated[
-        Path, Meta(description="JSON-lines ledger every walk-forward run appends one record to (never rewritten).")
-    ] = Path("reports/trials.jsonl")
+        Path,
+        Meta(
+            description="JSON-lines ledger every walk-forward run appends one record to (never rewritten); "
+            "{state_dir}/ at its start means state_dir."
+        ),
+    ] = Path("{state_dir}/trials.jsonl")
 
     def __post_init__(self) -> None:
         if not isinstance(self.cost_pips, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: At the start of data.dir, model.dir or ledger.path: the folder ``state_dir`` names.
+#: At the start of data.dir, model.dir, ledger.path or backtest.trials_file: the folder ``state_dir`` names.
 STATE_DIR_MARK = "{state_dir}"
 #: At the start of data.seed_dir or model.seed_dir: the package's own copies (``fxbot/shipped/``).
 SHIPPED_MARK = "{shipped}"

@@ -92,8 +92,8 @@ class Settings(Section, frozen=True):
             )
 
     def _place_state(self) -> None:
-        """Expand the ``{state_dir}/`` at the start of data.dir, model.dir and ledger.path into ``state_dir``."""
-        for name, key in (("data", "dir"), ("model", "dir"), ("ledger", "path")):
+        """Expand the ``{state_dir}/`` at the start of data.dir, model.dir, ledger.path and backtest.trials_file."""
+        for name, key in (("data", "dir"), ("model", "dir"), ("ledger", "path"), ("backtest", "trials_file")):
             section = getattr(self, name)
             path = getattr(section, key)
             if path.parts and path.parts[0] == STATE_DIR_MARK:

@@ -84,13 +84,14 @@ class NotifySettings(Section, frozen=True):
 
 
 #: A Slack channel ID (C: public, G: private or multi-person DM, D: direct message) or user ID (U, W).
-_SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,20}")
-_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{6,20}")
+#: Patterns, compiled (and cached by ``re``) on first use: the default lists are empty and never need them.
+_SLACK_CHANNEL_ID = r"[CGD][A-Z0-9]{6,20}"
+_SLACK_USER_ID = r"[UW][A-Z0-9]{6,20}"
 
 
-def _slack_ids(values: list[str], key: str, pattern: re.Pattern[str], example: str) -> None:
+def _slack_ids(values: list[str], key: str, pattern: str, example: str) -> None:
     for i, value in enumerate(values):
-        if not pattern.fullmatch(value):
+        if not re.fullmatch(pattern, value):
             # Echo only what looks harmless (a name or a short ID); a long value could be a pasted secret.
             shown = f", got {value!r}" if len(value) <= 40 and re.fullmatch(r"[#@]?[\w.-]*", value) else ""
             raise Invalid(

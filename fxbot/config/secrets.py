@@ -13,16 +13,16 @@ SECRET_HINT = (
     "never in the config file: remove it, and revoke it if the file was shared"
 )
 # Slack tokens (xoxb-, xoxp-, xoxa-, xoxe.xoxp-, xapp-), Slack webhook URLs, OANDA v20 tokens
-# (32 hex, dash, 32 hex) and URLs that carry a password.
-_SECRET = re.compile(
-    r"xox[a-z]-|xoxe\.|xapp-|hooks\.slack(-gov)?\.com|[0-9a-f]{32}-[0-9a-f]{32}|^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]*@",
-    re.IGNORECASE,
+# (32 hex, dash, 32 hex) and URLs that carry a password. Compiled (and cached by ``re``) on first use, not at
+# import: only a config file's values are checked.
+_SECRET = (
+    r"xox[a-z]-|xoxe\.|xapp-|hooks\.slack(-gov)?\.com|[0-9a-f]{32}-[0-9a-f]{32}|^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]*@"
 )
 
 
 def looks_like_secret(text: str) -> bool:
     """True if ``text`` holds something shaped like a Slack or OANDA credential (or a URL with a password)."""
-    return _SECRET.search(text) is not None
+    return re.search(_SECRET, text, re.IGNORECASE) is not None
 
 
 class SecretStr:

@@ -10,14 +10,15 @@ import msgspec
 
 from fxbot.ledger.book_risk import record_book_risk
 from fxbot.ledger.db import LedgerBase, guarded
-from fxbot.outcome import OUTCOME_PREFIX, CallOutcome
-from fxbot.signals import TrackRecord
 
+# fxbot.outcome and fxbot.signals (with the value types they bring) are imported where a row becomes one of
+# their values, not with the ledger: opening it to record or check a run needs neither.
 if TYPE_CHECKING:
     import sqlite3
 
     from fxbot.data.bars import Bars
-    from fxbot.signals import Report
+    from fxbot.outcome import CallOutcome
+    from fxbot.signals import Report, TrackRecord
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ def check_kind(kind: str) -> None:
 
 def call_outcome(r: sqlite3.Row) -> CallOutcome:
     """A scored signals row as the outcome of its call."""
+    from fxbot.outcome import CallOutcome
+
     return CallOutcome(
         pair=r["pair"],
         direction=r["direction"],
@@ -182,6 +185,8 @@ class CallsTable(LedgerBase):
                 (cutoff, last),
             )
         )
+        from fxbot.signals import TrackRecord
+
         # Always-buy on the same days: right wherever the close went up.
         return TrackRecord(len(rows), sum(int(r["right"]) for r in rows), sum(int(float(r["move"]) > 0) for r in rows))
 
@@ -252,6 +257,8 @@ class CallsTable(LedgerBase):
         return out
 
     def _delivery_summary(self, as_of: str) -> str:
+        from fxbot.outcome import OUTCOME_PREFIX
+
         rows = list(
             self._db.execute(
                 "SELECT destination, status FROM deliveries WHERE as_of = ? AND destination NOT LIKE ? ORDER BY id",
@@ -280,6 +287,8 @@ class CallsTable(LedgerBase):
             " WHERE right IS NOT NULL AND kind = ? GROUP BY pair",
             (kind,),
         )
+        from fxbot.signals import TrackRecord
+
         return {r["pair"]: TrackRecord(int(r["n"]), int(r["r"] or 0), int(r["up"] or 0)) for r in rows}
 
     @guarded

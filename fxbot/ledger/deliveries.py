@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from fxbot.ledger.calls import call_outcome
 from fxbot.ledger.db import LedgerBase, guarded, now
 from fxbot.ledger.lease import file_lease
-from fxbot.outcome import OUTCOME_PREFIX, DayOutcome
+
+if TYPE_CHECKING:
+    from fxbot.outcome import DayOutcome
 
 
 class Delivery(msgspec.Struct, frozen=True):
@@ -67,6 +70,8 @@ class DeliveriesTable(LedgerBase):
         thread the outcome goes into. An outcome row that is ``pending`` or ``failed`` is still due (the
         manager reconciles or retries it); ``sent`` is not, nor a post recorded in ``no_outcome`` (a replay).
         """
+        from fxbot.outcome import OUTCOME_PREFIX, DayOutcome  # on first use, as the calls' other value types
+
         posted = self._db.execute(
             "SELECT as_of, ts FROM deliveries d WHERE destination = ? AND status = 'sent' AND as_of >= ?"
             " AND as_of < ? AND id = (SELECT MAX(id) FROM deliveries e WHERE e.as_of = d.as_of"

@@ -154,6 +154,42 @@ def test_secrets_never_print() -> None:
     assert token == SecretStr("xoxb-not-a-real-token-123456") != SecretStr("other")
 
 
+def test_the_trial_ledger_defaults_to_the_state_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fxbot backtest` appends a user's trials to <state_dir>/trials.jsonl, never to the project's git-tracked
+    reports/trials.jsonl by default; the project's committed backtests name that file (configs/reports.yaml)."""
+    monkeypatch.setenv("FXBOT_STATE_DIR", str(tmp_path / "st"))
+    assert load_settings().backtest.trials_file == tmp_path / "st" / "trials.jsonl"
+    monkeypatch.delenv("FXBOT_STATE_DIR")
+    assert settings_from_mapping({"state_dir": str(tmp_path)}).backtest.trials_file == tmp_path / "trials.jsonl"
+    monkeypatch.chdir(REPO)
+    assert Settings().backtest.trials_file == Path("state") / "trials.jsonl"
+    project = load_settings(REPO / "configs" / "reports.yaml")
+    assert project.backtest.trials_file == Path("reports/trials.jsonl")
+    assert msgspec.structs.replace(project, backtest=Settings().backtest) == Settings()  # nothing else differs
+    with pytest.raises(ConfigError, match=r"backtest\.trials_file: \{state_dir\} may only start a path"):
+        settings_from_mapping({"backtest": {"trials_file": "runs/{state_dir}/trials.jsonl"}})
+
+
+class _MoreSecrets(Secrets, frozen=True, kw_only=True):
+    """Secrets with one more credential, as a new notifier would add it."""
+
+    discord_webhook_url: SecretStr | None = None
+
+
+def test_the_secrets_redacted_follow_the_secrets_type() -> None:
+    """``values()`` is every field typed SecretStr, set, in field order: nothing else, none forgotten."""
+    fields = msgspec.structs.fields(Secrets)
+    typed = [f.name for f in fields if SecretStr in typing.get_args(f.type)]
+    assert typed == ["slack_bot_token", "slack_app_token", "slack_webhook_url", "oanda_api_token", "ping_url"]
+    every = Secrets(**{f.name: SecretStr(f"s-{f.name}") if f.name in typed else f"plain-{f.name}" for f in fields})
+    assert every.values() == [f"s-{name}" for name in typed]  # the endpoint overrides (str) are not secrets
+    assert Secrets().values() == []
+    env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x", "FXBOT_PING_URL": "https://hc/p/k"}
+    assert Secrets.from_env(env).values() == ["https://hooks.slack.com/services/T0/B0/x", "https://hc/p/k"]
+    # a credential declared later is redacted without a list to update
+    assert _MoreSecrets(oanda_api_token=SecretStr("o"), discord_webhook_url=SecretStr("d")).values() == ["o", "d"]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

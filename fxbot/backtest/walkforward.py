@@ -5,7 +5,8 @@ For each variant, period and pair, a task trains the ensemble on bars before the
 the label horizon is kept: ``fxbot.backtest.purge``) and calls every decision day D of the period
 from bars up to D. A next-day call is scored against close[D+1] / close[D]; a 5-day target against
 close[D+5] / close[D]. A task carries its own bars (numpy, up to the period's end), so it runs the
-same in-process, in the local process pool or on a cluster (``fxbot.backtest.executors``). This
+same in-process, in the local process pool or on a cluster (``fxbot.backtest.executors``; the task
+types live in ``fxbot.backtest.tasks``). This
 module itself imports neither TensorFlow nor scikit-learn.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +25,7 @@ import msgspec
 import numpy as np
 import pandas as pd
 
+from fxbot.backtest.tasks import Task, TaskResult
 from fxbot.backtest.variants import DEFAULT, Variant
 from fxbot.config import TrainingSettings
 from fxbot.data.bars import Bars
@@ -35,7 +36,6 @@ from fxbot.voting import vote
 if TYPE_CHECKING:
     from fxbot.backtest.executors import Executor
 
-TASKS_PER_WORKER = 8
 Retrain = Literal["yearly", "quarterly", "none"]
 Progress = Callable[[str], None]
 
@@ -71,43 +71,6 @@ def make_periods(start: dt.date, end: dt.date, retrain: Retrain) -> list[Period]
         periods.append(Period(label, max(first, start), min(last, end)))
         year, month = nyear, nmonth
     return periods
-
-
-@dataclass(frozen=True)
-class Task:
-    """Train on ``bars`` before ``start`` (purged, embargoed); call each bar day in [start, end]."""
-
-    pair: str
-    label: str
-    start: pd.Timestamp
-    end: pd.Timestamp
-    bars: Bars  # history up to ``end`` at most; later bars are never sent
-    cfg: TrainingSettings  # with the variant's size
-    variant: Variant = DEFAULT
-    embargo: int = 0
-    others: tuple[Bars, ...] = ()  # the other pairs' bars up to ``end`` (the ``cross`` feature set)
-
-
-@dataclass(frozen=True)
-class TaskResult:
-    """Member and baseline outputs for the decision days of one period of one pair."""
-
-    pair: str
-    label: str
-    dates: pd.DatetimeIndex  # decision day D: the call is for the next trading day (or the next 5)
-    member_probs: np.ndarray  # (days, members) P(up) per member
-    logistic_probs: np.ndarray  # (days,) logistic-regression baseline
-    train_start: str
-    train_end: str
-    samples_train: int
-    samples_validation: int
-    val_accuracy: tuple[float, ...]
-    epochs_trained: tuple[int, ...]
-    seconds: float
-    fit_seconds: float  # inside fit_members: what the benchmark attributes to training
-    variant: str = DEFAULT.name
-    purged: int = 0  # samples dropped by purge + embargo (test and validation boundaries)
-    history_bars: int = 0  # bars before the period the training could use
 
 
 @dataclass
@@ -150,20 +113,6 @@ class WalkForwardResult:
     variant: Variant = DEFAULT
     executor: str = "local"
     selection: list[dict[str, Any]] | None = None  # per period, the variant chosen (fxbot.backtest.selection)
-
-
-def _init_worker(threads: int) -> None:
-    # Runs once in each spawned worker: the TensorFlow import and its settings happen here.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from fxbot.backtest.worker import configure_tensorflow
-
-    configure_tensorflow(threads)
-
-
-def _run_in_worker(task: Task) -> TaskResult:
-    from fxbot.backtest.worker import run_task
-
-    return run_task(task)
 
 
 def build_tasks(

@@ -1,4 +1,4 @@
-"""Skill against drift for a walk-forward: the statistics of ``fxbot.backtest.skill`` on the vote's calls,
+"""Skill against drift for a walk-forward: the statistics of ``fxbot.backtest.skill`` (by family) on the vote's calls,
 the baselines beside it, Holm across the family, and the promotion gate. Pure (arrays in, dicts out).
 
 Per variant, pooled over the pairs and per pair:
@@ -25,9 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fxbot.backtest import skill
 from fxbot.backtest.analysis import Options, pair_pnl
 from fxbot.backtest.baselines import repeat_yesterday_direction, tsmom_vote_direction
+from fxbot.backtest.skill.periods import power_statement, yearly_table
+from fxbot.backtest.skill.pooled import holm
+from fxbot.backtest.skill.sharpe import spa_against_benchmarks
+from fxbot.backtest.skill.summary import skill_summary
 from fxbot.backtest.walkforward import WalkForwardResult
 
 GATE_ALPHA = 0.01
@@ -56,7 +59,7 @@ def _climatology(close: pd.Series, dates: pd.DatetimeIndex) -> np.ndarray:
 
 
 def call_arrays(result: WalkForwardResult, bars: dict[str, pd.DataFrame], opts: Options) -> dict[str, np.ndarray]:
-    """Every call of every pair as parallel arrays: the inputs of ``skill.skill_summary`` and the baselines."""
+    """Every call of every pair as parallel arrays: the inputs of ``skill.summary.skill_summary`` and the baselines."""
     parts: dict[str, list[np.ndarray]] = {
         k: []
         for k in (
@@ -99,7 +102,7 @@ def call_arrays(result: WalkForwardResult, bars: dict[str, pd.DataFrame], opts: 
 def _summary(
     arrays: dict[str, np.ndarray], mask: np.ndarray, n_trials: int, trial_sharpes: np.ndarray, horizon: int = 1
 ) -> dict[str, Any]:
-    summary = skill.skill_summary(
+    summary = skill_summary(
         arrays["dates"][mask],
         arrays["pair"][mask],
         arrays["direction"][mask],
@@ -145,10 +148,8 @@ def skill_evidence(
         code: _summary(arrays, arrays["pair"] == code, max(n_trials, 1), sharpes, horizon)
         for code in sorted(result.calls)
     }
-    rows = skill.yearly_table(
-        arrays["dates"], arrays["direction"], arrays["up"], arrays["pnl"], arrays["always_buy_pnl"]
-    )
-    power = skill.power_statement(int(pooled["n"]), float(pooled["always_buy_accuracy"]), alpha=GATE_ALPHA)
+    rows = yearly_table(arrays["dates"], arrays["direction"], arrays["up"], arrays["pnl"], arrays["always_buy_pnl"])
+    power = power_statement(int(pooled["n"]), float(pooled["always_buy_accuracy"]), alpha=GATE_ALPHA)
     return {
         "pooled": pooled,
         "pairs": pairs,
@@ -167,7 +168,7 @@ def apply_gate(evidence_by_variant: dict[str, dict[str, Any]]) -> dict[str, Any]
             for test in ("mcnemar_p", "pt_p"):
                 keys.append((variant, scope, test))
                 values.append(float(summary[test]))
-    adjusted, _ = skill.holm(np.asarray(values, dtype="float64"), alpha=GATE_ALPHA)
+    adjusted, _ = holm(np.asarray(values, dtype="float64"), alpha=GATE_ALPHA)
     for (variant, scope, test), p in zip(keys, adjusted, strict=True):
         ev = evidence_by_variant[variant]
         target = ev["pooled"] if scope == "pooled" else ev["pairs"][scope]
@@ -205,7 +206,7 @@ def family_spa(
 ) -> dict[str, Any]:
     """One SPA over every variant of the run at once (not one per variant): the portfolio's daily P/L of each
     variant as a column, on the days all of them called, against always-buy and against the trend rule
-    (intersection-union: the larger p). Studentized (``skill.spa_test``)."""
+    (intersection-union: the larger p). Studentized (``skill.sharpe.spa_test``)."""
     by_variant: dict[str, pd.Series] = {}
     always_buy = trend = None
     for name, result in results.items():
@@ -229,7 +230,7 @@ def family_spa(
         return {}
     matrix = pd.DataFrame(by_variant).dropna()
     days = matrix.index
-    p, each = skill.spa_against_benchmarks(
+    p, each = spa_against_benchmarks(
         matrix.to_numpy(),
         {"always_buy": always_buy.loc[days].to_numpy(), "trend": trend.loc[days].to_numpy()},
         reps=reps,

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from fxbot.backtest import stats
-from fxbot.backtest.analysis import ORIGINAL_BLOCK20, ORIGINAL_CALLS, Analysis
+from fxbot.backtest.analysis import ORIGINAL_BLOCK20, Analysis
 from fxbot.data.store import atomic_write_text
 
 
@@ -151,11 +151,11 @@ def render_markdown(metrics: dict[str, Any]) -> str:
     comp = metrics.get("comparison_2013_2017")
     lines += ["", "## Against the original analysis (2013-01-01 .. 2017-11-01)", ""]
     if comp:
+        seed, calls = comp["original"], comp["original"]["calls"]  # the seed's figures, recorded in metrics.json
         lines += [
-            f"The original reported 56.8 % directional accuracy on about "
-            f"{ORIGINAL_CALLS} calls against a random 99 % band of 45.9 %..55.1 % (the binomial band for "
-            f"{ORIGINAL_CALLS} calls is {_pct(comp['band_for_original_calls'][0], 1)}.."
-            f"{_pct(comp['band_for_original_calls'][1], 1)}). fxbot's walk-forward on the same days:",
+            f"The original reported {_pct(seed['accuracy'], 1)} directional accuracy on about {calls} calls against "
+            f"a random 99 % band of {_band(seed)} (the binomial band for {calls} calls is "
+            f"{_band({'band': comp['band_for_original_calls']})}). fxbot's walk-forward on the same days:",
             "",
             "| pair | calls | vote | p-value | random band |",
             "|---|---:|---:|---:|---|",

@@ -90,24 +90,24 @@ def test_analysis_figures_follow_from_the_calls(result: WalkForwardResult) -> No
     usd = result.calls["USDJPY"]
     up = (usd.member_probs > 0.5).sum(axis=1) >= 2  # majority of three
     actual = usd.next_close > usd.close
-    m = analysis.metrics["pairs"]["USDJPY"]
-    assert m["vote"]["hits"] == int((up == actual).sum()) and m["vote"]["calls"] == 120
-    assert m["baselines"]["always_buy"]["accuracy"] == pytest.approx(actual.mean())
-    assert m["baselines"]["logistic"]["accuracy"] == pytest.approx(actual.mean())  # 0.6 everywhere: always up
+    m = analysis.metrics.pairs["USDJPY"]
+    assert m.vote.hits == int((up == actual).sum()) and m.vote.calls == 120
+    assert m.baselines["always_buy"].accuracy == pytest.approx(actual.mean())
+    assert m.baselines["logistic"].accuracy == pytest.approx(actual.mean())  # 0.6 everywhere: always up
     expected = np.where(up, 1, -1) * (usd.next_close / usd.close - 1) * 2.0 - 0.4 * 0.01 / usd.close * 2.0
-    assert m["pnl"]["total"] == pytest.approx(expected.sum())
+    assert m.pnl.total == pytest.approx(expected.sum())
     eur = result.calls["EURJPY"]
     eur_up = (eur.member_probs > 0.5).sum(axis=1) >= 2
     eur_pnl = np.where(eur_up, 1, -1) * (eur.next_close / eur.close - 1) * 1.0 - 0.6 * 0.01 / eur.close * 1.0
-    assert analysis.metrics["pairs"]["EURJPY"]["pnl"]["total"] == pytest.approx(eur_pnl.sum())  # its own cost
-    assert m["rollover"]["days_without_rates"] == 120 and m["rollover"]["total"] == 0.0
+    assert analysis.metrics.pairs["EURJPY"].pnl.total == pytest.approx(eur_pnl.sum())  # its own cost
+    assert m.rollover.days_without_rates == 120 and m.rollover.total == 0.0
     port = analysis.series["portfolio"]
     assert len(port.pnl) == 120  # union of the two pairs' days
-    assert analysis.metrics["portfolio"]["pnl"]["total"] == pytest.approx(
-        m["pnl"]["total"] + analysis.metrics["pairs"]["EURJPY"]["pnl"]["total"]
+    assert analysis.metrics.portfolio.pnl.total == pytest.approx(
+        m.pnl.total + analysis.metrics.pairs["EURJPY"].pnl.total
     )
-    assert analysis.metrics["portfolio"]["pnl"]["blocks"]["count"] == 6
-    assert analysis.metrics["comparison_2013_2017"] is None  # 2020 does not span the original window
+    assert analysis.metrics.portfolio.pnl.blocks.count == 6
+    assert analysis.metrics.comparison_2013_2017 is None  # 2020 does not span the original window
 
 
 def test_report_files(result: WalkForwardResult, tmp_path: Path) -> None:

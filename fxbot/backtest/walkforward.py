@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 import numpy as np
 import pandas as pd
 
+from fxbot.backtest.results import Choice, TrainingRecord
 from fxbot.backtest.tasks import Task, TaskResult
 from fxbot.backtest.variants import DEFAULT, Variant
 from fxbot.config import TrainingSettings
@@ -107,12 +108,12 @@ class WalkForwardResult:
 
     calls: dict[str, PairCalls]
     periods: list[Period]
-    training: list[dict[str, object]] = field(default_factory=list)
+    training: list[TrainingRecord] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
     variant: Variant = DEFAULT
     executor: str = "local"
-    selection: list[dict[str, Any]] | None = None  # per period, the variant chosen (fxbot.backtest.selection)
+    selection: list[Choice] | None = None  # per period, the variant chosen (fxbot.backtest.selection)
 
 
 def build_tasks(
@@ -176,22 +177,23 @@ def _assemble(pair: str, bars: pd.DataFrame, results: list[TaskResult], horizon:
     )
 
 
-def _training_log(results: list[TaskResult]) -> list[dict[str, object]]:
+def training_log(results: list[TaskResult]) -> list[TrainingRecord]:
+    """Each task's training, by pair and period."""
     return [
-        {
-            "pair": r.pair,
-            "period": r.label,
-            "train_start": r.train_start,
-            "train_end": r.train_end,
-            "history_bars": r.history_bars,
-            "samples_train": r.samples_train,
-            "samples_validation": r.samples_validation,
-            "purged": r.purged,
-            "val_accuracy": list(r.val_accuracy),
-            "epochs_trained": list(r.epochs_trained),
-            "seconds": round(r.seconds, 2),
-            "fit_seconds": round(r.fit_seconds, 2),
-        }
+        TrainingRecord(
+            pair=r.pair,
+            period=r.label,
+            train_start=r.train_start,
+            train_end=r.train_end,
+            history_bars=r.history_bars,
+            samples_train=r.samples_train,
+            samples_validation=r.samples_validation,
+            purged=r.purged,
+            val_accuracy=list(r.val_accuracy),
+            epochs_trained=list(r.epochs_trained),
+            seconds=round(r.seconds, 2),
+            fit_seconds=round(r.fit_seconds, 2),
+        )
         for r in sorted(results, key=lambda r: (r.pair, r.label))
     ]
 
@@ -242,7 +244,7 @@ def run_sweep(
             for pair, bars in bars_by_pair.items()
         }
         out[variant.name] = WalkForwardResult(
-            calls, periods, _training_log(mine), seconds, executor.workers, variant, executor.name
+            calls, periods, training_log(mine), seconds, executor.workers, variant, executor.name
         )
     return out
 
@@ -288,7 +290,7 @@ def save_result(result: WalkForwardResult, folder: Path) -> None:
     atomic_write_text(folder / CALLS_FILE, pd.concat(frames).to_csv(index=False, float_format="%.9g"))
     run = {
         "periods": [{"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()} for p in result.periods],
-        "training": result.training,
+        "training": msgspec.to_builtins(result.training),
         "seconds": round(result.seconds, 1),
         "workers": result.workers,
         "executor": result.executor,
@@ -332,7 +334,7 @@ def load_result(folder: Path) -> WalkForwardResult:
     return WalkForwardResult(
         calls,
         periods,
-        run["training"],
+        msgspec.convert(run["training"], list[TrainingRecord]),
         float(run["seconds"]),
         int(run["workers"]),
         variant,

@@ -512,10 +512,8 @@ def risk_section(metrics: Metrics) -> list[str]:
             "|---|---|---|---:|---:|",
         ]
         for w in stress:
-            calls = "n/a" if w["calls_pnl"] is None else _pct(w["calls_pnl"], 1, True)
-            lines.append(
-                f"| {w['name']} | {w['start']} | {w['end']} | {calls} | {_pct(w['always_long_pnl'], 1, True)} |"
-            )
+            calls = "n/a" if w.calls_pnl is None else _pct(w.calls_pnl, 1, True)
+            lines.append(f"| {w.name} | {w.start} | {w.end} | {calls} | {_pct(w.always_long_pnl, 1, True)} |")
     var = metrics.var_backtest
     if var:
         lines += [
@@ -529,38 +527,38 @@ def risk_section(metrics: Metrics) -> list[str]:
             "| figure | days | exceedances | expected | Kupiec p | Christoffersen p (independence) | zone |",
             "|---|---:|---:|---:|---:|---:|---|",
         ]
-        for e in var.values():
+        for e in var.entries():
             over = (
-                f" ({e['exceedances_overlapping']} of {e['observations_overlapping']} overlapping)"
-                if e.get("exceedances_overlapping") is not None
+                f" ({e.exceedances_overlapping} of {e.observations_overlapping} overlapping)"
+                if e.exceedances_overlapping is not None
                 else ""
             )
             lines.append(
-                f"| {e['label']} | {e['observations']} | {e['exceedances']}{over} | {e['expected']:.1f} | "
-                f"{_p(e['kupiec']['p_value'])} | {_p(e['christoffersen']['p_value'])} | {e['traffic_light']} |"
+                f"| {e.label} | {e.observations} | {e.exceedances}{over} | {e.expected:.1f} | "
+                f"{_p(e.kupiec.p_value)} | {_p(e.christoffersen.p_value)} | {e.traffic_light} |"
             )
     cal = metrics.calibration
     if cal:
         lines += [
             "",
-            f"## Leverage calibration on the real tails (budget {_pct(cal['max_loss'], 0)} of equity over "
-            f"{cal['horizon']} days, {cal['windows']} windows)",
+            f"## Leverage calibration on the real tails (budget {_pct(cal.max_loss, 0)} of equity over "
+            f"{cal.horizon} days, {cal.windows} windows)",
             "",
-            f"At the configured leverages the {cal['confidence']:.1%} {cal['horizon']}-day loss from history is "
-            f"{_pct(cal['loss'], 1)} and the worst window {_pct(cal['worst'], 1)} ({cal['worst_window'][0]} to "
-            f"{cal['worst_window'][1]}). Scaling the mix by {_num(cal['scale'])} keeps the {cal['confidence']:.1%} "
-            f"loss within budget, by {_num(cal['scale_worst'])} the worst window; the normal curve proposed "
-            f"{_num(cal['normal_scale'])}"
-            + (f", {cal['normal_overstates_by']:.2f}x too much." if cal.get("normal_overstates_by") else "."),
+            f"At the configured leverages the {cal.confidence:.1%} {cal.horizon}-day loss from history is "
+            f"{_pct(cal.loss, 1)} and the worst window {_pct(cal.worst, 1)} ({cal.worst_window[0]} to "
+            f"{cal.worst_window[1]}). Scaling the mix by {_num(cal.scale)} keeps the {cal.confidence:.1%} "
+            f"loss within budget, by {_num(cal.scale_worst)} the worst window; the normal curve proposed "
+            f"{_num(cal.normal_scale)}"
+            + (f", {cal.normal_overstates_by:.2f}x too much." if cal.normal_overstates_by else "."),
             "",
             "| pair | configured | 99.9 % loss within budget | worst window within budget | "
             "most it could carry alone |",
             "|---|---:|---:|---:|---:|",
         ]
-        for pair in cal["pairs"]:
+        for pair in cal.pairs:
             lines.append(
-                f"| {pair} | {cal['configured'][pair]:.2f} | {_num(cal['proposed'][pair])} | "
-                f"{_num(cal['proposed_worst'][pair])} | {_num(cal['alone'][pair])} |"
+                f"| {pair} | {cal.configured[pair]:.2f} | {_num(cal.proposed[pair])} | "
+                f"{_num(cal.proposed_worst[pair])} | {_num(cal.alone[pair])} |"
             )
         lines += [
             "",

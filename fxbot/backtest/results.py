@@ -207,6 +207,85 @@ class VariantRecord(Struct):
     selection: list[Choice] | None
 
 
+class Kupiec(Struct):
+    """Kupiec's proportion-of-failures likelihood ratio and its chi-squared(1) p-value."""
+
+    lr: float
+    p_value: float
+
+
+class Christoffersen(Struct):
+    """Christoffersen's independence (chi-squared(1)) and conditional coverage (chi-squared(2)) tests."""
+
+    lr_ind: float
+    p_value: float
+    lr_cc: float
+    p_value_cc: float
+
+
+class VarEntry(Struct):
+    """One posted loss figure backtested: exceedances against the expected count, Kupiec, Christoffersen, the zone.
+
+    The overlapping counts are None when every day is tested (no thinning)."""
+
+    label: str
+    probability: float
+    observations: int
+    exceedances: int
+    expected: float
+    exceedances_overlapping: int | None
+    observations_overlapping: int | None
+    kupiec: Kupiec
+    christoffersen: Christoffersen
+    traffic_light: str
+    mean_figure: float
+
+
+class VarBacktest(Struct):
+    """The 1-day figure, the horizon figure from history and the normal-curve figure, each backtested."""
+
+    one_day: VarEntry
+    twenty_day: VarEntry
+    twenty_day_normal: VarEntry
+
+    def entries(self) -> list[VarEntry]:
+        """The three, in the file's order."""
+        return [self.one_day, self.twenty_day, self.twenty_day_normal]
+
+
+class StressWindow(Struct):
+    """A named stress window: following the calls over it (None: no call in it) and always long."""
+
+    name: str
+    start: str
+    end: str
+    calls_pnl: float | None
+    calls_days: int
+    always_long_pnl: float
+
+
+class CalibrationRecord(Struct):
+    """Leverage calibration on the real tails (``calibrate.Calibration``; an infinite scale is written as None)."""
+
+    pairs: list[str]
+    configured: dict[str, float]
+    loss: float
+    shortfall: float
+    worst: float
+    worst_window: list[str]
+    scale: float | None
+    proposed: dict[str, float | None]
+    scale_worst: float | None
+    proposed_worst: dict[str, float | None]
+    alone: dict[str, float | None]
+    normal_scale: float | None
+    normal_overstates_by: float | None
+    max_loss: float
+    horizon: int
+    confidence: float
+    windows: int
+
+
 class PairHeadline(Struct):
     """One pair's accuracy beside always-buy's on the same calls."""
 
@@ -337,9 +416,9 @@ class Metrics(Struct, kw_only=True):
     walk_forward: WalkForwardRecord
     variant: VariantRecord
     headline: Headline
-    calibration: dict[str, Any] | UnsetType = UNSET
-    var_backtest: dict[str, dict[str, Any]] | UnsetType = UNSET
-    stress_windows: list[dict[str, Any]] | UnsetType = UNSET
+    calibration: CalibrationRecord | UnsetType = UNSET
+    var_backtest: VarBacktest | UnsetType = UNSET
+    stress_windows: list[StressWindow] | UnsetType = UNSET
     lookahead: list[LookaheadRecord] | UnsetType = UNSET
     trials: TrialsRecord | UnsetType = UNSET
     skill: SkillEvidence | UnsetType = UNSET

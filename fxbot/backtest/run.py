@@ -23,7 +23,7 @@ from msgspec import UnsetType
 from fxbot.backtest.analysis import Analysis, Options, analyze, pair_pnl
 from fxbot.backtest.calibrate import calibrate
 from fxbot.backtest.executors import make_executor
-from fxbot.backtest.results import Headline, LookaheadRecord, TrialsRecord
+from fxbot.backtest.results import Headline, LookaheadRecord, StressWindow, TrialsRecord, VarBacktest
 from fxbot.backtest.rollover import load_rates
 from fxbot.backtest.selection import SELECTED, selected_result
 from fxbot.backtest.trials import append_trial, code_version, config_hash, corrected_view, read_trials
@@ -120,7 +120,7 @@ def unit_pnl_matrix(result: WalkForwardResult, opts: Options) -> tuple[np.ndarra
 
 def tail_metrics(
     result: WalkForwardResult, analysis: Analysis, bars: dict[str, pd.DataFrame], opts: Options
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[VarBacktest, list[StressWindow]]:
     """The VaR backtest of the posted loss figures and the stress windows, from the bars and the calls."""
     from fxbot.backtest.var_backtest import stress_entries, var_backtest, walk_forward_figures
     from fxbot.risk import aligned_closes
@@ -285,7 +285,7 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
             unit, names, days = unit_pnl_matrix(result, options)
             leverage = {p: settings.leverage_for(p) for p in names}
             cal = calibrate(unit, names, leverage, opts.max_loss, opts.horizon, opts.confidence, days)
-            analysis.metrics.calibration = cal.as_dict()
+            analysis.metrics.calibration = cal.record()
         analysis.metrics.var_backtest, analysis.metrics.stress_windows = tail_metrics(result, analysis, bars, options)
         if opts.check_lookahead and result.selection is None:  # the selection reuses checked calls
             from fxbot.backtest.lookahead import check_lookahead
@@ -359,18 +359,18 @@ def _summary(analysis: Analysis) -> list[str]:
     if not isinstance(cal, UnsetType):
         for label, key in (("loss", "proposed"), ("worst 20 days", "proposed_worst")):
             prop = ", ".join(
-                f"{k} {cal['configured'][k]:.2f} -> {'no limit' if v is None else f'{v:.2f}'}"
-                for k, v in cal[key].items()
+                f"{k} {cal.configured[k]:.2f} -> {'no limit' if v is None else f'{v:.2f}'}"
+                for k, v in (cal.proposed if key == "proposed" else cal.proposed_worst).items()
             )
-            what = f"{cal['confidence']:.1%} {cal['horizon']}-day {label}" if key == "proposed" else label
-            out.append(f"calibration (max loss {cal['max_loss']:.0%}, {what} from history): {prop}")
+            what = f"{cal.confidence:.1%} {cal.horizon}-day {label}" if key == "proposed" else label
+            out.append(f"calibration (max loss {cal.max_loss:.0%}, {what} from history): {prop}")
     var = m.var_backtest
     if not isinstance(var, UnsetType):
-        for entry in var.values():
+        for entry in var.entries():
             out.append(
-                f"VaR backtest {entry['label']}: {entry['exceedances']} exceedances in {entry['observations']} "
-                f"(expected {entry['expected']:.1f}); Kupiec p={entry['kupiec']['p_value']:.3g}, "
-                f"Christoffersen p={entry['christoffersen']['p_value']:.3g}; traffic light {entry['traffic_light']}"
+                f"VaR backtest {entry.label}: {entry.exceedances} exceedances in {entry.observations} "
+                f"(expected {entry.expected:.1f}); Kupiec p={entry.kupiec.p_value:.3g}, "
+                f"Christoffersen p={entry.christoffersen.p_value:.3g}; traffic light {entry.traffic_light}"
             )
     if not isinstance(m.lookahead, UnsetType):
         worst = max(c.max_difference for c in m.lookahead)

@@ -29,8 +29,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from fxbot.backtest import skill
 from fxbot.backtest.rollover import load_rates, pair_rollover
+from fxbot.backtest.skill.paired import newey_west_sum
+from fxbot.backtest.skill.pooled import clustered_mean_test, holm
+from fxbot.backtest.skill.sharpe import deflated_sharpe, sharpe_with_se, spa_test
 from fxbot.backtest.stats import daily_pnl
 from fxbot.backtest.trials import append_trial, corrected_view, read_trials
 from fxbot.config import Settings
@@ -92,7 +94,7 @@ def pnl(pair: str, calls: pd.DataFrame, direction: np.ndarray, settings: Setting
 def newey_west_greater(diff: np.ndarray, lags: int) -> float:
     """One-sided p that the mean of ``diff`` (one value a day) is above 0, Newey-West variance."""
     centred = diff - diff.mean()
-    se = math.sqrt(skill.newey_west_sum(centred, lags)) / len(diff)
+    se = math.sqrt(newey_west_sum(centred, lags)) / len(diff)
     return float(sps.norm.sf(diff.mean() / se)) if se > 0 else math.nan
 
 
@@ -134,8 +136,8 @@ def main() -> None:
             "days": len(series),
             "pair_days": len(table),
             "traded_share": float(traded.mean()),
-            "sharpe": skill.sharpe_with_se(series).sharpe,
-            "always_buy_sharpe": skill.sharpe_with_se(buy).sharpe,
+            "sharpe": sharpe_with_se(series).sharpe,
+            "always_buy_sharpe": sharpe_with_se(buy).sharpe,
             "pnl_total": float(series.sum()),
             "always_buy_pnl_total": float(buy.sum()),
             "mean_daily_difference": float((series - buy).mean()),
@@ -144,7 +146,7 @@ def main() -> None:
             "always_buy_accuracy_traded": float(table["up"][traded].mean()),
         }
         if name == "vote-4of5":
-            acc = skill.clustered_mean_test(
+            acc = clustered_mean_test(
                 right[traded].astype(float).to_numpy() - table["up"][traded].astype(float).to_numpy(),
                 table["date"][traded].to_numpy(),
                 0.0,
@@ -153,8 +155,8 @@ def main() -> None:
             result["p_accuracy_traded"] = acc.p_value
             family.append((name, "accuracy on traded days minus always-buy's (clustered by date)", acc.p_value))
         results[name] = result
-    adjusted, rejected = skill.holm(np.array([p for _, _, p in family]), ALPHA)
-    spa = skill.spa_test(buy, np.column_stack([daily[f"pnl:{n}"].to_numpy() for n in names]), reps=2000, seed=7)
+    adjusted, rejected = holm(np.array([p for _, _, p in family]), ALPHA)
+    spa = spa_test(buy, np.column_stack([daily[f"pnl:{n}"].to_numpy() for n in names]), reps=2000, seed=7)
     all_sharpes = np.array([s for s in [*sharpes, *(results[n]["sharpe"] for n in names)] if s is not None])
     n_trials = len(view) + len(names)
     print(
@@ -167,7 +169,7 @@ def main() -> None:
     print(f"family SPA (studentized) against always-buy: consistent p {spa.consistent:.3f}")
     for name in names:
         r = results[name]
-        dsr = skill.deflated_sharpe(daily[f"pnl:{name}"].to_numpy(), n_trials, all_sharpes)
+        dsr = deflated_sharpe(daily[f"pnl:{name}"].to_numpy(), n_trials, all_sharpes)
         r["dsr"] = dsr.dsr
         holm_ok = all(rej for (n, _, _), rej in zip(family, rejected, strict=True) if n == name)
         passes = holm_ok and r["mean_daily_difference"] > 0 and spa.consistent < SPA_LEVEL and dsr.dsr >= DSR_MIN

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from fxbot.backtest.analysis import Options, analyze
-from fxbot.backtest.report import write_report
+from fxbot.backtest.report import render_markdown, write_report
+from fxbot.backtest.results import Comparison, OriginalFigures
 from fxbot.backtest.run import BacktestOptions, validate
 from fxbot.backtest.walkforward import PairCalls, Period, WalkForwardResult, load_result, make_periods, save_result
 from fxbot.errors import DataError, UsageError
@@ -90,24 +91,24 @@ def test_analysis_figures_follow_from_the_calls(result: WalkForwardResult) -> No
     usd = result.calls["USDJPY"]
     up = (usd.member_probs > 0.5).sum(axis=1) >= 2  # majority of three
     actual = usd.next_close > usd.close
-    m = analysis.metrics["pairs"]["USDJPY"]
-    assert m["vote"]["hits"] == int((up == actual).sum()) and m["vote"]["calls"] == 120
-    assert m["baselines"]["always_buy"]["accuracy"] == pytest.approx(actual.mean())
-    assert m["baselines"]["logistic"]["accuracy"] == pytest.approx(actual.mean())  # 0.6 everywhere: always up
+    m = analysis.metrics.pairs["USDJPY"]
+    assert m.vote.hits == int((up == actual).sum()) and m.vote.calls == 120
+    assert m.baselines["always_buy"].accuracy == pytest.approx(actual.mean())
+    assert m.baselines["logistic"].accuracy == pytest.approx(actual.mean())  # 0.6 everywhere: always up
     expected = np.where(up, 1, -1) * (usd.next_close / usd.close - 1) * 2.0 - 0.4 * 0.01 / usd.close * 2.0
-    assert m["pnl"]["total"] == pytest.approx(expected.sum())
+    assert m.pnl.total == pytest.approx(expected.sum())
     eur = result.calls["EURJPY"]
     eur_up = (eur.member_probs > 0.5).sum(axis=1) >= 2
     eur_pnl = np.where(eur_up, 1, -1) * (eur.next_close / eur.close - 1) * 1.0 - 0.6 * 0.01 / eur.close * 1.0
-    assert analysis.metrics["pairs"]["EURJPY"]["pnl"]["total"] == pytest.approx(eur_pnl.sum())  # its own cost
-    assert m["rollover"]["days_without_rates"] == 120 and m["rollover"]["total"] == 0.0
+    assert analysis.metrics.pairs["EURJPY"].pnl.total == pytest.approx(eur_pnl.sum())  # its own cost
+    assert m.rollover.days_without_rates == 120 and m.rollover.total == 0.0
     port = analysis.series["portfolio"]
     assert len(port.pnl) == 120  # union of the two pairs' days
-    assert analysis.metrics["portfolio"]["pnl"]["total"] == pytest.approx(
-        m["pnl"]["total"] + analysis.metrics["pairs"]["EURJPY"]["pnl"]["total"]
+    assert analysis.metrics.portfolio.pnl.total == pytest.approx(
+        m.pnl.total + analysis.metrics.pairs["EURJPY"].pnl.total
     )
-    assert analysis.metrics["portfolio"]["pnl"]["blocks"]["count"] == 6
-    assert analysis.metrics["comparison_2013_2017"] is None  # 2020 does not span the original window
+    assert analysis.metrics.portfolio.pnl.blocks.count == 6
+    assert analysis.metrics.comparison_2013_2017 is None  # 2020 does not span the original window
 
 
 def test_report_files(result: WalkForwardResult, tmp_path: Path) -> None:
@@ -151,3 +152,19 @@ def test_bad_options_are_usage_errors(change: dict[str, object], message: str) -
     }
     with pytest.raises(UsageError, match=message):
         validate(BacktestOptions(**{**base, **change}))  # type: ignore[arg-type]
+
+
+def test_the_original_analysis_sentence_renders_the_recorded_figures(result: WalkForwardResult) -> None:
+    opts = Options(
+        leverage={"USDJPY": 1.0, "EURJPY": 1.0},
+        pip_size={"USDJPY": 0.01, "EURJPY": 0.01},
+        cost_pips={"USDJPY": 0.4, "EURJPY": 0.6},
+    )
+    metrics = analyze(result, opts).metrics
+    vote = metrics.portfolio.vote_pooled
+    seed = OriginalFigures(["2013-01-01", "2017-11-01"], 0.612, 900, [0.401, 0.599], {})
+    metrics.comparison_2013_2017 = Comparison(seed.window, seed, {"USDJPY": vote}, vote, [0.45, 0.55])
+    text = render_markdown(metrics)
+    assert "The original reported 61.2 % directional accuracy on about 900 calls" in text
+    assert "a random 99 % band of 40.1 %..59.9 % (the binomial band for 900 calls is 45.0 %..55.0 %)" in text
+    assert "56.8" not in text and "1300" not in text

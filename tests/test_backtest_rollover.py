@@ -89,9 +89,9 @@ def test_analysis_adds_rollover_to_the_pnl_and_counts_days_without_rates() -> No
     # Spot value dates: Thursday's close rolls Mon 1 Apr -> Tue 2 Apr, Friday's Tue -> Wed: one day each (the
     # weekend was paid on Wednesday's close, not here); Monday's month has no rates.
     np.testing.assert_allclose(series.pnl, [carry - cost, carry - cost, -cost], rtol=1e-12)
-    assert metrics["rollover"]["days_without_rates"] == 1
-    assert metrics["rollover"]["months_without_rates"] == ["2019-04"]
-    assert metrics["rollover"]["total"] == pytest.approx(2 * carry)
+    assert metrics.rollover.days_without_rates == 1
+    assert metrics.rollover.months_without_rates == ["2019-04"]
+    assert metrics.rollover.total == pytest.approx(2 * carry)
 
 
 def test_rates_file_with_a_bad_value_is_refused_with_its_line(tmp_path: Path) -> None:

@@ -51,12 +51,12 @@ def test_edge_before_is_accuracy_minus_the_share_of_up_days_on_those_periods() -
 
 def test_each_period_is_chosen_from_the_earlier_periods_only() -> None:
     choices = choose({"a": A, "b": B, "c": C}, ["a", "b", "c"])
-    assert [c["period"] for c in choices] == ["2010", "2011", "2012"]
+    assert [c.period for c in choices] == ["2010", "2011", "2012"]
     # 2010: no history, first variant. 2011: on 2010, a (0) ties c (0) and beats b (-1): the earlier, a.
     # 2012: on 2010-2011, a 0.5 - 0.5 = 0, b 0.5 - 0.5 = 0, c 0.75 - 0.5 = 0.25: c.
-    assert [c["chosen"] for c in choices] == ["a", "a", "c"]
-    assert choices[0]["edges_before"] == {}
-    assert choices[2]["edges_before"] == {"a": 0.0, "b": 0.0, "c": 0.25}
+    assert [c.chosen for c in choices] == ["a", "a", "c"]
+    assert choices[0].edges_before == {}
+    assert choices[2].edges_before == {"a": 0.0, "b": 0.0, "c": 0.25}
 
 
 def test_the_selected_series_is_each_periods_chosen_calls_and_changing_a_later_period_changes_no_choice() -> None:
@@ -64,15 +64,15 @@ def test_the_selected_series_is_each_periods_chosen_calls_and_changing_a_later_p
     assert result is not None and result.variant.name == SELECTED
     calls = result.calls["USDJPY"]
     np.testing.assert_array_equal(calls.vote_up, [True, True, True, True, False, False])  # a, a, c
-    assert [c["chosen"] for c in result.selection or []] == ["a", "a", "c"]
+    assert [c.chosen for c in result.selection or []] == ["a", "a", "c"]
     # no hindsight: flipping c's 2012 calls (the period being chosen for) cannot change the 2012 choice
     c_flipped = _result("c", [True, True, False, True, True, True])
     again = selected_result({"a": A, "b": B, "c": c_flipped}, VARIANTS)
-    assert again is not None and [c["chosen"] for c in again.selection or []] == ["a", "a", "c"]
+    assert again is not None and [c.chosen for c in again.selection or []] == ["a", "a", "c"]
 
 
 def test_only_variants_with_the_first_target_compete() -> None:
     five_day = _result("d", [False] * 6, target="5_days")
     assert selected_result({"a": A, "d": five_day}, [A.variant, five_day.variant]) is None
     result = selected_result({"a": A, "d": five_day, "b": B}, [A.variant, five_day.variant, B.variant])
-    assert result is not None and all(c["chosen"] in ("a", "b") for c in result.selection or [])
+    assert result is not None and all(c.chosen in ("a", "b") for c in result.selection or [])

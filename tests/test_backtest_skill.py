@@ -9,8 +9,21 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from fxbot.backtest import skill
-from fxbot.backtest.skill import mcnemar_hac, pesaran_timmermann, pesaran_timmermann_hac
+from fxbot.backtest.skill.paired import mcnemar_hac, mcnemar_test, pesaran_timmermann, pesaran_timmermann_hac
+from fxbot.backtest.skill.periods import power_statement, yearly_table
+from fxbot.backtest.skill.pooled import clustered_mean_test, holm, pooled_accuracy, pooled_hit_difference
+from fxbot.backtest.skill.scores import brier_skill, diebold_mariano, log_loss_skill
+from fxbot.backtest.skill.sharpe import (
+    deflated_sharpe,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    probabilistic_sharpe_ratio,
+    sharpe_standard_error,
+    sharpe_with_se,
+    spa_against_benchmarks,
+    spa_test,
+)
+from fxbot.backtest.skill.summary import skill_summary
 
 from .conftest import REPO
 
@@ -21,20 +34,20 @@ def test_mcnemar_exact_on_the_discordant_calls() -> None:
     # 15 calls: A right and B wrong on 8, A wrong and B right on 2, both right on 5 (ignored).
     a = np.array([1] * 8 + [0] * 2 + [1] * 5, bool)
     b = np.array([0] * 8 + [1] * 2 + [1] * 5, bool)
-    r = skill.mcnemar_test(a, b)
+    r = mcnemar_test(a, b)
     assert (r.n, r.only_a, r.only_b) == (15, 8, 2)
     # one-sided: P(X >= 8 | Bin(10, 1/2)) = (C(10,8) + C(10,9) + C(10,10)) / 1024 = (45 + 10 + 1) / 1024
     assert r.p_value == pytest.approx(56 / 1024)
     # two-sided: 2 x 56 / 1024, the same as statsmodels' exact McNemar on the 2x2 table
     from statsmodels.stats.contingency_tables import mcnemar
 
-    two = skill.mcnemar_test(a, b, "two-sided").p_value
+    two = mcnemar_test(a, b, "two-sided").p_value
     assert two == pytest.approx(112 / 1024)
     assert two == pytest.approx(mcnemar([[5, 8], [2, 0]], exact=True).pvalue)
     # A that is worse: P(X >= 2 | Bin(10, 1/2)) = 1 - 11/1024
-    assert skill.mcnemar_test(b, a).p_value == pytest.approx(1 - 11 / 1024)
+    assert mcnemar_test(b, a).p_value == pytest.approx(1 - 11 / 1024)
     # no discordant call: no evidence of a difference
-    assert skill.mcnemar_test(a, a).p_value == 1.0
+    assert mcnemar_test(a, a).p_value == 1.0
 
 
 # --- Pesaran-Timmermann --------------------------------------------------------------------------
@@ -46,7 +59,7 @@ def test_pesaran_timmermann_balanced_example() -> None:
     # PT = (3/4 - 1/2) / sqrt(7/256) = 4 / sqrt(7) = 1.5119; p = 1 - Phi(1.5119) = 0.0653
     up = np.array([1, 1, 1, 1, 0, 0, 0, 0], bool)
     direction = np.array([1, 1, 1, -1, -1, -1, -1, 1])
-    r = skill.pesaran_timmermann(direction, up)
+    r = pesaran_timmermann(direction, up)
     assert (r.hit_rate, r.expected_hit_rate) == (0.75, 0.5)
     assert r.statistic == pytest.approx(4 / math.sqrt(7))
     assert r.p_value == pytest.approx(0.06529, abs=1e-5)
@@ -59,7 +72,7 @@ def test_pesaran_timmermann_unequal_rates() -> None:
     # PT = (.7 - .54) / sqrt(.02484 - .006696) = .16 / sqrt(.018144) = 1.18783
     up = np.array([1] * 6 + [0] * 4, bool)
     direction = np.array([1] * 5 + [-1, -1, -1, 1, 1])
-    r = skill.pesaran_timmermann(direction, up)
+    r = pesaran_timmermann(direction, up)
     assert r.hit_rate == pytest.approx(0.7) and r.expected_hit_rate == pytest.approx(0.54)
     assert r.statistic == pytest.approx(0.16 / math.sqrt(0.018144))
     assert r.p_value == pytest.approx(sps.norm.sf(0.16 / math.sqrt(0.018144)))
@@ -67,10 +80,10 @@ def test_pesaran_timmermann_unequal_rates() -> None:
 
 def test_pesaran_timmermann_always_buy_has_no_timing() -> None:
     # 70 % up days: always-buy is 70 % accurate, but its forecast is constant: the test is undefined.
-    r = skill.pesaran_timmermann(np.ones(10, int), np.array([1] * 7 + [0] * 3, bool))
+    r = pesaran_timmermann(np.ones(10, int), np.array([1] * 7 + [0] * 3, bool))
     assert r.hit_rate == pytest.approx(0.7) and math.isnan(r.statistic) and math.isnan(r.p_value)
     with pytest.raises(ValueError, match="directions"):
-        skill.pesaran_timmermann(np.array([1, 0]), np.array([True, False]))
+        pesaran_timmermann(np.array([1, 0]), np.array([True, False]))
 
 
 # --- Date-clustered pooled figures ---------------------------------------------------------------
@@ -80,16 +93,16 @@ def test_clustered_mean_by_hand() -> None:
     # hits 1 1 | 0 1 | 1 on days a a | b b | c: mean .8, residuals .2 .2 | -.8 .2 | .2
     # cluster sums .4, -.6, .2; sum of squares .16 + .36 + .04 = .56; sandwich .56 / 5^2 = .0224
     # statsmodels' correction G/(G-1) x (N-1)/(N-K) = 3/2 x 4/4: variance .0336, se = .18330
-    r = skill.clustered_mean_test(np.array([1, 1, 0, 1, 1.0]), np.array(["a", "a", "b", "b", "c"]), null=0.5)
+    r = clustered_mean_test(np.array([1, 1, 0, 1, 1.0]), np.array(["a", "a", "b", "b", "c"]), null=0.5)
     assert (r.n, r.clusters, r.mean) == (5, 3, 0.8)
     assert r.se == pytest.approx(math.sqrt(0.0336))
     assert r.z == pytest.approx(0.3 / math.sqrt(0.0336))  # 1.6366
     assert r.p_value == pytest.approx(sps.norm.sf(1.6366341767699442))
-    two = skill.clustered_mean_test(np.array([1, 1, 0, 1, 1.0]), np.array([1, 1, 2, 2, 3]), 0.5, "two-sided")
+    two = clustered_mean_test(np.array([1, 1, 0, 1, 1.0]), np.array([1, 1, 2, 2, 3]), 0.5, "two-sided")
     assert two.p_value == pytest.approx(2 * r.p_value)
     # one value per cluster is the plain mean with sd / sqrt(n) x sqrt(G / (G - 1)) = sample sd / sqrt(n)
     x = np.array([1.0, 0.0, 1.0, 1.0])
-    assert skill.clustered_mean_test(x, np.arange(4)).se == pytest.approx(x.std(ddof=1) / 2)
+    assert clustered_mean_test(x, np.arange(4)).se == pytest.approx(x.std(ddof=1) / 2)
 
 
 def test_pooled_accuracy_and_difference_against_always_buy() -> None:
@@ -97,13 +110,13 @@ def test_pooled_accuracy_and_difference_against_always_buy() -> None:
     dates = np.array(["2020-01-02"] * 3 + ["2020-01-03"] * 3, dtype="datetime64[D]")
     up = np.array([1, 1, 1, 0, 0, 0], bool)
     vote = np.array([1, 1, -1, -1, -1, 1])
-    acc = skill.pooled_accuracy(vote, up, dates, baseline_rate=0.5)
+    acc = pooled_accuracy(vote, up, dates, baseline_rate=0.5)
     assert acc.mean == pytest.approx(4 / 6) and acc.clusters == 2
     # residuals day 1: 1/3 1/3 -2/3 (sum 0); day 2 the same (sum 0): the clustered se is 0 -> NaN p
     assert acc.se == pytest.approx(0.0) and math.isnan(acc.p_value)
     # vote - always-buy: day 1: 0 0 -1, day 2: 1 1 0 -> mean 1/6; residuals -1/6 -1/6 -7/6 | 5/6 5/6 -1/6
     # cluster sums -3/2, 3/2; sandwich (9/4 + 9/4) / 36 = 1/8; x G/(G-1) = 2 -> variance 1/4, se 1/2
-    diff = skill.pooled_hit_difference(vote, np.ones(6, int), up, dates)
+    diff = pooled_hit_difference(vote, np.ones(6, int), up, dates)
     assert diff.mean == pytest.approx(1 / 6) and diff.se == pytest.approx(0.5)
     assert diff.p_value == pytest.approx(sps.norm.sf(1 / 3))
 
@@ -113,13 +126,13 @@ def test_pooled_accuracy_and_difference_against_always_buy() -> None:
 
 def test_holm_step_down_by_hand() -> None:
     # sorted .01 .03 .04 -> x3, x2, x1: .03, .06, .04 -> running max: .03, .06, .06; NaN stays out
-    adjusted, reject = skill.holm(np.array([0.01, 0.04, 0.03, np.nan]), alpha=0.05)
+    adjusted, reject = holm(np.array([0.01, 0.04, 0.03, np.nan]), alpha=0.05)
     np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, np.nan])
     assert reject.tolist() == [True, False, False, False]
-    adjusted, reject = skill.holm(np.array([0.004, 0.002]), alpha=0.01)  # .002 x 2 = .004, .004 x 1
+    adjusted, reject = holm(np.array([0.004, 0.002]), alpha=0.01)  # .002 x 2 = .004, .004 x 1
     np.testing.assert_allclose(adjusted, [0.004, 0.004])
     assert reject.all()
-    assert skill.holm(np.array([np.nan]))[0].tolist() != [0.0]
+    assert holm(np.array([np.nan]))[0].tolist() != [0.0]
 
 
 # --- Scores and Diebold-Mariano ------------------------------------------------------------------
@@ -128,11 +141,11 @@ def test_holm_step_down_by_hand() -> None:
 def test_brier_and_log_loss_skill_against_climatology() -> None:
     p, up = np.array([0.8, 0.4, 0.6]), np.array([True, False, False])
     # Brier: (.2^2 + .4^2 + .6^2) / 3 = .56 / 3; climatology .5: .25 each; BSS = 1 - (.56/3) / .25
-    b = skill.brier_skill(p, up, 0.5)
+    b = brier_skill(p, up, 0.5)
     assert b.score == pytest.approx(0.56 / 3) and b.reference == pytest.approx(0.25)
     assert b.skill == pytest.approx(1 - 0.56 / 3 / 0.25)  # 0.2533
     # log-loss: (-ln .8 - ln .6 - ln .4) / 3 = (.22314 + .51083 + .91629) / 3 = .55009; reference ln 2
-    ll = skill.log_loss_skill(p, up, 0.5)
+    ll = log_loss_skill(p, up, 0.5)
     assert ll.score == pytest.approx((-math.log(0.8) - math.log(0.6) - math.log(0.4)) / 3)
     assert ll.skill == pytest.approx(1 - ll.score / math.log(2))
     # independently: scikit-learn's means
@@ -140,20 +153,20 @@ def test_brier_and_log_loss_skill_against_climatology() -> None:
 
     assert b.score == pytest.approx(brier_score_loss(up, p)) and ll.score == pytest.approx(log_loss(up, p))
     # per-call climatology: 0.6 on the first call, 0.5 on the others: (.4^2 + .25 + .25) / 3
-    assert skill.brier_skill(p, up, np.array([0.6, 0.5, 0.5])).reference == pytest.approx(0.66 / 3)
+    assert brier_skill(p, up, np.array([0.6, 0.5, 0.5])).reference == pytest.approx(0.66 / 3)
     with pytest.raises(ValueError, match="climatology"):
-        skill.brier_skill(p, up, 1.0)
+        brier_skill(p, up, 1.0)
 
 
 def test_diebold_mariano_one_step_by_hand() -> None:
     # d = benchmark - model = 1 2 3 2: mean 2, g0 = (1 + 0 + 1 + 0) / 4 = .5, var(mean) = .5 / 4
     # DM = 2 / sqrt(.125) = 5.657; HLN: x sqrt((4 + 1 - 2 + 0) / 4) = 4.899; t(3) upper tail = 0.00814
-    r = skill.diebold_mariano(np.zeros(4), np.array([1.0, 2.0, 3.0, 2.0]))
+    r = diebold_mariano(np.zeros(4), np.array([1.0, 2.0, 3.0, 2.0]))
     assert r.mean_difference == 2.0
     assert r.statistic == pytest.approx(2 / math.sqrt(0.125) * math.sqrt(0.75))
     assert r.p_value == pytest.approx(0.0081383, abs=1e-7)
     # the model worse instead: the same statistic, negated
-    worse = skill.diebold_mariano(np.array([1.0, 2.0, 3.0, 2.0]), np.zeros(4))
+    worse = diebold_mariano(np.array([1.0, 2.0, 3.0, 2.0]), np.zeros(4))
     assert worse.statistic == pytest.approx(-r.statistic) and worse.p_value == pytest.approx(1 - r.p_value)
 
 
@@ -161,10 +174,10 @@ def test_diebold_mariano_two_step_newey_west_by_hand() -> None:
     # d = 1 3 2 4: mean 2.5, deviations -1.5 .5 -.5 1.5; g0 = (2.25 + .25 + .25 + 2.25) / 4 = 1.25
     # g1 = (.5 x -1.5 + -.5 x .5 + 1.5 x -.5) / 4 = -.4375; Bartlett weight 1 - 1/2: LRV = 1.25 - .4375 = .8125
     # DM = 2.5 / sqrt(.8125 / 4) = 5.547; HLN x sqrt((4 + 1 - 4 + 2/4) / 4) = sqrt(.375): 3.3968
-    r = skill.diebold_mariano(np.zeros(4), np.array([1.0, 3.0, 2.0, 4.0]), horizon=2)
+    r = diebold_mariano(np.zeros(4), np.array([1.0, 3.0, 2.0, 4.0]), horizon=2)
     assert r.statistic == pytest.approx(2.5 / math.sqrt(0.8125 / 4) * math.sqrt(0.375))
     assert r.p_value == pytest.approx(sps.t.sf(r.statistic, 3))
-    assert math.isnan(skill.diebold_mariano(np.ones(5), np.ones(5)).p_value)  # identical forecasts
+    assert math.isnan(diebold_mariano(np.ones(5), np.ones(5)).p_value)  # identical forecasts
 
 
 # --- Sharpe, its standard error, the Deflated Sharpe ---------------------------------------------
@@ -172,9 +185,9 @@ def test_diebold_mariano_two_step_newey_west_by_hand() -> None:
 
 def test_sharpe_standard_error_lo_and_mertens() -> None:
     # Lo (2002), iid normal: sqrt((1 + SR^2 / 2) / n); SR = .1, n = 100 -> sqrt(1.005 / 100)
-    assert skill.sharpe_standard_error(0.1, 100) == pytest.approx(math.sqrt(1.005 / 100))
+    assert sharpe_standard_error(0.1, 100) == pytest.approx(math.sqrt(1.005 / 100))
     # Mertens: skew -1, kurtosis 6 -> 1 + .005 + .1 + 3/4 x .01 = 1.1125
-    assert skill.sharpe_standard_error(0.1, 100, skew=-1.0, kurtosis=6.0) == pytest.approx(math.sqrt(1.1125 / 100))
+    assert sharpe_standard_error(0.1, 100, skew=-1.0, kurtosis=6.0) == pytest.approx(math.sqrt(1.1125 / 100))
 
 
 def test_sharpe_with_se_from_returns() -> None:
@@ -182,7 +195,7 @@ def test_sharpe_with_se_from_returns() -> None:
     # deviations .005 -.015 .015 -.005: m2 = 500e-6 / 4 = 125e-6, m3 = 0 (skew 0),
     # m4 = (625 + 50625 + 50625 + 625)e-12 / 4 = 25625e-12, kurtosis = 25625 / 125^2 = 1.64
     # variance = (1 + .15 / 2 + (1.64 - 3) / 4 x .15) / 4 = (1 + .075 - .051) / 4 = .256
-    est = skill.sharpe_with_se(np.array([0.01, -0.01, 0.02, 0.0]))
+    est = sharpe_with_se(np.array([0.01, -0.01, 0.02, 0.0]))
     assert est.skew == pytest.approx(0.0, abs=1e-12) and est.kurtosis == pytest.approx(1.64)
     assert est.sharpe == pytest.approx(0.005 / math.sqrt(5e-4 / 3) * math.sqrt(252))
     assert est.se == pytest.approx(math.sqrt(0.256) * math.sqrt(252))
@@ -191,28 +204,28 @@ def test_sharpe_with_se_from_returns() -> None:
 def test_deflated_sharpe_reproduces_the_paper() -> None:
     # Bailey & López de Prado (2014), section "A numerical example": 100 trials, V[SR_n] = 1/2 annualised,
     # 250 days a year, SR = 2.5 annualised over 1250 days, skew -3, kurtosis 10 -> SR0 = .1132, DSR = .9004
-    sr0 = skill.expected_max_sharpe(100, 0.5 / 250)
+    sr0 = expected_max_sharpe(100, 0.5 / 250)
     # sqrt(.5/250) x ((1 - .5772) x 2.3263 + .5772 x Phi^-1(1 - 1/(100 e)) = 2.6808) = .04472 x 2.5310
     assert sr0 == pytest.approx(0.1132, abs=5e-5)
-    dsr = skill.deflated_sharpe_ratio(2.5 / math.sqrt(250), 1250, -3.0, 10.0, 100, 0.5 / 250)
+    dsr = deflated_sharpe_ratio(2.5 / math.sqrt(250), 1250, -3.0, 10.0, 100, 0.5 / 250)
     assert dsr == pytest.approx(0.9004, abs=5e-4)
     # one trial: nothing to deflate for; DSR is the PSR against 0
-    assert skill.expected_max_sharpe(1, 0.5) == 0.0
-    assert skill.probabilistic_sharpe_ratio(0.0, 0.0, 100) == pytest.approx(0.5)
+    assert expected_max_sharpe(1, 0.5) == 0.0
+    assert probabilistic_sharpe_ratio(0.0, 0.0, 100) == pytest.approx(0.5)
 
 
 def test_deflated_sharpe_from_pnl_deannualises_the_trials() -> None:
     rng = np.random.default_rng(3)
     pnl = rng.normal(0.0005, 0.01, 1000)
     trials = np.array([0.1, 0.5, 0.9, 0.3])  # annualised; sample variance = .1333
-    out = skill.deflated_sharpe(pnl, 40, trials, periods_per_year=252)
+    out = deflated_sharpe(pnl, 40, trials, periods_per_year=252)
     sr = pnl.mean() / pnl.std(ddof=1)
-    expected = skill.deflated_sharpe_ratio(
+    expected = deflated_sharpe_ratio(
         sr, 1000, float(sps.skew(pnl)), float(sps.kurtosis(pnl, fisher=False)), 40, trials.var(ddof=1) / 252
     )
     assert out.dsr == pytest.approx(expected)
     assert out.sharpe == pytest.approx(sr * math.sqrt(252))
-    assert out.expected_max_sharpe == pytest.approx(skill.expected_max_sharpe(40, trials.var(ddof=1) / 252) * 15.8745)
+    assert out.expected_max_sharpe == pytest.approx(expected_max_sharpe(40, trials.var(ddof=1) / 252) * 15.8745)
 
 
 # --- SPA ----------------------------------------------------------------------------------------
@@ -223,18 +236,18 @@ def test_spa_is_seedable_and_points_the_right_way() -> None:
     bench = rng.normal(0.0, 0.01, 750)
     better = bench + rng.normal(0.002, 0.002, 750)  # earns 0.2 % a day more than the benchmark
     worse = bench - rng.normal(0.002, 0.002, 750)
-    first = skill.spa_test(bench, better, reps=300, seed=11)
-    assert first == skill.spa_test(bench, better, reps=300, seed=11)
+    first = spa_test(bench, better, reps=300, seed=11)
+    assert first == spa_test(bench, better, reps=300, seed=11)
     assert first.consistent < 0.01
     # arch (studentize=False) compares the bootstrap maximum with the sample maximum without truncating
     # Hansen's statistic at 0, so a clearly worse model gets p near 0.5; Hansen's studentized test gives 1
-    assert skill.spa_test(bench, worse, reps=300, seed=11, studentize=False).consistent > 0.3
-    assert skill.spa_test(bench, worse, reps=300, seed=11).consistent == 1.0
+    assert spa_test(bench, worse, reps=300, seed=11, studentize=False).consistent > 0.3
+    assert spa_test(bench, worse, reps=300, seed=11).consistent == 1.0
     # several models: one good column is enough to reject "none beats the benchmark"
-    assert skill.spa_test(bench, np.column_stack([worse, better]), reps=300, seed=11).consistent < 0.01
-    overall, each = skill.spa_against_benchmarks(better, {"a": bench, "b": worse}, reps=300, seed=11)
+    assert spa_test(bench, np.column_stack([worse, better]), reps=300, seed=11).consistent < 0.01
+    overall, each = spa_against_benchmarks(better, {"a": bench, "b": worse}, reps=300, seed=11)
     assert overall == max(r.consistent for r in each.values())
-    assert skill.spa_against_benchmarks(bench, {"a": worse, "b": better}, reps=300, seed=11)[0] > 0.3
+    assert spa_against_benchmarks(bench, {"a": worse, "b": better}, reps=300, seed=11)[0] > 0.3
 
 
 def test_arch_spa_does_not_studentize_and_ours_does() -> None:
@@ -244,12 +257,10 @@ def test_arch_spa_does_not_studentize_and_ours_does() -> None:
     zero = np.zeros(800)
     quiet = rng.normal(0.0006, 0.01, 800)
     loud = rng.normal(0.0001, 0.01, 800)
-    one = skill.spa_test(zero, quiet, reps=400, seed=5)
-    assert one == skill.spa_test(zero, quiet, reps=400, seed=5, studentize=False)  # a monotone rescaling
-    raw = [
-        skill.spa_test(zero, np.column_stack([quiet, s * loud]), reps=400, seed=5, studentize=False) for s in (1, 10)
-    ]
-    ours = [skill.spa_test(zero, np.column_stack([quiet, s * loud]), reps=400, seed=5) for s in (1, 10)]
+    one = spa_test(zero, quiet, reps=400, seed=5)
+    assert one == spa_test(zero, quiet, reps=400, seed=5, studentize=False)  # a monotone rescaling
+    raw = [spa_test(zero, np.column_stack([quiet, s * loud]), reps=400, seed=5, studentize=False) for s in (1, 10)]
+    ours = [spa_test(zero, np.column_stack([quiet, s * loud]), reps=400, seed=5) for s in (1, 10)]
     assert raw[0].consistent != raw[1].consistent  # the loud column dominates arch's maximum
     assert ours[0] == ours[1]  # scale-free, as Hansen's statistic is
 
@@ -262,7 +273,7 @@ def test_yearly_table_by_hand() -> None:
     up = np.array([1, 0, 1, 1, 0], bool)
     vote = np.array([1, -1, -1, 1, 1])
     pnl = np.array([0.01, 0.02, -0.01, 0.005, -0.02])
-    rows = skill.yearly_table(dates, vote, up, pnl, always_buy_pnl=np.array([0.01, -0.02, 0.01, 0.005, 0.02]))
+    rows = yearly_table(dates, vote, up, pnl, always_buy_pnl=np.array([0.01, -0.02, 0.01, 0.005, 0.02]))
     # 2019: vote 2/2, always-buy 1/2; P/L .03, always-buy -.01
     # 2020: vote hits 0 1 0 -> 1/3, always-buy 2/3; P/L -.025, always-buy .035
     assert [(r.year, r.calls) for r in rows] == [(2019, 2), (2020, 3)]
@@ -270,7 +281,7 @@ def test_yearly_table_by_hand() -> None:
     assert rows[0].pnl == pytest.approx(0.03) and rows[0].always_buy_pnl == pytest.approx(-0.01)
     assert rows[1].accuracy == pytest.approx(1 / 3) and rows[1].difference == pytest.approx(-1 / 3)
     assert rows[1].pnl == pytest.approx(-0.025) and rows[1].always_buy_pnl == pytest.approx(0.035)
-    assert math.isnan(skill.yearly_table(dates, vote, up, pnl)[0].always_buy_pnl)
+    assert math.isnan(yearly_table(dates, vote, up, pnl)[0].always_buy_pnl)
 
 
 # --- Power ---------------------------------------------------------------------------------------
@@ -293,7 +304,7 @@ def _upper_tail(k: int, n: int, p: float) -> float:
 def test_power_statement_small_n_by_hand() -> None:
     # Bin(10, 1/2): P(X >= 10) = 1/1024 = .00098 <= .01 < P(X >= 9) = 11/1024 = .0107 -> 10 hits needed
     # 80 % power: p1^10 = .8 -> p1 = .8^(1/10) = .97793, an edge of .47793
-    s = skill.power_statement(10, 0.5, alpha=0.01, power=0.8)
+    s = power_statement(10, 0.5, alpha=0.01, power=0.8)
     assert (s.critical_hits, s.accuracy_needed) == (10, 1.0)
     assert s.detectable_accuracy == pytest.approx(0.8**0.1)
     assert s.detectable_edge == pytest.approx(0.8**0.1 - 0.5)
@@ -301,14 +312,14 @@ def test_power_statement_small_n_by_hand() -> None:
 
 def test_power_statement_against_a_drift_base_rate() -> None:
     # n = 1300 at always-buy's 53 %: the critical count k is where the exact upper tail first drops below 1 %
-    s = skill.power_statement(1300, 0.53)
+    s = power_statement(1300, 0.53)
     assert _upper_tail(s.critical_hits, 1300, 0.53) <= 0.01 < _upper_tail(s.critical_hits - 1, 1300, 0.53)
     # normal approximation: 689 + 2.326 x sqrt(1300 x .53 x .47) = 689 + 41.8 -> about 731 hits (56.2 %)
     assert abs(s.critical_hits - 731) <= 2
     assert _upper_tail(s.critical_hits, 1300, s.detectable_accuracy) == pytest.approx(0.8, abs=1e-6)
     assert 0.03 < s.detectable_edge < 0.06 and "1300 calls" in s.sentence()
     with pytest.raises(ValueError, match="base rate"):
-        skill.power_statement(100, 1.0)
+        power_statement(100, 1.0)
 
 
 # --- The bundle ----------------------------------------------------------------------------------
@@ -339,7 +350,7 @@ def _calls(vote_skill: float, seed: int = 0) -> dict[str, np.ndarray]:
 
 def test_skill_summary_on_a_vote_that_knows_tomorrow() -> None:
     c = _calls(0.6)
-    s = skill.skill_summary(**c, n_trials=10, trial_sharpes=np.array([0.2, -0.1, 0.4]), climatology=0.52, seed=1)
+    s = skill_summary(**c, n_trials=10, trial_sharpes=np.array([0.2, -0.1, 0.4]), climatology=0.52, seed=1)
     assert (s.n, s.days, s.n_trials) == (3000, 1000, 10)
     assert s.accuracy == pytest.approx(np.mean((c["direction"] > 0) == c["up"]))
     assert s.difference == pytest.approx(s.accuracy - s.always_buy_accuracy)
@@ -352,18 +363,18 @@ def test_skill_summary_of_always_buy_claims_nothing() -> None:
     c = _calls(0.5)
     c["direction"] = np.ones(len(c["up"]), int)
     c["pnl"] = c["always_buy_pnl"]
-    s = skill.skill_summary(**c, n_trials=1, trial_sharpes=np.array([]), climatology=0.5, seed=1)
+    s = skill_summary(**c, n_trials=1, trial_sharpes=np.array([]), climatology=0.5, seed=1)
     assert s.mcnemar_p == 1.0 and math.isnan(s.pt_p) and s.difference == 0.0 and math.isnan(s.clustered_p)
     assert s.spa_p > 0.4  # a P/L equal to always-buy's does not beat it
     with pytest.raises(ValueError, match="once"):
-        skill.skill_summary(
+        skill_summary(
             **{k: np.concatenate([v, v[:1]]) for k, v in c.items()},
             n_trials=1,
             trial_sharpes=np.array([]),
             climatology=0.5,
         )
     with pytest.raises(ValueError, match="climatology"):
-        skill.skill_summary(**c, n_trials=1, trial_sharpes=np.array([]))
+        skill_summary(**c, n_trials=1, trial_sharpes=np.array([]))
 
 
 def test_hac_pesaran_timmermann_by_hand() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.stats as sps
 
-from fxbot.backtest.skill import deflated_sharpe
+from fxbot.backtest.skill.sharpe import deflated_sharpe
 from fxbot.backtest.trials import (
     append_correction,
     append_registration,

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from fxbot import wiring
-from fxbot.backtest.skill import mcnemar_test
+from fxbot.backtest.skill.paired import mcnemar_test
 from fxbot.backtest.stats import random_band as scipy_band
 from fxbot.calendar import next_trading_day
 from fxbot.config import Secrets, Settings, settings_from_mapping

@@ -12,7 +12,7 @@ import msgspec
 import numpy as np
 import pytest
 
-from fxbot.backtest.skill import clustered_mean_test
+from fxbot.backtest.skill.pooled import clustered_mean_test
 from fxbot.config import settings_from_mapping
 from fxbot.data.store import PriceStore
 from fxbot.history import format_history

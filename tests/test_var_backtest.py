@@ -15,13 +15,13 @@ def test_kupiec_on_the_textbook_example() -> None:
     # LR = -2 [245 ln 0.99 + 5 ln 0.01] + 2 [245 ln 0.98 + 5 ln 0.02]
     #    = -2 (-2.462333 - 23.025851) + 2 (-4.949663 - 19.560115) = 50.976368 - 49.019556 = 1.956812
     result = kupiec(5, 250, 0.01)
-    assert result["lr"] == pytest.approx(1.956812, abs=1e-5)
+    assert result.lr == pytest.approx(1.956812, abs=1e-5)
     # chi-squared(1) above 1.9568: p = 0.1619 (3.841 is the 5 % critical value, so 5 in 250 is not rejected)
-    assert result["p_value"] == pytest.approx(0.1619, abs=1e-4)
-    assert kupiec(2, 250, 0.01)["lr"] == pytest.approx(0.0, abs=0.5)  # 2.5 expected: close to no evidence
+    assert result.p_value == pytest.approx(0.1619, abs=1e-4)
+    assert kupiec(2, 250, 0.01).lr == pytest.approx(0.0, abs=0.5)  # 2.5 expected: close to no evidence
     # no exceedance at all: LR = -2 x 250 ln 0.99 = 5.025168
-    assert kupiec(0, 250, 0.01)["lr"] == pytest.approx(5.025168, abs=1e-5)
-    assert math.isnan(kupiec(0, 0, 0.01)["lr"])
+    assert kupiec(0, 250, 0.01).lr == pytest.approx(5.025168, abs=1e-5)
+    assert math.isnan(kupiec(0, 0, 0.01).lr)
 
 
 def test_christoffersen_counts_clustered_exceedances() -> None:
@@ -32,13 +32,13 @@ def test_christoffersen_counts_clustered_exceedances() -> None:
     # ln L1 = 6 ln(6/7) + ln(1/7) + ln(1/2) + ln(1/2) = -0.924906 - 1.945910 - 1.386294 = -4.257110
     # LR_ind = -2 (-4.767356 + 4.257110) = 1.020492
     result = christoffersen(hits, 0.1)
-    assert result["lr_ind"] == pytest.approx(1.020492, abs=1e-5)
+    assert result.lr_ind == pytest.approx(1.020492, abs=1e-5)
     # conditional coverage adds Kupiec's LR for 2 in 10 at 10 %
-    assert result["lr_cc"] == pytest.approx(result["lr_ind"] + kupiec(2, 10, 0.1)["lr"])
+    assert result.lr_cc == pytest.approx(result.lr_ind + kupiec(2, 10, 0.1).lr)
     # apart (days 2 and 6): n00=5, n01=2, n10=2, n11=0; pi0 = 2/7, pi1 = 0
     # ln L1 = 5 ln(5/7) + 2 ln(2/7) = -1.682361 - 2.505526 = -4.187887; LR_ind = -2 (-4.767356 + 4.187887) = 1.158938
     spread = christoffersen(np.array([0, 0, 1, 0, 0, 0, 1, 0, 0, 0], bool), 0.1)
-    assert spread["lr_ind"] == pytest.approx(1.158938, abs=1e-5)
+    assert spread.lr_ind == pytest.approx(1.158938, abs=1e-5)
 
 
 def test_traffic_light_reproduces_basels_zones_for_250_days() -> None:
@@ -50,9 +50,9 @@ def test_backtest_entry_counts_and_thins_overlapping_outcomes() -> None:
     loss = np.array([1.0, 5.0, 1.0, 5.0, 1.0, 5.0, np.nan])
     figure = np.full(7, 2.0)
     every = backtest_entry(loss, figure, 0.01, "1-day")
-    assert (every["observations"], every["exceedances"]) == (6, 3)
+    assert (every.observations, every.exceedances) == (6, 3)
     thinned = backtest_entry(loss, figure, 0.01, "20-day", step=2)  # days 0, 2, 4: no exceedance
-    assert (thinned["observations"], thinned["exceedances"], thinned["exceedances_overlapping"]) == (3, 0, 3)
+    assert (thinned.observations, thinned.exceedances, thinned.exceedances_overlapping) == (3, 0, 3)
 
 
 def test_walk_forward_figures_use_only_what_was_known_that_day() -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import msgspec
 import numpy as np
@@ -23,6 +22,25 @@ import pandas as pd
 
 from fxbot.backtest import stats
 from fxbot.backtest.baselines import always_buy, repeat_yesterday
+from fxbot.backtest.results import (
+    Accuracy,
+    AlwaysBuyPnl,
+    CallsTail,
+    Comparison,
+    Correlation,
+    Headline,
+    Metrics,
+    OptionsRecord,
+    OriginalFigures,
+    PairHeadline,
+    PairMetrics,
+    PeriodRecord,
+    Portfolio,
+    Risk,
+    Rollover,
+    VariantRecord,
+    WalkForwardRecord,
+)
 from fxbot.backtest.rollover import RateTable, pair_rollover
 from fxbot.backtest.walkforward import PairCalls, WalkForwardResult
 from fxbot.pairs import get_pair
@@ -33,13 +51,9 @@ ORIGINAL_ACCURACY = 0.568
 ORIGINAL_CALLS = 1300
 ORIGINAL_BAND = (0.459, 0.551)
 ORIGINAL_BLOCK20 = {"mean": 0.0817, "std": 0.0988, "min": -0.2335, "max": 0.5733, "low": -0.2454, "high": 0.4068}
-ORIGINAL: dict[str, Any] = {
-    "window": list(ORIGINAL_WINDOW),
-    "accuracy": ORIGINAL_ACCURACY,
-    "calls": ORIGINAL_CALLS,
-    "band": list(ORIGINAL_BAND),
-    "block20": ORIGINAL_BLOCK20,
-}
+ORIGINAL = OriginalFigures(
+    list(ORIGINAL_WINDOW), ORIGINAL_ACCURACY, ORIGINAL_CALLS, list(ORIGINAL_BAND), dict(ORIGINAL_BLOCK20)
+)
 
 
 @dataclass(frozen=True)
@@ -71,38 +85,32 @@ class Series:
 class Analysis:
     """metrics.json content plus the series behind the charts."""
 
-    metrics: dict[str, Any]
+    metrics: Metrics
     series: dict[str, Series] = field(default_factory=dict)
     blocks: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
-def accuracy_entry(calls_up: np.ndarray, actual_up: np.ndarray, level: float = 0.99) -> dict[str, Any]:
+def accuracy_entry(calls_up: np.ndarray, actual_up: np.ndarray, level: float = 0.99) -> Accuracy:
     """Accuracy, hits, calls, exact two-sided p-value against 50 %, and the random guesser's band."""
     n = len(actual_up)
     hits = int(np.sum(np.asarray(calls_up, bool) == np.asarray(actual_up, bool)))
     low, high = stats.random_band(n, level)
-    return {
-        "accuracy": hits / n if n else math.nan,
-        "hits": hits,
-        "calls": n,
-        "p_value": stats.binomial_p_value(hits, n),
-        "band": [low, high],
-    }
+    return Accuracy(hits / n if n else math.nan, hits, n, stats.binomial_p_value(hits, n), [low, high])
 
 
-def _risk(pnl: np.ndarray, opts: Options) -> dict[str, Any]:
+def _risk(pnl: np.ndarray, opts: Options) -> Risk:
     z = stats.z_for(opts.confidence)
-    return {
-        "total": float(np.sum(pnl)),
-        "mean_daily": float(np.mean(pnl)) if len(pnl) else math.nan,
-        "blocks": stats.summarize_blocks(stats.block_sums(pnl, opts.horizon), z).as_dict(),
-        "rolling_blocks": stats.summarize_blocks(stats.rolling_sums(pnl, opts.horizon), z).as_dict(),
-        "max_drawdown": stats.max_drawdown(pnl),
-        "sharpe": stats.sharpe_ratio(pnl),
-    }
+    return Risk(
+        total=float(np.sum(pnl)),
+        mean_daily=float(np.mean(pnl)) if len(pnl) else math.nan,
+        blocks=stats.summarize_blocks(stats.block_sums(pnl, opts.horizon), z),
+        rolling_blocks=stats.summarize_blocks(stats.rolling_sums(pnl, opts.horizon), z),
+        max_drawdown=stats.max_drawdown(pnl),
+        sharpe=stats.sharpe_ratio(pnl),
+    )
 
 
-def calls_tail_entry(port: Series, opts: Options) -> dict[str, Any] | None:
+def calls_tail_entry(port: Series, opts: Options) -> CallsTail | None:
     """Following the calls, from history: the rolling ``horizon``-day loss quantile, its expected shortfall and the
     worst window, as fractions of equity at the configured leverage (``fxbot.risk.tail_loss``, equity 1)."""
     from fxbot.risk import tail_loss
@@ -114,8 +122,7 @@ def calls_tail_entry(port: Series, opts: Options) -> dict[str, Any] | None:
     )
     if tail is None:
         return None
-    entry: dict[str, Any] = msgspec.to_builtins(tail)
-    return entry | {"gross_leverage": float(sum(opts.leverage.values()))}
+    return CallsTail(**msgspec.structs.asdict(tail), gross_leverage=float(sum(opts.leverage.values())))
 
 
 def pair_rollover_pnl(calls: PairCalls, direction: np.ndarray, opts: Options, leverage: float) -> np.ndarray:
@@ -157,18 +164,13 @@ def pair_pnl(
     return price + np.where(np.isnan(roll), 0.0, roll), roll
 
 
-def _rollover_entry(roll: np.ndarray, dates: pd.DatetimeIndex) -> dict[str, Any]:
+def _rollover_entry(roll: np.ndarray, dates: pd.DatetimeIndex) -> Rollover:
     missing = np.isnan(roll)
     months = sorted({d.strftime("%Y-%m") for d in dates[missing]})
-    return {
-        "total": float(np.nansum(roll)),
-        "days_with_rates": int(np.sum(~missing)),
-        "days_without_rates": int(np.sum(missing)),
-        "months_without_rates": months,
-    }
+    return Rollover(float(np.nansum(roll)), int(np.sum(~missing)), int(np.sum(missing)), months)
 
 
-def analyze_pair(calls: PairCalls, opts: Options) -> tuple[dict[str, Any], Series]:
+def analyze_pair(calls: PairCalls, opts: Options) -> tuple[PairMetrics, Series]:
     """Every figure of one pair."""
     actual = calls.actual_up
     vote_up = calls.vote_up
@@ -184,29 +186,26 @@ def analyze_pair(calls: PairCalls, opts: Options) -> tuple[dict[str, Any], Serie
         "repeat_yesterday": repeat_yesterday(calls.close, calls.prev_close),
         "logistic": calls.logistic_probs > 0.5,
     }
-    metrics = {
-        "pair": calls.pair,
-        "first_day": calls.dates[0].date().isoformat() if len(calls.dates) else None,
-        "last_day": calls.dates[-1].date().isoformat() if len(calls.dates) else None,
-        "leverage": leverage,
-        "cost_pips": opts.cost_pips[calls.pair],
-        "target_days": calls.horizon,
-        "vote": accuracy_entry(vote_up, actual, opts.band_level),
-        "members": [accuracy_entry(calls.member_probs[:, j] > 0.5, actual) for j in range(calls.member_probs.shape[1])],
-        "baselines": {name: accuracy_entry(up, actual, opts.band_level) for name, up in baselines.items()},
-        "share_up_days": float(np.mean(actual)) if len(actual) else math.nan,
-        "pnl": _risk(pnl, opts),
-        "pnl_gross_total": float(np.sum(gross)),
-        f"pnl_total_cost_{other_rule}": float(np.sum(pnl_other)),
-        "rollover": _rollover_entry(roll, calls.dates),
+    other_total = {f"pnl_total_cost_{other_rule}": float(np.sum(pnl_other))}
+    metrics = PairMetrics(
+        pair=calls.pair,
+        first_day=calls.dates[0].date().isoformat() if len(calls.dates) else None,
+        last_day=calls.dates[-1].date().isoformat() if len(calls.dates) else None,
+        leverage=leverage,
+        cost_pips=opts.cost_pips[calls.pair],
+        target_days=calls.horizon,
+        vote=accuracy_entry(vote_up, actual, opts.band_level),
+        members=[accuracy_entry(calls.member_probs[:, j] > 0.5, actual) for j in range(calls.member_probs.shape[1])],
+        baselines={name: accuracy_entry(up, actual, opts.band_level) for name, up in baselines.items()},
+        share_up_days=float(np.mean(actual)) if len(actual) else math.nan,
+        pnl=_risk(pnl, opts),
+        pnl_gross_total=float(np.sum(gross)),
+        rollover=_rollover_entry(roll, calls.dates),
         # Always-buy held as one position (cost once), carry included: the drift-and-carry benchmark.
-        "always_buy_pnl": {
-            "total": float(np.sum(buy_pnl)),
-            "sharpe": stats.sharpe_ratio(buy_pnl),
-            "rollover_total": float(np.nansum(buy_roll)),
-        },
-        "direction_changes": int(np.sum(direction[1:] != direction[:-1])),
-    }
+        always_buy_pnl=AlwaysBuyPnl(float(np.sum(buy_pnl)), stats.sharpe_ratio(buy_pnl), float(np.nansum(buy_roll))),
+        direction_changes=int(np.sum(direction[1:] != direction[:-1])),
+        **other_total,
+    )
     return metrics, Series(calls.dates, pnl, (vote_up == actual).astype(float))
 
 
@@ -216,27 +215,31 @@ def portfolio_pnl(pair_series: dict[str, Series]) -> Series:
     return Series(pd.DatetimeIndex(frame.index), frame.sum(axis=1).to_numpy())
 
 
-def _comparison(result: WalkForwardResult, opts: Options) -> dict[str, Any] | None:
+def _comparison(result: WalkForwardResult, opts: Options) -> Comparison | None:
     first, last = (pd.Timestamp(d) for d in ORIGINAL_WINDOW)
     covered = [c for c in result.calls.values() if len(c.dates) and c.dates[0] <= first + pd.Timedelta(days=7)]
     if not covered or any(c.dates[-1] < last - pd.Timedelta(days=7) for c in covered):
         return None  # the run does not span the original window: no like-for-like comparison
-    out: dict[str, Any] = {"window": list(ORIGINAL_WINDOW), "original": ORIGINAL, "pairs": {}}
+    pairs: dict[str, Accuracy] = {}
     all_up, all_actual = [], []
     for c in covered:
         mask = (c.dates >= first) & (c.dates <= last)
         up, actual = c.vote_up[mask], c.actual_up[mask]
-        out["pairs"][c.pair] = accuracy_entry(up, actual, opts.band_level)
+        pairs[c.pair] = accuracy_entry(up, actual, opts.band_level)
         all_up.append(up)
         all_actual.append(actual)
-    out["pooled"] = accuracy_entry(np.concatenate(all_up), np.concatenate(all_actual), opts.band_level)
-    out["band_for_original_calls"] = list(stats.random_band(ORIGINAL_CALLS, opts.band_level))
-    return out
+    return Comparison(
+        list(ORIGINAL_WINDOW),
+        ORIGINAL,
+        pairs,
+        accuracy_entry(np.concatenate(all_up), np.concatenate(all_actual), opts.band_level),
+        list(stats.random_band(ORIGINAL.calls, opts.band_level)),
+    )
 
 
 def analyze(result: WalkForwardResult, opts: Options) -> Analysis:
     """metrics.json (per pair, portfolio, correlation, comparison with the original) and chart series."""
-    pairs: dict[str, Any] = {}
+    pairs: dict[str, PairMetrics] = {}
     series: dict[str, Series] = {}
     for pair, calls in result.calls.items():
         pairs[pair], series[pair] = analyze_pair(calls, opts)
@@ -247,64 +250,46 @@ def analyze(result: WalkForwardResult, opts: Options) -> Analysis:
     aligned = pd.DataFrame({p: pd.Series(s.pnl, index=s.dates) for p, s in series.items()}).dropna()
     names = list(aligned.columns)
     corr = stats.correlation_matrix(aligned.to_numpy()) if len(names) > 1 else np.ones((1, 1))
-    metrics: dict[str, Any] = {
-        "generated": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "options": {
-            "leverage": opts.leverage,
-            "cost_pips": opts.cost_pips,
-            "cost_charged": opts.charge,
-            "rollover_markup": opts.rollover_markup,
-            "rates": (
-                {c: opts.rates.coverage(c) for c in sorted(opts.rates.rates)} if opts.rates is not None else None
-            ),
-            "horizon_days": opts.horizon,
-            "confidence": opts.confidence,
-            "z": stats.z_for(opts.confidence),
-            "random_band_level": opts.band_level,
-        },
-        "periods": [{"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()} for p in result.periods],
-        "pairs": pairs,
-        "portfolio": {
-            "vote_pooled": accuracy_entry(ups, actual, opts.band_level),
-            "hits_total": int(hits.sum()),
-            "pnl": _risk(port.pnl, opts) | {"tail": calls_tail_entry(port, opts)},
-            "days": len(port.pnl),
-        },
-        "correlation": {"pairs": names, "matrix": corr.tolist()},
-        "comparison_2013_2017": _comparison(result, opts),
-        "walk_forward": {
-            "seconds": round(result.seconds, 1),
-            "workers": result.workers,
-            "executor": result.executor,
-            "training": result.training,
-        },
-        "variant": {
-            "name": result.variant.name,
-            "features": result.variant.features,
-            "target": result.variant.target,
-            "target_days": result.variant.horizon,
-            "units": result.variant.units,
-            "selection": result.selection,
-        },
-        "headline": headline(pairs, ups, actual, port.pnl),
-    }
+    risk = _risk(port.pnl, opts)
+    risk.tail = calls_tail_entry(port, opts)
+    rates = {c: opts.rates.coverage(c) for c in sorted(opts.rates.rates)} if opts.rates is not None else None
+    metrics = Metrics(
+        generated=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        options=OptionsRecord(
+            leverage=opts.leverage,
+            cost_pips=opts.cost_pips,
+            cost_charged=opts.charge,
+            rollover_markup=opts.rollover_markup,
+            rates=rates,
+            horizon_days=opts.horizon,
+            confidence=opts.confidence,
+            z=stats.z_for(opts.confidence),
+            random_band_level=opts.band_level,
+        ),
+        periods=[PeriodRecord(p.label, p.start.isoformat(), p.end.isoformat()) for p in result.periods],
+        pairs=pairs,
+        portfolio=Portfolio(accuracy_entry(ups, actual, opts.band_level), int(hits.sum()), risk, len(port.pnl)),
+        correlation=Correlation(names, corr.tolist()),
+        comparison_2013_2017=_comparison(result, opts),
+        walk_forward=WalkForwardRecord(round(result.seconds, 1), result.workers, result.executor, result.training),
+        variant=VariantRecord(
+            result.variant.name,
+            result.variant.features,
+            result.variant.target,
+            result.variant.horizon,
+            result.variant.units,
+            result.selection,
+        ),
+        headline=headline(pairs, ups, actual, port.pnl),
+    )
     series["portfolio"] = port
     return Analysis(metrics, series, stats.block_sums(port.pnl, opts.horizon))
 
 
-def headline(pairs: dict[str, Any], ups: np.ndarray, actual: np.ndarray, pnl: np.ndarray) -> dict[str, Any]:
+def headline(pairs: dict[str, PairMetrics], ups: np.ndarray, actual: np.ndarray, pnl: np.ndarray) -> Headline:
     """The figures a trial is recorded with: pooled accuracy, always-buy on the same calls, Sharpe, calls."""
     calls = len(actual)
     buy = float(np.mean(actual)) if calls else math.nan
     acc = float(np.mean(ups == actual)) if calls else math.nan
-    return {
-        "accuracy": acc,
-        "always_buy_accuracy": buy,
-        "edge_vs_always_buy": acc - buy,
-        "sharpe": stats.sharpe_ratio(pnl),
-        "calls": calls,
-        "per_pair": {
-            p: {"accuracy": m["vote"]["accuracy"], "always_buy_accuracy": m["baselines"]["always_buy"]["accuracy"]}
-            for p, m in pairs.items()
-        },
-    }
+    per_pair = {p: PairHeadline(m.vote.accuracy, m.baselines["always_buy"].accuracy) for p, m in pairs.items()}
+    return Headline(acc, buy, acc - buy, stats.sharpe_ratio(pnl), calls, per_pair)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from fxbot.backtest import stats
+from fxbot.backtest.results import CalibrationRecord
 from fxbot.risk import tail_loss
 
 
@@ -44,31 +44,31 @@ class Calibration:
     confidence: float
     windows: int
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain dict for metrics.json (inf as None)."""
+    def record(self) -> CalibrationRecord:
+        """What metrics.json records (an infinite scale as None)."""
 
         def clean(v: float) -> float | None:
             return None if not math.isfinite(v) else v
 
-        return {
-            "pairs": self.pairs,
-            "configured": self.configured,
-            "loss": self.loss,
-            "shortfall": self.shortfall,
-            "worst": self.worst,
-            "worst_window": [self.worst_start, self.worst_end],
-            "scale": clean(self.scale),
-            "proposed": {k: clean(v) for k, v in self.proposed.items()},
-            "scale_worst": clean(self.scale_worst),
-            "proposed_worst": {k: clean(v) for k, v in self.proposed_worst.items()},
-            "alone": {k: clean(v) for k, v in self.alone.items()},
-            "normal_scale": clean(self.normal_scale),
-            "normal_overstates_by": clean(self.normal_scale / self.scale) if self.scale > 0 else None,
-            "max_loss": self.max_loss,
-            "horizon": self.horizon,
-            "confidence": self.confidence,
-            "windows": self.windows,
-        }
+        return CalibrationRecord(
+            pairs=self.pairs,
+            configured=self.configured,
+            loss=self.loss,
+            shortfall=self.shortfall,
+            worst=self.worst,
+            worst_window=[self.worst_start, self.worst_end],
+            scale=clean(self.scale),
+            proposed={k: clean(v) for k, v in self.proposed.items()},
+            scale_worst=clean(self.scale_worst),
+            proposed_worst={k: clean(v) for k, v in self.proposed_worst.items()},
+            alone={k: clean(v) for k, v in self.alone.items()},
+            normal_scale=clean(self.normal_scale),
+            normal_overstates_by=clean(self.normal_scale / self.scale) if self.scale > 0 else None,
+            max_loss=self.max_loss,
+            horizon=self.horizon,
+            confidence=self.confidence,
+            windows=self.windows,
+        )
 
 
 def largest_scale(mean: float, std: float, z: float, max_loss: float) -> float:

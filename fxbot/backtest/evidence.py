@@ -1,5 +1,6 @@
-"""Skill against drift for a walk-forward: the statistics of ``fxbot.backtest.skill`` on the vote's calls,
-the baselines beside it, Holm across the family, and the promotion gate. Pure (arrays in, dicts out).
+"""Skill against drift for a walk-forward: the statistics of ``fxbot.backtest.skill`` (by family) on the vote's calls,
+the baselines beside it, Holm across the family, and the promotion gate. Pure (arrays in, ``results``
+records out).
 
 Per variant, pooled over the pairs and per pair:
 
@@ -24,10 +25,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from msgspec import UnsetType
 
-from fxbot.backtest import skill
 from fxbot.backtest.analysis import Options, pair_pnl
 from fxbot.backtest.baselines import repeat_yesterday_direction, tsmom_vote_direction
+from fxbot.backtest.results import FamilySpa, Gate, SkillEvidence, SkillRow, Verdict, YearRecord
+from fxbot.backtest.skill.periods import power_statement, yearly_table
+from fxbot.backtest.skill.pooled import holm
+from fxbot.backtest.skill.sharpe import spa_against_benchmarks
+from fxbot.backtest.skill.summary import skill_summary
 from fxbot.backtest.walkforward import WalkForwardResult
 
 GATE_ALPHA = 0.01
@@ -56,7 +62,7 @@ def _climatology(close: pd.Series, dates: pd.DatetimeIndex) -> np.ndarray:
 
 
 def call_arrays(result: WalkForwardResult, bars: dict[str, pd.DataFrame], opts: Options) -> dict[str, np.ndarray]:
-    """Every call of every pair as parallel arrays: the inputs of ``skill.skill_summary`` and the baselines."""
+    """Every call of every pair as parallel arrays: the inputs of ``skill.summary.skill_summary`` and the baselines."""
     parts: dict[str, list[np.ndarray]] = {
         k: []
         for k in (
@@ -98,8 +104,8 @@ def call_arrays(result: WalkForwardResult, bars: dict[str, pd.DataFrame], opts: 
 
 def _summary(
     arrays: dict[str, np.ndarray], mask: np.ndarray, n_trials: int, trial_sharpes: np.ndarray, horizon: int = 1
-) -> dict[str, Any]:
-    summary = skill.skill_summary(
+) -> SkillRow:
+    summary = skill_summary(
         arrays["dates"][mask],
         arrays["pair"][mask],
         arrays["direction"][mask],
@@ -114,9 +120,8 @@ def _summary(
         seed=7,
         horizon=horizon,
     )
-    out: dict[str, Any] = dict(summary.as_dict())
     up = arrays["up"][mask].astype(bool)
-    out["baselines"] = {
+    baselines = {
         name: float(np.mean((arrays[key][mask] > 0) == up))
         for name, key in (
             ("trend (TSMOM 20/60/250 vote)", "trend_direction"),
@@ -124,7 +129,7 @@ def _summary(
             ("logistic regression", "logistic_direction"),
         )
     }
-    return out
+    return SkillRow(**dataclasses.asdict(summary), baselines=baselines)
 
 
 def skill_evidence(
@@ -133,7 +138,7 @@ def skill_evidence(
     opts: Options,
     n_trials: int,
     trial_sharpes: list[float | None],
-) -> dict[str, Any]:
+) -> SkillEvidence:
     """The pooled and per-pair skill of one variant, its yearly table and the power statement (uncorrected p)."""
     arrays = call_arrays(result, bars, opts)
     sharpes = np.asarray([s for s in trial_sharpes if s is not None and math.isfinite(s)], dtype="float64")
@@ -145,43 +150,63 @@ def skill_evidence(
         code: _summary(arrays, arrays["pair"] == code, max(n_trials, 1), sharpes, horizon)
         for code in sorted(result.calls)
     }
-    rows = skill.yearly_table(
-        arrays["dates"], arrays["direction"], arrays["up"], arrays["pnl"], arrays["always_buy_pnl"]
-    )
-    power = skill.power_statement(int(pooled["n"]), float(pooled["always_buy_accuracy"]), alpha=GATE_ALPHA)
-    return {
-        "pooled": pooled,
-        "pairs": pairs,
-        "yearly": [dataclasses.asdict(row) for row in rows],
-        "power": power.sentence(),
-        "n_trials": n_trials,
-    }
+    rows = yearly_table(arrays["dates"], arrays["direction"], arrays["up"], arrays["pnl"], arrays["always_buy_pnl"])
+    power = power_statement(pooled.n, pooled.always_buy_accuracy, alpha=GATE_ALPHA)
+    yearly = [YearRecord(**dataclasses.asdict(row)) for row in rows]
+    return SkillEvidence(pooled=pooled, pairs=pairs, yearly=yearly, power=power.sentence(), n_trials=n_trials)
 
 
-def apply_gate(evidence_by_variant: dict[str, dict[str, Any]]) -> dict[str, Any]:
+@dataclasses.dataclass
+class GateOutcome:
+    """The gate over a run: the family's size and thresholds, each variant's verdict, the family's SPA (set later)."""
+
+    family_size: int
+    alpha: float
+    dsr_min: float
+    verdicts: dict[str, Verdict]
+    family_spa: FamilySpa | None = None
+
+    def for_variant(self, name: str) -> Gate:
+        """What one variant's metrics.json records of the gate."""
+        return Gate(
+            family_size=self.family_size,
+            alpha=self.alpha,
+            dsr_min=self.dsr_min,
+            family_spa=self.family_spa,
+            verdict=self.verdicts[name],
+        )
+
+
+def _holm_p(row: SkillRow, test: str) -> float:
+    value = row.pt_p_holm if test == "pt_p" else row.mcnemar_p_holm
+    return math.nan if isinstance(value, UnsetType) else value
+
+
+def apply_gate(evidence_by_variant: dict[str, SkillEvidence]) -> GateOutcome:
     """Holm across every (variant, scope, test) p-value of the run, then the gate for each variant (in place)."""
-    keys: list[tuple[str, str, str]] = []
+    keys: list[tuple[SkillRow, str]] = []
     values: list[float] = []
-    for variant, ev in evidence_by_variant.items():
-        for scope, summary in [("pooled", ev["pooled"]), *ev["pairs"].items()]:
+    for ev in evidence_by_variant.values():
+        for summary in [ev.pooled, *ev.pairs.values()]:
             for test in ("mcnemar_p", "pt_p"):
-                keys.append((variant, scope, test))
-                values.append(float(summary[test]))
-    adjusted, _ = skill.holm(np.asarray(values, dtype="float64"), alpha=GATE_ALPHA)
-    for (variant, scope, test), p in zip(keys, adjusted, strict=True):
-        ev = evidence_by_variant[variant]
-        target = ev["pooled"] if scope == "pooled" else ev["pairs"][scope]
-        target[f"{test}_holm"] = float(p)
-    verdicts: dict[str, Any] = {}
+                keys.append((summary, test))
+                values.append(float(summary.mcnemar_p if test == "mcnemar_p" else summary.pt_p))
+    adjusted, _ = holm(np.asarray(values, dtype="float64"), alpha=GATE_ALPHA)
+    for (target, test), p in zip(keys, adjusted, strict=True):
+        if test == "mcnemar_p":
+            target.mcnemar_p_holm = float(p)
+        else:
+            target.pt_p_holm = float(p)
+    verdicts: dict[str, Verdict] = {}
     for variant, ev in evidence_by_variant.items():
-        pooled = ev["pooled"]
+        pooled = ev.pooled
         best = min(
-            (pooled.get("pt_p_holm", math.nan), "Pesaran-Timmermann"),
-            (pooled.get("mcnemar_p_holm", math.nan), "McNemar"),
+            (_holm_p(pooled, "pt_p"), "Pesaran-Timmermann"),
+            (_holm_p(pooled, "mcnemar_p"), "McNemar"),
             key=lambda t: (math.isnan(t[0]), t[0]),
         )
         significant = not math.isnan(best[0]) and best[0] < GATE_ALPHA
-        dsr_ok = math.isfinite(pooled["dsr"]) and pooled["dsr"] >= GATE_DSR
+        dsr_ok = math.isfinite(pooled.dsr) and pooled.dsr >= GATE_DSR
         passes = significant and dsr_ok
         reasons = []
         if not significant:
@@ -190,10 +215,10 @@ def apply_gate(evidence_by_variant: dict[str, dict[str, Any]]) -> dict[str, Any]
                 f"(best: {best[1]} {_fmt_p(best[0])})"
             )
         if not dsr_ok:
-            reasons.append(f"Deflated Sharpe {pooled['dsr']:.2f} < {GATE_DSR} over {ev['n_trials']} trials on record")
-        verdicts[variant] = {"passes": passes, "reasons": reasons}
-        ev["gate"] = verdicts[variant]
-    return {"family_size": len(values), "alpha": GATE_ALPHA, "dsr_min": GATE_DSR, "verdicts": verdicts}
+            reasons.append(f"Deflated Sharpe {pooled.dsr:.2f} < {GATE_DSR} over {ev.n_trials} trials on record")
+        verdicts[variant] = Verdict(passes, reasons)
+        ev.gate = verdicts[variant]
+    return GateOutcome(len(values), GATE_ALPHA, GATE_DSR, verdicts)
 
 
 def _fmt_p(p: float) -> str:
@@ -202,10 +227,10 @@ def _fmt_p(p: float) -> str:
 
 def family_spa(
     results: dict[str, WalkForwardResult], bars: dict[str, pd.DataFrame], opts: Options, reps: int = 1000
-) -> dict[str, Any]:
+) -> FamilySpa | None:
     """One SPA over every variant of the run at once (not one per variant): the portfolio's daily P/L of each
     variant as a column, on the days all of them called, against always-buy and against the trend rule
-    (intersection-union: the larger p). Studentized (``skill.spa_test``)."""
+    (intersection-union: the larger p). Studentized (``skill.sharpe.spa_test``)."""
     by_variant: dict[str, pd.Series] = {}
     always_buy = trend = None
     for name, result in results.items():
@@ -226,19 +251,13 @@ def family_spa(
         if always_buy is None:  # the baselines do not depend on the variant (the same bars, costs and days)
             always_buy, trend = frame["buy"], frame["trend"]
     if len(by_variant) < 1 or always_buy is None or trend is None:
-        return {}
+        return None
     matrix = pd.DataFrame(by_variant).dropna()
     days = matrix.index
-    p, each = skill.spa_against_benchmarks(
+    p, each = spa_against_benchmarks(
         matrix.to_numpy(),
         {"always_buy": always_buy.loc[days].to_numpy(), "trend": trend.loc[days].to_numpy()},
         reps=reps,
         seed=7,
     )
-    return {
-        "variants": list(matrix.columns),
-        "days": len(days),
-        "p": p,
-        "against": {name: r.consistent for name, r in each.items()},
-        "studentized": True,
-    }
+    return FamilySpa(list(matrix.columns), len(days), p, {name: r.consistent for name, r in each.items()})

@@ -22,10 +22,26 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Protocol
 
-from fxbot.backtest.walkforward import TASKS_PER_WORKER, Task, TaskResult, _init_worker, _run_in_worker
+from fxbot.backtest.tasks import Task, TaskResult
 from fxbot.errors import UsageError
 
+TASKS_PER_WORKER = 8
 Done = Callable[[TaskResult], None]
+
+
+def init_worker(threads: int) -> None:
+    """Runs once in each worker process: the TensorFlow import and its settings happen here, not in the parent."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from fxbot.backtest.worker import configure_tensorflow
+
+    configure_tensorflow(threads)
+
+
+def run_in_worker(task: Task) -> TaskResult:
+    """One task in a worker; a module-level function so the pool pickles it without importing TensorFlow."""
+    from fxbot.backtest.worker import run_task
+
+    return run_task(task)
 
 
 class Executor(Protocol):
@@ -53,9 +69,9 @@ class InProcess:
 
     def run(self, tasks: list[Task], done: Done) -> None:
         """See ``Executor``."""
-        _init_worker(0)
+        init_worker(0)
         for task in tasks:
-            done(_run_in_worker(task))
+            done(run_in_worker(task))
 
 
 class LocalPool:
@@ -84,9 +100,9 @@ class LocalPool:
         chunk = self.tasks_per_worker
         for first in range(0, len(tasks), chunk):
             with ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_init_worker, initargs=(threads,)
+                self.workers, mp_context=ctx, initializer=init_worker, initargs=(threads,)
             ) as pool:
-                futures = [pool.submit(_run_in_worker, t) for t in tasks[first : first + chunk]]
+                futures = [pool.submit(run_in_worker, t) for t in tasks[first : first + chunk]]
                 try:
                     for future in as_completed(futures):
                         done(future.result())
@@ -110,9 +126,9 @@ def _ray_task(task: Task, threads: int) -> TaskResult:
     # Ray reuses a worker process for up to max_calls tasks: configure TensorFlow on its first one.
     global _CONFIGURED
     if not _CONFIGURED:
-        _init_worker(threads)
+        init_worker(threads)
         _CONFIGURED = True
-    return _run_in_worker(task)
+    return run_in_worker(task)
 
 
 class RayExecutor:

@@ -18,10 +18,12 @@ from typing import Any
 import msgspec
 import numpy as np
 import pandas as pd
+from msgspec import UnsetType
 
 from fxbot.backtest.analysis import Analysis, Options, analyze, pair_pnl
 from fxbot.backtest.calibrate import calibrate
 from fxbot.backtest.executors import make_executor
+from fxbot.backtest.results import Headline, LookaheadRecord, StressWindow, TrialsRecord, VarBacktest
 from fxbot.backtest.rollover import load_rates
 from fxbot.backtest.selection import SELECTED, selected_result
 from fxbot.backtest.trials import append_trial, code_version, config_hash, corrected_view, read_trials
@@ -118,7 +120,7 @@ def unit_pnl_matrix(result: WalkForwardResult, opts: Options) -> tuple[np.ndarra
 
 def tail_metrics(
     result: WalkForwardResult, analysis: Analysis, bars: dict[str, pd.DataFrame], opts: Options
-) -> dict[str, Any]:
+) -> tuple[VarBacktest, list[StressWindow]]:
     """The VaR backtest of the posted loss figures and the stress windows, from the bars and the calls."""
     from fxbot.backtest.var_backtest import stress_entries, var_backtest, walk_forward_figures
     from fxbot.risk import aligned_closes
@@ -138,10 +140,10 @@ def tail_metrics(
         history, closes, call_dates, exposures, port.pnl, days=opts.horizon, confidence=opts.confidence
     )
     leverage = np.array([opts.leverage[p] for p in pairs])
-    return {
-        "var_backtest": var_backtest(figures, port.pnl, days=opts.horizon, confidence=opts.confidence),
-        "stress_windows": stress_entries(history, closes, call_dates, port.pnl, leverage),
-    }
+    return (
+        var_backtest(figures, port.pnl, days=opts.horizon, confidence=opts.confidence),
+        stress_entries(history, closes, call_dates, port.pnl, leverage),
+    )
 
 
 @dataclass
@@ -156,10 +158,10 @@ class Outcome:
     recorded: list[int] = field(default_factory=list)  # trial numbers this run added
 
     @property
-    def ranking(self) -> list[tuple[str, dict[str, Any]]]:
+    def ranking(self) -> list[tuple[str, Headline]]:
         """Variants by accuracy minus always-buy's on the same calls (raw, uncorrected), best first."""
-        rows = [(name, a.metrics["headline"]) for name, a in self.analyses.items()]
-        return sorted(rows, key=lambda r: -np.nan_to_num(r[1]["edge_vs_always_buy"], nan=-np.inf))
+        rows = [(name, a.metrics.headline) for name, a in self.analyses.items()]
+        return sorted(rows, key=lambda r: -np.nan_to_num(r[1].edge_vs_always_buy, nan=-np.inf))
 
 
 def _folder(opts: BacktestOptions, variant: Variant, sweep: bool) -> Path:
@@ -191,13 +193,13 @@ def trial_record(
         "data": data,
     }
     if result.selection is not None:  # the selection rule is the trial: what it chose is part of its definition
-        defining["selection"] = [(c["period"], c["chosen"]) for c in result.selection]
+        defining["selection"] = [(c.period, c.chosen) for c in result.selection]
     return {
         "variant": variant.name,
         "config_hash": config_hash(defining),
         "feature_set": variant.features if result.selection is None else "per-period selection",
         "features": {p: variant.feature_list(p, opts.pairs) for p in opts.pairs},
-        "selection": result.selection and {c["period"]: c["chosen"] for c in result.selection},
+        "selection": result.selection and {c.period: c.chosen for c in result.selection},
         "target": variant.target,
         "target_days": variant.horizon,
         "units": cfg.units,
@@ -213,7 +215,7 @@ def trial_record(
         "executor": result.executor,
         "workers": result.workers,
         "seconds": round(result.seconds, 1),
-        "metrics": analysis.metrics["headline"],
+        "metrics": msgspec.to_builtins(analysis.metrics.headline),
         "report": str(folder),
     }
 
@@ -283,23 +285,16 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
             unit, names, days = unit_pnl_matrix(result, options)
             leverage = {p: settings.leverage_for(p) for p in names}
             cal = calibrate(unit, names, leverage, opts.max_loss, opts.horizon, opts.confidence, days)
-            analysis.metrics["calibration"] = cal.as_dict()
-        analysis.metrics.update(tail_metrics(result, analysis, bars, options))
+            analysis.metrics.calibration = cal.record()
+        analysis.metrics.var_backtest, analysis.metrics.stress_windows = tail_metrics(result, analysis, bars, options)
         if opts.check_lookahead and result.selection is None:  # the selection reuses checked calls
             from fxbot.backtest.lookahead import check_lookahead
 
             checked = check_lookahead(
                 result, bars, settings.training, opts.samples, progress, settings.backtest.embargo_days
             )
-            analysis.metrics["lookahead"] = [
-                {
-                    "pair": c.pair,
-                    "day": c.day,
-                    "period": c.period,
-                    "max_difference": c.max_difference,
-                    "same": c.same_call,
-                }
-                for c in checked
+            analysis.metrics.lookahead = [
+                LookaheadRecord(c.pair, c.day, c.period, c.max_difference, c.same_call) for c in checked
             ]
         trial = trial_record(settings, opts, result, analysis, folder, data)
         # A re-report (--reuse) is not a new trial, unless it is one never recorded (a selection over
@@ -321,14 +316,12 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
     evidence = {name: skill_evidence(results[name], bars, options, on_record, sharpes) for name in analyses}
     gate = apply_gate(evidence)
     # SPA over the whole family this run tried at once, not per variant (a variant alone looks better than it is).
-    gate["family_spa"] = family_spa({name: results[name] for name in analyses}, bars, options)
+    gate.family_spa = family_spa({name: results[name] for name in analyses}, bars, options)
     for variant in variants:
         analysis = analyses[variant.name]
-        analysis.metrics["trials"] = {"file": str(trials_file), "on_record": on_record, "this_run": recorded}
-        analysis.metrics["skill"] = evidence[variant.name]
-        analysis.metrics["gate"] = {k: v for k, v in gate.items() if k != "verdicts"} | {
-            "verdict": gate["verdicts"][variant.name]
-        }
+        analysis.metrics.trials = TrialsRecord(str(trials_file), on_record, recorded)
+        analysis.metrics.skill = evidence[variant.name]
+        analysis.metrics.gate = gate.for_variant(variant.name)
         write_report(analysis, _folder(opts, variant, sweep))
     outcome = Outcome(analyses, opts.report_dir, sweep, trials_file, on_record, recorded)
     if sweep:
@@ -338,52 +331,50 @@ def run_backtest(settings: Settings, opts: BacktestOptions, progress: Progress |
 
 def beats_always_buy(outcome: Outcome) -> list[str]:
     """Names of the variants whose pooled accuracy is above always-buy's on the same calls (raw, untested)."""
-    return [name for name, h in outcome.ranking if h["edge_vs_always_buy"] > 0]
+    return [name for name, h in outcome.ranking if h.edge_vs_always_buy > 0]
 
 
 def _summary(analysis: Analysis) -> list[str]:
     m = analysis.metrics
     out = []
-    for pair, p in m["pairs"].items():
-        v = p["vote"]
+    for pair, p in m.pairs.items():
+        v = p.vote
         out.append(
-            f"{pair}: vote {v['accuracy']:.1%} of {v['calls']} calls (p={v['p_value']:.3g}; random 99% band "
-            f"{v['band'][0]:.1%}..{v['band'][1]:.1%}); always buy {p['baselines']['always_buy']['accuracy']:.1%}, "
-            f"repeat yesterday {p['baselines']['repeat_yesterday']['accuracy']:.1%}, "
-            f"logistic {p['baselines']['logistic']['accuracy']:.1%}"
+            f"{pair}: vote {v.accuracy:.1%} of {v.calls} calls (p={v.p_value:.3g}; random 99% band "
+            f"{v.band[0]:.1%}..{v.band[1]:.1%}); always buy {p.baselines['always_buy'].accuracy:.1%}, "
+            f"repeat yesterday {p.baselines['repeat_yesterday'].accuracy:.1%}, "
+            f"logistic {p.baselines['logistic'].accuracy:.1%}"
         )
-    b = m["portfolio"]["pnl"]["blocks"]
+    b = m.portfolio.pnl.blocks
     out.append(
-        f"portfolio {m['options']['horizon_days']}-day P/L over {b['count']} blocks: mean {b['mean']:+.2%}, "
-        f"std {b['std']:.2%}, min {b['min']:+.2%}, max {b['max']:+.2%}, "
-        f"interval {b['low']:+.2%}..{b['high']:+.2%}; Sharpe {m['portfolio']['pnl']['sharpe']:.2f}"
+        f"portfolio {m.options.horizon_days}-day P/L over {b.count} blocks: mean {b.mean:+.2%}, "
+        f"std {b.std:.2%}, min {b.min:+.2%}, max {b.max:+.2%}, "
+        f"interval {b.low:+.2%}..{b.high:+.2%}; Sharpe {m.portfolio.pnl.sharpe:.2f}"
     )
-    no_rates = {
-        p: e["rollover"]["months_without_rates"] for p, e in m["pairs"].items() if e["rollover"]["days_without_rates"]
-    }
+    no_rates = {p: e.rollover.months_without_rates for p, e in m.pairs.items() if e.rollover.days_without_rates}
     if no_rates:
         months = sorted({mo for v in no_rates.values() for mo in v})
         out.append(f"rollover: no rates for {len(months)} month(s) ({_months(months)}): those days carry no rollover")
-    cal = m.get("calibration")
-    if cal:
+    cal = m.calibration
+    if not isinstance(cal, UnsetType):
         for label, key in (("loss", "proposed"), ("worst 20 days", "proposed_worst")):
             prop = ", ".join(
-                f"{k} {cal['configured'][k]:.2f} -> {'no limit' if v is None else f'{v:.2f}'}"
-                for k, v in cal[key].items()
+                f"{k} {cal.configured[k]:.2f} -> {'no limit' if v is None else f'{v:.2f}'}"
+                for k, v in (cal.proposed if key == "proposed" else cal.proposed_worst).items()
             )
-            what = f"{cal['confidence']:.1%} {cal['horizon']}-day {label}" if key == "proposed" else label
-            out.append(f"calibration (max loss {cal['max_loss']:.0%}, {what} from history): {prop}")
-    var = m.get("var_backtest")
-    if var:
-        for entry in var.values():
+            what = f"{cal.confidence:.1%} {cal.horizon}-day {label}" if key == "proposed" else label
+            out.append(f"calibration (max loss {cal.max_loss:.0%}, {what} from history): {prop}")
+    var = m.var_backtest
+    if not isinstance(var, UnsetType):
+        for entry in var.entries():
             out.append(
-                f"VaR backtest {entry['label']}: {entry['exceedances']} exceedances in {entry['observations']} "
-                f"(expected {entry['expected']:.1f}); Kupiec p={entry['kupiec']['p_value']:.3g}, "
-                f"Christoffersen p={entry['christoffersen']['p_value']:.3g}; traffic light {entry['traffic_light']}"
+                f"VaR backtest {entry.label}: {entry.exceedances} exceedances in {entry.observations} "
+                f"(expected {entry.expected:.1f}); Kupiec p={entry.kupiec.p_value:.3g}, "
+                f"Christoffersen p={entry.christoffersen.p_value:.3g}; traffic light {entry.traffic_light}"
             )
-    if "lookahead" in m:
-        worst = max(c["max_difference"] for c in m["lookahead"])
-        out.append(f"look-ahead check passed: {len(m['lookahead'])} sampled calls identical (max |diff| {worst:.1e})")
+    if not isinstance(m.lookahead, UnsetType):
+        worst = max(c.max_difference for c in m.lookahead)
+        out.append(f"look-ahead check passed: {len(m.lookahead)} sampled calls identical (max |diff| {worst:.1e})")
     return out
 
 
@@ -399,8 +390,8 @@ def summary_lines(outcome: Outcome, report_dir: Path) -> list[str]:
     else:
         for name, h in outcome.ranking:
             out.append(
-                f"{name}: accuracy {h['accuracy']:.1%} vs always-buy {h['always_buy_accuracy']:.1%} on the same "
-                f"{h['calls']} calls ({h['edge_vs_always_buy'] * 100:+.1f} points), Sharpe {h['sharpe']:.2f}"
+                f"{name}: accuracy {h.accuracy:.1%} vs always-buy {h.always_buy_accuracy:.1%} on the same "
+                f"{h.calls} calls ({h.edge_vs_always_buy * 100:+.1f} points), Sharpe {h.sharpe:.2f}"
             )
         winners = beats_always_buy(outcome)
         out.append(

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fxbot.backtest.results import Choice
 from fxbot.backtest.variants import Variant
 from fxbot.backtest.walkforward import PairCalls, WalkForwardResult
 
@@ -49,19 +50,19 @@ def edge_before(result: WalkForwardResult, labels: set[str]) -> float:
     return (hits - ups) / n if n else float("nan")
 
 
-def choose(results: dict[str, WalkForwardResult], names: list[str]) -> list[dict[str, Any]]:
+def choose(results: dict[str, WalkForwardResult], names: list[str]) -> list[Choice]:
     """Per period: the variant chosen and every competitor's edge on the periods before it.
 
     Ties (and a first period with no history) go to the earlier variant in ``names``.
     """
     periods = results[names[0]].periods
-    out: list[dict[str, Any]] = []
+    out: list[Choice] = []
     for k, period in enumerate(periods):
         earlier = {p.label for p in periods[:k]}
         edges = {name: edge_before(results[name], earlier) for name in names} if earlier else {}
         ranked = [n for n in names if edges and np.isfinite(edges[n])]
         chosen = max(ranked, key=lambda n: (edges[n], -names.index(n))) if ranked else names[0]
-        out.append({"period": period.label, "chosen": chosen, "edges_before": edges})
+        out.append(Choice(period.label, chosen, edges))
     return out
 
 
@@ -96,8 +97,8 @@ def selected_result(results: dict[str, WalkForwardResult], variants: list[Varian
     for pair in first.calls:
         parts = []
         for choice in choices:
-            source = results[choice["chosen"]].calls[pair]
-            mask = source.period == choice["period"]
+            source = results[choice.chosen].calls[pair]
+            mask = source.period == choice.period
             if mask.any():
                 parts.append((source, mask))
         if parts:

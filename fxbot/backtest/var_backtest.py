@@ -20,30 +20,30 @@ following the calls for the next 20 days. 20-day outcomes overlap, so the tests 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from scipy import stats as sp
 
 from fxbot.backtest import stats
+from fxbot.backtest.results import Christoffersen, Kupiec, StressWindow, VarBacktest, VarEntry
 from fxbot.risk import EWMA_LAMBDA, MIN_WINDOWS, ewma_volatility, kupiec_lr, window_returns
 
 
-def kupiec(exceedances: int, n: int, p: float) -> dict[str, float]:
+def kupiec(exceedances: int, n: int, p: float) -> Kupiec:
     """Kupiec's proportion-of-failures likelihood ratio (``fxbot.risk.kupiec_lr``) and its chi-squared(1) p-value."""
     lr = kupiec_lr(exceedances, n, p)
-    return {"lr": lr, "p_value": math.nan if math.isnan(lr) else float(sp.chi2.sf(lr, 1))}
+    return Kupiec(lr, math.nan if math.isnan(lr) else float(sp.chi2.sf(lr, 1)))
 
 
 def _xlogy(x: float, y: float) -> float:
     return 0.0 if x == 0 else x * math.log(y)
 
 
-def christoffersen(hits: np.ndarray, p: float) -> dict[str, float]:
+def christoffersen(hits: np.ndarray, p: float) -> Christoffersen:
     """Christoffersen's independence test (LR_ind, chi-squared(1)) and conditional coverage (LR_cc, chi-squared(2))."""
     hits = np.asarray(hits, bool)
     if len(hits) < 2:
-        return {"lr_ind": math.nan, "p_value": math.nan, "lr_cc": math.nan, "p_value_cc": math.nan}
+        return Christoffersen(math.nan, math.nan, math.nan, math.nan)
     before, after = hits[:-1], hits[1:]
     n00 = int(np.sum(~before & ~after))
     n01 = int(np.sum(~before & after))
@@ -55,13 +55,8 @@ def christoffersen(hits: np.ndarray, p: float) -> dict[str, float]:
     null = _xlogy(n00 + n10, 1 - pi) + _xlogy(n01 + n11, pi)
     alt = _xlogy(n00, 1 - pi0) + _xlogy(n01, pi0) + _xlogy(n10, 1 - pi1) + _xlogy(n11, pi1)
     lr_ind = max(-2.0 * (null - alt), 0.0)
-    lr_cc = kupiec(int(hits.sum()), len(hits), p)["lr"] + lr_ind
-    return {
-        "lr_ind": lr_ind,
-        "p_value": float(sp.chi2.sf(lr_ind, 1)),
-        "lr_cc": lr_cc,
-        "p_value_cc": float(sp.chi2.sf(lr_cc, 2)),
-    }
+    lr_cc = kupiec(int(hits.sum()), len(hits), p).lr + lr_ind
+    return Christoffersen(lr_ind, float(sp.chi2.sf(lr_ind, 1)), lr_cc, float(sp.chi2.sf(lr_cc, 2)))
 
 
 def traffic_light(exceedances: int, n: int, p: float) -> str:
@@ -74,7 +69,7 @@ def traffic_light(exceedances: int, n: int, p: float) -> str:
     return "yellow" if cumulative < 0.9999 else "red"
 
 
-def backtest_entry(loss: np.ndarray, figure: np.ndarray, p: float, label: str, step: int = 1) -> dict[str, Any]:
+def backtest_entry(loss: np.ndarray, figure: np.ndarray, p: float, label: str, step: int = 1) -> VarEntry:
     """Exceedances of ``figure`` by ``loss`` (both positive losses, one per day; NaN days left out), tested.
 
     ``step`` > 1 tests every ``step``-th day only (non-overlapping multi-day outcomes).
@@ -84,19 +79,19 @@ def backtest_entry(loss: np.ndarray, figure: np.ndarray, p: float, label: str, s
     hits_all = loss > figure
     hits = hits_all[::step]
     x, n = int(hits.sum()), len(hits)
-    return {
-        "label": label,
-        "probability": p,
-        "observations": n,
-        "exceedances": x,
-        "expected": n * p,
-        "exceedances_overlapping": int(hits_all.sum()) if step > 1 else None,
-        "observations_overlapping": len(hits_all) if step > 1 else None,
-        "kupiec": kupiec(x, n, p),
-        "christoffersen": christoffersen(hits, p),
-        "traffic_light": traffic_light(x, n, p),
-        "mean_figure": float(figure.mean()) if n else math.nan,
-    }
+    return VarEntry(
+        label=label,
+        probability=p,
+        observations=n,
+        exceedances=x,
+        expected=n * p,
+        exceedances_overlapping=int(hits_all.sum()) if step > 1 else None,
+        observations_overlapping=len(hits_all) if step > 1 else None,
+        kupiec=kupiec(x, n, p),
+        christoffersen=christoffersen(hits, p),
+        traffic_light=traffic_light(x, n, p),
+        mean_figure=float(figure.mean()) if n else math.nan,
+    )
 
 
 def _quantile_loss(pnl: np.ndarray, confidence: float) -> float:
@@ -165,35 +160,35 @@ def var_backtest(
     days: int = 20,
     confidence: float = 0.999,
     day_confidence: float = 0.99,
-) -> dict[str, Any]:
+) -> VarBacktest:
     """The posted 1-day and ``days``-day figures against the realised losses of following the calls."""
     calls_pnl = np.asarray(calls_pnl, "float64")
     realised_day = -calls_pnl
     ahead = stats.rolling_sums(calls_pnl, days)  # entry i: days i .. i+days-1
     realised_many = np.full(len(calls_pnl), np.nan)
     realised_many[: len(ahead)] = -ahead
-    return {
-        "one_day": backtest_entry(realised_day, figures["day"], 1 - day_confidence, f"1-day {day_confidence:.0%}"),
-        "twenty_day": backtest_entry(
+    return VarBacktest(
+        one_day=backtest_entry(realised_day, figures["day"], 1 - day_confidence, f"1-day {day_confidence:.0%}"),
+        twenty_day=backtest_entry(
             realised_many,
             figures["headline"],
             1 - confidence,
             f"{days}-day {confidence:.1%} (every {days}th day)",
             step=days,
         ),
-        "twenty_day_normal": backtest_entry(
+        twenty_day_normal=backtest_entry(
             realised_many,
             figures["normal"],
             1 - confidence,
             f"{days}-day {confidence:.1%}, normal curve as posted before (every {days}th day)",
             step=days,
         ),
-    }
+    )
 
 
 def stress_entries(
     history_dates: np.ndarray, closes: np.ndarray, call_dates: np.ndarray, calls_pnl: np.ndarray, leverage: np.ndarray
-) -> list[dict[str, Any]]:
+) -> list[StressWindow]:
     """Each named stress window (``fxbot.risk.STRESS_WINDOWS``): following the calls over it (the calls made from
     its first close up to the day before its last), and always-long at the same leverages, as fractions of equity."""
     from fxbot.risk import STRESS_WINDOWS, stress_results
@@ -207,13 +202,13 @@ def stress_entries(
         start, end = np.datetime64(held.start, "D"), np.datetime64(held.end, "D")
         inside = (call_dates >= start) & (call_dates < end)
         out.append(
-            {
-                "name": name,
-                "start": held.start.isoformat(),
-                "end": held.end.isoformat(),
-                "calls_pnl": float(calls_pnl[inside].sum()) if inside.any() else None,
-                "calls_days": int(inside.sum()),
-                "always_long_pnl": held.pnl_jpy,
-            }
+            StressWindow(
+                name=name,
+                start=held.start.isoformat(),
+                end=held.end.isoformat(),
+                calls_pnl=float(calls_pnl[inside].sum()) if inside.any() else None,
+                calls_days=int(inside.sum()),
+                always_long_pnl=held.pnl_jpy,
+            )
         )
     return out

@@ -5,7 +5,8 @@ For each variant, period and pair, a task trains the ensemble on bars before the
 the label horizon is kept: ``fxbot.backtest.purge``) and calls every decision day D of the period
 from bars up to D. A next-day call is scored against close[D+1] / close[D]; a 5-day target against
 close[D+5] / close[D]. A task carries its own bars (numpy, up to the period's end), so it runs the
-same in-process, in the local process pool or on a cluster (``fxbot.backtest.executors``). This
+same in-process, in the local process pool or on a cluster (``fxbot.backtest.executors``; the task
+types live in ``fxbot.backtest.tasks``). This
 module itself imports neither TensorFlow nor scikit-learn.
 """
 
@@ -13,18 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 import numpy as np
 import pandas as pd
 
+from fxbot.backtest.results import Choice, TrainingRecord
+from fxbot.backtest.tasks import Task, TaskResult
 from fxbot.backtest.variants import DEFAULT, Variant
 from fxbot.config import TrainingSettings
 from fxbot.data.bars import Bars
@@ -35,7 +37,6 @@ from fxbot.voting import vote
 if TYPE_CHECKING:
     from fxbot.backtest.executors import Executor
 
-TASKS_PER_WORKER = 8
 Retrain = Literal["yearly", "quarterly", "none"]
 Progress = Callable[[str], None]
 
@@ -73,43 +74,6 @@ def make_periods(start: dt.date, end: dt.date, retrain: Retrain) -> list[Period]
     return periods
 
 
-@dataclass(frozen=True)
-class Task:
-    """Train on ``bars`` before ``start`` (purged, embargoed); call each bar day in [start, end]."""
-
-    pair: str
-    label: str
-    start: pd.Timestamp
-    end: pd.Timestamp
-    bars: Bars  # history up to ``end`` at most; later bars are never sent
-    cfg: TrainingSettings  # with the variant's size
-    variant: Variant = DEFAULT
-    embargo: int = 0
-    others: tuple[Bars, ...] = ()  # the other pairs' bars up to ``end`` (the ``cross`` feature set)
-
-
-@dataclass(frozen=True)
-class TaskResult:
-    """Member and baseline outputs for the decision days of one period of one pair."""
-
-    pair: str
-    label: str
-    dates: pd.DatetimeIndex  # decision day D: the call is for the next trading day (or the next 5)
-    member_probs: np.ndarray  # (days, members) P(up) per member
-    logistic_probs: np.ndarray  # (days,) logistic-regression baseline
-    train_start: str
-    train_end: str
-    samples_train: int
-    samples_validation: int
-    val_accuracy: tuple[float, ...]
-    epochs_trained: tuple[int, ...]
-    seconds: float
-    fit_seconds: float  # inside fit_members: what the benchmark attributes to training
-    variant: str = DEFAULT.name
-    purged: int = 0  # samples dropped by purge + embargo (test and validation boundaries)
-    history_bars: int = 0  # bars before the period the training could use
-
-
 @dataclass
 class PairCalls:
     """Every scored call of one pair, in date order."""
@@ -144,26 +108,12 @@ class WalkForwardResult:
 
     calls: dict[str, PairCalls]
     periods: list[Period]
-    training: list[dict[str, object]] = field(default_factory=list)
+    training: list[TrainingRecord] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
     variant: Variant = DEFAULT
     executor: str = "local"
-    selection: list[dict[str, Any]] | None = None  # per period, the variant chosen (fxbot.backtest.selection)
-
-
-def _init_worker(threads: int) -> None:
-    # Runs once in each spawned worker: the TensorFlow import and its settings happen here.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from fxbot.backtest.worker import configure_tensorflow
-
-    configure_tensorflow(threads)
-
-
-def _run_in_worker(task: Task) -> TaskResult:
-    from fxbot.backtest.worker import run_task
-
-    return run_task(task)
+    selection: list[Choice] | None = None  # per period, the variant chosen (fxbot.backtest.selection)
 
 
 def build_tasks(
@@ -227,22 +177,23 @@ def _assemble(pair: str, bars: pd.DataFrame, results: list[TaskResult], horizon:
     )
 
 
-def _training_log(results: list[TaskResult]) -> list[dict[str, object]]:
+def training_log(results: list[TaskResult]) -> list[TrainingRecord]:
+    """Each task's training, by pair and period."""
     return [
-        {
-            "pair": r.pair,
-            "period": r.label,
-            "train_start": r.train_start,
-            "train_end": r.train_end,
-            "history_bars": r.history_bars,
-            "samples_train": r.samples_train,
-            "samples_validation": r.samples_validation,
-            "purged": r.purged,
-            "val_accuracy": list(r.val_accuracy),
-            "epochs_trained": list(r.epochs_trained),
-            "seconds": round(r.seconds, 2),
-            "fit_seconds": round(r.fit_seconds, 2),
-        }
+        TrainingRecord(
+            pair=r.pair,
+            period=r.label,
+            train_start=r.train_start,
+            train_end=r.train_end,
+            history_bars=r.history_bars,
+            samples_train=r.samples_train,
+            samples_validation=r.samples_validation,
+            purged=r.purged,
+            val_accuracy=list(r.val_accuracy),
+            epochs_trained=list(r.epochs_trained),
+            seconds=round(r.seconds, 2),
+            fit_seconds=round(r.fit_seconds, 2),
+        )
         for r in sorted(results, key=lambda r: (r.pair, r.label))
     ]
 
@@ -293,7 +244,7 @@ def run_sweep(
             for pair, bars in bars_by_pair.items()
         }
         out[variant.name] = WalkForwardResult(
-            calls, periods, _training_log(mine), seconds, executor.workers, variant, executor.name
+            calls, periods, training_log(mine), seconds, executor.workers, variant, executor.name
         )
     return out
 
@@ -339,7 +290,7 @@ def save_result(result: WalkForwardResult, folder: Path) -> None:
     atomic_write_text(folder / CALLS_FILE, pd.concat(frames).to_csv(index=False, float_format="%.9g"))
     run = {
         "periods": [{"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()} for p in result.periods],
-        "training": result.training,
+        "training": msgspec.to_builtins(result.training),
         "seconds": round(result.seconds, 1),
         "workers": result.workers,
         "executor": result.executor,
@@ -383,7 +334,7 @@ def load_result(folder: Path) -> WalkForwardResult:
     return WalkForwardResult(
         calls,
         periods,
-        run["training"],
+        msgspec.convert(run["training"], list[TrainingRecord]),
         float(run["seconds"]),
         int(run["workers"]),
         variant,

@@ -19,7 +19,7 @@ from tensorflow import keras
 
 from fxbot.backtest.baselines import logistic_probabilities
 from fxbot.backtest.purge import PeriodData, period_data
-from fxbot.backtest.walkforward import Task, TaskResult
+from fxbot.backtest.tasks import Task, TaskResult
 from fxbot.data.bars import as_date
 from fxbot.errors import DataError
 from fxbot.model.training import TrainingData, fit_members

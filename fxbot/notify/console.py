@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from fxbot.notify import messages
+from fxbot.notify.base import Notifier
 from fxbot.signals import Report
 
 if TYPE_CHECKING:
@@ -17,10 +18,11 @@ def format_table(report: Report, locale: str = "en") -> str:
     return "\n".join(messages.report_lines(report, locale))
 
 
-class ConsoleNotifier:
-    """Prints reports and alerts."""
+class ConsoleNotifier(Notifier):
+    """Prints reports and alerts (no destination: nothing it prints is recorded in the ledger)."""
 
     name = "console"
+    takes_summaries = True
 
     def __init__(self, stream: TextIO | None = None, locale: str = "en") -> None:
         self.stream = stream

@@ -29,6 +29,7 @@ from slack_sdk.webhook import WebhookClient
 
 from fxbot.errors import DeliveryError, UnknownOutcomeError
 from fxbot.notify import messages
+from fxbot.notify.base import Notifier
 from fxbot.notify.slack.error_messages import webhook_error_message
 from fxbot.notify.slack.retry import retry_after, uncertain_exception
 from fxbot.redaction import redact
@@ -40,11 +41,11 @@ if TYPE_CHECKING:
 _RESEND = "check the channel; `fxbot run-once --force` posts it again if it is missing"
 
 
-class SlackWebhookNotifier:
+class SlackWebhookNotifier(Notifier):
     """Posts through an incoming webhook; it cannot read anything back, so it never reconciles."""
 
     name = "slack-webhook"
-    can_reconcile = False
+    takes_summaries = True
 
     def __init__(
         self,

@@ -555,23 +555,13 @@ def find_staleness(signals: list[PairSignal], as_of: dt.date, allowed: int, *, r
     if not stale:
         return None
     oldest = min(s.bar_date for s in stale)
-    lag = trading_days_between(oldest, as_of)
-    hint = (
-        "" if replay else " Run `fxbot fetch` (needs a data provider) or `fxbot import-csv` to bring them up to date."
-    )
-    which = "" if len(stale) == len(signals) else f" for {', '.join(s.pair.code for s in stale)}"
-    message = (
-        f"the data are stale{which}: the last bar is {oldest.isoformat()}, {lag} trading day(s) before "
-        f"{as_of.isoformat()}; these calls are for {next_trading_day(oldest).isoformat()}, "
-        f"not for the next trading day.{hint}"
-    )
-    return Staleness(tuple(s.pair.code for s in stale), oldest, lag, message)
+    staleness = Staleness(tuple(s.pair.code for s in stale), oldest, trading_days_between(oldest, as_of), "")
+    message = stale_warning(staleness, as_of, len(signals), replay=replay, locale="en")
+    return msgspec.structs.replace(staleness, message=message)
 
 
 def stale_warning(staleness: Staleness, as_of: dt.date, pairs: int, *, replay: bool, locale: str) -> str:
-    """The stale-data warning of a post in ``locale`` (the English one is the error's own message)."""
-    if locale == "en":
-        return staleness.message
+    """The stale-data warning of a post in ``locale`` (the English one is also the error's message)."""
     which = (
         "" if len(staleness.pairs) == pairs else warning_text("stale_which", locale, pairs=", ".join(staleness.pairs))
     )

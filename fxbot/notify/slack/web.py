@@ -170,8 +170,8 @@ class SlackWebNotifier(Notifier):
 
         payload: dict[str, Any] = {
             "channel": self.channel,
-            "text": weekly.summary_text(summary, self.locale),
-            "blocks": weekly.summary_blocks(summary, self.locale),
+            "text": messages.summary_text(summary, self.locale),
+            "blocks": messages.summary_blocks(summary, self.locale),
             "metadata": {"event_type": SUMMARY_EVENT, "event_payload": {"week_end": summary.week_end.isoformat()}},
             "unfurl_links": False,
             "unfurl_media": False,
@@ -184,13 +184,13 @@ class SlackWebNotifier(Notifier):
     def send_outcome(self, outcome: DayOutcome) -> str | None:
         """Reply in the day's post's thread with its outcome (exactly once like a post: its own metadata, reconciled
         through the thread's replies)."""
-        from fxbot.outcome import OUTCOME_EVENT, outcome_blocks, outcome_text
+        from fxbot.outcome import OUTCOME_EVENT
 
         payload: dict[str, Any] = {
             "channel": self.channel,
             "thread_ts": outcome.parent_ts,
-            "text": outcome_text(outcome, self.locale),
-            "blocks": outcome_blocks(outcome, self.locale),
+            "text": messages.outcome_text(outcome, self.locale),
+            "blocks": messages.outcome_blocks(outcome, self.locale),
             "metadata": {"event_type": OUTCOME_EVENT, "event_payload": {"as_of": outcome.as_of.isoformat()}},
             "unfurl_links": False,
             "unfurl_media": False,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -110,10 +109,7 @@ def run_once(settings: Settings, deps: Dependencies, options: RunOptions) -> Rep
             raise StaleDataError(report.staleness.message + (f" ({fetch_warning})" if fetch_warning else ""))
         if replay:
             report = _with_warning(report, replay_warning(as_of, deps.now, settings.notify.locale))
-        with ExitStack() as leases:
-            # One live run per (day, destination): a second one waits here, then finds the day delivered.
-            for destination in sorted({d for n in deps.notifiers if (d := getattr(n, "destination", None))}):
-                leases.enter_context(ledger.lease(as_of, destination, options.lease_wait))
+        with manager.leases(as_of, options.lease_wait):  # a second live run waits, then finds the day delivered
             ledger.record_signals(run_id, report, kind)
             record = ledger.track_record(20, known_by=report.as_of)
             if record is not None:
@@ -157,14 +153,14 @@ OUTCOME_DAYS = 10
 
 def _unthreaded(deps: Dependencies) -> list[Notifier]:
     """The notifiers with a ledger destination that cannot reply in a thread (an incoming webhook)."""
-    return [n for n in deps.notifiers if getattr(n, "destination", None) and not hasattr(n, "send_outcome")]
+    return [n for n in deps.notifiers if n.destination and not n.threads_replies]
 
 
 def unthreaded_outcomes(deps: Dependencies, as_of: dt.date) -> list[DayOutcome]:
     """The earlier posted days whose outcome a channel without threads has not read yet (its next post carries it)."""
     since = as_of - dt.timedelta(days=OUTCOME_DAYS)
     for notifier in _unthreaded(deps):
-        return deps.ledger.outcomes_due(str(getattr(notifier, "destination", "")), as_of, since)
+        return deps.ledger.outcomes_due(str(notifier.destination), as_of, since)
     return []
 
 
@@ -173,7 +169,7 @@ def record_outcomes(deps: Dependencies, report: Report, run_id: int | None, *, r
     earlier outcomes as compact lines records them delivered, like a thread reply."""
     ledger = deps.ledger
     for notifier in deps.notifiers:
-        destination = getattr(notifier, "destination", None)
+        destination = notifier.destination
         if not destination:
             continue
         if replay:
@@ -559,23 +555,13 @@ def find_staleness(signals: list[PairSignal], as_of: dt.date, allowed: int, *, r
     if not stale:
         return None
     oldest = min(s.bar_date for s in stale)
-    lag = trading_days_between(oldest, as_of)
-    hint = (
-        "" if replay else " Run `fxbot fetch` (needs a data provider) or `fxbot import-csv` to bring them up to date."
-    )
-    which = "" if len(stale) == len(signals) else f" for {', '.join(s.pair.code for s in stale)}"
-    message = (
-        f"the data are stale{which}: the last bar is {oldest.isoformat()}, {lag} trading day(s) before "
-        f"{as_of.isoformat()}; these calls are for {next_trading_day(oldest).isoformat()}, "
-        f"not for the next trading day.{hint}"
-    )
-    return Staleness(tuple(s.pair.code for s in stale), oldest, lag, message)
+    staleness = Staleness(tuple(s.pair.code for s in stale), oldest, trading_days_between(oldest, as_of), "")
+    message = stale_warning(staleness, as_of, len(signals), replay=replay, locale="en")
+    return msgspec.structs.replace(staleness, message=message)
 
 
 def stale_warning(staleness: Staleness, as_of: dt.date, pairs: int, *, replay: bool, locale: str) -> str:
-    """The stale-data warning of a post in ``locale`` (the English one is the error's own message)."""
-    if locale == "en":
-        return staleness.message
+    """The stale-data warning of a post in ``locale`` (the English one is also the error's message)."""
     which = (
         "" if len(staleness.pairs) == pairs else warning_text("stale_which", locale, pairs=", ".join(staleness.pairs))
     )

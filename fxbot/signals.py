@@ -209,16 +209,8 @@ class ModelAge(msgspec.Struct, frozen=True):
         """True past ``lifecycle.max_model_age_days``."""
         return self.age_days > self.limit_days
 
-    #: What to do about models that are too old.
+    #: What to do about models that are too old (``fxbot status``; a post's warning is the catalogue's "model_age").
     fix = "run `fxbot retrain` (needs fxbot[train]) or import newer models with `fxbot models import`"
-
-    @property
-    def warning(self) -> str:
-        """The warning a post carries when the models are too old."""
-        return (
-            f"the models are {self.age_days} days old (trained on bars up to {self.trained_to.isoformat()}; "
-            f"lifecycle.max_model_age_days is {self.limit_days}): {self.fix}"
-        )
 
 
 def model_age(signals: list[PairSignal], as_of: dt.date, limit_days: int) -> ModelAge | None:

@@ -1,4 +1,4 @@
-"""The weekly summary: a pure builder over the ledger's scored calls, and its renderers (Block Kit, text, console).
+"""The weekly summary: a pure builder over the ledger's scored calls, and its chart.
 
 ``build_weekly_summary`` takes the calls whose outcome is known (``Ledger.scored_calls``), the week
 (any day in it; the key is its Friday) and the money settings, and returns a ``WeeklySummary``: per
@@ -10,7 +10,8 @@ the summary says for how many calls), and the drawdown of the running P/L.
 
 A call belongs to the week of its outcome: opened at the close of its bar day, closed at the close
 of the next trading day, which falls in Monday-Friday of the week. Numpy only (no pandas, no
-scipy): the Slack app's ``/fxbot week`` calls the same builder. ``render_chart`` imports matplotlib
+scipy): the Slack app's ``/fxbot week`` calls the same builder. Its words are rendered by
+``fxbot.notify.messages`` (Slack) and ``fxbot.notify.console``; ``render_chart`` imports matplotlib
 when it is called.
 """
 
@@ -20,7 +21,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 import numpy as np
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from fxbot.backtest.rollover import RateTable
     from fxbot.ledger import ScoredCall
 
-Block = dict[str, Any]
 POOLED = "ALL"
 BAND_LEVEL = 0.99
 
@@ -257,201 +257,7 @@ def build_weekly_summary(
     )
 
 
-# -- rendering ---------------------------------------------------------------------------------------
-
-
-class _Words(msgspec.Struct, frozen=True):
-    title: str
-    all_pairs: str
-    week: str
-    no_week: str
-    running: str
-    no_running: str
-    band: str
-    pnl: str
-    drawdown: str
-    basis: str
-    rollover_all: str
-    rollover_some: str
-    rollover_none: str
-    text: str
-    advice: str
-    risk: str
-    stop: str = ". "
-    sep: str = "; "
-    times: str = "x"
-
-
-_WORDS = {
-    "en": _Words(
-        title="fxbot weekly summary: week to {end}",
-        all_pairs="All pairs",
-        week="this week {right}/{n} right (always-buy {buy}/{n}), P/L {pnl}",
-        no_week="no scored calls this week",
-        running="running {right}/{n} right, {acc} ({band}; always-buy {buy})",
-        no_running="no scored calls yet",
-        band="99% coin-flip band {low}-{high}",
-        pnl="P/L {pnl} ({pct} of equity)",
-        drawdown="max drawdown {dd}",
-        basis="P/L at the configured leverage ({lev}) on equity ¥{equity}, after costs per trade ({costs} pips)",
-        rollover_all="with rollover",
-        rollover_some="with rollover; rollover unknown for {n} call(s) and left out",
-        rollover_none="without rollover (no interest-rate files)",
-        text="fxbot weekly summary, week to {end}: {right}/{n} right this week (always-buy {buy}), P/L {pnl}",
-        advice="Not investment advice.",
-        risk=(
-            "*Loss from history* (last post): 20-day 99.9% {loss} ({pct} of equity), worst 20 days {worst} "
-            "({start} → {end}); the 1-day 99% figure was exceeded on {x} of {n} scored days (expected {exp}, "
-            "Kupiec p={p})"
-        ),
-    ),
-    "ja": _Words(
-        title="fxbot 週次サマリー: {end} までの週",
-        all_pairs="全通貨ペア",
-        week="今週 {n}件中{right}件的中（常に買い {buy}件）、損益 {pnl}",
-        no_week="今週の評価済みシグナルはありません",
-        running="累計 {n}件中{right}件的中、{acc}（{band}、常に買い {buy}）",
-        no_running="評価済みのシグナルはまだありません",
-        band="偶然の99%範囲 {low}〜{high}",
-        pnl="損益 {pnl}（自己資本の{pct}）",
-        drawdown="最大ドローダウン {dd}",
-        basis="損益は設定したレバレッジ（{lev}）、自己資本 ¥{equity}、取引コスト（{costs} pips）控除後",
-        rollover_all="スワップ込み",
-        rollover_some="スワップ込み（{n}件は金利データがなく除外）",
-        rollover_none="スワップは含みません（金利ファイルなし）",
-        text="fxbot 週次サマリー {end} までの週: 今週 {n}件中{right}件的中（常に買い {buy}件）、損益 {pnl}",
-        advice="投資助言ではありません。",
-        risk=(
-            "*過去データによる損失*（直近の投稿）: 20日間99.9% {loss}（自己資本の{pct}）、過去最悪の20日間 {worst}"
-            "（{start} → {end}）。1日99%損失を超えた日: 評価済み{n}日中{x}日（期待値 {exp}、超過率の検定 p値 {p}）"
-        ),
-        stop="。",
-        sep="、",
-        times="倍",
-    ),
-}
-
-
-def _w(locale: str) -> _Words:
-    return _WORDS.get(locale, _WORDS["en"])
-
-
-def _yen(value: float) -> str:
-    sign = "+" if value > 0.5 else ("-" if value < -0.5 else "")
-    return f"{sign}¥{abs(value):,.0f}"
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None or not math.isfinite(value) else f"{value * 100:.1f}%"
-
-
-def _name(scope: Scope, locale: str) -> str:
-    return _w(locale).all_pairs if scope.name == POOLED else get_pair(scope.name).display
-
-
-def scope_lines(summary: WeeklySummary, scope: Scope, locale: str = "en") -> tuple[str, str]:
-    """(the week's line, the running line) of one scope."""
-    w = _w(locale)
-    week = (
-        w.week.format(
-            right=scope.week_right, n=scope.week_calls, buy=scope.week_always_buy, pnl=_yen(scope.week_pnl_jpy)
-        )
-        if scope.week_calls
-        else w.no_week
-    )
-    if not scope.calls:
-        return week, w.no_running
-    band = w.band.format(low=_pct(scope.band[0]), high=_pct(scope.band[1]))
-    running = w.running.format(
-        right=scope.right, n=scope.calls, acc=_pct(scope.accuracy), band=band, buy=_pct(scope.always_buy_accuracy)
-    )
-    pct = _pct(scope.pnl_jpy / summary.equity_jpy)
-    money = (
-        w.pnl.format(pnl=_yen(scope.pnl_jpy), pct=pct) + w.sep + w.drawdown.format(dd=f"¥{scope.max_drawdown_jpy:,.0f}")
-    )
-    return week, f"{running}{w.sep}{money}"
-
-
-def basis_line(summary: WeeklySummary, locale: str = "en") -> str:
-    """How the P/L was counted: leverage, equity, costs, rollover."""
-    w = _w(locale)
-    lev = ", ".join(f"{get_pair(p).display} {v:g}{w.times}" for p, v in summary.leverage.items())
-    costs = "/".join(f"{v:g}" for v in summary.cost_pips.values())
-    if not summary.rollover_included:
-        roll = w.rollover_none
-    elif summary.calls_without_rates:
-        roll = w.rollover_some.format(n=summary.calls_without_rates)
-    else:
-        roll = w.rollover_all
-    return w.basis.format(lev=lev, equity=f"{summary.equity_jpy:,.0f}", costs=costs) + w.sep + roll
-
-
-def risk_line(summary: WeeklySummary, locale: str = "en") -> str | None:
-    """The week's loss from history and the live exceedances of the 1-day figure; None before any is recorded."""
-    risk = summary.risk
-    if risk is None:
-        return None
-    return _w(locale).risk.format(
-        loss=f"¥{risk.loss_20d_jpy:,.0f}",
-        pct=_pct(risk.loss_20d_jpy / summary.equity_jpy),
-        worst="-" if risk.worst_20d_jpy is None else f"¥{risk.worst_20d_jpy:,.0f}",
-        start=risk.worst_start.isoformat() if risk.worst_start else "-",
-        end=risk.worst_end.isoformat() if risk.worst_end else "-",
-        x=risk.exceedances,
-        n=risk.days,
-        exp=f"{risk.days * 0.01:.1f}",
-        p="-" if not math.isfinite(risk.p_value) else f"{risk.p_value:.2f}",
-    )
-
-
-def summary_text(summary: WeeklySummary, locale: str = "en") -> str:
-    """The one-line plain-text fallback."""
-    w, p = _w(locale), summary.pooled
-    line = w.text.format(
-        end=summary.week_end.isoformat(),
-        right=p.week_right,
-        n=p.week_calls,
-        buy=p.week_always_buy,
-        pnl=_yen(p.week_pnl_jpy),
-    )
-    return f"{line}{w.stop}{w.advice}"
-
-
-def summary_blocks(summary: WeeklySummary, locale: str = "en") -> list[Block]:
-    """The summary as Block Kit: header, one section per pair and one for all pairs, and the basis of the P/L."""
-    w = _w(locale)
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": w.title.format(end=summary.week_end.isoformat())}},
-    ]
-    for scope in [*summary.pairs, summary.pooled]:
-        week, running = scope_lines(summary, scope, locale)
-        text = f"*{_name(scope, locale)}*\n{week}\n{running}"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
-    risk = risk_line(summary, locale)
-    if risk is not None:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": risk[:3000]}})
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": basis_line(summary, locale)},
-                {"type": "mrkdwn", "text": w.advice},
-            ],
-        }
-    )
-    return blocks
-
-
-def summary_lines(summary: WeeklySummary, locale: str = "en") -> list[str]:
-    """The summary as plain lines for the console."""
-    w = _w(locale)
-    lines = [w.title.format(end=summary.week_end.isoformat())]
-    for scope in [*summary.pairs, summary.pooled]:
-        week, running = scope_lines(summary, scope, locale)
-        lines += [f"{_name(scope, locale)}:", f"  {week}", f"  {running}"]
-    risk = risk_line(summary, locale)
-    lines += [*([risk] if risk else []), basis_line(summary, locale), w.advice]
-    return lines
+# -- the chart (the summary's words are rendered by fxbot.notify.messages and fxbot.notify.console) ----------
 
 
 def render_chart(summary: WeeklySummary, colors: tuple[str, str] = ("green", "red"), locale: str = "en") -> bytes:

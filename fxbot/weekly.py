@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from contextlib import ExitStack
 
 import msgspec
 
@@ -25,7 +24,7 @@ from fxbot.errors import DataError, UsageError
 from fxbot.ledger import Ledger, NullLedger
 from fxbot.notify.base import Notifier
 from fxbot.notify.console import ConsoleNotifier
-from fxbot.notify.manager import WEEKLY_PREFIX, NotifierManager
+from fxbot.notify.manager import NotifierManager
 from fxbot.risk import exceedances
 from fxbot.summary import WeeklyRisk, WeeklySummary, build_weekly_summary, week_bounds
 
@@ -123,9 +122,7 @@ def run_summary(settings: Settings, deps: SummaryDependencies, options: SummaryO
     manager = NotifierManager(deps.notifiers, deps.ledger)
     try:
         summary = build_summary(settings, deps, week_of, score=True)
-        with ExitStack() as leases:
-            for destination in sorted({d for n in deps.notifiers if (d := getattr(n, "destination", None))}):
-                leases.enter_context(deps.ledger.lease(friday, WEEKLY_PREFIX + destination, options.lease_wait))
+        with manager.leases(friday, options.lease_wait, weekly=True):
             manager.deliver_summary(summary, force=options.force)
     except Exception as exc:
         error = str(exc) or type(exc).__name__

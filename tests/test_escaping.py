@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from fxbot.notify import messages
+from fxbot.notify.catalogue import words
 from fxbot.notify.escape import slack_escape
 from fxbot.slack_app import views
 
@@ -34,7 +35,7 @@ def test_slack_escape_escapes_the_three_characters_once() -> None:
 
 @pytest.mark.parametrize("locale", ["en", "ja"])
 def test_alert_and_notice_with_a_channel_mention_ping_nobody(locale: str) -> None:
-    alert, notice = messages._words(locale).alert, messages._words(locale).notice
+    alert, notice = words(locale).alert, words(locale).notice
     text = messages.alert_text(f"fxbot run failed: {HOSTILE}", locale)
     assert text == f"{alert}: fxbot run failed: {ESCAPED}" and "<" not in text
     blocks = _mrkdwn(messages.alert_blocks(f"fetch failed: {HOSTILE}", locale))

@@ -19,7 +19,8 @@ from fxbot.history import format_history
 from fxbot.ledger import Ledger, call_kind
 from fxbot.metrics import read_ledger
 from fxbot.model.evidence import load_evidence
-from fxbot.notify.messages import report_lines, report_text
+from fxbot.notify.console import report_lines
+from fxbot.notify.messages import report_text
 from fxbot.pipeline import walk_forward_worse, with_live_record
 from fxbot.slack_app.views import versus_always_buy
 from fxbot.status import status_report

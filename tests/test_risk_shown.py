@@ -21,9 +21,11 @@ from fxbot.data.bars import Bars
 from fxbot.data.store import PriceStore
 from fxbot.history import var_lines
 from fxbot.ledger import BookRisk, Ledger
+from fxbot.notify.console import summary_lines
+from fxbot.notify.messages import summary_blocks
 from fxbot.risk import chi2_1_sf, kupiec_lr
 from fxbot.slack_app.views import home_view, risk_text, versus_always_buy
-from fxbot.summary import build_weekly_summary, summary_blocks, summary_lines
+from fxbot.summary import build_weekly_summary
 from fxbot.weekly import weekly_risk
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS

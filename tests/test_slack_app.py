@@ -364,7 +364,7 @@ def test_a_refused_token_is_one_line_naming_it_and_no_secret(tmp_path: Path) -> 
 
 
 def test_week_is_the_weekly_posts_summary_read_only(tmp_path: Path, seeded_ledger: Path) -> None:
-    from fxbot.summary import summary_blocks
+    from fxbot.notify.messages import summary_blocks
     from fxbot.weekly import SummaryDependencies, build_summary
 
     ledger = tmp_path / "l.sqlite"

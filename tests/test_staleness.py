@@ -12,6 +12,7 @@ from fxbot.data.fetch import FetchReport
 from fxbot.data.store import PriceStore
 from fxbot.errors import ProviderError, StaleDataError
 from fxbot.model.ensemble import Ensemble
+from fxbot.notify.base import Notifier
 from fxbot.pipeline import Dependencies, RunOptions, run_once
 from fxbot.signals import Report
 
@@ -20,7 +21,7 @@ from .conftest import SHIPPED_MODELS
 UTC = dt.UTC
 
 
-class Recorder:
+class Recorder(Notifier):
     """A notifier that keeps what it was given."""
 
     name = "recorder"

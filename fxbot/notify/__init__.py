@@ -1,1 +1,2 @@
-"""Notifiers: deliver a Report (Slack, console); formatting lives beside them."""
+"""Notifiers: deliver a Report (Slack, console) through one interface (``base``), managed exactly once
+(``manager``); Slack's rendering is ``messages``, the console's ``console``, their words ``catalogue``."""

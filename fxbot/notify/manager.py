@@ -28,7 +28,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, TextIO
 
 import msgspec
@@ -82,7 +83,7 @@ def _daily_post(report: Report) -> _Post:
         what=f"the calls as of {report.as_of.isoformat()}",
         weekly=False,
         send=lambda n: n.send_report(report),
-        find=lambda n, settle: n.find_posted(report.as_of, settle=settle),  # type: ignore[attr-defined]
+        find=lambda n, settle: n.find_posted(report.as_of, settle=settle),
         force_command="fxbot run-once --force",
     )
 
@@ -92,8 +93,8 @@ def _weekly_post(summary: WeeklySummary) -> _Post:
         key=summary.week_end,
         what=f"the weekly summary of the week to {summary.week_end.isoformat()}",
         weekly=True,
-        send=lambda n: n.send_summary(summary),  # type: ignore[attr-defined]
-        find=lambda n, settle: n.find_summary(summary.week_end, settle=settle),  # type: ignore[attr-defined]
+        send=lambda n: n.send_summary(summary),
+        find=lambda n, settle: n.find_summary(summary.week_end, settle=settle),
         force_command=f"fxbot summary --week {summary.week_end.isoformat()} --force",
         plural=False,
     )
@@ -104,8 +105,8 @@ def _outcome_post(outcome: DayOutcome) -> _Post:
         key=outcome.as_of,
         what=f"the outcome of the calls as of {outcome.as_of.isoformat()}",
         weekly=False,
-        send=lambda n: n.send_outcome(outcome),  # type: ignore[attr-defined]
-        find=lambda n, settle: n.find_outcome(outcome, settle=settle),  # type: ignore[attr-defined]
+        send=lambda n: n.send_outcome(outcome),
+        find=lambda n, settle: n.find_outcome(outcome, settle=settle),
         force_command="(an outcome reply is never forced: check the post's thread)",
         plural=False,
         prefix=OUTCOME_PREFIX,
@@ -132,6 +133,20 @@ class NotifierManager:
     def _say(self, line: str) -> None:
         print(line, file=self.out or sys.stdout, flush=True)
 
+    @contextmanager
+    def leases(self, day: dt.date, wait: float, *, weekly: bool = False) -> Iterator[None]:
+        """Hold the lease on delivering ``day`` (a week's Friday with ``weekly``) to each notifier's destination.
+
+        One live run per (day, destination): a second one waits here up to ``wait`` seconds, then finds
+        the day delivered. The leases are taken in sorted order, so two runs never hold one each.
+        """
+        prefix = WEEKLY_PREFIX if weekly else ""
+        with ExitStack() as held:
+            if self.ledger is not None:
+                for destination in sorted({d for n in self.notifiers if (d := n.destination)}):
+                    held.enter_context(self.ledger.lease(day, prefix + destination, wait))
+            yield
+
     def deliver(self, report: Report, *, run_id: int | None = None, force: bool = False) -> DeliveryResult:
         """Deliver ``report`` to each notifier; raise the first DeliveryError once all were tried."""
         return self._deliver_all(_daily_post(report), run_id, force)
@@ -145,7 +160,7 @@ class NotifierManager:
     def deliver_outcomes(self, known_by: dt.date, since: dt.date, *, run_id: int | None = None) -> list[DayOutcome]:
         """Reply in each posted day's thread with its outcome, exactly once per (day, channel); returns those sent.
 
-        Only notifiers that thread replies (``send_outcome``) take part; the days due come from the ledger
+        Only notifiers that thread replies (``threads_replies``) take part; the days due come from the ledger
         (``Ledger.outcomes_due``). Nothing raises: a reply that fails or stays uncertain is logged and
         stays due (a pending one is looked for in the thread first), so the day's post is never failed by it.
         """
@@ -154,8 +169,8 @@ class NotifierManager:
         if ledger is None:
             return sent
         for notifier in self.notifiers:
-            base: str | None = getattr(notifier, "destination", None)
-            if base is None or not hasattr(notifier, "send_outcome"):
+            base = notifier.destination
+            if base is None or not notifier.threads_replies:
                 continue
             for outcome in ledger.outcomes_due(base, known_by, since):
                 if outcome.parent_ts is None:  # no thread to reply in (the post's ts was never learned)
@@ -173,7 +188,7 @@ class NotifierManager:
         errors: list[DeliveryError] = []
         posted = skipped = 0
         for notifier in self.notifiers:
-            if post.weekly and not hasattr(notifier, "send_summary"):
+            if post.weekly and not notifier.takes_summaries:
                 continue
             try:
                 if self._deliver_one(notifier, post, run_id, force):
@@ -193,7 +208,7 @@ class NotifierManager:
 
     def _deliver_one(self, notifier: Notifier, post: _Post, run_id: int | None, force: bool) -> bool:
         """True if posted, False if skipped as already delivered."""
-        base: str | None = getattr(notifier, "destination", None)
+        base = notifier.destination
         if base is None or self.ledger is None:
             post.send(notifier)
             return True
@@ -209,7 +224,7 @@ class NotifierManager:
                 )
                 return False
             interrupted = previous is not None and previous.status == "pending"
-            if getattr(notifier, "can_reconcile", False):
+            if notifier.can_reconcile:
                 # The channel, not the ledger, is the record: look there before the first post of a day too.
                 ts = post.find(notifier, interrupted)
                 if ts is not None:
@@ -278,13 +293,13 @@ class NotifierManager:
             done = f"{key}@{notifier.name}" if key is not None and ledger is not None else None
             if done is not None and ledger is not None and ledger.notice_sent(done):
                 continue
-            keyed = getattr(notifier, "send_keyed_notice", None) if key is not None and done is not None else None
+            keyed = key if done is not None and notifier.can_reconcile else None
             try:
-                if keyed is not None and key is not None:
-                    if notifier.find_notice(key) is None:  # type: ignore[attr-defined]
-                        keyed(message, key)
+                if keyed is not None:
+                    if notifier.find_notice(keyed) is None:
+                        notifier.send_keyed_notice(message, keyed)
                 else:
-                    (getattr(notifier, "send_notice", None) or notifier.send_alert)(message)
+                    notifier.send_notice(message)  # one without notices of its own sends an alert
             except UnknownOutcomeError as exc:
                 if keyed is not None:  # it can look: the next call looks before sending
                     left = True

@@ -178,12 +178,12 @@ def week_blocks(settings: Settings, now: dt.datetime, day: dt.date | None = None
     """`/fxbot week [DATE]`: the weekly summary of DATE's week, or of the newest week that has closed.
 
     The same builder and renderers as the weekly post (``fxbot.weekly.build_summary``,
-    ``fxbot.summary.summary_blocks``), read-only: the ledger's calls as they are, none scored here,
+    ``fxbot.notify.messages.summary_blocks``), read-only: the ledger's calls as they are, none scored here,
     and a ledger that does not exist yet is not created (the summary then has no calls).
     """
     from fxbot.calendar import last_completed_trading_day
     from fxbot.ledger import NullLedger
-    from fxbot.summary import summary_blocks, summary_text
+    from fxbot.notify.messages import summary_blocks, summary_text
     from fxbot.weekly import SummaryDependencies, build_summary, latest_closed_week
 
     week_of = day or latest_closed_week(last_completed_trading_day(now))

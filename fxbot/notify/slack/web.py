@@ -43,6 +43,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from fxbot.errors import DeliveryError, UnknownOutcomeError
 from fxbot.notify import messages
+from fxbot.notify.base import Notifier
 from fxbot.notify.slack.error_messages import api_error_message
 from fxbot.notify.slack.retry import retry_after, uncertain_answer, uncertain_exception
 from fxbot.redaction import redact
@@ -64,11 +65,13 @@ class Uncertain(Exception):
     """A Web API call may or may not have taken effect (see ``fxbot.notify.slack.retry``)."""
 
 
-class SlackWebNotifier:
+class SlackWebNotifier(Notifier):
     """Posts with ``chat.postMessage`` (bot token); finds its own posts again for reconciling."""
 
     name = "slack"
+    takes_summaries = True
     can_reconcile = True
+    threads_replies = True
 
     def __init__(
         self,
@@ -167,8 +170,8 @@ class SlackWebNotifier:
 
         payload: dict[str, Any] = {
             "channel": self.channel,
-            "text": weekly.summary_text(summary, self.locale),
-            "blocks": weekly.summary_blocks(summary, self.locale),
+            "text": messages.summary_text(summary, self.locale),
+            "blocks": messages.summary_blocks(summary, self.locale),
             "metadata": {"event_type": SUMMARY_EVENT, "event_payload": {"week_end": summary.week_end.isoformat()}},
             "unfurl_links": False,
             "unfurl_media": False,
@@ -181,13 +184,13 @@ class SlackWebNotifier:
     def send_outcome(self, outcome: DayOutcome) -> str | None:
         """Reply in the day's post's thread with its outcome (exactly once like a post: its own metadata, reconciled
         through the thread's replies)."""
-        from fxbot.outcome import OUTCOME_EVENT, outcome_blocks, outcome_text
+        from fxbot.outcome import OUTCOME_EVENT
 
         payload: dict[str, Any] = {
             "channel": self.channel,
             "thread_ts": outcome.parent_ts,
-            "text": outcome_text(outcome, self.locale),
-            "blocks": outcome_blocks(outcome, self.locale),
+            "text": messages.outcome_text(outcome, self.locale),
+            "blocks": messages.outcome_blocks(outcome, self.locale),
             "metadata": {"event_type": OUTCOME_EVENT, "event_payload": {"as_of": outcome.as_of.isoformat()}},
             "unfurl_links": False,
             "unfurl_media": False,
@@ -338,35 +341,29 @@ class SlackWebNotifier:
         )
         return None
 
+    def _post_short(self, channel: str, text: str, blocks: list[messages.Block], **extra: Any) -> None:
+        """One chat.postMessage of an alert or a notice, not reconciled: Uncertain when the answer is unclear."""
+        self._api(lambda: self.client.chat_postMessage(channel=channel, text=text, blocks=blocks, **extra), channel)
+
     def send_alert(self, message: str) -> None:
         """Post a short failure alert to the error channel (else the report channel); never re-sent blindly."""
         try:
-            self._api(
-                lambda: self.client.chat_postMessage(
-                    channel=self.error_channel,
-                    text=messages.alert_text(message, self.locale),
-                    blocks=messages.alert_blocks(message, self.locale),
-                ),
-                self.error_channel,
-            )
+            text, blocks = messages.alert_text(message, self.locale), messages.alert_blocks(message, self.locale)
+            self._post_short(self.error_channel, text, blocks)
         except Uncertain as exc:
             raise DeliveryError(f"no clear answer to the alert ({exc}); it may or may not have arrived") from None
 
     def send_notice(self, message: str) -> None:
         """Post a short notice to the report channel (news for its readers, not a failure); never re-sent blindly."""
         try:
-            self._api(
-                lambda: self.client.chat_postMessage(
-                    channel=self.channel,
-                    text=messages.notice_text(message, self.locale),
-                    blocks=messages.notice_blocks(message, self.locale),
-                ),
-                self.channel,
-            )
+            self._post_short(self.channel, *self._notice(message))
         except Uncertain as exc:
             raise UnknownOutcomeError(
                 f"no clear answer to the notice ({exc}); it may or may not have arrived"
             ) from None
+
+    def _notice(self, message: str) -> tuple[str, list[messages.Block]]:
+        return messages.notice_text(message, self.locale), messages.notice_blocks(message, self.locale)
 
     def send_keyed_notice(self, message: str, key: str) -> None:
         """Post a notice tagged with ``key`` (message metadata), so that an uncertain post can be looked for.
@@ -376,15 +373,8 @@ class SlackWebNotifier:
         failed look is an UnknownOutcomeError: the next run looks again before sending.
         """
         try:
-            self._api(
-                lambda: self.client.chat_postMessage(
-                    channel=self.channel,
-                    text=messages.notice_text(message, self.locale),
-                    blocks=messages.notice_blocks(message, self.locale),
-                    metadata={"event_type": NOTICE_EVENT, "event_payload": {"key": key}},
-                ),
-                self.channel,
-            )
+            metadata = {"event_type": NOTICE_EVENT, "event_payload": {"key": key}}
+            self._post_short(self.channel, *self._notice(message), metadata=metadata)
         except Uncertain as exc:
             try:
                 found = self.find_notice(key, settle=True)

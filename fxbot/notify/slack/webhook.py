@@ -29,6 +29,7 @@ from slack_sdk.webhook import WebhookClient
 
 from fxbot.errors import DeliveryError, UnknownOutcomeError
 from fxbot.notify import messages
+from fxbot.notify.base import Notifier
 from fxbot.notify.slack.error_messages import webhook_error_message
 from fxbot.notify.slack.retry import retry_after, uncertain_exception
 from fxbot.redaction import redact
@@ -40,11 +41,11 @@ if TYPE_CHECKING:
 _RESEND = "check the channel; `fxbot run-once --force` posts it again if it is missing"
 
 
-class SlackWebhookNotifier:
+class SlackWebhookNotifier(Notifier):
     """Posts through an incoming webhook; it cannot read anything back, so it never reconciles."""
 
     name = "slack-webhook"
-    can_reconcile = False
+    takes_summaries = True
 
     def __init__(
         self,
@@ -105,23 +106,12 @@ class SlackWebhookNotifier:
     def send_report(self, report: Report) -> str | None:
         """Post the report; a webhook returns no message id. A webhook cannot reply in a thread, so the
         outcomes of earlier posted days (``report.outcomes``) ride along as one compact line each."""
-        from fxbot.outcome import compact_line
-
-        text = messages.report_text(report, self.locale)
-        blocks = messages.report_blocks(report, self.locale, self.colors)
-        if report.outcomes:
-            lines = [compact_line(o, self.locale) for o in report.outcomes]
-            text = " ".join(lines) + " " + text
-            context = {"type": "context", "elements": [{"type": "mrkdwn", "text": line} for line in lines[:10]]}
-            blocks = [blocks[0], context, *blocks[1:]]
-        self._send(text, blocks)
+        self._send(*messages.report_with_outcomes(report, self.locale, self.colors))
         return None
 
     def send_summary(self, summary: WeeklySummary) -> str | None:
         """Post the weekly summary (no chart: a webhook cannot upload files)."""
-        from fxbot import summary as weekly
-
-        self._send(weekly.summary_text(summary, self.locale), weekly.summary_blocks(summary, self.locale))
+        self._send(messages.summary_text(summary, self.locale), messages.summary_blocks(summary, self.locale))
         return None
 
     def send_alert(self, message: str) -> None:

@@ -1,7 +1,7 @@
 """A record against always-buy on the same calls, pooled across pairs, its standard error clustered by date.
 
 Pure and stdlib only (``math``): the daily run and `fxbot status` test the live record here, so
-nothing may import scipy or statsmodels. The statistic is the one ``fxbot.backtest.skill.
+nothing may import scipy or statsmodels. The statistic is the one ``fxbot.backtest.skill.pooled.
 pooled_hit_difference`` computes with statsmodels (the tests compare them): per call
 d = right(call) - right(always-buy), the mean over N calls, and its variance clustered by date,
 G / (G - 1) x sum_g (sum_{i in g} (d_i - mean))^2 / N^2 (statsmodels' cluster-robust OLS on a

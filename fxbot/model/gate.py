@@ -2,7 +2,7 @@
 
 The daily run judges challengers, so nothing here may import scipy (the ``[train]`` extra): the
 exact binomial tail and quantiles are summed with ``math.comb`` (a few hundred calls at most). They
-are the same tests as ``fxbot.backtest.skill.mcnemar_test`` and ``fxbot.backtest.stats.random_band``
+are the same tests as ``fxbot.backtest.skill.paired.mcnemar_test`` and ``fxbot.backtest.stats.random_band``
 (the tests compare them with scipy).
 
 The gate judges a challenger once, at the end of its trial window (``lifecycle.shadow_days`` scored

@@ -1,7 +1,7 @@
 """`fxbot models list | show | promote | rollback | import`: what each prints, over the registry.
 
 Reads manifests only (no numpy, no engine) except ``import`` and ``promote``, which check every
-member with LiteRT before the registry accepts it (``fxbot.model.registry.validate_folder``).
+member with LiteRT before the registry accepts it (``fxbot.model.version_files.validate_folder``).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def test_train_then_run_once_on_the_new_models(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_scaler_is_fitted_on_training_rows_only() -> None:
-    from fxbot.model.training import prepare_training_data
+    from fxbot.model.fitting import prepare_training_data
 
     frame = PriceStore(BUNDLED_DATA).load("EURJPY").to_frame().loc["2018":"2020"]
     bars = Bars.from_frame(frame)

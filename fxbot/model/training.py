@@ -25,6 +25,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import msgspec
 import numpy as np
 import tensorflow as tf
 from tensorflow import keras
@@ -45,6 +46,7 @@ from fxbot.model.fitting import (
     prepare_training_data,
 )
 from fxbot.model.registry import By, Registry, VersionInfo
+from fxbot.model.version_files import member_checksums
 
 # The fitting names the backtest and bench/daily_path.py import from here (their home is fxbot.model.fitting).
 __all__ = [
@@ -77,7 +79,9 @@ def _stderr_progress(message: str) -> None:
 
 
 def export_member(member: FittedMember, folder: Path, index: int, check_inputs: np.ndarray) -> MemberInfo:
-    """Write the member as .keras, SavedModel and .tflite; refuse a .tflite that disagrees with Keras."""
+    """Write the member as .keras, SavedModel and .tflite; refuse a .tflite that disagrees with Keras.
+
+    The returned entry records each file's sha256 (``MemberInfo.sha256``)."""
     window, n_features = check_inputs.shape[1:]
     names = {k: f"member_{index}.{k}" for k in ("keras", "savedmodel", "tflite")}
     member.model.save(folder / names["keras"])
@@ -100,7 +104,7 @@ def export_member(member: FittedMember, folder: Path, index: int, check_inputs: 
         raise ModelError(
             f"member {index}: .tflite differs from Keras by {worst:.2e} (> {TFLITE_TOLERANCE}); not writing it"
         )
-    return MemberInfo(
+    info = MemberInfo(
         seed=member.seed,
         tflite=names["tflite"],
         keras=names["keras"],
@@ -109,6 +113,8 @@ def export_member(member: FittedMember, folder: Path, index: int, check_inputs: 
         val_loss=member.val_loss,
         epochs_trained=member.epochs_trained,
     )
+    # Each file's sha256 as written: an import or a promotion refuses a member file that is not this one.
+    return msgspec.structs.replace(info, sha256=member_checksums(folder, info))
 
 
 def library_versions() -> dict[str, str]:

@@ -6,7 +6,9 @@ SavedModel) and answers for its files:
 
 - ``copy_checked``: an import's copy, regular files only, within size and count caps;
 - ``validate_folder``: a complete, loadable ensemble of the right pair, or one line naming the file;
-- ``folder_checksum``: the sha256 over a version's manifest and member files, recorded at promotion.
+- ``folder_checksum``: the sha256 over a version's manifest and member files, recorded at promotion;
+- ``member_checksums`` / ``check_member_files``: each member file's sha256, recorded in the manifest
+  by training and checked by ``validate_folder`` (so at every import and promotion, never daily).
 
 Pure standard library at import time: the daily path checks its champion's checksum with it.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fxbot.errors import ModelError
-from fxbot.model.artifacts import MANIFEST_NAME, Manifest, read_manifest
+from fxbot.model.artifacts import MANIFEST_NAME, Manifest, MemberInfo, read_manifest
 from fxbot.pairs import PAIRS
 from fxbot.safefiles import fsync_dir, read_bounded
 
@@ -42,19 +44,25 @@ def sha256_factory() -> Any:
     return hashlib.sha256
 
 
+def member_files(folder: Path, member: MemberInfo) -> list[str]:
+    """``member``'s files, relative to ``folder``: its ``.tflite``, its ``.keras``, then its SavedModel's files
+    (sorted; those present, as the folder holds them)."""
+    saved = folder / member.savedmodel
+    inside = sorted(p for p in saved.rglob("*") if p.is_file()) if saved.is_dir() else []
+    return [member.tflite, member.keras, *(f"{member.savedmodel}/{p.relative_to(saved).as_posix()}" for p in inside)]
+
+
 def folder_checksum(folder: Path, pair: str) -> str:
     """sha256 over a version's manifest and member files (names and contents, in a fixed order)."""
     digest = sha256_factory()()
-    files = [folder / MANIFEST_NAME]
-    manifest = read_manifest(folder, pair=pair)
-    for member in manifest.members:
-        files += [folder / member.tflite, folder / member.keras]
-        saved = folder / member.savedmodel
-        files += sorted(p for p in saved.rglob("*") if p.is_file()) if saved.is_dir() else []
+    names = [MANIFEST_NAME]
+    for member in read_manifest(folder, pair=pair).members:
+        names += member_files(folder, member)
     buffer = bytearray(1 << 16)  # one small buffer for every file: the daily path's peak RSS stays as it was
     view = memoryview(buffer)
-    for path in files:
-        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+    for name in names:
+        path = folder / name
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")  # the name as a path spells it
         try:
             with path.open("rb", buffering=0) as handle:
                 while count := handle.readinto(buffer):
@@ -62,6 +70,47 @@ def folder_checksum(folder: Path, pair: str) -> str:
         except OSError:
             digest.update(b"\0missing")
     return str(digest.hexdigest())
+
+
+def member_checksums(folder: Path, member: MemberInfo) -> dict[str, str]:
+    """The sha256 of each of ``member``'s files in ``folder`` (what training records in the manifest)."""
+    return {name: file_sha256(folder / name) for name in member_files(folder, member)}
+
+
+def check_member_files(folder: Path, manifest: Manifest) -> None:
+    """Refuse, naming the file, a member file whose sha256 is not the one its manifest records (ModelError).
+
+    A member file that is not the one training wrote (another pair's or another version's copied
+    in as a plain file, a partial copy) is found here, at import or promotion; so is a SavedModel
+    file that appeared or went missing since. Only the member's own files found in ``folder`` are
+    read: a recorded name that is not one of them is refused unread. A manifest from before member
+    checksums records none: nothing to check, as before.
+    """
+    fix = "copy the whole version folder again from where `fxbot train` or `fxbot retrain` wrote it (or retrain)"
+    for i, member in enumerate(manifest.members):
+        if not member.sha256:
+            continue
+        present = member_files(folder, member)
+        unknown = next((name for name in member.sha256 if name not in present), None)
+        if unknown is not None:
+            shown = unknown if len(unknown) <= 80 else f"{unknown[:80]}..."
+            raise ModelError(
+                f"{folder}: member {i}'s file {shown!r}, whose sha256 the manifest records, is missing: {fix}"
+            )
+        for name in present:
+            path = folder / name
+            recorded = member.sha256.get(name)
+            if recorded is None:
+                raise ModelError(f"{path} is not among member {i}'s files the manifest records: {fix}")
+            try:
+                actual = file_sha256(path)
+            except OSError as exc:
+                raise ModelError(f"{path}: cannot read it ({exc.strerror}): {fix}") from None
+            if actual != recorded:
+                raise ModelError(
+                    f"{path} is not the file training wrote for member {i} of {manifest.version} (its sha256 "
+                    f"differs from the manifest's; another pair's or version's file?): {fix}"
+                )
 
 
 def fsync_tree(folder: Path) -> None:
@@ -83,7 +132,9 @@ def validate_folder(folder: Path, pair: str, *, min_members: int = 1, version: s
     and, with ``version``, be that version's (the name is a hash of the manifest: an edited one is
     refused); every member's ``.tflite`` must load in LiteRT and answer a finite probability, its
     ``.keras`` must be a whole zip archive, and its SavedModel must have a graph and a checkpoint
-    index that ends as it should. A truncated or missing file is named, with the fix.
+    index that ends as it should; and where the manifest records member checksums, every member
+    file must be the one training wrote (``check_member_files``). A truncated, missing or foreign
+    file is named, with the fix.
     """
     import numpy as np  # here only: `fxbot status` reads the registry without numpy
 
@@ -129,6 +180,7 @@ def validate_folder(folder: Path, pair: str, *, min_members: int = 1, version: s
         data_files = list((saved / "variables").glob("variables.data-*"))
         if not data_files or any(f.stat().st_size == 0 for f in data_files):
             raise ModelError(f"{saved / 'variables'}: the checkpoint data are missing or empty: {fix}")
+    check_member_files(folder, manifest)
     return manifest
 
 
@@ -144,7 +196,12 @@ MAX_IMPORT_DEPTH = 6
 
 
 def file_sha256(path: Path) -> str:
-    return str(sha256_factory()(path.read_bytes()).hexdigest())
+    """The sha256 of the file ``path`` (hex), read in 1 MiB chunks."""
+    digest = sha256_factory()()
+    with path.open("rb", buffering=0) as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return str(digest.hexdigest())
 
 
 def source_pair(source: Path) -> str:

@@ -1,4 +1,4 @@
-"""Paths made from data, and files read from outside: the one rule for both.
+"""Paths made from data, files read from outside, and files written whole: one rule for each.
 
 A path built from a manifest field, a pair or a version (``models/<PAIR>/<VERSION>``) is made by
 ``child_path``: the name must match a strict pattern (no separator, no ``..``, no hidden name) and the
@@ -8,6 +8,11 @@ a file.
 A file the daily path parses (a champion pointer, the promotions log, a manifest, a held-back
 walk-forward) is read by ``read_bounded``: a regular file only (a FIFO or a device never blocks or
 floods the run) and at most a fixed number of bytes, else one line naming the file and its limit.
+
+A file replaced whole (a champion pointer, a checksum, the metrics textfile, a page) is written by
+``write_atomic``: a reader or a crash finds the old file or the new one, never half of either. A
+generated file that a setting names goes through ``replace_generated`` first, which replaces only a
+file of its own kind.
 
 Pure standard library: the daily path uses it.
 """

@@ -45,7 +45,8 @@ from fxbot.model.fitting import (
     fit_members,
     prepare_training_data,
 )
-from fxbot.model.registry import By, Registry, VersionInfo
+from fxbot.model.promotions import By
+from fxbot.model.registry import Registry, VersionInfo
 from fxbot.model.version_files import member_checksums
 
 # The fitting names the backtest and bench/daily_path.py import from here (their home is fxbot.model.fitting).

@@ -44,7 +44,8 @@ def main() -> None:
 
     from tensorflow import keras
 
-    from fxbot.model.training import FittedMember, Strategy, export_member, fit_members, prepare_training_data
+    from fxbot.model.fitting import FittedMember, Strategy, fit_members, prepare_training_data
+    from fxbot.model.training import export_member
 
     cfg = TrainingSettings()
     bars = PriceStore(REPO / "data").load(args.pair).up_to(args.until)

@@ -228,7 +228,7 @@ def render(families: Sequence[Family]) -> str:
 MARKER = "# fxbot metrics textfile: written by fxbot after each run, replaced whole; do not edit\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_textfile(path: Path, text: str) -> None:
     """Write ``text`` (after ``MARKER``) to ``path`` through a temporary file in the same folder, fsync and
     rename (mode 0644); refused (OSError) if ``path`` is anything but a textfile fxbot wrote."""
     from fxbot.safefiles import replace_generated
@@ -266,7 +266,7 @@ class MetricsWriter:
             )
         try:
             text = render(collect(outcome, ledger, data_ages(self.data_dir, self.pairs, self.now())))
-            write_atomic(self.textfile, text)
+            write_textfile(self.textfile, text)
         except Exception as exc:  # metrics are never the run's problem
             reason = (exc.strerror if isinstance(exc, OSError) else None) or f"{type(exc).__name__}: {exc}"
             _warn_once(

@@ -1,4 +1,4 @@
-"""Paths made from data, and files read from outside: the one rule for both.
+"""Paths made from data, files read from outside, and files written whole: one rule for each.
 
 A path built from a manifest field, a pair or a version (``models/<PAIR>/<VERSION>``) is made by
 ``child_path``: the name must match a strict pattern (no separator, no ``..``, no hidden name) and the
@@ -8,6 +8,11 @@ a file.
 A file the daily path parses (a champion pointer, the promotions log, a manifest, a held-back
 walk-forward) is read by ``read_bounded``: a regular file only (a FIFO or a device never blocks or
 floods the run) and at most a fixed number of bytes, else one line naming the file and its limit.
+
+A file replaced whole (a champion pointer, a checksum, the metrics textfile, a page) is written by
+``write_atomic``: a reader or a crash finds the old file or the new one, never half of either. A
+generated file that a setting names goes through ``replace_generated`` first, which replaces only a
+file of its own kind.
 
 Pure standard library: the daily path uses it.
 """
@@ -106,6 +111,59 @@ def write_refused(exc: OSError) -> str | None:
     return None
 
 
+Step = Callable[[str], None]
+#: The steps of ``write_atomic``, in order; ``on_step`` is called after each (the kill tests stop there).
+WRITE_STEPS = ("temp-written", "temp-synced", "replaced", "dir-synced")
+
+
+def write_atomic(
+    path: Path, data: bytes | str, *, mode: int = 0o644, sync_dir: bool = False, on_step: Step | None = None
+) -> None:
+    """Replace ``path`` with ``data`` (a ``str`` is written as UTF-8) so that a reader, or a crash at any
+    point, finds the old file or the new one, never half of either.
+
+    The one atomic write of fxbot: a temporary file ``.NAME.PID.tmp`` in the same folder, created
+    exclusively without following a link (a stale one from a killed run is removed first), written,
+    fsynced and given ``mode`` whatever the umask, then renamed over ``path`` with ``os.replace``;
+    with ``sync_dir`` the folder is fsynced too, so the rename itself survives a power loss. On any
+    failure the temporary file is removed and ``path`` is left as it was. ``on_step`` is called with
+    each of ``WRITE_STEPS`` once it is done ("dir-synced" only with ``sync_dir``). What ``path`` may
+    be replaced is the caller's rule (``replace_generated`` checks it first).
+    """
+    step = on_step or (lambda name: None)
+    payload = data.encode() if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        with os.fdopen(out, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            step("temp-written")
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)  # whatever the umask: node_exporter, a web server or the daemon's user reads it
+        step("temp-synced")
+        os.replace(tmp, path)
+        step("replaced")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if sync_dir:
+        fsync_dir(path.parent)
+        step("dir-synced")
+
+
+def fsync_dir(folder: Path) -> None:
+    """fsync the folder ``folder``: a file created, renamed or removed in it is on disk after this."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def replace_generated(
     path: Path, data: bytes, marker: bytes, *, also: tuple[bytes, ...] = (), mode: int = 0o644
 ) -> None:
@@ -140,21 +198,7 @@ def replace_generated(
             raise OSError(
                 errno.EEXIST, f"{path} is not a file fxbot wrote (it lacks {marker.decode(errors='replace')!r})"
             )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-        with os.fdopen(out, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)  # whatever the umask: node_exporter runs as another user
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data, mode=mode)
 
 
 def claim_folder(folder: Path, owns: Callable[[Path], bool], what: str, fix: str) -> None:

@@ -19,7 +19,7 @@ TINY = TrainingSettings(units=4, epochs=2, members=3, seeds=[1, 2, 3], batch_siz
 
 
 def _data(n_train: int = 200, n_val: int = 64, seed: int = 0):  # type: ignore[no-untyped-def]
-    from fxbot.model.training import TrainingData
+    from fxbot.model.fitting import TrainingData
 
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n_train + n_val, 6, 3)).astype("float32")
@@ -32,14 +32,14 @@ def _data(n_train: int = 200, n_val: int = 64, seed: int = 0):  # type: ignore[n
 
 def _fit(data, seeds, cfg, progress=None):  # type: ignore[no-untyped-def]
     from fxbot.backtest.worker import configure_tensorflow
-    from fxbot.model.training import fit_members
+    from fxbot.model.fitting import fit_members
 
     configure_tensorflow(None)
     return fit_members(data, seeds, cfg, [f"seed {s}" for s in seeds], progress)
 
 
 def test_members_are_independent_and_match_their_keras_models() -> None:
-    from fxbot.model.training import build_model
+    from fxbot.model.fitting import build_model
 
     data = _data()
     members = _fit(data, [1, 2, 3], TINY)

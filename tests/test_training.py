@@ -15,6 +15,7 @@ from fxbot.data.store import PriceStore
 from fxbot.features import build_dataset
 from fxbot.model.artifacts import read_manifest
 from fxbot.model.registry import Registry
+from fxbot.model.version_files import member_checksums
 
 from .conftest import BUNDLED_DATA, run_fxbot
 
@@ -44,6 +45,9 @@ def test_train_then_run_once_on_the_new_models(tmp_path: Path) -> None:
     assert len(manifest.members) == 3 and manifest.train_end == "2023-12-29"
     assert manifest.validation_start > manifest.train_start
     assert all((folder / m.tflite).stat().st_size > 1000 for m in manifest.members)
+    for member in manifest.members:  # each member file's sha256 as training wrote it, checked at import
+        assert {member.tflite, member.keras, f"{member.savedmodel}/saved_model.pb"} <= set(member.sha256)
+        assert member.sha256 == member_checksums(folder, member)
 
     run = run_fxbot("run-once", "--dry-run", "--as-of", "2024-03-01", "--config", str(config))
     assert run.returncode == 0, run.stderr
@@ -54,7 +58,7 @@ def test_train_then_run_once_on_the_new_models(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_scaler_is_fitted_on_training_rows_only() -> None:
-    from fxbot.model.training import prepare_training_data
+    from fxbot.model.fitting import prepare_training_data
 
     frame = PriceStore(BUNDLED_DATA).load("EURJPY").to_frame().loc["2018":"2020"]
     bars = Bars.from_frame(frame)

@@ -11,7 +11,8 @@ Loading refuses, with a message that says what to do, a manifest whose ``format_
 not know, and one that cannot give a trustworthy vote: a scaler that is not finite or has a spread
 of zero or less (every member would answer NaN), a window that is not positive, fewer members than
 the configuration asks for, a member listed twice (same file or same seed), another pair's manifest,
-or a member file named outside the pair's folder.
+or a member file named outside the pair's folder. Member checksums are not looked at here (the
+daily path reads manifests): an import or a promotion checks them against the files.
 """
 
 from __future__ import annotations
@@ -38,8 +39,17 @@ FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 
 
-class MemberInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """One ensemble member: its seed, files and validation figures."""
+class MemberInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+    """One ensemble member: its seed, files and validation figures (and its files' checksums).
+
+    ``sha256`` maps each of the member's files (its ``.tflite``, its ``.keras`` and every file of
+    its SavedModel, relative to the version folder) to the sha256 training took when it wrote them;
+    an import or a promotion checks them (``fxbot.model.version_files.check_member_files``), the
+    daily run does not (its champion's files were checked when it was promoted, and a checksum of
+    them all was recorded then). A manifest written before checksums has none: the key is left
+    out of ``manifest.json`` when empty, so such a manifest, its bytes and its version stay as
+    they were, and it loads and imports as before.
+    """
 
     seed: int  # the member's random seed (weights, dropout, shuffling)
     tflite: str  # LiteRT file, relative to the pair's folder (the daily path)
@@ -48,6 +58,7 @@ class MemberInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     val_accuracy: float  # direction accuracy on the validation samples
     val_loss: float  # binary cross-entropy on the validation samples
     epochs_trained: int  # epochs run before early stopping
+    sha256: dict[str, str] = msgspec.field(default_factory=dict)  # file -> hex digest; empty in older manifests
 
 
 class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -1,7 +1,7 @@
 """`fxbot models list | show | promote | rollback | import`: what each prints, over the registry.
 
 Reads manifests only (no numpy, no engine) except ``import`` and ``promote``, which check every
-member with LiteRT before the registry accepts it (``fxbot.model.registry.validate_folder``).
+member with LiteRT before the registry accepts it (``fxbot.model.version_files.validate_folder``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pathlib import Path
 from fxbot.errors import ModelError, UsageError
 from fxbot.model.artifacts import MANIFEST_NAME, read_manifest
 from fxbot.model.holdback import read_holdback
-from fxbot.model.registry import LEGACY, Entry, Registry, VersionInfo, pair_of_version
+from fxbot.model.promotions import Entry
+from fxbot.model.registry import LEGACY, Registry, VersionInfo, pair_of_version
 
 
 def _mark(info: VersionInfo, challenger: str | None) -> str:

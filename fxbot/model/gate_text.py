@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fxbot.model.registry import Entry
+from fxbot.model.promotions import Entry
 
 
 def _right(part: dict[str, Any], key: str) -> str:

@@ -24,6 +24,11 @@ members). Such a folder is read as it is (the champion is that folder) until the
 changed, when it is migrated: every file of the pair folder is copied into its version folder, the
 pointer is written and logged, and only then are the old files removed, so a crash at any point
 loses nothing and leaves a loadable champion.
+
+This module is the registry's logic; its files are elsewhere: what a version folder holds, how it
+is copied in, checked and checksummed is ``fxbot.model.version_files``, the promotions log is
+``fxbot.model.promotions``, and every pointer and checksum file is written by
+``fxbot.safefiles.write_atomic``.
 """
 
 from __future__ import annotations
@@ -31,20 +36,53 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import json
 import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
 from fxbot.errors import ModelError, UsageError
+from fxbot.model import promotions
 from fxbot.model.artifacts import MANIFEST_NAME, Manifest, read_manifest
+from fxbot.model.promotions import Action, By, Entry
+from fxbot.model.version_files import (
+    HOLDBACK_KEY,
+    HOLDBACK_NAME,
+    copy_checked,
+    file_sha256,
+    folder_checksum,
+    fsync_tree,
+    source_pair,
+    validate_folder,
+)
 from fxbot.pairs import PAIRS
-from fxbot.safefiles import MAX_LOG_BYTES, MAX_POINTER_BYTES, PAIR_NAME, VERSION_NAME, child_path, read_bounded
+from fxbot.safefiles import (
+    MAX_POINTER_BYTES,
+    PAIR_NAME,
+    VERSION_NAME,
+    WRITE_STEPS,
+    child_path,
+    fsync_dir,
+    read_bounded,
+    write_atomic,
+)
+
+__all__ = [  # the log's types are part of the registry's interface (gate, pipeline, Slack app)
+    "CHECKSUM_NAME",
+    "LEGACY",
+    "LOG_NAME",
+    "PROMOTION_STEPS",
+    "Action",
+    "By",
+    "Entry",
+    "Registry",
+    "VersionInfo",
+    "pair_of_version",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,61 +93,9 @@ LOG_NAME = "promotions.jsonl"
 LOCK_NAME = ".registry.lock"
 #: The pseudo-version of a pair folder in the old flat layout (manifest.json directly in <root>/<PAIR>/).
 LEGACY = "(unversioned)"
-#: A TensorFlow checkpoint index (``variables.index``) is a LevelDB table: it ends with this magic number.
-_TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
-
-By = Literal["schedule", "user"]
-# ``keep``: a challenger kept out by the gate before it retired (older logs); ``retire``: the gate's no.
-Action = Literal["migrate", "seed", "promote", "rollback", "recover", "keep", "retire", "passed", "import"]
 Step = Callable[[str], None]
 #: The steps of a promotion, in order; ``on_step`` is called after each (the kill tests stop there).
-PROMOTION_STEPS = ("checked", "temp-written", "temp-synced", "replaced", "dir-synced", "logged")
-# Actions that make ``to`` the champion (rollback does too, but pops the history instead of pushing).
-_PUSHES = ("migrate", "seed", "promote", "recover")
-
-
-class Entry(msgspec.Struct, frozen=True):
-    """One line of the promotions log."""
-
-    at: str  # UTC, ISO 8601
-    pair: str
-    action: Action
-    from_version: str | None
-    to_version: str | None
-    by: By
-    evidence: dict[str, Any] = msgspec.field(default_factory=dict)
-
-    def to_json(self) -> str:
-        """The log line (without its newline)."""
-        return json.dumps(
-            {
-                "at": self.at,
-                "pair": self.pair,
-                "action": self.action,
-                "from": self.from_version,
-                "to": self.to_version,
-                "by": self.by,
-                "evidence": self.evidence,
-            },
-            sort_keys=False,
-            ensure_ascii=False,
-        )
-
-    @classmethod
-    def from_json(cls, line: str) -> Entry:
-        """Parse one log line (ValueError if it is not one)."""
-        raw = json.loads(line)
-        if not isinstance(raw, dict) or not isinstance(raw.get("pair"), str) or not isinstance(raw.get("action"), str):
-            raise ValueError("not a promotions-log record")
-        return cls(
-            at=str(raw.get("at", "")),
-            pair=raw["pair"],
-            action=raw["action"],
-            from_version=raw.get("from"),
-            to_version=raw.get("to"),
-            by=raw.get("by", "user"),
-            evidence=raw.get("evidence") or {},
-        )
+PROMOTION_STEPS = ("checked", *WRITE_STEPS, "logged")
 
 
 class VersionInfo(msgspec.Struct, frozen=True):
@@ -120,53 +106,6 @@ class VersionInfo(msgspec.Struct, frozen=True):
     folder: Path
     manifest: Manifest
     champion: bool
-
-
-_warned: set[str] = set()
-
-
-def _warn_once(key: str, message: str, *args: object) -> None:
-    """Log ``message`` once per process (the log is read several times per run)."""
-    if key not in _warned:
-        _warned.add(key)
-        logger.warning(message, *args)
-
-
-def _sha256_factory() -> Any:
-    """CPython's own sha256 where it has one: the daily path checks its champions without loading OpenSSL
-    (``import hashlib``: about 7 ms and 2 MiB of the run); the same digest either way."""
-    import importlib
-
-    for name in ("_sha256", "_sha2"):  # 3.11; 3.12+
-        try:
-            return importlib.import_module(name).sha256
-        except ImportError:
-            continue
-    import hashlib
-
-    return hashlib.sha256
-
-
-def folder_checksum(folder: Path, pair: str) -> str:
-    """sha256 over a version's manifest and member files (names and contents, in a fixed order)."""
-    digest = _sha256_factory()()
-    files = [folder / MANIFEST_NAME]
-    manifest = read_manifest(folder, pair=pair)
-    for member in manifest.members:
-        files += [folder / member.tflite, folder / member.keras]
-        saved = folder / member.savedmodel
-        files += sorted(p for p in saved.rglob("*") if p.is_file()) if saved.is_dir() else []
-    buffer = bytearray(1 << 16)  # one small buffer for every file: the daily path's peak RSS stays as it was
-    view = memoryview(buffer)
-    for path in files:
-        digest.update(str(path.relative_to(folder)).encode() + b"\0")
-        try:
-            with path.open("rb", buffering=0) as handle:
-                while count := handle.readinto(buffer):
-                    digest.update(view[:count])
-        except OSError:
-            digest.update(b"\0missing")
-    return str(digest.hexdigest())
 
 
 def _now() -> str:
@@ -182,98 +121,6 @@ def pair_of_version(version: str) -> str:
             "`fxbot models list` shows them"
         )
     return pair
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` through a fsynced temporary file in the same folder."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        try:
-            os.write(fd, text.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
-def _fsync_tree(folder: Path) -> None:
-    """fsync every file and folder below ``folder`` (a copied version is on disk before it is named)."""
-    for dirpath, _, files in os.walk(folder):
-        for name in files:
-            fd = os.open(Path(dirpath) / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(dirpath))
-
-
-def validate_folder(folder: Path, pair: str, *, min_members: int = 1, version: str | None = None) -> Manifest:
-    """Check that ``folder`` holds a complete, loadable ensemble of ``pair``; return its manifest, or raise ModelError.
-
-    The manifest must be one this fxbot reads (format, fields, trust checks of ``read_manifest``)
-    and, with ``version``, be that version's (the name is a hash of the manifest: an edited one is
-    refused); every member's ``.tflite`` must load in LiteRT and answer a finite probability, its
-    ``.keras`` must be a whole zip archive, and its SavedModel must have a graph and a checkpoint
-    index that ends as it should. A truncated or missing file is named, with the fix.
-    """
-    import numpy as np  # here only: `fxbot status` reads the registry without numpy
-
-    from fxbot.model.engines import LiteRTMember
-
-    folder = Path(folder)
-    manifest = read_manifest(folder, min_members=min_members, pair=pair)
-    if version is not None and manifest.version != version:
-        raise ModelError(
-            f"{folder / MANIFEST_NAME}: the manifest is version {manifest.version}, not {version} (edited after "
-            "training?); restore the folder or retrain"
-        )
-    fix = "copy the whole version folder again (or retrain it)"
-    for i, member in enumerate(manifest.members):
-        lite = LiteRTMember(folder / member.tflite)
-        try:
-            probability = lite.predict(np.zeros(lite.input_shape, dtype=np.float32))
-        finally:
-            lite.close()
-        if not 0.0 <= probability <= 1.0:  # also false for NaN
-            raise ModelError(f"{folder / member.tflite}: member {i} answers {probability!r}, not a probability: {fix}")
-        keras_file = folder / member.keras
-        if not keras_file.is_file():
-            raise ModelError(f"{keras_file} is missing: {fix}")
-        import zipfile  # here: checking a version is rare, and the daily path never does it
-
-        try:
-            with zipfile.ZipFile(keras_file) as archive:
-                bad = archive.testzip()
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise ModelError(f"{keras_file} is truncated or not a .keras archive ({exc}): {fix}") from None
-        if bad is not None:
-            raise ModelError(f"{keras_file}: {bad} inside it is damaged: {fix}")
-        saved = folder / member.savedmodel
-        graph, index = saved / "saved_model.pb", saved / "variables" / "variables.index"
-        for needed in (graph, index):
-            if not needed.is_file() or needed.stat().st_size == 0:
-                raise ModelError(f"{needed} is missing or empty: {fix}")
-        with index.open("rb") as handle:
-            handle.seek(-len(_TABLE_MAGIC), os.SEEK_END)
-            if handle.read() != _TABLE_MAGIC:
-                raise ModelError(f"{index} is truncated (its end is missing): {fix}")
-        data_files = list((saved / "variables").glob("variables.data-*"))
-        if not data_files or any(f.stat().st_size == 0 for f in data_files):
-            raise ModelError(f"{saved / 'variables'}: the checkpoint data are missing or empty: {fix}")
-    return manifest
 
 
 class Registry:
@@ -417,25 +264,7 @@ class Registry:
 
     def history(self, pair: str | None = None) -> list[Entry]:
         """The promotions log (of ``pair``, or all), oldest first; a damaged line is skipped with a warning."""
-        try:
-            data = read_bounded(self.log_path, MAX_LOG_BYTES, "move the old log aside (it is a plain record)")
-        except FileNotFoundError:
-            return []
-        out = []
-        for number, raw in enumerate(data.splitlines(), 1):
-            if not raw.strip():
-                continue
-            try:
-                entry = Entry.from_json(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                _warn_once(f"{self.log_path}:{number}", "%s line %d is not UTF-8 text; skipped", self.log_path, number)
-                continue
-            except ValueError:
-                logger.warning("%s line %d is not a record (an interrupted write?); skipped", self.log_path, number)
-                continue
-            if pair is None or entry.pair == pair:
-                out.append(entry)
-        return out
+        return promotions.read_log(self.log_path, pair)
 
     def added_with(self, version: str, key: str) -> str | None:
         """The value of ``key`` in the evidence of the log line that added ``version`` (seed or import), or None."""
@@ -447,23 +276,11 @@ class Registry:
 
     def champion_stack(self, pair: str) -> list[str]:
         """The champions of ``pair`` as the log tells, each promotion pushing and each rollback popping."""
-        stack: list[str] = []
-        for entry in self.history(pair):
-            if entry.action in _PUSHES and entry.to_version:
-                stack.append(entry.to_version)
-            elif entry.action == "rollback" and stack:
-                stack.pop()
-        return stack
+        return promotions.champion_stack(self.history(pair))
 
     def decided(self, pair: str) -> set[str]:
         """Versions that were champion once or were judged and kept out: no longer challengers."""
-        out = set(self.champion_stack(pair))
-        for entry in self.history(pair):
-            if entry.to_version and entry.action in (*_PUSHES, "keep", "retire", "passed", "rollback"):
-                out.add(entry.to_version)
-            if entry.from_version and entry.action == "rollback":
-                out.add(entry.from_version)
-        return out
+        return promotions.decided(self.history(pair))
 
     def challengers(self, pair: str) -> list[VersionInfo]:
         """Every stored version not decided yet and trained after the champion, oldest first.
@@ -503,46 +320,15 @@ class Registry:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _append(self, entry: Entry) -> None:
-        """Append one line to the log and fsync it (a torn last line from a crash is ended first)."""
-        path = self.log_path
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            size = os.fstat(fd).st_size
-            prefix = b""
-            if size:
-                with path.open("rb") as handle:
-                    handle.seek(size - 1)
-                    prefix = b"" if handle.read(1) == b"\n" else b"\n"
-            os.write(fd, prefix + entry.to_json().encode() + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        promotions.append_entry(self.log_path, entry)
 
     def _set_pointer(self, pair: str, version: str, on_step: Step) -> None:
-        import tempfile  # here: a promotion is rare, and the daily path only reads the pointer
-
         folder = self.pair_dir(pair)
         # The checksum first: a change killed before the pointer moves leaves one naming another version (unused).
         checksum = folder_checksum(self.version_dir(pair, version), pair)
-        _write_atomic(folder / CHECKSUM_NAME, f"{version} {checksum}\n")
+        write_atomic(folder / CHECKSUM_NAME, f"{version} {checksum}\n")
         self._verified.pop(pair, None)
-        fd, tmp = tempfile.mkstemp(prefix=f".{POINTER_NAME}.", dir=folder)
-        try:
-            os.write(fd, (version + "\n").encode())
-            on_step("temp-written")
-            os.fsync(fd)
-            os.close(fd)
-            fd = -1
-            on_step("temp-synced")
-            os.replace(tmp, self.pointer(pair))
-            on_step("replaced")
-            _fsync_dir(folder)
-            on_step("dir-synced")
-        finally:
-            if fd >= 0:
-                os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        write_atomic(self.pointer(pair), version + "\n", mode=0o600, sync_dir=True, on_step=on_step)
 
     def _clean(self, pair: str) -> None:
         """Remove temporary files a killed change left behind (never a version folder)."""
@@ -604,9 +390,9 @@ class Registry:
                     shutil.copytree(child, staging / child.name)
                 else:
                     shutil.copy2(child, staging / child.name)
-            _fsync_tree(staging)
+            fsync_tree(staging)
             os.rename(staging, target)
-            _fsync_dir(folder)
+            fsync_dir(folder)
         previous = self.champion(pair) if self.pointer(pair).is_file() else None
         if previous != version:
             self._set_pointer(pair, version, lambda step: None)
@@ -745,7 +531,7 @@ class Registry:
         source = Path(source)
         if source.is_symlink() or not source.is_dir():
             raise UsageError(f"{source} is not a folder; give the version folder that holds manifest.json")
-        pair = _source_pair(source)
+        pair = source_pair(source)
         with self._locked():
             for stale in self.root.glob(".incoming-*"):  # what a killed import left (imports hold the lock)
                 shutil.rmtree(stale, ignore_errors=True)
@@ -763,13 +549,13 @@ class Registry:
                 recorded = (binding or {}).get(HOLDBACK_KEY)
                 if recorded is not None:
                     held = staging / HOLDBACK_NAME
-                    if not held.is_file() or _sha256(held) != recorded:
+                    if not held.is_file() or file_sha256(held) != recorded:
                         raise ModelError(f"{source / HOLDBACK_NAME} changed after the retrain wrote it; refused")
                 folder.mkdir(parents=True, exist_ok=True)
-                _fsync_tree(staging)
+                fsync_tree(staging)
                 os.rename(staging, target)
-                _fsync_dir(folder)
-                _fsync_dir(self.root)
+                fsync_dir(folder)
+                fsync_dir(self.root)
             finally:
                 if staging.exists():
                     shutil.rmtree(staging, ignore_errors=True)
@@ -782,104 +568,3 @@ class Registry:
                 evidence = {"note": note or "a challenger", **evidence}
                 self._append(Entry(_now(), pair, "import", champion, version, by, evidence))
         return VersionInfo(pair, version, target, manifest, champion is None)
-
-
-#: The held-back walk-forward's file in a version folder (``fxbot.model.holdback.HOLDBACK_FILE``).
-HOLDBACK_NAME = "holdback.json"
-#: The promotions-log evidence key of the retrain's checksum of that file.
-HOLDBACK_KEY = "holdback_sha256"
-#: Caps of an imported version folder: every file fxbot writes there is far smaller.
-MAX_MEMBER_BYTES = 48 * 1024 * 1024
-MAX_IMPORT_FILES = 512
-MAX_IMPORT_BYTES = 512 * 1024 * 1024
-MAX_IMPORT_DEPTH = 6
-
-
-def _sha256(path: Path) -> str:
-    return str(_sha256_factory()(path.read_bytes()).hexdigest())
-
-
-def _source_pair(source: Path) -> str:
-    """The pair a version folder to import says it is for (strictly a known pair code), read within caps."""
-    from fxbot.safefiles import MAX_JSON_BYTES
-
-    path = source / MANIFEST_NAME
-    fix = "give the version folder that `fxbot train` or `fxbot retrain` wrote"
-    if path.is_symlink():
-        raise ModelError(f"{path} is a symbolic link; imports take regular files only: {fix}")
-    try:
-        raw = json.loads(read_bounded(path, MAX_JSON_BYTES, fix).decode("utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"no model manifest at {path}; {fix}") from None
-    except (UnicodeDecodeError, ValueError):
-        raise ModelError(f"{path}: unreadable manifest (not JSON text); {fix}") from None
-    pair = raw.get("pair") if isinstance(raw, dict) else None
-    if not isinstance(pair, str) or pair not in PAIRS:
-        shown = pair if not isinstance(pair, str) or len(pair) <= 40 else f"{pair[:40]}..."
-        raise ModelError(f"{path}: pair {shown!r} is not a pair fxbot knows ({', '.join(PAIRS)}); refused")
-    return pair
-
-
-def copy_checked(source: Path, target: Path) -> None:
-    """Copy the tree ``source`` into the existing folder ``target``: regular files and folders only.
-
-    A symbolic link, a FIFO, a device or a socket is refused (never followed, never read), and so
-    is a tree beyond the caps: a file over ``MAX_MEMBER_BYTES`` (a JSON file over 1 MiB), more than
-    ``MAX_IMPORT_FILES`` entries, ``MAX_IMPORT_BYTES`` in all, or deeper than ``MAX_IMPORT_DEPTH``.
-    Each file is opened without following links and checked again on its descriptor.
-    """
-    import stat
-
-    from fxbot.safefiles import MAX_JSON_BYTES
-
-    fix = "import the version folder that `fxbot train` or `fxbot retrain` wrote, as plain files"
-    count, total = 0, 0
-
-    def walk(src: Path, dst: Path, depth: int) -> None:
-        nonlocal count, total
-        if depth > MAX_IMPORT_DEPTH:
-            raise ModelError(f"{src} is nested deeper than {MAX_IMPORT_DEPTH} folders; {fix}")
-        with os.scandir(src) as entries:
-            listed = sorted(entries, key=lambda e: e.name)
-        for entry in listed:
-            count += 1
-            if count > MAX_IMPORT_FILES:
-                raise ModelError(f"{source} holds more than {MAX_IMPORT_FILES} files; {fix}")
-            path = Path(entry.path)
-            info = entry.stat(follow_symlinks=False)
-            if stat.S_ISLNK(info.st_mode):
-                raise ModelError(f"{path} is a symbolic link; imports take regular files only: {fix}")
-            if stat.S_ISDIR(info.st_mode):
-                (dst / entry.name).mkdir()
-                walk(path, dst / entry.name, depth + 1)
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                raise ModelError(f"{path} is not a regular file (a FIFO, device or socket); {fix}")
-            limit = MAX_JSON_BYTES if entry.name.endswith(".json") else MAX_MEMBER_BYTES
-            if info.st_size > limit:
-                raise ModelError(f"{path} is {info.st_size:,} bytes, more than the {limit:,} an import takes; {fix}")
-            total += info.st_size
-            if total > MAX_IMPORT_BYTES:
-                raise ModelError(f"{source} holds more than {MAX_IMPORT_BYTES:,} bytes; {fix}")
-            _copy_file(path, dst / entry.name, limit, fix)
-
-    walk(Path(source), Path(target), 0)
-
-
-def _copy_file(src: Path, dst: Path, limit: int, fix: str) -> None:
-    import stat
-
-    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since it was listed
-            raise ModelError(f"{src} is not a regular file; {fix}")
-        out = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(out, "wb") as handle:
-            written = 0
-            while chunk := os.read(fd, 1 << 20):
-                written += len(chunk)
-                if written > limit:
-                    raise ModelError(f"{src} grew past {limit:,} bytes while copied; {fix}")
-                handle.write(chunk)
-    finally:
-        os.close(fd)

@@ -41,7 +41,8 @@ from fxbot.model.holdback import (
     read_holdback,
     write_holdback,
 )
-from fxbot.model.registry import LEGACY, By, Registry
+from fxbot.model.promotions import By
+from fxbot.model.registry import LEGACY, Registry
 
 logger = logging.getLogger(__name__)
 

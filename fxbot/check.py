@@ -4,13 +4,14 @@
 - the data provider, and with OANDA one small candles request (the token and the host);
 - write access to the data, models and ledger directories (a temporary file, created and removed);
 - each pair's data, and every model member loaded with the configured engine and run once on the
-  pair's live window;
+  pair's live window, and the champions' age (the local checks of ``fxbot.status``, made thorough);
 - the schedule, and Slack's auth.test and conversations.info (never a post);
 - with SLACK_APP_TOKEN, `fxbot slack-app`'s token (apps.connections.open) and its rendered answers
   against Block Kit's limits (``fxbot.slack_app.check``).
 
 A configuration problem makes the exit code 2 whatever else is found, and then no line says
-"config: ok".
+"config: ok". The adapters it tries (provider, Slack clients, store, registry) come from
+``fxbot.sources``, as the composition root's do.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ from fxbot.config import Settings
 from fxbot.errors import UsageError
 from fxbot.pairs import get_pair
 
-logger = logging.getLogger(__name__)
+#: Named as before the commands left ``fxbot.cli``: a failed retrain's stderr line, which the daemon's alert
+#: quotes, reads "ERROR fxbot.cli: ..." as it always has.
+logger = logging.getLogger("fxbot.cli")
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:

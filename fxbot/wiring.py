@@ -47,13 +47,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def prepare_state(settings: Settings, *, models: bool = True) -> None:
-    """Seed ``state_dir`` from the bundled data and shipped models where it lacks them (first use, upgrades)."""
-    from fxbot.state import prepare_state as prepare
-
-    prepare(settings, models=models)
-
-
 def provider_is_network(settings: Settings, secrets: Secrets) -> bool:
     """True if the configured provider fetches over the network (decided without importing requests)."""
     from fxbot.data.source import provider_name

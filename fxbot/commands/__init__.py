@@ -38,6 +38,6 @@ def selected_pairs(args: argparse.Namespace, settings: Settings) -> list[str]:
 
 def prepare_state(settings: Settings) -> None:
     """Seed ``state_dir`` from the bundled data and shipped models where it lacks them (first use, upgrades)."""
-    from fxbot import wiring
+    from fxbot.state import prepare_state as prepare
 
-    wiring.prepare_state(settings)
+    prepare(settings)

@@ -29,7 +29,6 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
     """Import a broker export into the store (refused, store untouched, when it does not fit: see importer)."""
     from fxbot.data.importer import apply_import, plan_import, read_broker_csv
-    from fxbot.data.store import PriceStore
 
     pair = get_pair(args.pair).code
     if Path(args.path).is_dir():
@@ -52,7 +51,7 @@ def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
         days = ", ".join(d.isoformat() for d in result.holiday_dates[:5])
         more = ", ..." if len(result.holiday_dates) > 5 else ""
         print(f"  dropped {result.holidays} bar(s) on Dec 25 / Jan 1 (not trading days): {days}{more}")
-    store = PriceStore(settings.data.dir)
+    store = wiring.store(settings)
     plan = plan_import(
         store,
         pair,

@@ -24,7 +24,6 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Train the ensembles: into the model registry (a challenger, or the first champion), or flat into --out."""
     import importlib.util
 
-    from fxbot.data.store import PriceStore
     from fxbot.model.train_pairs import PairJob, Trained, default_workers, train_pairs
 
     if importlib.util.find_spec("tensorflow") is None:
@@ -34,7 +33,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         import msgspec
 
         cfg = msgspec.structs.replace(cfg, epochs=args.epochs)
-    store = PriceStore(settings.data.dir)
+    store = wiring.store(settings)
     jobs = []
     for code in selected_pairs(args, settings):
         bars = store.load(code)

@@ -224,8 +224,8 @@ def _age(train_end: str, due: dt.date) -> str:
 def _run_members(settings: Settings, folder: Path, bars: Bars | None, pair: str) -> tuple[Manifest, str]:
     """Load every member of ``folder`` and run each once on the live window of ``bars`` (if usable).
 
-    Returns the manifest and what was done, for the model line. numpy and the engine are imported
-    here only: `fxbot status` shares this module and reads manifests alone.
+    Returns the manifest and what was done, for the model line (`fxbot check`'s). numpy and the engine
+    are imported here only: `fxbot status` reads manifests alone.
     """
     from fxbot.features import live_window, min_bars
     from fxbot.model.ensemble import Ensemble

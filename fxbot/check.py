@@ -4,13 +4,14 @@
 - the data provider, and with OANDA one small candles request (the token and the host);
 - write access to the data, models and ledger directories (a temporary file, created and removed);
 - each pair's data, and every model member loaded with the configured engine and run once on the
-  pair's live window;
+  pair's live window, and the champions' age (the local checks of ``fxbot.status``, made thorough);
 - the schedule, and Slack's auth.test and conversations.info (never a post);
 - with SLACK_APP_TOKEN, `fxbot slack-app`'s token (apps.connections.open) and its rendered answers
   against Block Kit's limits (``fxbot.slack_app.check``).
 
 A configuration problem makes the exit code 2 whatever else is found, and then no line says
-"config: ok".
+"config: ok". The adapters it tries (provider, Slack clients, store, registry) come from
+``fxbot.sources``, as the composition root's do.
 """
 
 from __future__ import annotations
@@ -20,39 +21,16 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import msgspec
-
-from fxbot import wiring
-from fxbot.calendar import last_completed_trading_day, trading_days_between
+from fxbot import sources
 from fxbot.config import Secrets, Settings
-from fxbot.data.freshness import last_bar_day, store_file
 from fxbot.errors import ConfigError, DeliveryError, FxbotError
-from fxbot.model.artifacts import read_manifest
-
-if TYPE_CHECKING:
-    from fxbot.data.bars import Bars
-    from fxbot.model.artifacts import Manifest
+from fxbot.status import CheckResult, check_data_and_models, check_model_age
 
 logger = logging.getLogger(__name__)
 
 #: How far back the OANDA probe asks for candles: a week always holds trading days.
 PROBE_DAYS = 7
-
-
-class CheckResult(msgspec.Struct):
-    """The lines to print and the exit code (the worst problem found)."""
-
-    lines: list[str] = msgspec.field(default_factory=list)
-    exit_code: int = 0
-    config_problem: bool = False  # a problem with exit code 2 was found
-
-    def problem(self, line: str, code: int) -> None:
-        """Record a failed check."""
-        self.lines.append(f"PROBLEM {line}")
-        self.exit_code = max(self.exit_code, code)
-        self.config_problem = self.config_problem or code == ConfigError.exit_code
 
 
 def run_checks(
@@ -67,8 +45,6 @@ def run_checks(
     check_provider(settings, secrets, result, now)
     check_directories(settings, result)
     check_data_and_models(settings, result, now, run_members=True)
-    from fxbot.status import check_model_age  # here: status imports this module
-
     check_model_age(settings, result, now.date())  # the same verdict and day count as `fxbot status`
     try:
         from fxbot.cron import cron_trigger
@@ -84,7 +60,7 @@ def run_checks(
     except FxbotError as exc:
         result.problem(f"schedule: {exc}", exc.exit_code)
     try:
-        notifier = wiring.slack_notifier(settings, secrets)
+        notifier = sources.slack_notifier(settings, secrets)
         if notifier is None:
             result.lines.append("slack: no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL; calls go to the console only")
         else:
@@ -120,7 +96,7 @@ def check_slack_app(settings: Settings, secrets: Secrets, result: CheckResult) -
 
     try:
         result.lines.append(
-            check_app_token(wiring.slack_web_client(settings, secrets), secrets.slack_app_token.get_secret_value())
+            check_app_token(sources.slack_web_client(settings, secrets), secrets.slack_app_token.get_secret_value())
         )
     except FxbotError as exc:
         result.problem(f"slack app: {exc}", exc.exit_code)
@@ -148,7 +124,7 @@ def check_provider(settings: Settings, secrets: Secrets, result: CheckResult, no
             return
         pair = settings.pairs[0]
         since = now.date() - dt.timedelta(days=PROBE_DAYS)
-        bars = wiring.provider(settings, secrets).fetch(pair, since)
+        bars = sources.provider(settings, secrets).fetch(pair, since)
     except FxbotError as exc:
         result.problem(f"data provider: {exc}", exc.exit_code)
         return
@@ -199,81 +175,3 @@ def check_directories(settings: Settings, result: CheckResult) -> None:
             result.lines.append(f"ledger: {ledger}" + ("" if ledger.exists() else " (created by the first run)"))
         else:
             result.lines.append(f"{key}: {directory} writable")
-
-
-def check_data_and_models(
-    settings: Settings,
-    result: CheckResult,
-    now: dt.datetime | None = None,
-    *,
-    whole_files: bool = True,
-    run_members: bool = False,
-) -> None:
-    """Add each pair's data freshness and model version to ``result`` (no network).
-
-    ``whole_files``: parse and validate every bar (`fxbot check`); otherwise only the last bar, and
-    count the rest (`fxbot status`, a health check that runs often). ``run_members``: load every
-    member with ``model.engine`` and run it once on the pair's live window (`fxbot check`);
-    otherwise only the manifest is read and checked.
-    """
-    due = last_completed_trading_day(now or dt.datetime.now(dt.UTC))
-    for code in settings.pairs:
-        bars = None
-        try:
-            if whole_files:
-                bars = wiring.store(settings).load(code)
-                count, last = len(bars), bars.last_date
-            else:
-                last, count = last_bar_day(store_file(settings.data.dir, code))
-            lag = trading_days_between(last, due)
-            line = f"data: {code}: {count} bars, last {last.isoformat()}"
-            if lag > settings.data.max_staleness_days:
-                result.problem(f"{line}, {lag} trading day(s) behind {due.isoformat()} (stale)", 3)
-            else:
-                result.lines.append(f"{line}, up to date")
-        except FxbotError as exc:
-            result.problem(f"data: {exc}", exc.exit_code)
-        try:
-            folder = wiring.registry(settings).champion_folder(code)
-            if run_members:
-                manifest, ran = _run_members(settings, folder, bars, code)
-            else:
-                manifest, ran = read_manifest(folder, min_members=settings.training.members, pair=code), ""
-            result.lines.append(
-                f"model: {code}: {manifest.version}, {len(manifest.members)} members, "
-                f"trained to {manifest.train_end}{_age(manifest.train_end, due)}{ran}"
-            )
-        except FxbotError as exc:
-            result.problem(f"model: {exc}", exc.exit_code)
-
-
-def _age(train_end: str, due: dt.date) -> str:
-    """`` (N trading days ago)``: how far the training data end lies behind the last completed trading day."""
-    try:
-        days = trading_days_between(dt.date.fromisoformat(train_end), due)
-    except ValueError:  # a manifest checked elsewhere; an odd date only loses the age
-        return ""
-    return f" ({days} trading day{'s' if days != 1 else ''} ago)" if days > 0 else " (up to date)"
-
-
-def _run_members(settings: Settings, folder: Path, bars: Bars | None, pair: str) -> tuple[Manifest, str]:
-    """Load every member of ``folder`` and run each once on the live window of ``bars`` (if usable).
-
-    Returns the manifest and what was done, for the model line. numpy and the engine are imported
-    here only: `fxbot status` shares this module and reads manifests alone.
-    """
-    from fxbot.features import live_window, min_bars
-    from fxbot.model.ensemble import Ensemble
-
-    ensemble = Ensemble(folder, settings.model.engine, min_members=settings.training.members, pair=pair)
-    try:
-        manifest = ensemble.manifest
-        if bars is None or len(bars) < min_bars(manifest.window):
-            return manifest, f"; all loaded ({settings.model.engine}), none run: no usable bars"
-        probabilities = ensemble.member_probabilities(live_window(bars, manifest.scaler, manifest.window))
-    finally:
-        ensemble.close()
-    return manifest, (
-        f"; all loaded ({settings.model.engine}) and run on {bars.last_date.isoformat()}: "
-        f"P(up) {min(probabilities):.3f}..{max(probabilities):.3f}"
-    )

@@ -1,8 +1,11 @@
-"""The composition root: the one place that builds the store, the provider, the notifiers, the chart
-source and the ledger from the settings and the secrets it is given.
+"""The composition root: assembles the adapters (``fxbot.sources``: store, registry, ledger, provider,
+Slack) with the notifiers, the chart source, the pinger and the metrics into what each command runs.
 
-`run-once`, `schedule`, `check`, `status`, `fetch` and `history` get their adapters here; nothing
-below this module reads the environment (the CLI reads ``Secrets`` once and passes them in).
+The commands (``fxbot.commands``) get their daily run, daemon, Slack app and adapters here; nothing
+below this module imports it, and nothing below it reads the environment (the CLI reads ``Secrets``
+once and passes them in). The adapters it assembles are built in ``fxbot.sources`` (and named here
+too, as ``wiring.store`` and so on), so a report below it (`fxbot status`, the Slack app's answers)
+opens the ledger there instead of looking up the composition root.
 
 Imports are made inside the functions, so each command loads only what it uses: the daemon
 (``build_daemon``) never imports numpy, a model loader or the daily pipeline, and no command
@@ -19,57 +22,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fxbot.config import ScheduleSettings, Secrets, Settings
+from fxbot.sources import ChartSource as ChartSource
+from fxbot.sources import evidence_loader as evidence_loader
+from fxbot.sources import ledger as ledger
+from fxbot.sources import provider as provider
+from fxbot.sources import registry as registry
+from fxbot.sources import slack_notifier as slack_notifier
+from fxbot.sources import slack_web_client as slack_web_client
+from fxbot.sources import store as store
 
 if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
     from fxbot.data.fetch import FetchReport
-    from fxbot.data.providers.base import Provider
     from fxbot.data.store import PriceStore
     from fxbot.heartbeat import Pinger
     from fxbot.ledger import Ledger
     from fxbot.metrics import MetricsWriter
-    from fxbot.model.registry import Registry
     from fxbot.monitor import JobMonitor
     from fxbot.notify.base import Notifier
-    from fxbot.notify.slack import SlackWebhookNotifier, SlackWebNotifier
     from fxbot.pipeline import Dependencies
     from fxbot.scheduler import ChildResult, Daemon
-    from fxbot.signals import Evidence, Report
     from fxbot.slack_app.app import SlackApp
     from fxbot.weekly import SummaryDependencies
 
 logger = logging.getLogger(__name__)
-
-ChartSource = Callable[["Report"], "bytes | None"]
-
-
-def prepare_state(settings: Settings, *, models: bool = True) -> None:
-    """Seed ``state_dir`` from the bundled data and shipped models where it lacks them (first use, upgrades)."""
-    from fxbot.state import prepare_state as prepare
-
-    prepare(settings, models=models)
-
-
-def store(settings: Settings) -> PriceStore:
-    """The price store of ``data.dir``."""
-    from fxbot.data.store import PriceStore
-
-    return PriceStore(settings.data.dir)
-
-
-def registry(settings: Settings) -> Registry:
-    """The model registry of ``model.dir`` (versions, champion pointers, promotions log)."""
-    from fxbot.model.registry import Registry
-
-    return Registry(settings.model.dir, min_members=settings.training.members)
-
-
-def ledger(settings: Settings) -> Ledger:
-    """The ledger at ``ledger.path`` (the file is opened on first use)."""
-    from fxbot.ledger import Ledger
-
-    return Ledger(settings.ledger.path)
 
 
 def provider_is_network(settings: Settings, secrets: Secrets) -> bool:
@@ -77,13 +52,6 @@ def provider_is_network(settings: Settings, secrets: Secrets) -> bool:
     from fxbot.data.source import provider_name
 
     return provider_name(settings.data, secrets)[0] != "bundled"
-
-
-def provider(settings: Settings, secrets: Secrets) -> Provider:
-    """The data provider ``data.provider`` and ``secrets`` select (OANDA's token comes from ``secrets``)."""
-    from fxbot.data.providers import make_provider
-
-    return make_provider(settings.data, secrets)
 
 
 def fetcher(settings: Settings, secrets: Secrets, price_store: PriceStore) -> Callable[[], FetchReport] | None:
@@ -107,17 +75,6 @@ def chart_source(settings: Settings, price_store: PriceStore, the_ledger: Ledger
 
     colors = (settings.notify.colors.buy, settings.notify.colors.sell)
     return make_chart_source(price_store.load, the_ledger.recent_calls, colors, settings.notify.locale)
-
-
-def slack_notifier(
-    settings: Settings, secrets: Secrets, chart: ChartSource | None = None
-) -> SlackWebNotifier | SlackWebhookNotifier | None:
-    """The Slack notifier a credential calls for, or None (slack_sdk is imported only with a credential)."""
-    if secrets.slack_bot_token is None and secrets.slack_webhook_url is None:
-        return None
-    from fxbot.notify.slack import slack_notifier as make_slack_notifier
-
-    return make_slack_notifier(settings, secrets, chart=chart)
 
 
 def notifiers(settings: Settings, secrets: Secrets, chart: ChartSource | None = None) -> list[Notifier]:
@@ -149,25 +106,6 @@ def daily_dependencies(settings: Settings, secrets: Secrets) -> Dependencies:
         load_evidence=evidence_loader(models),
         registry=models,
     )
-
-
-def evidence_loader(models: Registry) -> Callable[[str], Evidence | None]:
-    """Reads the walk-forward evidence stored with a pair's champion (``<champion folder>/evidence.json``).
-
-    An unreadable file does not stop the day's calls: it is logged (naming the file and the fix) and
-    the post says that no evidence is stored, which claims nothing.
-    """
-    from fxbot.errors import ModelError
-    from fxbot.model.evidence import load_evidence
-
-    def load(pair: str) -> Evidence | None:
-        try:
-            return load_evidence(models.champion_folder(pair))
-        except ModelError as exc:
-            logger.warning("%s: the post shows no evidence", exc)
-            return None
-
-    return load
 
 
 def summary_dependencies(settings: Settings, secrets: Secrets) -> SummaryDependencies:
@@ -308,17 +246,6 @@ def refresh_site(settings: Settings, config: str | None) -> bool:
         return False
     logger.info("%s", done.stdout.strip())
     return True
-
-
-def slack_web_client(settings: Settings, secrets: Secrets) -> WebClient:
-    """A Web API client with the bot token (if set) that follows no redirect, at ``FXBOT_SLACK_API_URL`` or Slack."""
-    from fxbot.notify.slack import api_url
-    from fxbot.notify.slack.transport import NoRedirectWebClient
-
-    token = secrets.slack_bot_token.get_secret_value() if secrets.slack_bot_token is not None else None
-    return NoRedirectWebClient(
-        token=token, base_url=api_url(secrets), timeout=max(1, round(settings.notify.slack.timeout_seconds))
-    )
 
 
 def slack_app(settings: Settings, secrets: Secrets) -> SlackApp:

@@ -196,9 +196,9 @@ def test_command_line_numbers_are_bounded_like_the_config_exit_2_one_line(args: 
 
 
 def test_a_number_option_and_its_config_key_share_one_definition() -> None:
-    from fxbot.cli import _config_number
+    from fxbot.cli.arguments import config_number
     from fxbot.config import TrainingSettings, key_bounds
 
     kind, meta = key_bounds(TrainingSettings, "epochs")
     assert (kind, meta.ge, meta.le) == (int, 1, 1000)
-    assert _config_number(TrainingSettings, "training.epochs")("1000") == 1000
+    assert config_number(TrainingSettings, "training.epochs")("1000") == 1000

@@ -405,8 +405,9 @@ def test_bad_access_lists_are_refused_with_the_key(tmp_path: Path, app: dict[str
 
 
 def test_check_tries_the_app_token_and_the_rendered_answers(seeded_ledger: Path, tmp_path: Path) -> None:
-    from fxbot.check import CheckResult, check_slack_app
+    from fxbot.check import check_slack_app
     from fxbot.config import Secrets
+    from fxbot.status import CheckResult
 
     settings = settings_from_mapping(_raw(seeded_ledger))
     with SocketModeStandIn() as socket, SlackStandIn(socket_url=socket.next_url) as web:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from fxbot.calendar import next_trading_day
-from fxbot.check import CheckResult, check_slack_app
+from fxbot.check import check_slack_app
 from fxbot.config import Secrets, Settings, settings_from_mapping
 from fxbot.model.gate import judge
 from fxbot.model.gate_text import gate_notice
@@ -21,6 +21,7 @@ from fxbot.model.registry import Action, Entry
 from fxbot.pipeline import RunOptions, run_once
 from fxbot.slack_app import views
 from fxbot.slack_app.answers import Answers
+from fxbot.status import CheckResult
 from fxbot.status_text import status_line
 
 from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from fxbot import wiring
+from fxbot import sources
 from fxbot.config import Settings
 from fxbot.errors import FxbotError
 from fxbot.ledger import HistoryRow
@@ -76,7 +76,7 @@ class Answers:
         """The live totals of every scored call (an empty record without a ledger; none is created)."""
         if not self.settings.ledger.path.exists():
             return totals([])
-        ledger = wiring.ledger(self.settings)
+        ledger = sources.ledger(self.settings)
         try:
             return totals(ledger.scored_positions())
         finally:
@@ -87,7 +87,7 @@ class Answers:
         from fxbot.slack_app.record import record_answer
 
         evidence = None
-        load = wiring.evidence_loader(wiring.registry(self.settings))
+        load = sources.evidence_loader(sources.registry(self.settings))
         for code in self.settings.pairs:
             evidence = load(code)
             if evidence is not None:
@@ -104,7 +104,7 @@ class Answers:
         from fxbot.model.artifacts import read_manifest
         from fxbot.slack_app.record import version_answer
 
-        registry, models = wiring.registry(self.settings), []
+        registry, models = sources.registry(self.settings), []
         for code in self.settings.pairs:
             try:
                 manifest = read_manifest(registry.champion_folder(code), pair=code)
@@ -117,7 +117,7 @@ class Answers:
     def _read_ledger(self, days: int | None) -> tuple[list[HistoryRow], dict[str, TrackRecord]]:
         if not self.settings.ledger.path.exists():
             return [], {}
-        ledger = wiring.ledger(self.settings)
+        ledger = sources.ledger(self.settings)
         try:
             return ledger.history(days), ledger.accuracy_by_pair()
         finally:
@@ -138,7 +138,7 @@ class Answers:
         positions: list[tuple[str, str, float, float]] = []
         book = None
         if latest_day is not None:
-            ledger = wiring.ledger(self.settings)
+            ledger = sources.ledger(self.settings)
             try:
                 positions = ledger.positions(latest_day)
                 book = ledger.book_risk(latest_day)
@@ -161,7 +161,7 @@ class Answers:
         """The id and status of the newest run once it has ended (None: running, none, or no ledger); cheap to poll."""
         if not self.settings.ledger.path.exists():
             return None
-        ledger = wiring.ledger(self.settings)
+        ledger = sources.ledger(self.settings)
         try:
             runs = ledger.runs(1)
             if not runs or runs[0]["status"] == "running":
@@ -187,9 +187,9 @@ def week_blocks(settings: Settings, now: dt.datetime, day: dt.date | None = None
     from fxbot.weekly import SummaryDependencies, build_summary, latest_closed_week
 
     week_of = day or latest_closed_week(last_completed_trading_day(now))
-    ledger = wiring.ledger(settings) if settings.ledger.path.exists() else NullLedger()
+    ledger = sources.ledger(settings) if settings.ledger.path.exists() else NullLedger()
     try:
-        deps = SummaryDependencies(store=wiring.store(settings), ledger=ledger, now=lambda: now)
+        deps = SummaryDependencies(store=sources.store(settings), ledger=ledger, now=lambda: now)
         summary = build_summary(settings, deps, week_of, score=False)
     finally:
         ledger.close()

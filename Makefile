@@ -23,15 +23,18 @@ $(VENV)/.dev-installed: pyproject.toml requirements/dev.txt
 	touch $(VENV)/.run-installed $@
 
 # Re-resolve the lock after a change of pyproject.toml's dependencies (needs the package index). run.txt (the
-# daily path), slack-app.txt and train.txt (the Docker images' stages) are constrained by dev.txt, so every
-# install has the version `make test` tested of what they share.
+# daily path, no matplotlib), charts.txt (it with matplotlib: `fxbot site`, the Slack chart), slack-app.txt and
+# train.txt (the Docker images' stages) are constrained by dev.txt, so every install has the version `make test`
+# tested of what they share.
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
 	--no-emit-find-links --no-emit-trusted-host --resolver=backtracking
 lock: $(VENV)/.dev-installed
-	$(LOCK) --extra train --extra slack-app --extra cluster --extra test --extra dev -o requirements/dev.txt pyproject.toml
+	$(LOCK) --extra charts --extra train --extra slack-app --extra cluster --extra test --extra dev \
+		-o requirements/dev.txt pyproject.toml
 	$(LOCK) -c requirements/dev.txt -o requirements/run.txt pyproject.toml
 	$(LOCK) -c requirements/dev.txt --extra slack-app -o requirements/slack-app.txt pyproject.toml
 	$(LOCK) -c requirements/dev.txt --extra train -o requirements/train.txt pyproject.toml
+	$(LOCK) -c requirements/dev.txt --extra charts -o requirements/charts.txt pyproject.toml
 
 run: $(VENV)/.run-installed
 	$(BIN)/fxbot run-once --dry-run

@@ -16,7 +16,7 @@ What it shows, each figure read from where the rest of fxbot keeps it (nothing r
 
 Charts are matplotlib SVG, inline (text kept as text, so Japanese renders with the reader's fonts);
 there is no script, no outside asset (a Content-Security-Policy says so), and the page opens from
-disk. matplotlib is imported by ``charts`` only: the daily path never imports this package
+disk. matplotlib (the ``charts`` extra) is imported by ``charts`` only: the daily path never imports this package
 (`run-once` runs `fxbot site` as a child process after the post when ``site.dir`` is set).
 
 By job: ``records`` reads what the page shows (``gather``), ``words`` holds its English and Japanese,
@@ -28,6 +28,7 @@ it, ``live-equity.png`` (the live curves) is what the Slack App Home shows when 
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,8 @@ LIVE_PNG = "live-equity.png"
 #: What the files fxbot writes here start with (``replace_generated`` replaces only files of their kind).
 PAGE_START = b"<!DOCTYPE html>"
 PNG_START = b"\x89PNG\r\n\x1a\n"
+#: Said, in one line, when matplotlib is missing (the slim install has no charts).
+NO_MATPLOTLIB = "`fxbot site` draws its charts with matplotlib, which is not installed: pip install 'fxbot[charts]'"
 
 
 def write_site(folder: Path, page: str, png: bytes | None = None) -> Path:
@@ -65,6 +68,8 @@ def write_site(folder: Path, page: str, png: bytes | None = None) -> Path:
 
 def build_site(settings: Settings, folder: Path, *, report: Path = DEFAULT_REPORT, locale: str | None = None) -> Path:
     """Gather, render and write the page; returns its path."""
+    if importlib.util.find_spec("matplotlib") is None:  # the charts extra: say so before reading anything
+        raise ConfigError(NO_MATPLOTLIB)
     from fxbot.site.charts import equity_png
     from fxbot.site.page import render_html
     from fxbot.site.records import gather, live_series

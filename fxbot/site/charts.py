@@ -1,5 +1,5 @@
 """The page's charts: matplotlib SVG, inline (text kept as text, so Japanese renders with the reader's fonts), and
-the live curves as a PNG for Slack's App Home. matplotlib is imported here only.
+the live curves as a PNG for Slack's App Home. matplotlib (the ``charts`` extra) is imported here only.
 """
 
 from __future__ import annotations

@@ -150,7 +150,14 @@ def test_dockerfile_runtime_image() -> None:
     runtime = text.split("AS runtime", 1)[1].split("FROM runtime AS", 1)[0]
     assert "tensorflow" not in runtime.lower() and "[train]" not in runtime  # the daily path only
     build = text.split("AS build\n", 1)[1].split("FROM", 1)[0]
-    assert "pip install --no-cache-dir --no-deps .\n" in build  # fxbot alone: its dependencies are a layer below
+    assert "pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .\n" in build  # fxbot alone, as a wheel
+    # Each image: the lock's dependencies copied from a stage that never saw the code (a layer a code change leaves
+    # alone), then fxbot's wheel on top without dependencies; no venv is copied from a stage that holds the code.
+    for stage, deps_stage in (("runtime", "deps"), ("slack-app", "deps-slack-app"), ("train", "deps-train")):
+        body = text.split(f" AS {stage}\n", 1)[1].split("\nFROM ", 1)[0]
+        copy, install = f"COPY --from={deps_stage} /opt/venv /opt/venv", "pip install --no-cache-dir --no-deps /wheels/"
+        assert copy in body and body.index(copy) < body.index(install), stage
+    assert "COPY --from=build " not in text and "COPY --from=source" in build
     deps = text.split("AS deps\n", 1)[1].split("FROM", 1)[0]
     assert "--require-hashes -r requirements/run.txt" in deps and "COPY fxbot" not in deps  # the lock, no code
     (healthcheck,) = [line for line in runtime.splitlines() if line.startswith("HEALTHCHECK")]

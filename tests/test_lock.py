@@ -74,3 +74,17 @@ def test_make_and_ci_install_from_the_lock() -> None:
     assert "make check" in (REPO / ".ci" / "run").read_text()  # which installs through $(VENV)/.dev-installed
     docker = (REPO / "Dockerfile").read_text()
     assert docker.index("requirements/run.txt") < docker.index("COPY fxbot ./fxbot")  # deps before code
+
+
+def test_the_lower_bounds_are_installed_and_tested() -> None:
+    """`make test-lowest` (run by CI) pins every core, [charts] and [slack-app] requirement to its >= bound."""
+    import runpy
+
+    lowest = runpy.run_path(str(REPO / "requirements" / "lowest.py"))
+    bounds = lowest["lower_bounds"]()
+    for req in [*project()[""], *project()["charts"], *project()["slack-app"]]:
+        bound = bounds[canonicalize_name(req.name)]
+        assert f">={bound}" in str(req.specifier) and req.specifier.contains(bound), req
+    makefile = (REPO / "Makefile").read_text()
+    assert "requirements/lowest.py > $(LOWEST)/constraints.txt" in makefile and "-p lowest_plugin" in makefile
+    assert "make test-lowest" in (REPO / ".ci" / "run").read_text()

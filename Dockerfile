@@ -13,7 +13,7 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY requirements ./requirements
+COPY requirements/*.txt ./requirements/
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements/run.txt
 
@@ -23,8 +23,9 @@ RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements/sl
 FROM deps AS deps-train
 RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements/train.txt
 
-# Then fxbot itself, without dependencies; the wheel carries the shipped models, bundled history and default
-# config (fxbot/shipped/ links to models/, data/ and configs/, hence their copies here).
+# Then fxbot's wheel, without dependencies; it carries the shipped models, bundled history and default config
+# (fxbot/shipped/ links to models/, data/ and configs/, hence their copies here). Each image installs it on top of
+# its stage's dependencies.
 FROM ${PYTHON_IMAGE} AS source
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -35,21 +36,17 @@ COPY fxbot ./fxbot
 
 FROM deps AS build
 COPY --from=source /src /src
-RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
-
-FROM deps-slack-app AS build-slack-app
-COPY --from=source /src /src
-RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
-
-FROM deps-train AS build-train
-COPY --from=source /src /src
-RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
+RUN /opt/venv/bin/pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM ${PYTHON_IMAGE} AS runtime
 # A fixed numeric id, so volume ownership on the host is predictable (chown 10001 state/).
 RUN groupadd --system --gid 10001 fxbot \
     && useradd --system --uid 10001 --gid fxbot --home-dir /app --no-create-home --shell /usr/sbin/nologin fxbot
-COPY --from=build /opt/venv /opt/venv
+# The lock's dependencies as the deps stage installed them: a layer that a change of code leaves alone (pulled
+# once, not per release); fxbot's own wheel goes on top in a layer of its own (about 5 MB with models and data).
+COPY --from=deps /opt/venv /opt/venv
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    /opt/venv/bin/pip install --no-cache-dir --no-deps /wheels/fxbot-*.whl
 WORKDIR /app
 COPY --chown=fxbot:fxbot configs ./configs
 COPY --chown=fxbot:fxbot data ./data
@@ -81,12 +78,20 @@ CMD ["schedule"]
 # It exits 4 when its connection goes stale, and --restart starts it afresh; the daemon's liveness file is not
 # its health, so the inherited HEALTHCHECK is off.
 FROM runtime AS slack-app
-COPY --from=build-slack-app /opt/venv /opt/venv
+USER 0:0
+COPY --from=deps-slack-app /opt/venv /opt/venv
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    /opt/venv/bin/pip install --no-cache-dir --no-deps /wheels/fxbot-*.whl
+USER 10001:10001
 HEALTHCHECK NONE
 CMD ["slack-app"]
 
 FROM runtime AS train
-COPY --from=build-train /opt/venv /opt/venv
+USER 0:0
+COPY --from=deps-train /opt/venv /opt/venv
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    /opt/venv/bin/pip install --no-cache-dir --no-deps /wheels/fxbot-*.whl
+USER 10001:10001
 CMD ["train"]
 
 # The last stage is what `docker build .` builds without --target: the daemon's image, `runtime` as it is.

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: run test test-fast check docs format bench clean lock
+.PHONY: run test test-fast test-lowest check docs format bench clean lock
 
 # Installs come from the lock (requirements/*.txt: exact versions with their hashes, made by `make lock`), then
 # fxbot itself with --no-deps: a fresh clone gets the versions CI tested, not whatever is newest that day.
@@ -23,15 +23,32 @@ $(VENV)/.dev-installed: pyproject.toml requirements/dev.txt
 	touch $(VENV)/.run-installed $@
 
 # Re-resolve the lock after a change of pyproject.toml's dependencies (needs the package index). run.txt (the
-# daily path), slack-app.txt and train.txt (the Docker images' stages) are constrained by dev.txt, so every
-# install has the version `make test` tested of what they share.
+# daily path, no matplotlib), charts.txt (it with matplotlib: `fxbot site`, the Slack chart), slack-app.txt and
+# train.txt (the Docker images' stages) are constrained by dev.txt, so every install has the version `make test`
+# tested of what they share.
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
 	--no-emit-find-links --no-emit-trusted-host --resolver=backtracking
 lock: $(VENV)/.dev-installed
-	$(LOCK) --extra train --extra slack-app --extra cluster --extra test --extra dev -o requirements/dev.txt pyproject.toml
+	$(LOCK) --extra charts --extra train --extra slack-app --extra cluster --extra test --extra dev \
+		-o requirements/dev.txt pyproject.toml
 	$(LOCK) -c requirements/dev.txt -o requirements/run.txt pyproject.toml
 	$(LOCK) -c requirements/dev.txt --extra slack-app -o requirements/slack-app.txt pyproject.toml
 	$(LOCK) -c requirements/dev.txt --extra train -o requirements/train.txt pyproject.toml
+	$(LOCK) -c requirements/dev.txt --extra charts -o requirements/charts.txt pyproject.toml
+
+# The lower bounds, tested: fxbot's own dependencies, [charts] and [slack-app] at the lowest versions allowed,
+# the test tools and everything else from the lock (requirements/lowest.py writes the constraints), in a venv of
+# their own; then the fast tests. A test that needs another extra (TensorFlow, SciPy, ...) is skipped, saying
+# which (requirements/lowest_plugin.py); any other failure fails.
+LOWEST := $(VENV)/lowest
+$(LOWEST)/.installed: pyproject.toml requirements/dev.txt requirements/lowest.py
+	test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
+	$(PYTHON) requirements/lowest.py > $(LOWEST)/constraints.txt
+	$(LOWEST)/bin/python -m pip install --quiet -c $(LOWEST)/constraints.txt -e '.[charts,slack-app,test]'
+	touch $@
+
+test-lowest: $(LOWEST)/.installed
+	PYTHONPATH=requirements $(LOWEST)/bin/python -m pytest -p lowest_plugin -m "not slow" -q -n auto
 
 run: $(VENV)/.run-installed
 	$(BIN)/fxbot run-once --dry-run

@@ -150,7 +150,14 @@ def test_dockerfile_runtime_image() -> None:
     runtime = text.split("AS runtime", 1)[1].split("FROM runtime AS", 1)[0]
     assert "tensorflow" not in runtime.lower() and "[train]" not in runtime  # the daily path only
     build = text.split("AS build\n", 1)[1].split("FROM", 1)[0]
-    assert "pip install --no-cache-dir --no-deps .\n" in build  # fxbot alone: its dependencies are a layer below
+    assert "pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .\n" in build  # fxbot alone, as a wheel
+    # Each image: the lock's dependencies copied from a stage that never saw the code (a layer a code change leaves
+    # alone), then fxbot's wheel on top without dependencies; no venv is copied from a stage that holds the code.
+    for stage, deps_stage in (("runtime", "deps"), ("slack-app", "deps-slack-app"), ("train", "deps-train")):
+        body = text.split(f" AS {stage}\n", 1)[1].split("\nFROM ", 1)[0]
+        copy, install = f"COPY --from={deps_stage} /opt/venv /opt/venv", "pip install --no-cache-dir --no-deps /wheels/"
+        assert copy in body and body.index(copy) < body.index(install), stage
+    assert "COPY --from=build " not in text and "COPY --from=source" in build
     deps = text.split("AS deps\n", 1)[1].split("FROM", 1)[0]
     assert "--require-hashes -r requirements/run.txt" in deps and "COPY fxbot" not in deps  # the lock, no code
     (healthcheck,) = [line for line in runtime.splitlines() if line.startswith("HEALTHCHECK")]
@@ -206,3 +213,68 @@ def test_the_retrain_has_its_own_unit_limit_and_priority() -> None:
     timer = _directives("fxbot-retrain.timer")
     assert timer["OnCalendar"] == ["*-*-02 03:30:00 UTC"] and Settings().schedule.retrain_cron == "30 3 2 * *"
     assert timer["Unit"] == ["fxbot-retrain.service"]
+
+
+SERVICES = [name for name in UNITS if name.endswith(".service")]
+#: `systemd-analyze security` exposure each unit must stay under (7.0 before the hardening lines; 1.1-1.2 with them).
+MAX_EXPOSURE = 2.0
+
+
+def _exposure(name: str) -> float | None:
+    """The unit's overall exposure (`systemd-analyze security --offline=yes`), or None if this systemd cannot say."""
+    assert SYSTEMD_ANALYZE is not None
+    done = subprocess.run(
+        [SYSTEMD_ANALYZE, "security", "--offline=yes", str(DEPLOY / name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d)", done.stdout + done.stderr)
+    return float(found[1]) if found else None
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed (.ci/run installs systemd)")
+@pytest.mark.parametrize("name", SERVICES)
+def test_units_are_hardened(name: str) -> None:
+    exposure = _exposure(name)
+    if exposure is None:
+        pytest.skip("this systemd-analyze has no `security --offline=yes` (systemd 250 or newer has)")
+    assert exposure <= MAX_EXPOSURE, f"{name}: exposure {exposure} (at most {MAX_EXPOSURE})"
+
+
+def test_hardening_leaves_tensorflow_and_nice_working() -> None:
+    """The retrain's TensorFlow writes machine code at run time, and retrain children call nice(): the units that
+    retrain neither forbid writable-executable memory nor the @resources system calls; the others do."""
+    for name in SERVICES:
+        unit = _directives(name)
+        assert unit["SystemCallFilter"][0] == "@system-service" and unit["CapabilityBoundingSet"] == [""], name
+        assert unit["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6"], name
+        retrains = name in ("fxbot.service", "fxbot-retrain.service")
+        assert ("@resources" in unit["SystemCallFilter"][1]) is not retrains, name
+    assert "MemoryDenyWriteExecute" not in _directives("fxbot-retrain.service")
+    assert _directives("fxbot-run-once.service")["MemoryDenyWriteExecute"] == ["yes"]  # LiteRT: no JIT
+
+
+@pytest.mark.parametrize(("cron", "refused"), [("30 3 2 * *", True), ("", False)])
+def test_the_retrain_unit_refuses_while_the_daemon_retrains_too(tmp_path: Path, cron: str, refused: bool) -> None:
+    """With fxbot-retrain.timer, schedule.retrain_cron must be "": the unit's ExecStartPre fails (one line) if not."""
+    (pre,) = _directives("fxbot-retrain.service")["ExecStartPre"]
+    assert pre == "/opt/fxbot/.venv/bin/python /opt/fxbot/deploy/retrain-timer-check.py"
+    config = tmp_path / "config.yaml"
+    config.write_text(f'schedule:\n  retrain_cron: "{cron}"\n')
+    env = {"PATH": "/usr/bin:/bin", "FXBOT_CONFIG": str(config), "FXBOT_STATE_DIR": str(tmp_path / "state")}
+    done = subprocess.run(
+        [sys.executable, str(DEPLOY / "retrain-timer-check.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert done.stdout == ""
+    if refused:
+        assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+        assert f"schedule.retrain_cron is '{cron}' in {config}" in done.stderr and 'retrain_cron: ""' in done.stderr
+    else:
+        assert (done.returncode, done.stderr) == (0, "")

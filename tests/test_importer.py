@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -611,3 +612,68 @@ def test_only_new_refuses_a_file_that_disagrees_at_the_seam(bundled_store: Price
             now=dt.datetime(2025, 1, 6, 23, tzinfo=dt.UTC), only_new=True,
         )  # fmt: skip
     assert run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--only-new", "--replace").returncode == 2
+
+
+def _store_up_to(bundled_store: PriceStore, tmp_path: Path, pair: str, last: str) -> PriceStore:
+    store = PriceStore(tmp_path / "data")
+    store.save(pair, bundled_store.load(pair).up_to(last))
+    return store
+
+
+def _export_of(bundled_store: PriceStore, tmp_path: Path, pair: str, first: str, last: str) -> Path:
+    bars = bundled_store.load(pair)
+    span = bars.take((bars.dates >= np.datetime64(first, "D")) & (bars.dates <= np.datetime64(last, "D")))
+    export = tmp_path / f"{pair}-{first}.csv"
+    export.write_text(format_bars_csv(span))
+    return export
+
+
+def test_another_pairs_file_sharing_no_date_is_refused_by_its_level(bundled_store: PriceStore, tmp_path: Path) -> None:
+    """EUR/JPY's 2020 bars as USDJPY after USD/JPY's 2019: 12 % apart, within data.max_jump (15 %), but more than
+    USD/JPY has moved in a day (6.8 % at most): refused in one line naming the way round, --replace."""
+    import datetime as dt
+
+    from fxbot.data.importer import plan_import
+
+    store = _store_up_to(bundled_store, tmp_path, "USDJPY", "2019-12-31")
+    kwargs = {
+        "source": "eurjpy.csv",
+        "tolerance": 1e-4,
+        "max_jump": 0.15,
+        "now": dt.datetime(2021, 1, 4, tzinfo=dt.UTC),
+    }
+    other = read_broker_csv(_export_of(bundled_store, tmp_path, "EURJPY", "2020-01-02", "2020-03-31"))
+    with pytest.raises(DataError) as refused:
+        plan_import(store, "USDJPY", other, **kwargs)  # type: ignore[arg-type]
+    message = str(refused.value)
+    assert len(message.splitlines()) == 1 and message.startswith("eurjpy.csv shares no date with the stored USDJPY")
+    assert "more than USDJPY can move in 1 trading day(s)" in message and "import it with --replace" in message
+    assert plan_import(store, "USDJPY", other, replace=True, **kwargs).merge.new == len(other.bars)  # type: ignore[arg-type]
+    own = read_broker_csv(_export_of(bundled_store, tmp_path, "USDJPY", "2020-01-02", "2020-03-31"))
+    assert plan_import(store, "USDJPY", own, **kwargs).merge.new == len(own.bars)  # type: ignore[arg-type]
+
+
+def test_no_real_seam_of_the_bundled_history_is_taken_for_another_pair(bundled_store: PriceStore) -> None:
+    """Every 7th day of 2009-2024 cut as the store's last bar (its history holds October 2008's record days), the
+    rest as a file after a gap of 1, 5 or 40 days: the level check refuses none of the real histories."""
+    from fxbot.data.guards import level_jump
+
+    for pair in ("USDJPY", "EURJPY", "GBPJPY"):
+        bars = bundled_store.load(pair)
+        for cut in range(int(np.searchsorted(bars.dates, np.datetime64("2009-01-02"))), len(bars) - 41, 7):
+            for gap in (1, 5, 40):
+                stored = bars.take(np.arange(len(bars)) < cut)
+                merged = bars.take((np.arange(len(bars)) < cut) | (np.arange(len(bars)) >= cut + gap - 1))
+                written = np.arange(len(merged)) >= cut
+                assert level_jump(stored, merged, written) is None, (pair, bars.date(cut), gap)
+
+
+def test_import_csv_says_the_level_refusal_in_one_line(tmp_path: Path, bundled_store: PriceStore) -> None:
+    data = tmp_path / "data"
+    _store_up_to(bundled_store, tmp_path, "USDJPY", "2019-12-31")
+    export = _export_of(bundled_store, tmp_path, "EURJPY", "2020-01-02", "2020-01-31")
+    before = _files(data)
+    result = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(_config(tmp_path, data)))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "shares no date with the stored USDJPY" in result.stderr
+    assert _files(data) == before

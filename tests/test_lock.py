@@ -11,7 +11,7 @@ from packaging.utils import canonicalize_name
 
 from .conftest import REPO
 
-LOCKS = ("run", "slack-app", "train", "dev")
+LOCKS = ("run", "charts", "slack-app", "train", "dev")
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==([^ \\]+)", re.MULTILINE)
 
 
@@ -31,12 +31,26 @@ def project() -> dict[str, list[Requirement]]:
 
 
 def test_extras_are_named_as_the_ecosystem_expects() -> None:
-    assert {"train", "slack-app", "cluster", "test", "dev"} <= set(project())
+    assert {"charts", "train", "slack-app", "cluster", "test", "dev"} <= set(project())
+
+
+def test_the_daily_install_has_no_matplotlib() -> None:
+    """matplotlib is the charts extra (`fxbot site`, the Slack chart, the backtest report): `make run` and the
+    daemon's image install requirements/run.txt without it; train (the backtest report) and charts have it."""
+    assert "matplotlib" not in {canonicalize_name(r.name) for r in project()[""]}
+    assert "matplotlib" not in pins("run") and "matplotlib" not in pins("slack-app")
+    assert {"matplotlib"} <= set(pins("charts")) & set(pins("train")) & set(pins("dev"))
 
 
 @pytest.mark.parametrize(
     ("lock", "groups"),
-    [("run", [""]), ("slack-app", ["", "slack-app"]), ("train", ["", "train"]), ("dev", list(project()))],
+    [
+        ("run", [""]),
+        ("charts", ["", "charts"]),
+        ("slack-app", ["", "slack-app"]),
+        ("train", ["", "train"]),
+        ("dev", list(project())),
+    ],
 )
 def test_each_lock_pins_every_requirement_within_its_bounds(lock: str, groups: list[str]) -> None:
     pinned = pins(lock)
@@ -49,7 +63,7 @@ def test_each_lock_pins_every_requirement_within_its_bounds(lock: str, groups: l
 
 def test_the_smaller_locks_take_the_versions_the_tests_ran_with() -> None:
     dev = pins("dev")
-    for lock in ("run", "slack-app", "train"):
+    for lock in ("run", "charts", "slack-app", "train"):
         assert {n: v for n, v in pins(lock).items() if dev.get(n) != v} == {}, lock
 
 
@@ -60,3 +74,17 @@ def test_make_and_ci_install_from_the_lock() -> None:
     assert "make check" in (REPO / ".ci" / "run").read_text()  # which installs through $(VENV)/.dev-installed
     docker = (REPO / "Dockerfile").read_text()
     assert docker.index("requirements/run.txt") < docker.index("COPY fxbot ./fxbot")  # deps before code
+
+
+def test_the_lower_bounds_are_installed_and_tested() -> None:
+    """`make test-lowest` (run by CI) pins every core, [charts] and [slack-app] requirement to its >= bound."""
+    import runpy
+
+    lowest = runpy.run_path(str(REPO / "requirements" / "lowest.py"))
+    bounds = lowest["lower_bounds"]()
+    for req in [*project()[""], *project()["charts"], *project()["slack-app"]]:
+        bound = bounds[canonicalize_name(req.name)]
+        assert f">={bound}" in str(req.specifier) and req.specifier.contains(bound), req
+    makefile = (REPO / "Makefile").read_text()
+    assert "requirements/lowest.py > $(LOWEST)/constraints.txt" in makefile and "-p lowest_plugin" in makefile
+    assert "make test-lowest" in (REPO / ".ci" / "run").read_text()

@@ -206,3 +206,23 @@ def test_a_run_with_site_dir_writes_the_page_after_it_without_importing_matplotl
     assert _top_level(modules) & {*HEAVY, "dataclasses"} == set()  # the page is made in a child process
     text = (site / "index.html").read_text(encoding="utf-8")
     assert '<meta name="generator" content="fxbot site">' in text and "<svg" in text
+
+
+def test_without_matplotlib_the_page_and_the_slack_chart_say_which_extra_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """matplotlib is the ``charts`` extra: `fxbot site` exits 2 with one line naming it, writing nothing, and a
+    config with notify.slack.chart on is refused when its chart maker is built (before anything is posted)."""
+    import sys
+
+    from fxbot.cli import main
+    from fxbot.errors import ConfigError
+    from fxbot.notify.chart import chart_source
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed: find_spec says None
+    out = tmp_path / "www"
+    assert main(["site", str(out), "--config", str(_config(tmp_path))]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "matplotlib, which is not installed: pip install 'fxbot[charts]'" in line and not out.exists()
+    with pytest.raises(ConfigError, match=r"notify.slack.chart is on, but matplotlib is not installed: pip install "):
+        chart_source(lambda code: None, lambda code: [])  # type: ignore[arg-type,return-value]

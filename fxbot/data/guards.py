@@ -5,6 +5,8 @@
 - Jumps: a close more than ``data.max_jump`` from the close before it is refused.
 - Overlap: bars that claim to be the stored pair must have closes like the stored ones; when they
   do not, ``closest_pair`` says which stored pair they look like.
+- Level: bars that share no date with the stored ones may not move, where they meet them, more than
+  the stored history ever moved in a day (``level_jump``): another pair's prices are told by their level.
 """
 
 from __future__ import annotations
@@ -84,3 +86,42 @@ def closest_pair(bars: Bars, candidates: Mapping[str, Bars], min_common: int = 1
         return None
     pair = min(usable, key=lambda p: usable[p].median)
     return pair, usable[pair]
+
+
+# Bars sharing no date with the store: their level at a seam may move at most LEVEL_MARGIN times the stored
+# history's largest one-day move (x the square root of the trading days between), judged once the history has
+# LEVEL_HISTORY bars. The bundled history's largest days are 7.0 % (USD/JPY), 9.8 % (EUR/JPY), 11.6 % (GBP/JPY),
+# all in October 2008: 1.5 x those leaves room for a new record; another pair 10-20 % away is refused. A store
+# whose history lacked 2008 would have refused 4 real days of that October (its record moves were 1.8-2.1 x).
+LEVEL_MARGIN = 1.5
+LEVEL_HISTORY = 250
+
+
+class LevelJump(msgspec.Struct, frozen=True):
+    """A seam between stored and new bars that moves more than the stored history could in the days between."""
+
+    before: dt.date
+    before_close: float
+    after: dt.date
+    after_close: float
+    change: float
+    days: int  # trading days after ``before``, up to ``after`` (``fxbot.calendar``)
+    worst: float  # the stored history's largest one-day move
+
+
+def level_jump(stored: Bars, merged: Bars, written: np.ndarray) -> LevelJump | None:
+    """The first seam of ``merged`` (``written`` marks the new bars) whose move is beyond the stored history's reach.
+
+    None when the history is shorter than ``LEVEL_HISTORY`` bars (too short to know the pair's largest day).
+    """
+    if len(stored) < LEVEL_HISTORY or not written.any():
+        return None
+    worst = float(np.max(np.abs(stored.close[1:] / stored.close[:-1] - 1.0)))
+    for i in (np.flatnonzero(written[1:] != written[:-1]) + 1).tolist():  # a stored bar beside a new one
+        before, after = merged.date(i - 1), merged.date(i)
+        between = np.arange(merged.dates[i - 1] + 1, merged.dates[i] + 1)  # the days after ``before``, to ``after``
+        days = max(1, int(trading_mask(between).sum()))
+        change = abs(float(merged.close[i]) / float(merged.close[i - 1]) - 1.0)
+        if change > LEVEL_MARGIN * worst * float(np.sqrt(days)):
+            return LevelJump(before, float(merged.close[i - 1]), after, float(merged.close[i]), change, days, worst)
+    return None

@@ -18,7 +18,8 @@ and counted, as ``fetch`` drops them; identical repeated rows are dropped and co
 ``plan_import`` then holds the file against the store with ``fetch``'s rules (``fxbot.data.guards``):
 a close more than ``data.max_jump`` from the one before it is refused, and so, unless ``replace``,
 is a file whose overlap differs from the stored bars on more than ``FEW_DIFFERING`` bars; the message
-says which stored pair its prices look like. ``apply_import`` keeps a backup of a file it replaces.
+says which stored pair its prices look like; a file sharing no date with the store is held by its level at
+the seam (``guards.level_jump``). ``apply_import`` keeps a backup of a file it replaces.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import pandas as pd
 
 from fxbot.calendar import last_completed_trading_day
 from fxbot.data.bars import PRICE_COLUMNS, Bars, as_date, make_bars, validate_bars, weekday
-from fxbot.data.guards import close_gap, closest_pair, first_jump, trading_mask
+from fxbot.data.guards import close_gap, closest_pair, first_jump, level_jump, trading_mask
 from fxbot.data.store import MergeResult, PriceStore, atomic_write_text, merge_bars
 from fxbot.errors import DataError
 
@@ -514,6 +515,7 @@ def plan_import(
             "unchanged. Check the file's dates (and the system clock), drop those rows and import again"
         )
     stored = store.load_or_empty(pair)
+    shares_a_date = bool(np.isin(bars.dates, stored.dates).any())
     if only_new and not stored.empty:
         bars = _after_the_seam(stored, bars, source, overlap_days)
     merge = merge_bars(stored, bars, tolerance=tolerance)
@@ -530,6 +532,14 @@ def plan_import(
             merge = merge_bars(stored.take(~stray), bars, tolerance=tolerance)
     merged = merge.bars
     written = np.isin(merged.dates, np.concatenate([merge.new_dates, merge.revised_dates]))
+    seam = None if shares_a_date or replace else level_jump(stored, merged, written)
+    if seam is not None:  # no date to compare the closes on: the level at the seam tells another pair
+        raise DataError(
+            f"{source} shares no date with the stored {pair} bars, and its level is {seam.change:.1%} from theirs at "
+            f"the seam ({seam.before_close:g} on {seam.before} to {seam.after_close:g} on {seam.after}), more than "
+            f"{pair} can move in {seam.days} trading day(s) (its largest day here: {seam.worst:.1%}): another pair's "
+            f"prices? Check --pair; the store is unchanged. If it is {pair}, import it with --replace"
+        )
     # A written bar moves its own change and the next bar's: both are checked.
     checked = written | np.concatenate([[False], written[:-1]])
     jump = first_jump(merged, checked, max_jump)

@@ -1,7 +1,7 @@
 """The optional Slack chart: the last 60 closes per pair with the recent calls marked, as a PNG.
 
-matplotlib is imported here only, and this module only when ``notify.slack.chart`` is on, so the
-daily path stays light when the chart is off.
+matplotlib (the ``charts`` extra) is imported here only, and this module only when ``notify.slack.chart`` is
+on, so the daily path stays light when the chart is off.
 """
 
 from __future__ import annotations
@@ -16,6 +16,11 @@ from fxbot.data.bars import Bars
 from fxbot.signals import Report
 
 BARS = 60
+#: Said, in one line, when the chart is on and matplotlib is missing (the slim install has no charts).
+NO_MATPLOTLIB = (
+    "notify.slack.chart is on, but matplotlib is not installed: pip install 'fxbot[charts]' "
+    "(or set notify.slack.chart: false)"
+)
 #: matplotlib colour of each ``notify.colors`` name.
 MPL_COLORS = {
     "green": "tab:green",
@@ -80,7 +85,16 @@ def chart_source(
     colors: tuple[str, str] = ("green", "red"),
     locale: str = "en",
 ) -> Callable[[Report], bytes | None]:
-    """A chart maker for the Slack notifier, reading bars and recorded calls when the report is posted."""
+    """A chart maker for the Slack notifier, reading bars and recorded calls when the report is posted.
+
+    Raises ``ConfigError`` (one line) when matplotlib, the ``charts`` extra, is not installed.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        from fxbot.errors import ConfigError
+
+        raise ConfigError(NO_MATPLOTLIB)
 
     def make(report: Report) -> bytes | None:
         codes = [s.pair.code for s in report.signals]

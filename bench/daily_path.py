@@ -1,6 +1,6 @@
 """Benchmark the daily path against its floor (``bench/floor.py``), pinned to one core like the 1-vCPU VM.
 
-Prints medians and ratios measured in one run; asserts nothing (targets are in the README):
+Prints medians and ratios measured in one run; asserts nothing (targets and figures: docs/benchmarks.md):
 
     run-once --dry-run --no-fetch   <= 1.5x the floor's time, <= 1.25x its peak RSS
     a recording run (ledger, no Slack) <= 1.8x the floor's time

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import time
 import warnings
 from pathlib import Path
@@ -95,26 +94,11 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    import tempfile  # here, not at the top: the daily path reads the store and never writes it
+    from fxbot.safefiles import write_atomic  # here, not at the top: the daily path reads the store, never writes
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)  # mkstemp makes 0600; keep the file's own (or a readable) mode
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644  # keep the file's own (or a readable) mode
+    write_atomic(path, text, mode=mode, sync_dir=True)
 
 
 def format_bars_csv(bars: Bars) -> str:

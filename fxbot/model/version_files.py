@@ -15,10 +15,10 @@ Pure standard library at import time: the daily path checks its champion's check
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from fxbot.errors import ModelError
 from fxbot.model.artifacts import MANIFEST_NAME, Manifest, MemberInfo, read_manifest
@@ -27,21 +27,6 @@ from fxbot.safefiles import fsync_dir, read_bounded
 
 #: A TensorFlow checkpoint index (``variables.index``) is a LevelDB table: it ends with this magic number.
 _TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
-
-
-def sha256_factory() -> Any:
-    """CPython's own sha256 where it has one: the daily path checks its champions without loading OpenSSL
-    (``import hashlib``: about 7 ms and 2 MiB of the run); the same digest either way."""
-    import importlib
-
-    for name in ("_sha256", "_sha2"):  # 3.11; 3.12+
-        try:
-            return importlib.import_module(name).sha256
-        except ImportError:
-            continue
-    import hashlib
-
-    return hashlib.sha256
 
 
 def member_files(folder: Path, member: MemberInfo) -> list[str]:
@@ -54,7 +39,7 @@ def member_files(folder: Path, member: MemberInfo) -> list[str]:
 
 def folder_checksum(folder: Path, pair: str) -> str:
     """sha256 over a version's manifest and member files (names and contents, in a fixed order)."""
-    digest = sha256_factory()()
+    digest = hashlib.sha256()
     names = [MANIFEST_NAME]
     for member in read_manifest(folder, pair=pair).members:
         names += member_files(folder, member)
@@ -197,7 +182,7 @@ MAX_IMPORT_DEPTH = 6
 
 def file_sha256(path: Path) -> str:
     """The sha256 of the file ``path`` (hex), read in 1 MiB chunks."""
-    digest = sha256_factory()()
+    digest = hashlib.sha256()
     with path.open("rb", buffering=0) as handle:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)

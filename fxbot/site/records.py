@@ -118,14 +118,14 @@ def read_backtest(report: Path, settings: Settings) -> Backtest | None:
 
 def gather(settings: Settings, report: Path = DEFAULT_REPORT, now: dt.datetime | None = None) -> SiteData:
     """Read the ledger (never created here), the champions' evidence and manifests, the promotions log, the report."""
-    from fxbot import wiring
+    from fxbot import sources
     from fxbot.errors import FxbotError
     from fxbot.model.artifacts import read_manifest
 
     live: list[CallOutcome] = []
     book, var_days, var_exceeded, var_p = None, 0, 0, math.nan
     if settings.ledger.path.exists():
-        ledger = wiring.ledger(settings)
+        ledger = sources.ledger(settings)
         try:
             live = ledger.scored_positions()
             book = ledger.book_risk()
@@ -133,8 +133,8 @@ def gather(settings: Settings, report: Path = DEFAULT_REPORT, now: dt.datetime |
             var_exceeded, var_days, var_p = exceedances([loss for _, loss in shown], [fig for fig, _ in shown])
         finally:
             ledger.close()
-    registry = wiring.registry(settings)
-    load_evidence = wiring.evidence_loader(registry)
+    registry = sources.registry(settings)
+    load_evidence = sources.evidence_loader(registry)
     evidence: dict[str, Evidence] = {}
     champions = []
     for code in settings.pairs:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,19 @@ def test_no_chart_is_uploaded_with_chart_false(
     assert main(["summary", "--week", "2024-06-12", "--config", str(config)]) == 0
     assert len(_summaries(slack)) == 1
     assert not [r for r in slack.requests if r.api.startswith(("files.", "upload/"))]  # no chart, no files:write
+
+
+def test_without_matplotlib_the_summary_is_posted_and_the_missing_chart_said_once(
+    slack: SlackStandIn, config: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _bot(monkeypatch, slack)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the [charts] extra were not installed
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    assert main(["summary", "--week", "2024-06-12", "--config", str(config)]) == 0
+    assert len(_summaries(slack)) == 1
+    assert not [r for r in slack.requests if r.api.startswith(("files.", "upload/"))]
+    said = [r.getMessage() for r in caplog.records if "without its chart" in r.getMessage()]
+    assert len(said) == 1 and "pip install 'fxbot[charts]'" in said[0]
 
 
 def test_weekly_summary_is_posted_once_with_its_chart_and_not_again(

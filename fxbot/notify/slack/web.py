@@ -273,6 +273,10 @@ class SlackWebNotifier(Notifier):
             )
         except (DeliveryError, Uncertain, ValueError) as exc:
             logger.warning("the message was posted, but the chart upload failed: %s", exc)
+        except ImportError:  # notify.slack.chart on, but the [charts] extra (matplotlib) is not installed
+            from fxbot.notify.chart import NO_MATPLOTLIB
+
+            logger.warning("the message was posted without its chart: %s", NO_MATPLOTLIB)
 
     def find_posted(
         self,

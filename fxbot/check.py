@@ -70,6 +70,7 @@ def run_checks(
     except FxbotError as exc:
         result.problem(f"slack: {exc}", exc.exit_code)
     check_slack_app(settings, secrets, result)
+    check_charts(settings, result)
     source = config_source or "built-in defaults"
     if result.config_problem:
         # The file loaded, but a setting is wrong for this machine: the config is the first thing to fix.
@@ -78,6 +79,22 @@ def run_checks(
     else:
         result.lines.insert(0, f"config: ok ({source})")
     return result
+
+
+def check_charts(settings: Settings, result: CheckResult) -> None:
+    """A chart that is asked for needs matplotlib, the ``charts`` extra: say so before a run finds out."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is not None:
+        return
+    if settings.notify.slack.chart:
+        from fxbot.notify.chart import NO_MATPLOTLIB
+
+        result.problem(f"charts: {NO_MATPLOTLIB}", 2)
+    if settings.site.dir:
+        from fxbot.site import NO_MATPLOTLIB as NO_MATPLOTLIB_SITE
+
+        result.problem(f"charts: site.dir is set, but {NO_MATPLOTLIB_SITE} (or leave site.dir empty)", 2)
 
 
 def check_slack_app(settings: Settings, secrets: Secrets, result: CheckResult) -> None:

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,15 @@ def test_a_truncated_savedmodel_is_a_problem_with_the_tensorflow_engine(tmp_path
     [problem] = _problems(result.lines)
     assert problem.startswith(f"PROBLEM model: SavedModel {variables.parent.parent} cannot be loaded")
     assert any("all loaded (tensorflow) and run on 2024-12-31" in line for line in result.lines)  # the others
+
+
+def test_a_chart_without_matplotlib_is_a_config_problem_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(tmp_path, notify={"slack": {"chart": True}}, site={"dir": str(tmp_path / "site")})
+    assert _problems(run_checks(settings, Secrets(), NOW).lines) == []  # matplotlib is installed here
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if the [charts] extra were not: find_spec says None
+    result = run_checks(settings, Secrets(), NOW)
+    problems = _problems(result.lines)
+    assert [p.split(":")[0] for p in problems] == ["PROBLEM charts", "PROBLEM charts"]
+    assert "notify.slack.chart is on" in problems[0] and "site.dir is set" in problems[1]
+    assert all("pip install 'fxbot[charts]'" in p for p in problems)
+    assert result.exit_code == 2 and result.lines[0].startswith("config: built-in defaults loaded, but a setting")

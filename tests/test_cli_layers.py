@@ -57,11 +57,7 @@ def _above(name: str) -> bool:
 
 def test_nothing_below_the_composition_root_imports_it_or_the_commands() -> None:
     graph = _graph()
-    upward = {
-        name: sorted(t for t in targets if _above(t))
-        for name, targets in graph.items()
-        if not _above(name)
-    }
+    upward = {name: sorted(t for t in targets if _above(t)) for name, targets in graph.items() if not _above(name)}
     assert {name: up for name, up in upward.items() if up} == {}
     assert not any(t.startswith(("fxbot.cli", "fxbot.commands")) for t in graph["fxbot.wiring"])
     commands = [name for name in graph if name.startswith("fxbot.commands")]

@@ -56,6 +56,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from fxbot.calendar import is_trading_day, last_completed_trading_day, next_trading_day
+from fxbot.child import fxbot_argv
 from fxbot.config import ScheduleSettings
 from fxbot.cron import cron_trigger
 from fxbot.heartbeat import exit_code_of, new_run_id
@@ -215,7 +216,7 @@ def daily_command(config_path: Path | None, as_of: dt.date | None = None, *, sup
 
     ``supervised``: the daemon pings and writes the metrics for this child, so the child does neither.
     """
-    argv = [sys.executable, "-m", "fxbot.cli", "run-once"]
+    argv = fxbot_argv("run-once")
     if config_path is not None:
         argv += ["--config", str(config_path)]
     if as_of is not None:  # a replayed day: marked as such in its post, still posted at most once
@@ -227,7 +228,7 @@ def daily_command(config_path: Path | None, as_of: dt.date | None = None, *, sup
 
 def summary_command(config_path: Path | None) -> list[str]:
     """The weekly child's command line: the same `fxbot summary` a person runs by hand (the week just closed)."""
-    argv = [sys.executable, "-m", "fxbot.cli", "summary"]
+    argv = fxbot_argv("summary")
     if config_path is not None:
         argv += ["--config", str(config_path)]
     return argv
@@ -235,7 +236,7 @@ def summary_command(config_path: Path | None) -> list[str]:
 
 def retrain_command(config_path: Path | None, as_of: dt.date | None = None) -> list[str]:
     """The retrain child's command line: `fxbot retrain --scheduled` (each pair then trains in a child of its own)."""
-    argv = [sys.executable, "-m", "fxbot.cli", "retrain", "--scheduled"]
+    argv = fxbot_argv("retrain", "--scheduled")
     if config_path is not None:
         argv += ["--config", str(config_path)]
     if as_of is not None:  # a replay: train on the bars up to the month before this replayed day

@@ -230,9 +230,10 @@ def refresh_site(settings: Settings, config: str | None) -> bool:
     its failure is a warning, never the run's. True if the page was written.
     """
     import subprocess
-    import sys
 
-    command = [sys.executable, "-m", "fxbot.cli", "site", *(["--config", config] if config else [])]
+    from fxbot.child import fxbot_argv
+
+    command = fxbot_argv("site", *(["--config", config] if config else []))
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=SITE_TIMEOUT_SECONDS, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:

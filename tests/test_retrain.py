@@ -103,7 +103,7 @@ def test_daemon_schedules_the_monthly_retrain_in_its_own_child(tmp_path: Path) -
     assert replaying.scheduler.get_job(RETRAIN_JOB_ID) is None  # a replay retrains by its own days
     with pytest.raises(ConfigError, match=r"schedule\.retrain_cron"):
         retrain_trigger(ScheduleSettings(retrain_cron="every month"))
-    assert retrain_command(Path("/etc/fxbot/c.yaml"), dt.date(2024, 7, 1))[3:] == [
+    assert retrain_command(Path("/etc/fxbot/c.yaml"), dt.date(2024, 7, 1))[4:] == [
         "retrain",
         "--scheduled",
         "--config",

@@ -29,6 +29,7 @@ from typing import Literal
 
 import msgspec
 
+from fxbot.child import fxbot_argv
 from fxbot.config import Settings, TrainingSettings
 from fxbot.data.bars import Bars, as_date
 from fxbot.model.artifacts import Manifest, read_manifest
@@ -336,7 +337,7 @@ def _retrain_pair(
         if left <= 0:
             held_back_lost = f"the {timeout:.0f} s budget was spent before it"
             break
-        argv = [sys.executable, "-m", "fxbot.cli", "retrain", "--phase", phase, "--pairs", pair]
+        argv = fxbot_argv("retrain", "--phase", phase, "--pairs", pair)
         argv += ["--as-of", as_of.isoformat()]
         if champion != LEGACY:  # a flat (unversioned) champion has no version folder to name
             argv += ["--champion", champion]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fxbot.config import ScheduleSettings, Secrets, Settings
+from fxbot.extras import install_hint
 from fxbot.sources import ChartSource as ChartSource
 from fxbot.sources import evidence_loader as evidence_loader
 from fxbot.sources import ledger as ledger
@@ -275,7 +276,7 @@ def slack_app(settings: Settings, secrets: Secrets) -> SlackApp:
     import importlib.util
 
     if importlib.util.find_spec("slack_bolt") is None:  # an extra: the daily path and the daemon never need it
-        raise ConfigError("fxbot slack-app needs slack_bolt, which is not installed: pip install 'fxbot[slack-app]'")
+        raise ConfigError(f"fxbot slack-app needs slack_bolt, which is not installed: {install_hint('slack-app')}")
     app_token = secrets.slack_app_token.get_secret_value()
     if not app_token.startswith("xapp-"):
         raise ConfigError(

@@ -23,6 +23,7 @@ from fxbot.check import run_checks
 from fxbot.cli import main
 from fxbot.config import Secrets, SecretStr, Settings, settings_from_mapping
 from fxbot.data.store import PriceStore
+from fxbot.extras import install_hint
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS
 from .support.market_servers import OANDA_TOKEN, MarketServer
@@ -223,5 +224,5 @@ def test_a_chart_without_matplotlib_is_a_config_problem_each(tmp_path: Path, mon
     problems = _problems(result.lines)
     assert [p.split(":")[0] for p in problems] == ["PROBLEM charts", "PROBLEM charts"]
     assert "notify.slack.chart is on" in problems[0] and "site.dir is set" in problems[1]
-    assert all("pip install 'fxbot[charts]'" in p for p in problems)
+    assert all(install_hint("charts") in p for p in problems)
     assert result.exit_code == 2 and result.lines[0].startswith("config: built-in defaults loaded, but a setting")

@@ -209,20 +209,26 @@ def test_a_run_with_site_dir_writes_the_page_after_it_without_importing_matplotl
 
 
 def test_without_matplotlib_the_page_and_the_slack_chart_say_which_extra_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """matplotlib is the ``charts`` extra: `fxbot site` exits 2 with one line naming it, writing nothing, and a
-    config with notify.slack.chart on is refused when its chart maker is built (before anything is posted)."""
+    run with notify.slack.chart on posts its calls without the chart and says why in one warning line."""
     import sys
 
     from fxbot.cli import main
-    from fxbot.errors import ConfigError
-    from fxbot.notify.chart import chart_source
+    from fxbot.extras import install_hint
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed: find_spec says None
     out = tmp_path / "www"
     assert main(["site", str(out), "--config", str(_config(tmp_path))]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
-    assert "matplotlib, which is not installed: pip install 'fxbot[charts]'" in line and not out.exists()
-    with pytest.raises(ConfigError, match=r"notify.slack.chart is on, but matplotlib is not installed: pip install "):
-        chart_source(lambda code: None, lambda code: [])  # type: ignore[arg-type,return-value]
+    assert f"matplotlib, which is not installed: {install_hint('charts')}" in line and not out.exists()
+    config = tmp_path / "chart.yaml"
+    config.write_text(_config(tmp_path).read_text() + "notify:\n  slack:\n    chart: true\n")
+    assert main(["run-once", "--dry-run", "--no-fetch", "--as-of", "2024-12-31", "--config", str(config)]) == 0
+    assert "USD/JPY" in capsys.readouterr().out
+    said = [r.getMessage() for r in caplog.records if "notify.slack.chart is on, but matplotlib" in r.getMessage()]
+    assert len(said) == 1 and install_hint("charts") in said[0] and "posted without it" in said[0]

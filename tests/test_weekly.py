@@ -19,6 +19,7 @@ import yaml
 from fxbot.cli import main
 from fxbot.config import ScheduleSettings
 from fxbot.errors import ConfigError
+from fxbot.extras import install_hint
 from fxbot.scheduler import Daemon
 
 from .conftest import BUNDLED_DATA, SHIPPED_MODELS
@@ -94,7 +95,7 @@ def test_without_matplotlib_the_summary_is_posted_and_the_missing_chart_said_onc
     assert len(_summaries(slack)) == 1
     assert not [r for r in slack.requests if r.api.startswith(("files.", "upload/"))]
     said = [r.getMessage() for r in caplog.records if "without its chart" in r.getMessage()]
-    assert len(said) == 1 and "pip install 'fxbot[charts]'" in said[0]
+    assert len(said) == 1 and install_hint("charts") in said[0]
 
 
 def test_weekly_summary_is_posted_once_with_its_chart_and_not_again(

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from fxbot.backtest.tasks import Task, TaskResult
 from fxbot.errors import UsageError
+from fxbot.extras import install_hint
 
 TASKS_PER_WORKER = 8
 Done = Callable[[TaskResult], None]
@@ -153,7 +154,7 @@ class RayExecutor:
         try:
             import ray
         except ImportError:
-            raise UsageError("--executor ray needs Ray; install with `pip install -e '.[train,cluster]'`") from None
+            raise UsageError(f"--executor ray needs Ray; install with {install_hint('cluster')}") from None
         env = {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "3"}}
         if self.address:
             try:

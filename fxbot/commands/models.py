@@ -13,6 +13,7 @@ from fxbot import wiring
 from fxbot.commands import selected_pairs
 from fxbot.config import Settings
 from fxbot.errors import UsageError
+from fxbot.extras import install_hint
 from fxbot.pairs import get_pair
 
 #: Named as before the commands left ``fxbot.cli``: a failed retrain's stderr line, which the daemon's alert
@@ -27,7 +28,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from fxbot.model.train_pairs import PairJob, Trained, default_workers, train_pairs
 
     if importlib.util.find_spec("tensorflow") is None:
-        raise UsageError("training needs TensorFlow (tensorflow is missing); install with `pip install -e '.[train]'`")
+        raise UsageError(f"training needs TensorFlow (tensorflow is missing); install with {install_hint('train')}")
     cfg = settings.training
     if args.epochs is not None:
         import msgspec

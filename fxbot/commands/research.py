@@ -9,6 +9,7 @@ from pathlib import Path
 from fxbot.commands import selected_pairs
 from fxbot.config import Settings
 from fxbot.errors import UsageError
+from fxbot.extras import install_hint
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
@@ -17,7 +18,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         from fxbot.backtest.run import BacktestOptions, run_backtest, summary_lines
     except ImportError as exc:
         raise UsageError(
-            f"backtesting needs fxbot[train] ({exc.name} is missing); install with `pip install -e '.[train]'`"
+            f"backtesting needs fxbot[train] ({exc.name} is missing); install with {install_hint('train')}"
         ) from None
     opts = BacktestOptions(
         start=args.start,

@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from fxbot.errors import ConfigError, ModelError
+from fxbot.extras import install_hint
 from fxbot.model.artifacts import Manifest
 
 ENGINES = ("litert", "tensorflow")
@@ -89,7 +90,7 @@ def load_members(folder: Path, manifest: Manifest, engine: str) -> list[Member]:
         except ImportError as exc:
             raise ConfigError(
                 f"model.engine: tensorflow needs TensorFlow ({exc.name} is missing); "
-                "install it with `pip install -e '.[train]'` or use model.engine: litert"
+                f"install it with {install_hint('train')} or use model.engine: litert"
             ) from None
 
         return [TensorFlowMember(folder / m.savedmodel) for m in manifest.members]

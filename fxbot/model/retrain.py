@@ -32,6 +32,7 @@ import msgspec
 from fxbot.child import fxbot_argv
 from fxbot.config import Settings, TrainingSettings
 from fxbot.data.bars import Bars, as_date
+from fxbot.extras import install_hint
 from fxbot.model.artifacts import Manifest, read_manifest
 from fxbot.model.holdback import (
     HOLDBACK_FILE,
@@ -49,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 NO_TENSORFLOW = (
     "retrain skipped: TensorFlow is not installed (the slim daily install). Install `fxbot[train]` "
-    "(`pip install -e '.[train]'`), or train elsewhere (Docker target `train`: `fxbot train --out DIR`) "
+    f"({install_hint('train')}), or train elsewhere (Docker target `train`: `fxbot train --out DIR`) "
     "and copy the version folder in with `fxbot models import DIR`"
 )
 

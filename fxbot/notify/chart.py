@@ -13,12 +13,13 @@ from collections.abc import Callable
 import numpy as np
 
 from fxbot.data.bars import Bars
+from fxbot.extras import install_hint
 from fxbot.signals import Report
 
 BARS = 60
 #: Said, in one line, when the chart is on and matplotlib is missing (the slim install has no charts).
 NO_MATPLOTLIB = (
-    "notify.slack.chart is on, but matplotlib is not installed: pip install 'fxbot[charts]' "
+    f"notify.slack.chart is on, but matplotlib is not installed: {install_hint('charts')} "
     "(or set notify.slack.chart: false)"
 )
 #: matplotlib colour of each ``notify.colors`` name.
@@ -84,17 +85,19 @@ def chart_source(
     recent_calls: Callable[[str], list[tuple[dt.date, str]]],
     colors: tuple[str, str] = ("green", "red"),
     locale: str = "en",
-) -> Callable[[Report], bytes | None]:
+) -> Callable[[Report], bytes | None] | None:
     """A chart maker for the Slack notifier, reading bars and recorded calls when the report is posted.
 
-    Raises ``ConfigError`` (one line) when matplotlib, the ``charts`` extra, is not installed.
+    None, said in one warning line, when matplotlib (the ``charts`` extra) is not installed: the calls
+    are posted without their chart, as the weekly summary and the page do (`fxbot check` reports it).
     """
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
-        from fxbot.errors import ConfigError
+        import logging
 
-        raise ConfigError(NO_MATPLOTLIB)
+        logging.getLogger(__name__).warning("%s; the calls are posted without it", NO_MATPLOTLIB)
+        return None
 
     def make(report: Report) -> bytes | None:
         codes = [s.pair.code for s in report.signals]

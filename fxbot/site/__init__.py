@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fxbot.errors import ConfigError
+from fxbot.extras import install_hint
 from fxbot.safefiles import replace_generated
 from fxbot.site.page import GENERATOR
 from fxbot.site.records import DEFAULT_REPORT
@@ -46,7 +47,7 @@ LIVE_PNG = "live-equity.png"
 PAGE_START = b"<!DOCTYPE html>"
 PNG_START = b"\x89PNG\r\n\x1a\n"
 #: Said, in one line, when matplotlib is missing (the slim install has no charts).
-NO_MATPLOTLIB = "`fxbot site` draws its charts with matplotlib, which is not installed: pip install 'fxbot[charts]'"
+NO_MATPLOTLIB = f"`fxbot site` draws its charts with matplotlib, which is not installed: {install_hint('charts')}"
 
 
 def write_site(folder: Path, page: str, png: bytes | None = None) -> Path:

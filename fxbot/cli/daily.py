@@ -88,7 +88,7 @@ def add_risk(sub: Subcommands, common: argparse.ArgumentParser) -> None:
         help="today's book from history: 20-day and 1-day losses, stress windows, leverage within the budget",
         description="Make today's calls (as `run-once --dry-run --no-fetch` does, posting and recording nothing) and "
         "print every loss figure of the book from history: today's positions over every past 20-day window, "
-        "the same at today's volatility, following the calls in the walk-forward, the 1-day 99%% loss, named "
+        "the same at today's volatility, following the calls in the walk-forward, the 1-day 99% loss, named "
         "stress windows, and the leverage scale that keeps the posted loss and the worst 20 days within "
         "notify.risk.budget.",
     )

@@ -30,8 +30,12 @@ class BacktestSettings(Section, frozen=True):
         Meta(ge=0, le=10, description="Broker mark-up on rollover, percent per year (0-10), paid long and short."),
     ] = 0.5
     rates_dir: Annotated[
-        Path, Meta(description="Folder of monthly interest-rate CSVs for rollover (see data/rates/SOURCE.md).")
-    ] = Path("data/rates")
+        Path,
+        Meta(
+            description="Folder of monthly interest-rate CSVs for rollover (see data/rates/SOURCE.md); "
+            "{shipped}/ at its start means the package's copy."
+        ),
+    ] = Path("{shipped}/data/rates")
     embargo_days: Annotated[
         int,
         Meta(

@@ -92,7 +92,8 @@ class Settings(Section, frozen=True):
             )
 
     def _place_state(self) -> None:
-        """Expand the ``{state_dir}/`` at the start of data.dir, model.dir, ledger.path and backtest.trials_file."""
+        """Expand the ``{state_dir}/`` at the start of data.dir, model.dir, ledger.path and backtest.trials_file,
+        and ``{shipped}/`` at the start of the seed folders and backtest.rates_dir."""
         for name, key in (("data", "dir"), ("model", "dir"), ("ledger", "path"), ("backtest", "trials_file")):
             section = getattr(self, name)
             path = getattr(section, key)
@@ -101,13 +102,14 @@ class Settings(Section, frozen=True):
                 msgspec.structs.force_setattr(self, name, msgspec.structs.replace(section, **{key: placed}))
             elif STATE_DIR_MARK in str(path):
                 raise Invalid(f"{name}.{key}", f"{STATE_DIR_MARK} may only start a path, as in {STATE_DIR_MARK}/data")
-        for name in ("data", "model"):
+        for name, key in (("data", "seed_dir"), ("model", "seed_dir"), ("backtest", "rates_dir")):
             section = getattr(self, name)
-            if section.seed_dir.parts and section.seed_dir.parts[0] == SHIPPED_MARK:
-                placed = SHIPPED_DIR.joinpath(*section.seed_dir.parts[1:])
-                msgspec.structs.force_setattr(self, name, msgspec.structs.replace(section, seed_dir=placed))
-            elif SHIPPED_MARK in str(section.seed_dir):
-                raise Invalid(f"{name}.seed_dir", f"{SHIPPED_MARK} may only start a path, as in {SHIPPED_MARK}/models")
+            path = getattr(section, key)
+            if path.parts and path.parts[0] == SHIPPED_MARK:
+                placed = SHIPPED_DIR.joinpath(*path.parts[1:])
+                msgspec.structs.force_setattr(self, name, msgspec.structs.replace(section, **{key: placed}))
+            elif SHIPPED_MARK in str(path):
+                raise Invalid(f"{name}.{key}", f"{SHIPPED_MARK} may only start a path, as in {SHIPPED_MARK}/models")
 
     def under_state(self, path: Path) -> bool:
         """True if ``path`` lies inside ``state_dir`` (only such folders are seeded on first use)."""

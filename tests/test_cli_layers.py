@@ -6,49 +6,19 @@ count too. No process is started and nothing is imported but ``fxbot.cli.parser`
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import fxbot
+
+from .support import import_graph
 
 PACKAGE = Path(fxbot.__file__).parent
 #: The layers above the library: only these may import fxbot.wiring, and nothing imports them from below.
 ABOVE = ("fxbot.cli", "fxbot.commands", "fxbot.wiring")
 
 
-def _modules() -> dict[str, Path]:
-    found = {}
-    for path in PACKAGE.rglob("*.py"):
-        parts = ("fxbot", *path.relative_to(PACKAGE).with_suffix("").parts)
-        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return found
-
-
 def _graph() -> dict[str, set[str]]:
-    """Each module's fxbot imports (the nearest module each name resolves to), wherever in the file they are."""
-    modules = _modules()
-
-    def resolve(name: str) -> str | None:
-        while name and name not in modules:
-            name = name.rpartition(".")[0]
-        return name or None
-
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        targets: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*parts, base] if base else parts)
-                targets.update([base, *(f"{base}.{alias.name}" for alias in node.names)])
-        resolved = {resolve(t) for t in targets if t.startswith("fxbot")}
-        graph[name] = {r for r in resolved if r is not None and r != name and not name.startswith(r + ".")}
-    return graph
+    return import_graph.graph()
 
 
 def _above(name: str) -> bool:

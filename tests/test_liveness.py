@@ -348,18 +348,61 @@ def test_alert_command_exits_4_when_slack_is_unreachable(tmp_path: Path) -> None
     assert run.returncode == 4 and "disk full" in run.stdout + run.stderr
 
 
-def test_alive_file_touch_survives_an_unwritable_folder(tmp_path: Path) -> None:
+def test_alive_file_touch_survives_an_unwritable_folder(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     alive = AliveFile(tmp_path / "missing" / "deeper" / ALIVE_FILE_NAME)
-    alive.touch()  # warns, never raises
+    with caplog.at_level("WARNING", logger="fxbot.health"):
+        alive.touch()  # warns, never raises
+        alive.touch()  # and warns once, not at every beat
+    assert not alive.path.exists()
+    [warning] = caplog.records
+    assert warning.getMessage() == (
+        f"cannot write the liveness file {alive.path} (No such file or directory); `status --health` will fail"
+    )
+    alive.path.parent.mkdir(parents=True)
+    alive.touch()  # the folder is back: the beats land again
+    assert alive.path.exists()
     blocker = tmp_path / "file"
     blocker.write_text("")
-    AliveFile(blocker / ALIVE_FILE_NAME).begin()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="fxbot.health"):
+        AliveFile(blocker / ALIVE_FILE_NAME).begin()  # its folder is a file: it cannot even be made
+    assert [r.getMessage() for r in caplog.records] == [
+        f"cannot write the liveness file {blocker / ALIVE_FILE_NAME} (File exists); `status --health` will fail"
+    ]
+    assert blocker.read_text() == ""
 
 
 def test_watchdog_thread_is_not_left_running(tmp_path: Path) -> None:
-    before = {t.name for t in threading.enumerate()}
-    daemon = Daemon(ScheduleSettings(), None, alert=lambda m: None, now=lambda: dt.datetime.now(dt.UTC))
-    assert "fxbot-watchdog" not in before and not daemon.watchdog._thread.is_alive()
+    alive = AliveFile(tmp_path / ALIVE_FILE_NAME)
+    daemon = Daemon(
+        ScheduleSettings(cron="0 3 1 1 *"),
+        None,
+        alert=lambda m: None,
+        now=lambda: dt.datetime.now(dt.UTC),
+        alive_file=alive,
+    )
+    assert not daemon.watchdog._thread.is_alive()  # not before run()
+    seen: list[bool] = []
+
+    def stop_once_running() -> None:
+        deadline = time.monotonic() + 30
+        while not daemon.scheduler.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(daemon.watchdog._thread.is_alive())
+        daemon.stop(signal.SIGTERM)
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    stopper = threading.Thread(target=stop_once_running, daemon=True)
+    stopper.start()
+    try:
+        daemon.run()  # blocks in the scheduler until the stop
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    stopper.join(10)
+    assert seen == [True]  # the watchdog ran beside the scheduler...
+    assert not daemon.watchdog._thread.is_alive()  # ...and run() ended it on the way out
+    assert alive.path.read_text() == f"{os.getpid()}\n"
 
 
 def test_a_stop_that_comes_before_the_scheduler_starts_is_not_lost() -> None:

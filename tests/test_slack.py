@@ -22,7 +22,7 @@ import yaml
 from fxbot.cli import main
 from fxbot.data.store import PriceStore
 
-from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, FxbotCli
 from .support.env import clean_env
 from .support.ledger import as_live
 from .support.slack_server import TOKEN, WEBHOOK_PATH, Recorded, Reply, SlackStandIn
@@ -565,30 +565,30 @@ def test_check_calls_slack_but_posts_nothing(
 # -- secrets ------------------------------------------------------------------------------------------
 
 
-def test_secrets_never_appear_in_output_logs_or_ledger(slack: SlackStandIn, tmp_path: Path) -> None:
-    from .conftest import run_fxbot
-
+def test_secrets_never_appear_in_output_logs_or_ledger(
+    slack: SlackStandIn, tmp_path: Path, fxbot_cli: FxbotCli
+) -> None:
     config = write_config(tmp_path)
     outputs: list[str] = []
     bot = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url}
     slack.reply("chat.postMessage", Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0"}))
     for args in (("run-once", "--replay", "--as-of", DAY), ("run-once", "--replay", "--as-of", DAY), ("check",)):
-        result = run_fxbot(*args, "-v", "--config", str(config), env=bot)
+        result = fxbot_cli(*args, "-v", "--config", str(config), env=bot)
         outputs += [result.stdout, result.stderr]
-    bad = run_fxbot(
+    bad = fxbot_cli(
         "run-once", "--replay", "-v", "--as-of", DAY, "--config", str(config), env={**bot, "SLACK_BOT_TOKEN": "x"}
     )
     outputs += [bad.stdout, bad.stderr]
     hook = {"SLACK_WEBHOOK_URL": slack.webhook_url}
     slack.reply("webhook", Reply(503, "busy"), Reply(404, "no_service"))  # the report (not re-sent), the alert
-    result = run_fxbot("run-once", "--replay", "-v", "--as-of", "2024-06-13", "--config", str(config), env=hook)
+    result = fxbot_cli("run-once", "--replay", "-v", "--as-of", "2024-06-13", "--config", str(config), env=hook)
     outputs += [result.stdout, result.stderr]
     assert result.returncode == 4 and len(slack.calls("webhook")) == 2
     # nothing listens on this port: slack_sdk retries the connection and logs the URL it retries
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}{WEBHOOK_PATH}"
-    result = run_fxbot(
+    result = fxbot_cli(
         "run-once",
         "--replay",
         "-v",

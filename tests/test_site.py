@@ -25,7 +25,7 @@ from fxbot.ledger import Ledger
 from fxbot.pipeline import RunOptions, run_once
 from fxbot.risk import exceedances
 
-from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, FxbotCli, run_fxbot
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, FxbotCli, invoke_fxbot
 from .test_import_rules import HEAVY, _config, _modules_after, _top_level
 
 CHROMIUM = os.environ.get("FXBOT_CHROMIUM", "/usr/bin/chromium")
@@ -57,7 +57,7 @@ def ledger_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _site(folder: Path, out: Path, *extra: str) -> Path:
-    run = run_fxbot("site", str(out), "--config", str(folder / "config.yaml"), *extra, cwd=REPO)
+    run = invoke_fxbot("site", str(out), "--config", str(folder / "config.yaml"), *extra, cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(f"fxbot: wrote {out / 'index.html'} (")
     return out / "index.html"

@@ -25,6 +25,22 @@ BUNDLED_DATA = REPO / "data"
 SHIPPED_MODELS = REPO / "models"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _clean_session_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same for session- and module-scoped fixtures, which are set up before a test's own environment.
+
+    Without it, a module fixture that runs the CLI (a seeded ledger, a replayed site) seeded the checkout's
+    ``state/`` (the built-in state_dir inside a checkout), a folder every pytest-xdist worker would share.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(OWN_PREFIXES):
+                patch.delenv(name, raising=False)
+        patch.setenv(STATE_DIR_ENV, str(tmp_path_factory.mktemp("session-state")))
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("session-xdg-state")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test sees the developer's Slack, OANDA or fxbot settings, nor their state folder.

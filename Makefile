@@ -36,11 +36,16 @@ lock: $(VENV)/.dev-installed
 run: $(VENV)/.run-installed
 	$(BIN)/fxbot run-once --dry-run
 
+# One pytest worker per core (pytest-xdist); worksteal: an idle worker takes tests queued on a busy one, since a
+# few tests (training, the daemon, the Slack app) take seconds and most take milliseconds. A single file or test
+# runs faster without workers: `.venv/bin/python -m pytest tests/test_x.py`.
+XDIST := -n auto --dist worksteal
+
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-fast: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 check: $(VENV)/.dev-installed
 	$(BIN)/ruff check fxbot tests bench

@@ -168,7 +168,7 @@ def _crash_on(server: SlackStandIn, api: str) -> list[subprocess.Popen[str]]:
 
 @pytest.mark.parametrize("slack_stored_it", [True, False])
 def test_crash_between_post_and_record_never_double_posts(
-    slack: SlackStandIn, tmp_path: Path, slack_stored_it: bool
+    slack: SlackStandIn, tmp_path: Path, slack_stored_it: bool, fxbot_cli: FxbotCli
 ) -> None:
     config = write_config(tmp_path)
     env = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url}
@@ -182,8 +182,8 @@ def test_crash_between_post_and_record_never_double_posts(
     assert [r["status"] for r in deliveries(config)] == ["pending"]
     looked = len(slack.calls("conversations.history"))  # the first run looked before posting
     slack.after = None
-    second = _spawn(config, env)
-    out, err = second.communicate(timeout=120)
+    second = fxbot_cli("run-once", "--replay", "--as-of", DAY, "--config", str(config), env=env)  # no kill now
+    out, err = second.stdout, second.stderr
     assert second.returncode == 0, err
     # found at the first look; not found only after waiting twice for Slack to settle (0.5 s, 1 s)
     assert len(slack.calls("conversations.history")) - looked == (1 if slack_stored_it else 3)
@@ -197,7 +197,7 @@ def test_crash_between_post_and_record_never_double_posts(
         assert [r["status"] for r in deliveries(config)] == ["failed", "sent"]
 
 
-def test_webhook_crash_is_not_reposted_without_force(slack: SlackStandIn, tmp_path: Path) -> None:
+def test_webhook_crash_is_not_reposted_without_force(slack: SlackStandIn, tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     config = write_config(tmp_path)
     env = {"SLACK_WEBHOOK_URL": slack.webhook_url}
     victims = _crash_on(slack, "webhook")
@@ -205,14 +205,14 @@ def test_webhook_crash_is_not_reposted_without_force(slack: SlackStandIn, tmp_pa
     victims.append(first)
     first.communicate(timeout=120)
     slack.after = None
-    second = _spawn(config, env)
-    _, err = second.communicate(timeout=120)
+    second = fxbot_cli("run-once", "--replay", "--as-of", DAY, "--config", str(config), env=env)  # no kill now
+    err = second.stderr
     assert second.returncode == 4
     assert "never confirmed it" in err and "--force" in err
     report_posts = [p for p in slack.webhook_posts if "fxbot calls as of" in p["text"]]
     assert len(report_posts) == 1  # the alert about it is not a second report
-    forced = _spawn(config, env, "--force")
-    _, err = forced.communicate(timeout=120)
+    forced = fxbot_cli("run-once", "--replay", "--as-of", DAY, "--config", str(config), "--force", env=env)
+    err = forced.stderr
     assert forced.returncode == 0, err
     assert len([p for p in slack.webhook_posts if "fxbot calls as of" in p["text"]]) == 2
 

@@ -204,3 +204,26 @@ def test_a_number_option_and_its_config_key_share_one_definition() -> None:
     kind, meta = key_bounds(TrainingSettings, "epochs")
     assert (kind, meta.ge, meta.le) == (int, 1, 1000)
     assert _config_number(TrainingSettings, "training.epochs")("1000") == 1000
+
+
+def test_the_in_process_cli_answers_as_the_child_process_does(fxbot_cli: FxbotCli, tmp_path: Path) -> None:
+    """``fxbot_cli`` (most CLI tests) stands for ``run_fxbot``: the same exit code, stdout and stderr."""
+    import re
+
+    stamps = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", re.MULTILINE)
+    bad = tmp_path / "c.yaml"
+    bad.write_text(yaml.safe_dump({"data": {"provder": "x"}}))
+    for args in (
+        ("run-once", "--dry-run", "--as-of", "2024-06-14"),
+        ("run-once", "--as-of", "31/12/2024"),  # argparse's exit
+        ("run-once", "--dry-run", "--verbose", "--config", str(bad)),  # a printed traceback
+        ("run-once", "--dry-run", "--verbose", "--as-of", "2024-06-14"),  # log lines (their times differ)
+    ):
+        env = {"FXBOT_STATE_DIR": str(tmp_path / "state")}  # each starts from an empty one: both seed it
+        child = run_fxbot(*args, env=env)
+        shutil.rmtree(tmp_path / "state", ignore_errors=True)
+        here = fxbot_cli(*args, env=env)
+        shutil.rmtree(tmp_path / "state", ignore_errors=True)
+        assert (here.returncode, here.stdout) == (child.returncode, child.stdout), args
+        assert stamps.sub("T ", here.stderr) == stamps.sub("T ", child.stderr), args
+    assert "INFO fxbot.state: state: seeded" in here.stderr  # the last case did log

@@ -28,12 +28,11 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from tests.support.env import clean_env
+from tests.support.slack_server import APP_TOKEN, TOKEN, SlackStandIn
+from tests.support.socket_mode_server import SocketModeStandIn
 
-from tests.support.env import clean_env  # noqa: E402
-from tests.support.slack_server import APP_TOKEN, TOKEN, SlackStandIn  # noqa: E402
-from tests.support.socket_mode_server import SocketModeStandIn  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 USER, CHANNEL = "U0BENCHUSR", "C0BENCHCHN"
 

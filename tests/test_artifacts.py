@@ -14,7 +14,7 @@ from fxbot.errors import ModelError
 from fxbot.model.artifacts import FORMAT_VERSION, Manifest, MemberInfo, manifest_json, read_manifest, write_manifest
 from fxbot.model.ensemble import Ensemble
 
-from .conftest import SHIPPED_MODELS
+from .conftest import SHIPPED_MODELS, FxbotCli
 
 
 @pytest.fixture
@@ -201,9 +201,11 @@ def test_fewer_members_than_training_members_is_refused(model_copy: Path) -> Non
     assert len(Ensemble(model_copy, "litert", min_members=3).members) == 3
 
 
-def test_a_nan_scaler_stops_the_run_at_load_and_records_no_call(model_copy: Path, tmp_path: Path) -> None:
+def test_a_nan_scaler_stops_the_run_at_load_and_records_no_call(
+    model_copy: Path, tmp_path: Path, fxbot_cli: FxbotCli
+) -> None:
     """Every member answered NaN for such a manifest: the run must stop on the manifest, not post 5/5."""
-    from .conftest import BUNDLED_DATA, run_fxbot
+    from .conftest import BUNDLED_DATA
 
     for pair in ("EURJPY", "GBPJPY"):
         shutil.copytree(SHIPPED_MODELS / pair, tmp_path / pair)
@@ -215,7 +217,7 @@ def test_a_nan_scaler_stops_the_run_at_load_and_records_no_call(model_copy: Path
             {"data": {"dir": str(BUNDLED_DATA)}, "model": {"dir": str(tmp_path)}, "ledger": {"path": str(ledger)}}
         )
     )
-    run = run_fxbot("run-once", "--replay", "--no-fetch", "--as-of", "2024-06-14", "--config", str(config))
+    run = fxbot_cli("run-once", "--replay", "--no-fetch", "--as-of", "2024-06-14", "--config", str(config))
     assert run.returncode == 3, run.stderr
     [error] = [line for line in run.stderr.splitlines() if line.startswith("fxbot: error: ")]
     assert "manifest.json: scaler_std.0 is 0.0; a spread must be above 0: restore the models folder" in error

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from .conftest import BUNDLED_DATA, run_fxbot
+from .conftest import BUNDLED_DATA, FxbotCli, run_fxbot
 
 TINY = {"units": 4, "epochs": 2, "members": 3, "seeds": [1, 2, 3], "start": "2018-01-01"}
 
@@ -29,14 +29,14 @@ def _config(tmp_path: Path) -> Path:
     return config
 
 
-def test_bad_backtest_options_exit_2_with_one_line(tmp_path: Path) -> None:
-    run = run_fxbot("backtest", "--max-loss", "25", "--report", str(tmp_path / "r"))
+def test_bad_backtest_options_exit_2_with_one_line(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
+    run = fxbot_cli("backtest", "--max-loss", "25", "--report", str(tmp_path / "r"))
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
         "fxbot: error: --max-loss is a fraction of equity between 0 and 1 (e.g. 0.25), got 25.0"
     ]
     assert not (tmp_path / "r").exists()
-    missing = run_fxbot("backtest", "--reuse", "--report", str(tmp_path / "none"))
+    missing = fxbot_cli("backtest", "--reuse", "--report", str(tmp_path / "none"))
     assert missing.returncode == 3 and "run `fxbot backtest --report" in missing.stderr
 
 

@@ -22,7 +22,7 @@ from fxbot.backtest.trials import (
 from fxbot.backtest.variants import load_variants
 from fxbot.config import ConfigError, Settings, settings_from_mapping
 
-from .conftest import run_fxbot
+from .conftest import FxbotCli
 
 
 def test_costs_are_per_pair_and_a_bare_number_names_the_new_shape() -> None:
@@ -40,10 +40,10 @@ def test_costs_are_per_pair_and_a_bare_number_names_the_new_shape() -> None:
         partial.backtest.cost_for("GBPJPY")
 
 
-def test_an_old_config_fails_the_backtest_with_one_line(tmp_path: Path) -> None:
+def test_an_old_config_fails_the_backtest_with_one_line(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     config = tmp_path / "old.yaml"
     config.write_text("backtest:\n  cost_pips: 0.4\n")
-    run = run_fxbot("backtest", "--config", str(config), "--report", str(tmp_path / "r"))
+    run = fxbot_cli("backtest", "--config", str(config), "--report", str(tmp_path / "r"))
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
         f"fxbot: error: {config}: backtest.cost_pips: cost_pips is per pair now: give a mapping of pair to pips, "
@@ -74,15 +74,15 @@ def test_trials_are_appended_never_rewritten(tmp_path: Path) -> None:
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
 
 
-def test_fxbot_trials_lists_and_counts(tmp_path: Path) -> None:
+def test_fxbot_trials_lists_and_counts(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     path = tmp_path / "t.jsonl"
-    empty = run_fxbot("trials", "--file", str(path))
+    empty = fxbot_cli("trials", "--file", str(path))
     assert empty.returncode == 0 and empty.stdout.strip() == f"0 trial(s) on record in {path}"
     for name in ("base", "momentum"):
         append_trial(path, {"variant": name, "feature_set": "base", "target": "next_day", "units": 2, "metrics": {}})
     config = tmp_path / "c.yaml"
     config.write_text(f"backtest:\n  trials_file: {path}\n")
-    run = run_fxbot("trials", "--config", str(config))
+    run = fxbot_cli("trials", "--config", str(config))
     lines = run.stdout.strip().splitlines()
     assert run.returncode == 0 and len(lines) == 3
     assert lines[0].startswith("#1 ") and " base [base, next_day, 2 units]" in lines[0]
@@ -150,17 +150,17 @@ def test_a_correction_record_changes_the_dsr_as_computed_by_hand(tmp_path: Path)
     assert dsr_corrected > dsr_raw + 0.05  # fewer, closer trials: less to deflate for
 
 
-def test_a_correction_names_a_trial_on_record(tmp_path: Path) -> None:
+def test_a_correction_names_a_trial_on_record(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     path = tmp_path / "trials.jsonl"
     append_trial(path, {"variant": "v"})
     with pytest.raises(ValueError, match=r"has no trial \[9\]; `fxbot trials` lists them"):
         append_correction(path, 9, "why", set={"metrics.sharpe": 0.1})
     with pytest.raises(ValueError, match="says why"):
         append_correction(path, 1, " ", set={"metrics.sharpe": 0.1})
-    run = run_fxbot("trials", "--file", str(path))
+    run = fxbot_cli("trials", "--file", str(path))
     assert run.stdout.strip().splitlines()[-1] == f"1 trial(s) on record in {path}"
     append_correction(path, 1, "a typo", set={"metrics.sharpe": 0.1}, was={"metrics.sharpe": 0.2})
-    lines = run_fxbot("trials", "--file", str(path)).stdout.strip().splitlines()
+    lines = fxbot_cli("trials", "--file", str(path)).stdout.strip().splitlines()
     assert lines[1].startswith("correction 1 ") and "metrics.sharpe 0.2 -> 0.1 (a typo)" in lines[1]
     assert (
         lines[-1] == f"1 trial(s) on record in {path}; 1 correction(s): 1 in the corrected view "
@@ -168,7 +168,7 @@ def test_a_correction_names_a_trial_on_record(tmp_path: Path) -> None:
     )
 
 
-def test_a_trial_is_registered_before_it_runs(tmp_path: Path) -> None:
+def test_a_trial_is_registered_before_it_runs(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     path = tmp_path / "trials.jsonl"
     append_trial(path, {"variant": "v", "metrics": {"sharpe": 0.1}})
     with pytest.raises(ValueError, match="needs its criterion written before the trial runs"):
@@ -179,6 +179,6 @@ def test_a_trial_is_registered_before_it_runs(tmp_path: Path) -> None:
         append_registration(path, "r", "again", "again", "again")
     assert append_trial(path, {"variant": "r", "registered": 1})["trial"] == 2  # no number taken
     assert [t["trial"] for t in corrected_view(read_trials(path).records)] == [1, 2]
-    lines = run_fxbot("trials", "--file", str(path)).stdout.strip().splitlines()
+    lines = fxbot_cli("trials", "--file", str(path)).stdout.strip().splitlines()
     assert lines[1].startswith("registration 1 ") and "Criterion: p < 0.01 after Holm" in lines[1]
     assert lines[-1] == f"2 trial(s) on record in {path}"

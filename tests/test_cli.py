@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, FxbotCli, run_fxbot
 
 
 def _config(tmp_path: Path, **sections: object) -> Path:
@@ -33,18 +33,18 @@ def test_run_once_dry_run_prints_three_calls() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_as_of_uses_bars_up_to_that_day_only() -> None:
-    result = run_fxbot("run-once", "--dry-run", "--as-of", "2024-06-14")
+def test_as_of_uses_bars_up_to_that_day_only(fxbot_cli: FxbotCli) -> None:
+    result = fxbot_cli("run-once", "--dry-run", "--as-of", "2024-06-14")
     assert result.returncode == 0, result.stderr
     assert "as of 2024-06-14 (data up to 2024-06-14)" in result.stdout
     assert "in-sample" in result.stdout
-    weekend = run_fxbot("run-once", "--dry-run", "--as-of", "2024-06-16")  # a Sunday
+    weekend = fxbot_cli("run-once", "--dry-run", "--as-of", "2024-06-16")  # a Sunday
     assert "data up to 2024-06-14" in weekend.stdout
     assert "stale" not in weekend.stdout  # Friday's bar is the latest a Sunday can have
 
 
-def test_stale_data_are_not_delivered() -> None:
-    result = run_fxbot("run-once")
+def test_stale_data_are_not_delivered(fxbot_cli: FxbotCli) -> None:
+    result = fxbot_cli("run-once")
     assert result.returncode == 3
     assert "stale" in result.stderr and "Traceback" not in result.stderr
 
@@ -59,45 +59,47 @@ def test_stale_data_are_not_delivered() -> None:
         ({"data": {"dir": "/nonexistent/data"}}, 3, "no price file for USDJPY"),
     ],
 )
-def test_bad_configuration_is_one_line(tmp_path: Path, content: dict[str, object], code: int, message: str) -> None:
+def test_bad_configuration_is_one_line(
+    tmp_path: Path, content: dict[str, object], code: int, message: str, fxbot_cli: FxbotCli
+) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(content))
-    result = run_fxbot("run-once", "--dry-run", "--config", str(path))
+    result = fxbot_cli("run-once", "--dry-run", "--config", str(path))
     assert result.returncode == code, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
 
 
-def test_corrupt_data_file_exit_3(tmp_path: Path) -> None:
+def test_corrupt_data_file_exit_3(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     data = tmp_path / "data"
     shutil.copytree(BUNDLED_DATA, data, ignore=shutil.ignore_patterns("*.md"))
     text = (data / "EURJPY.csv").read_text().splitlines()
     text[100] = text[100].replace(",", ",-", 1)  # a negative open
     (data / "EURJPY.csv").write_text("\n".join(text) + "\n")
-    result = run_fxbot("run-once", "--dry-run", "--config", str(_config(tmp_path, data={"dir": str(data)})))
+    result = fxbot_cli("run-once", "--dry-run", "--config", str(_config(tmp_path, data={"dir": str(data)})))
     assert result.returncode == 3
     assert "EURJPY.csv: row 100" in result.stderr and "price <= 0" in result.stderr
 
 
-def test_config_before_or_after_command(tmp_path: Path) -> None:
+def test_config_before_or_after_command(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     path = _config(tmp_path, pairs=["GBPJPY"])
     for args in (("--config", str(path), "run-once", "--dry-run"), ("run-once", "--dry-run", "--config", str(path))):
-        result = run_fxbot(*args)
+        result = fxbot_cli(*args)
         assert result.returncode == 0, result.stderr
         assert "GBP/JPY" in result.stdout and "USD/JPY" not in result.stdout
 
 
-def test_verbose_shows_traceback(tmp_path: Path) -> None:
-    result = run_fxbot("run-once", "--dry-run", "--verbose", "--config", str(tmp_path / "missing.yaml"))
+def test_verbose_shows_traceback(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
+    result = fxbot_cli("run-once", "--dry-run", "--verbose", "--config", str(tmp_path / "missing.yaml"))
     assert result.returncode == 2 and "Traceback" in result.stderr
 
 
-def test_usage_error_exit_2() -> None:
-    result = run_fxbot("run-once", "--as-of", "31/12/2024")
+def test_usage_error_exit_2(fxbot_cli: FxbotCli) -> None:
+    result = fxbot_cli("run-once", "--as-of", "31/12/2024")
     assert result.returncode == 2 and "use YYYY-MM-DD" in result.stderr
 
 
-def test_import_csv_dry_run_reports_and_writes_nothing(tmp_path: Path) -> None:
+def test_import_csv_dry_run_reports_and_writes_nothing(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(BUNDLED_DATA / "USDJPY.csv", data / "USDJPY.csv")
@@ -110,17 +112,17 @@ def test_import_csv_dry_run_reports_and_writes_nothing(tmp_path: Path) -> None:
         "2025.01.02\t157.300\t157.900\t157.000\t157.500\t1\n"
     )
     config = _config(tmp_path, data={"dir": str(data)})
-    dry = run_fxbot("import-csv", str(export), "--pair", "usd/jpy", "--dry-run", "--config", str(config))
+    dry = fxbot_cli("import-csv", str(export), "--pair", "usd/jpy", "--dry-run", "--config", str(config))
     assert dry.returncode == 0, dry.stderr
     assert "overlaps 2 stored bar(s) of USDJPY; 1 differ" in dry.stdout and "1 new" in dry.stdout
     assert (data / "USDJPY.csv").read_bytes() == before
-    real = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(config))
+    real = fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--config", str(config))
     assert real.returncode == 0 and "2006-06-16..2025-01-02" in real.stdout
-    again = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(config))
+    again = fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--config", str(config))
     assert "nothing new" in again.stdout
 
 
-def test_import_csv_japanese_shift_jis_file(tmp_path: Path) -> None:
+def test_import_csv_japanese_shift_jis_file(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(BUNDLED_DATA / "EURJPY.csv", data / "EURJPY.csv")
@@ -135,7 +137,7 @@ def test_import_csv_japanese_shift_jis_file(tmp_path: Path) -> None:
     ]
     export.write_bytes("\r\n".join(rows).encode("shift_jis"))
     config = _config(tmp_path, data={"dir": str(data)})
-    result = run_fxbot("import-csv", str(export), "--pair", "EURJPY", "--config", str(config))
+    result = fxbot_cli("import-csv", str(export), "--pair", "EURJPY", "--config", str(config))
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Japanese broker (日付,始値,高値,安値,終値), shift_jis; 5 rows, 2024-12-31..2025-01-03" in out
@@ -165,10 +167,8 @@ def test_a_run_builds_only_its_own_commands_parser_and_parses_the_same(argv: lis
         build_parser("no-such-command")
 
 
-def test_an_as_of_after_the_last_close_is_refused_not_answered_with_old_bars() -> None:
-    from .conftest import run_fxbot
-
-    run = run_fxbot("run-once", "--dry-run", "--no-fetch", "--as-of", "2099-01-02")
+def test_an_as_of_after_the_last_close_is_refused_not_answered_with_old_bars(fxbot_cli: FxbotCli) -> None:
+    run = fxbot_cli("run-once", "--dry-run", "--no-fetch", "--as-of", "2099-01-02")
     assert run.returncode == 2 and run.stdout == ""
     assert "--as-of 2099-01-02 is after the last completed trading day" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
@@ -187,8 +187,10 @@ def test_an_as_of_after_the_last_close_is_refused_not_answered_with_old_bars() -
         (["import-csv", "tests", "--pair", "USDJPY"], "tests is a folder; give the exported CSV file"),
     ],
 )
-def test_command_line_numbers_are_bounded_like_the_config_exit_2_one_line(args: list[str], says: str) -> None:
-    result = run_fxbot(*args)
+def test_command_line_numbers_are_bounded_like_the_config_exit_2_one_line(
+    args: list[str], says: str, fxbot_cli: FxbotCli
+) -> None:
+    result = fxbot_cli(*args)
     assert result.returncode == 2, result.stderr
     assert says in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -202,3 +204,26 @@ def test_a_number_option_and_its_config_key_share_one_definition() -> None:
     kind, meta = key_bounds(TrainingSettings, "epochs")
     assert (kind, meta.ge, meta.le) == (int, 1, 1000)
     assert config_number(TrainingSettings, "training.epochs")("1000") == 1000
+
+
+def test_the_in_process_cli_answers_as_the_child_process_does(fxbot_cli: FxbotCli, tmp_path: Path) -> None:
+    """``fxbot_cli`` (most CLI tests) stands for ``run_fxbot``: the same exit code, stdout and stderr."""
+    import re
+
+    stamps = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", re.MULTILINE)
+    bad = tmp_path / "c.yaml"
+    bad.write_text(yaml.safe_dump({"data": {"provder": "x"}}))
+    for args in (
+        ("run-once", "--dry-run", "--as-of", "2024-06-14"),
+        ("run-once", "--as-of", "31/12/2024"),  # argparse's exit
+        ("run-once", "--dry-run", "--verbose", "--config", str(bad)),  # a printed traceback
+        ("run-once", "--dry-run", "--verbose", "--as-of", "2024-06-14"),  # log lines (their times differ)
+    ):
+        env = {"FXBOT_STATE_DIR": str(tmp_path / "state")}  # each starts from an empty one: both seed it
+        child = run_fxbot(*args, env=env)
+        shutil.rmtree(tmp_path / "state", ignore_errors=True)
+        here = fxbot_cli(*args, env=env)
+        shutil.rmtree(tmp_path / "state", ignore_errors=True)
+        assert (here.returncode, here.stdout) == (child.returncode, child.stdout), args
+        assert stamps.sub("T ", here.stderr) == stamps.sub("T ", child.stderr), args
+    assert "INFO fxbot.state: state: seeded" in here.stderr  # the last case did log

@@ -25,7 +25,7 @@ from fxbot.config import (
 )
 from fxbot.errors import ConfigError
 
-from .conftest import REPO
+from .conftest import REPO, FxbotCli
 
 
 def test_default_yaml_matches_builtin_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -364,12 +364,12 @@ def test_pairs_are_unique(tmp_path: Path, pairs: list[str], leverage: dict | Non
         (b"# padding\n" * 120_000, "larger than 1,000,000 bytes"),
     ],
 )
-def test_a_file_that_is_not_yaml_text_is_exit_2(tmp_path: Path, content: bytes, detail: str) -> None:
-    from .conftest import run_fxbot
-
+def test_a_file_that_is_not_yaml_text_is_exit_2(
+    tmp_path: Path, content: bytes, detail: str, fxbot_cli: FxbotCli
+) -> None:
     path = tmp_path / "c.yaml"
     path.write_bytes(content)
-    result = run_fxbot("status", "--config", str(path))
+    result = fxbot_cli("status", "--config", str(path))
     assert result.returncode == 2, result.stderr
     assert (
         result.stderr == f"fxbot: error: {path}: not a YAML text file ({detail}); pass the settings file with "
@@ -410,13 +410,11 @@ def test_a_secret_in_the_config_is_named_never_echoed(tmp_path: Path, kind: str,
         assert part not in text
 
 
-def test_a_token_pasted_as_the_channel_is_not_printed_by_the_cli(tmp_path: Path) -> None:
-    from .conftest import run_fxbot
-
+def test_a_token_pasted_as_the_channel_is_not_printed_by_the_cli(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     secret = FAKE_SECRETS["bot token"]
     config = _write(tmp_path, {"notify": {"slack": {"channel": secret}}})
     for command in ("check", "run-once"):
-        result = run_fxbot(command, "-v", "--config", str(config), env={"SLACK_BOT_TOKEN": "xoxb-fake-test-token"})
+        result = fxbot_cli(command, "-v", "--config", str(config), env={"SLACK_BOT_TOKEN": "xoxb-fake-test-token"})
         assert result.returncode == 2, result.stderr
         assert "notify.slack.channel: the value looks like a secret" in result.stderr
         assert secret not in result.stdout + result.stderr and "FAKEfake" not in result.stdout + result.stderr

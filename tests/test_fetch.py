@@ -21,7 +21,7 @@ from fxbot.data.providers.yahoo import YahooProvider
 from fxbot.data.store import PriceStore
 from fxbot.errors import ProviderError
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, FxbotCli
 from .support.market_servers import OANDA_TOKEN, MarketServer, Reply, serve
 
 PAIRS = ["USDJPY", "EURJPY", "GBPJPY"]
@@ -185,63 +185,71 @@ def _cli_setup(tmp_path: Path, store: PriceStore, server: MarketServer, **data: 
     return config, {"OANDA_API_TOKEN": OANDA_TOKEN, "FXBOT_OANDA_API_URL": server.url}
 
 
-def test_cli_fetch_twice(tmp_path: Path, store: PriceStore, server: MarketServer) -> None:
+def test_cli_fetch_twice(tmp_path: Path, store: PriceStore, server: MarketServer, fxbot_cli: FxbotCli) -> None:
     config, env = _cli_setup(tmp_path, store, server)
-    first = run_fxbot("fetch", "--config", str(config), env=env)
+    first = fxbot_cli("fetch", "--config", str(config), env=env)
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[0] == "provider oanda"
     assert "USDJPY: 11 new bar(s) (2024-12-16..2024-12-31); last bar 2024-12-31" in first.stdout
-    second = run_fxbot("fetch", "--pairs", "usd/jpy", "--config", str(config), env=env)
+    second = fxbot_cli("fetch", "--pairs", "usd/jpy", "--config", str(config), env=env)
     assert second.returncode == 0, second.stderr
     assert second.stdout.splitlines()[1:] == ["USDJPY: nothing new; last bar 2024-12-31"]
     assert OANDA_TOKEN not in first.stdout + first.stderr + second.stdout + second.stderr
 
 
-def test_cli_fetch_refused_answer_exit_3(tmp_path: Path, store: PriceStore, server: MarketServer) -> None:
+def test_cli_fetch_refused_answer_exit_3(
+    tmp_path: Path, store: PriceStore, server: MarketServer, fxbot_cli: FxbotCli
+) -> None:
     config, env = _cli_setup(tmp_path, store, server)
     before = snapshot(store)
     server.token = "another-token"  # the server no longer accepts ours
-    result = run_fxbot("fetch", "--verbose", "--config", str(config), env=env)
+    result = fxbot_cli("fetch", "--verbose", "--config", str(config), env=env)
     assert result.returncode == 3
     assert "API token was refused (HTTP 401" in result.stderr and "OANDA_API_TOKEN" in result.stderr
     assert OANDA_TOKEN not in result.stdout + result.stderr  # not even in the --verbose log and traceback
     assert snapshot(store) == before
     server.token = OANDA_TOKEN
     server.script.append(Reply(200, b"<html>maintenance</html>", {"Content-Type": "text/html"}))
-    html = run_fxbot("fetch", "--config", str(config), env=env)
+    html = fxbot_cli("fetch", "--config", str(config), env=env)
     assert html.returncode == 3 and len(html.stderr.strip().splitlines()) == 1 and "HTML page" in html.stderr
 
 
-def test_cli_oanda_without_token_is_a_config_error(tmp_path: Path, store: PriceStore, server: MarketServer) -> None:
+def test_cli_oanda_without_token_is_a_config_error(
+    tmp_path: Path, store: PriceStore, server: MarketServer, fxbot_cli: FxbotCli
+) -> None:
     config, _ = _cli_setup(tmp_path, store, server, provider="oanda")
-    result = run_fxbot("fetch", "--config", str(config))
+    result = fxbot_cli("fetch", "--config", str(config))
     assert result.returncode == 2 and "OANDA_API_TOKEN is not set" in result.stderr
 
 
-def test_cli_yahoo_warns_about_the_day_boundary(tmp_path: Path, store: PriceStore, server: MarketServer) -> None:
+def test_cli_yahoo_warns_about_the_day_boundary(
+    tmp_path: Path, store: PriceStore, server: MarketServer, fxbot_cli: FxbotCli
+) -> None:
     config, _ = _cli_setup(tmp_path, store, server, provider="yahoo")
-    result = run_fxbot("fetch", "--config", str(config), env={"FXBOT_YAHOO_API_URL": server.url})
+    result = fxbot_cli("fetch", "--config", str(config), env={"FXBOT_YAHOO_API_URL": server.url})
     assert result.returncode == 0, result.stderr
     assert "WARNING fxbot.data.providers: Yahoo bars run midnight to midnight London time" in result.stderr
     assert "USDJPY: 11 new bar(s)" in result.stdout
 
 
-def test_run_once_fetches_first_unless_no_fetch(tmp_path: Path, store: PriceStore, server: MarketServer) -> None:
+def test_run_once_fetches_first_unless_no_fetch(
+    tmp_path: Path, store: PriceStore, server: MarketServer, fxbot_cli: FxbotCli
+) -> None:
     config, env = _cli_setup(tmp_path, store, server)
-    skipped = run_fxbot("run-once", "--dry-run", "--no-fetch", "--config", str(config), env=env)
+    skipped = fxbot_cli("run-once", "--dry-run", "--no-fetch", "--config", str(config), env=env)
     assert skipped.returncode == 0, skipped.stderr
     assert "data up to 2024-12-13" in skipped.stdout and server.requests == []
-    fetched = run_fxbot("run-once", "--dry-run", "--config", str(config), env=env)
+    fetched = fxbot_cli("run-once", "--dry-run", "--config", str(config), env=env)
     assert fetched.returncode == 0, fetched.stderr
     assert "data up to 2024-12-31" in fetched.stdout and len(server.requests) == 3
 
 
 def test_run_once_with_a_failing_provider_alerts_and_exits_3(
-    tmp_path: Path, store: PriceStore, server: MarketServer
+    tmp_path: Path, store: PriceStore, server: MarketServer, fxbot_cli: FxbotCli
 ) -> None:
     config, env = _cli_setup(tmp_path, store, server)
     server.token = "another-token"
-    result = run_fxbot("run-once", "--config", str(config), env=env)
+    result = fxbot_cli("run-once", "--config", str(config), env=env)
     assert result.returncode == 3
     alert = next(line for line in result.stderr.splitlines() if line.startswith("ALERT: fxbot did not post calls"))
     assert "the data are stale" in alert and "token was refused" in alert
@@ -274,12 +282,12 @@ def test_another_instruments_prices_under_the_requested_name_are_refused(
 
 
 def test_cli_fetch_of_another_instrument_exit_3_one_line(
-    tmp_path: Path, store: PriceStore, server: MarketServer
+    tmp_path: Path, store: PriceStore, server: MarketServer, fxbot_cli: FxbotCli
 ) -> None:
     config, env = _cli_setup(tmp_path, store, server)
     server.serve_instead = {"USD_JPY": "EUR_JPY"}
     before = snapshot(store)
-    result = run_fxbot("fetch", "--config", str(config), env=env)
+    result = fxbot_cli("fetch", "--config", str(config), env=env)
     assert result.returncode == 3, result.stdout + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "asked for USD_JPY candles but the answer is for EUR_JPY" in result.stderr

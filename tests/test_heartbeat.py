@@ -14,7 +14,7 @@ from fxbot.errors import DeliveryError, StaleDataError
 from fxbot.heartbeat import Pinger, exit_code_of
 from fxbot.monitor import JobMonitor, exit_code_for
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, FxbotCli
 from .support.ping_server import KEY, PingStandIn
 
 UNREACHABLE = f"http://127.0.0.1:9/ping/{KEY}"  # the discard port: connection refused
@@ -137,9 +137,9 @@ def test_secrets_read_the_ping_url_and_never_print_it() -> None:
     assert Secrets.from_env({"FXBOT_PING_URL": "  "}).ping_url is None
 
 
-def test_run_once_pings_start_then_success(tmp_path: Path) -> None:
+def test_run_once_pings_start_then_success(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     with PingStandIn() as server:
-        run = run_fxbot(*OK_RUN, "--config", str(_config(tmp_path)), env={"FXBOT_PING_URL": server.url})
+        run = fxbot_cli(*OK_RUN, "--config", str(_config(tmp_path)), env={"FXBOT_PING_URL": server.url})
         assert run.returncode == 0, run.stderr
         assert server.paths() == ["/start", ""]
         rids = server.rids()
@@ -147,33 +147,33 @@ def test_run_once_pings_start_then_success(tmp_path: Path) -> None:
     assert KEY not in run.stdout + run.stderr
 
 
-def test_run_once_pings_its_exit_code_on_failure(tmp_path: Path) -> None:
+def test_run_once_pings_its_exit_code_on_failure(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     with PingStandIn() as server:
-        run = run_fxbot(*STALE_RUN, "--config", str(_config(tmp_path)), env={"FXBOT_PING_URL": server.url})
+        run = fxbot_cli(*STALE_RUN, "--config", str(_config(tmp_path)), env={"FXBOT_PING_URL": server.url})
         assert run.returncode == 3, run.stderr
         assert server.paths() == ["/start", "/3"]
     assert KEY not in run.stdout + run.stderr
 
 
-def test_unreachable_ping_url_is_a_warning_and_the_run_succeeds(tmp_path: Path) -> None:
-    run = run_fxbot(*OK_RUN, "--config", str(_config(tmp_path)), env={"FXBOT_PING_URL": UNREACHABLE})
+def test_unreachable_ping_url_is_a_warning_and_the_run_succeeds(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
+    run = fxbot_cli(*OK_RUN, "--config", str(_config(tmp_path)), env={"FXBOT_PING_URL": UNREACHABLE})
     assert run.returncode == 0, run.stderr
     assert run.stderr.count("FXBOT_PING_URL failed") == 1  # logged once, not for the end ping again
     assert "fxbot calls as of 2024-12-31" in run.stdout
     assert KEY not in run.stdout + run.stderr
 
 
-def test_verbose_logs_never_show_the_ping_url(tmp_path: Path) -> None:
+def test_verbose_logs_never_show_the_ping_url(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     with PingStandIn() as server:
-        run = run_fxbot(*OK_RUN, "-v", "--config", str(_config(tmp_path)), env={"FXBOT_PING_URL": server.url})
+        run = fxbot_cli(*OK_RUN, "-v", "--config", str(_config(tmp_path)), env={"FXBOT_PING_URL": server.url})
     assert run.returncode == 0 and KEY not in run.stdout + run.stderr
 
 
-def test_dry_run_and_supervised_runs_do_not_ping(tmp_path: Path) -> None:
+def test_dry_run_and_supervised_runs_do_not_ping(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     config = str(_config(tmp_path))
     with PingStandIn() as server:
-        dry = run_fxbot("run-once", "--dry-run", "--no-fetch", "--config", config, env={"FXBOT_PING_URL": server.url})
-        child = run_fxbot(*OK_RUN, "--supervised", "--config", config, env={"FXBOT_PING_URL": server.url})
+        dry = fxbot_cli("run-once", "--dry-run", "--no-fetch", "--config", config, env={"FXBOT_PING_URL": server.url})
+        child = fxbot_cli(*OK_RUN, "--supervised", "--config", config, env={"FXBOT_PING_URL": server.url})
         assert dry.returncode == 0 and child.returncode == 0, dry.stderr + child.stderr
         assert server.paths() == []
 

@@ -18,7 +18,7 @@ from fxbot.errors import ModelError, UsageError
 from fxbot.model.artifacts import MANIFEST_NAME, read_manifest, write_manifest
 from fxbot.model.registry import CHECKSUM_NAME, LOG_NAME, Registry
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, FxbotCli
 
 PAIR = "USDJPY"
 
@@ -62,14 +62,14 @@ def _config(tmp_path: Path, models: Path) -> Path:
     [("pair", "../../escaped"), ("pair", "USDJPY/../../x"), ("train_end", "../../../escaped"), ("pair", "usdjpy")],
 )
 def test_manifest_pair_with_dotdot_is_refused_and_writes_nothing_outside(
-    tmp_path: Path, field: str, value: str
+    tmp_path: Path, field: str, value: str, fxbot_cli: FxbotCli
 ) -> None:
     """`fxbot models import` names the version's folder from the registry's scheme, never from a manifest field."""
     models = tmp_path / "area" / "models"
     models.mkdir(parents=True)
     source = _variant(tmp_path / "src", **{field: value})
     before = _tree(tmp_path / "area")
-    result = run_fxbot("models", "import", str(source), "--config", str(_config(tmp_path, models)))
+    result = fxbot_cli("models", "import", str(source), "--config", str(_config(tmp_path, models)))
     assert result.returncode == 3, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and repr(value) in lines[0], lines

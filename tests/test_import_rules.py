@@ -95,9 +95,15 @@ def test_daemon_after_a_day_holds_no_model_code_nor_slack(tmp_path: Path) -> Non
 def test_daemon_with_a_webhook_loads_slack_sdk_only_then(tmp_path: Path) -> None:
     config = _config(tmp_path, cron="* * * * * *")
     args = ["schedule", "--config", str(config), "--replay-from", "2024-12-30", "--replay-days", "1"]
-    # an unreachable loopback webhook: the day's post fails (exit 4, alerted), which is not what is checked here
-    env = {"SLACK_WEBHOOK_URL": "http://127.0.0.1:9/services/T000/B000/XXXX"}
-    modules = _modules_after(args, tmp_path, env)
+    from .support.slack_server import Reply, SlackStandIn
+
+    # the day's post fails (exit 4) so the daemon alerts: that is when it needs slack_sdk. A stand-in answers
+    # the child's post and alert with errors at once (an unreachable URL cost seconds of connection retries).
+    with SlackStandIn() as slack:
+        slack.reply("webhook", Reply(503, "busy"), Reply(404, "no_service"))  # the child's report, its alert
+        modules = _modules_after(args, tmp_path, {"SLACK_WEBHOOK_URL": slack.webhook_url})
+    [alert] = slack.webhook_posts  # the daemon's: the failed ones were not stored
+    assert "the daily run exited with code 4" in alert["text"]
     assert "slack_sdk" in _top_level(modules)
     assert _top_level(modules) & {*HEAVY, *APP_ONLY, "numpy"} == set()
     assert "slack_sdk.socket_mode" not in modules and not any(m.startswith("fxbot.slack_app") for m in modules)

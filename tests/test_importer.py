@@ -16,7 +16,7 @@ from fxbot.data.importer import parse_broker_csv, read_broker_csv
 from fxbot.data.store import PriceStore, format_bars_csv
 from fxbot.errors import DataError
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, FxbotCli
 
 SHARED_USDJPY = Path(__file__).resolve().parents[2] / "shared" / "data" / "fx" / "USDJPY.csv"
 
@@ -192,7 +192,9 @@ def _files(data: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry-run"])
-def test_another_pairs_history_is_refused_and_named(tmp_path: Path, data_dir: Path, dry_run: bool) -> None:
+def test_another_pairs_history_is_refused_and_named(
+    tmp_path: Path, data_dir: Path, dry_run: bool, fxbot_cli: FxbotCli
+) -> None:
     before = _files(data_dir)
     args = [
         "import-csv",
@@ -202,7 +204,7 @@ def test_another_pairs_history_is_refused_and_named(tmp_path: Path, data_dir: Pa
         "--config",
         str(_config(tmp_path, data_dir)),
     ]
-    result = run_fxbot(*args, *(["--dry-run"] if dry_run else []))
+    result = fxbot_cli(*args, *(["--dry-run"] if dry_run else []))
     assert result.returncode == 3, result.stdout + result.stderr
     error = result.stderr.strip()
     assert len(error.splitlines()) == 1
@@ -222,17 +224,17 @@ def _shifted_export(tmp_path: Path, factor: float, bars: Bars) -> Path:
     return export
 
 
-def test_replace_takes_a_differing_file_and_keeps_a_backup(tmp_path: Path, data_dir: Path) -> None:
+def test_replace_takes_a_differing_file_and_keeps_a_backup(tmp_path: Path, data_dir: Path, fxbot_cli: FxbotCli) -> None:
     stored = PriceStore(data_dir).load("USDJPY")
     export = _shifted_export(tmp_path, 1.004, stored.tail(30))  # another broker's feed, 0.4 % off
     config = str(_config(tmp_path, data_dir))
     original = (data_dir / "USDJPY.csv").read_bytes()
-    refused = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", config)
+    refused = fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--config", config)
     assert refused.returncode == 3
     assert "30 of 30 overlapping bars differ from the stored USDJPY bars" in refused.stderr
     assert "the prices look like USDJPY" in refused.stderr and "--replace" in refused.stderr
     assert (data_dir / "USDJPY.csv").read_bytes() == original
-    replaced = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--replace", "--config", config)
+    replaced = fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--replace", "--config", config)
     assert replaced.returncode == 0, replaced.stderr
     match = re.search(r"backup of the replaced file: (\S+)", replaced.stdout)
     assert match, replaced.stdout
@@ -242,11 +244,11 @@ def test_replace_takes_a_differing_file_and_keeps_a_backup(tmp_path: Path, data_
     assert now.close[-1] == pytest.approx(stored.close[-1] * 1.004, abs=1e-3) and len(now) == len(stored)
 
 
-def test_replace_makes_the_file_the_truth_over_its_span(tmp_path: Path, data_dir: Path) -> None:
+def test_replace_makes_the_file_the_truth_over_its_span(tmp_path: Path, data_dir: Path, fxbot_cli: FxbotCli) -> None:
     # The user really means it: the GBP/JPY history into USDJPY.csv. The 2 stored days the file
     # lacks go too, or their USD/JPY closes would sit between GBP/JPY ones (a 35 % jump).
     config = str(_config(tmp_path, data_dir))
-    result = run_fxbot(
+    result = fxbot_cli(
         "import-csv", str(BUNDLED_DATA / "GBPJPY.csv"), "--pair", "USDJPY", "--replace", "--config", config
     )
     assert result.returncode == 0, result.stderr
@@ -256,28 +258,28 @@ def test_replace_makes_the_file_the_truth_over_its_span(tmp_path: Path, data_dir
     assert backup.read_bytes() == (BUNDLED_DATA / "USDJPY.csv").read_bytes() and str(backup) in result.stdout
 
 
-def test_a_27_percent_jump_is_refused_like_fetch_does(tmp_path: Path, data_dir: Path) -> None:
+def test_a_27_percent_jump_is_refused_like_fetch_does(tmp_path: Path, data_dir: Path, fxbot_cli: FxbotCli) -> None:
     export = tmp_path / "jump.csv"
     export.write_text(
         "Date,Open,High,Low,Close\n2025-01-02,157.2,157.9,156.9,157.5\n2025-01-03,157.5,200.5,157.4,200.0\n"
     )
     config = str(_config(tmp_path, data_dir))
     before = _files(data_dir)
-    result = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", config)
+    result = fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--config", config)
     assert result.returncode == 3
     assert "the close of 2025-01-03 (200) is 27.0% from the previous close (157.5 on 2025-01-02)" in result.stderr
     assert "data.max_jump" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert _files(data_dir) == before
-    allowed = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--max-jump", "0.3", "--config", config)
+    allowed = fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--max-jump", "0.3", "--config", config)
     assert allowed.returncode == 0, allowed.stderr
     assert PriceStore(data_dir).load("USDJPY").last_date.isoformat() == "2025-01-03"
 
 
-def test_an_hourly_file_is_refused_on_the_command_line(tmp_path: Path, data_dir: Path) -> None:
+def test_an_hourly_file_is_refused_on_the_command_line(tmp_path: Path, data_dir: Path, fxbot_cli: FxbotCli) -> None:
     export = tmp_path / "USDJPYH1.csv"
     export.write_text("\n".join(",".join(r) for r in HOURLY) + "\n")
     before = _files(data_dir)
-    result = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(_config(tmp_path, data_dir)))
+    result = fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--config", str(_config(tmp_path, data_dir)))
     assert result.returncode == 3 and "export D1 bars" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and _files(data_dir) == before
 
@@ -312,14 +314,16 @@ def test_a_row_without_a_date_is_a_data_error(raw: bytes) -> None:
         parse_broker_csv(raw, "x.csv")
 
 
-def test_import_csv_refuses_a_bar_after_the_last_completed_trading_day(tmp_path: Path, data_dir: Path) -> None:
+def test_import_csv_refuses_a_bar_after_the_last_completed_trading_day(
+    tmp_path: Path, data_dir: Path, fxbot_cli: FxbotCli
+) -> None:
     """As fetch never stores a bar whose close has not happened, import-csv refuses one dated 2031."""
     export = tmp_path / "future.csv"
     export.write_text(
         "Date,Open,High,Low,Close\n2025-01-02,157.2,157.9,156.9,157.5\n2031-01-03,157.5,158,157.4,157.6\n"
     )
     before = _files(data_dir)
-    result = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(_config(tmp_path, data_dir)))
+    result = fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--config", str(_config(tmp_path, data_dir)))
     assert result.returncode == 3, result.stdout + result.stderr
     error = result.stderr.strip()
     assert len(error.splitlines()) == 1
@@ -544,15 +548,15 @@ def test_day_boundary_utc_folds_each_sunday_into_its_monday(bundled_store: Price
 
 
 def test_import_csv_cli_refuses_a_gmt_feed_in_one_line_and_folds_with_day_boundary_utc(
-    bundled_store: PriceStore, tmp_path: Path
+    bundled_store: PriceStore, tmp_path: Path, fxbot_cli: FxbotCli
 ) -> None:
     text, _ = _gmt_feed(bundled_store)
     feed = tmp_path / "gmt.tsv"
     feed.write_text(text)
-    refused = run_fxbot("import-csv", str(feed), "--pair", "USDJPY", "--dry-run")
+    refused = fxbot_cli("import-csv", str(feed), "--pair", "USDJPY", "--dry-run")
     assert refused.returncode == 3 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert "midnight GMT/UTC" in refused.stderr
-    folded = run_fxbot("import-csv", str(feed), "--pair", "USDJPY", "--dry-run", "--day-boundary", "utc")
+    folded = fxbot_cli("import-csv", str(feed), "--pair", "USDJPY", "--dry-run", "--day-boundary", "utc")
     assert "WARNING: folded" in folded.stdout and "New York 17:00 close" in folded.stdout, folded.stderr
 
 
@@ -598,7 +602,9 @@ def test_only_new_appends_after_the_last_stored_bar_when_the_seam_agrees(
     assert after.close[-1] == pytest.approx(bundled_store.load("USDJPY").close[-1])
 
 
-def test_only_new_refuses_a_file_that_disagrees_at_the_seam(bundled_store: PriceStore, tmp_path: Path) -> None:
+def test_only_new_refuses_a_file_that_disagrees_at_the_seam(
+    bundled_store: PriceStore, tmp_path: Path, fxbot_cli: FxbotCli
+) -> None:
     import datetime as dt
 
     from fxbot.data.importer import plan_import
@@ -611,7 +617,7 @@ def test_only_new_refuses_a_file_that_disagrees_at_the_seam(bundled_store: Price
             store, "USDJPY", read_broker_csv(export), source="other.csv", tolerance=1e-4, max_jump=0.15,
             now=dt.datetime(2025, 1, 6, 23, tzinfo=dt.UTC), only_new=True,
         )  # fmt: skip
-    assert run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--only-new", "--replace").returncode == 2
+    assert fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--only-new", "--replace").returncode == 2
 
 
 def _store_up_to(bundled_store: PriceStore, tmp_path: Path, pair: str, last: str) -> PriceStore:
@@ -668,12 +674,14 @@ def test_no_real_seam_of_the_bundled_history_is_taken_for_another_pair(bundled_s
                 assert level_jump(stored, merged, written) is None, (pair, bars.date(cut), gap)
 
 
-def test_import_csv_says_the_level_refusal_in_one_line(tmp_path: Path, bundled_store: PriceStore) -> None:
+def test_import_csv_says_the_level_refusal_in_one_line(
+    tmp_path: Path, bundled_store: PriceStore, fxbot_cli: FxbotCli
+) -> None:
     data = tmp_path / "data"
     _store_up_to(bundled_store, tmp_path, "USDJPY", "2019-12-31")
     export = _export_of(bundled_store, tmp_path, "EURJPY", "2020-01-02", "2020-01-31")
     before = _files(data)
-    result = run_fxbot("import-csv", str(export), "--pair", "USDJPY", "--config", str(_config(tmp_path, data)))
+    result = fxbot_cli("import-csv", str(export), "--pair", "USDJPY", "--config", str(_config(tmp_path, data)))
     assert result.returncode == 3, result.stdout + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "shares no date with the stored USDJPY" in result.stderr
     assert _files(data) == before

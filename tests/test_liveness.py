@@ -27,7 +27,7 @@ from fxbot.health import ALIVE_FILE_NAME, AliveFile, health_check
 from fxbot.scheduler import CHILD_GRACE_SECONDS, TICK_SECONDS, Daemon, daily_command, wedged
 from fxbot.sdnotify import SystemdNotifier, Watchdog
 
-from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, FxbotCli, run_fxbot
 from .support.env import clean_env
 from .support.ping_server import KEY, PingStandIn
 from .support.slack_server import TOKEN, Reply, SlackStandIn
@@ -295,9 +295,9 @@ def test_daemon_with_an_unreachable_ping_url_still_runs(tmp_path: Path) -> None:
     assert _metrics(tmp_path / "fxbot.prom")["fxbot_last_run_exit_code"] == 0
 
 
-def test_status_health_fails_without_a_live_daemon(tmp_path: Path) -> None:
+def test_status_health_fails_without_a_live_daemon(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     config = _daemon_config(tmp_path, job_timeout=60)
-    run = run_fxbot("status", "--health", "--config", str(config))
+    run = fxbot_cli("status", "--health", "--config", str(config))
     assert run.returncode == 1 and "unhealthy" in run.stdout
 
 
@@ -326,12 +326,12 @@ def test_a_sigkilled_daemon_goes_unhealthy(tmp_path: Path) -> None:
     assert run.returncode == 1 and "no sign of life" in run.stdout
 
 
-def test_alert_command_reaches_the_error_channel(tmp_path: Path, slack: SlackStandIn) -> None:
+def test_alert_command_reaches_the_error_channel(tmp_path: Path, slack: SlackStandIn, fxbot_cli: FxbotCli) -> None:
     cfg = {"notify": {"slack": {"channel": "C0FXSIGNALS", "error_channel": "C0FXALERTS", "retries": 0}}}
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(cfg))
     env = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url}
-    run = run_fxbot("alert", "fxbot: systemd unit fxbot-run-once.service failed", "--config", str(config), env=env)
+    run = fxbot_cli("alert", "fxbot: systemd unit fxbot-run-once.service failed", "--config", str(config), env=env)
     assert run.returncode == 0, run.stderr
     assert [m["text"] for m in slack.posts("C0FXALERTS")] == [
         "fxbot alert: fxbot: systemd unit fxbot-run-once.service failed"
@@ -340,26 +340,69 @@ def test_alert_command_reaches_the_error_channel(tmp_path: Path, slack: SlackSta
     assert TOKEN not in run.stdout + run.stderr
 
 
-def test_alert_command_exits_4_when_slack_is_unreachable(tmp_path: Path) -> None:
+def test_alert_command_exits_4_when_slack_is_unreachable(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     env = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": "http://127.0.0.1:9/api/"}
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"notify": {"slack": {"channel": "C0FXSIGNALS", "retries": 0}}}))
-    run = run_fxbot("alert", "disk", "full", "--config", str(config), env=env)
+    run = fxbot_cli("alert", "disk", "full", "--config", str(config), env=env)
     assert run.returncode == 4 and "disk full" in run.stdout + run.stderr
 
 
-def test_alive_file_touch_survives_an_unwritable_folder(tmp_path: Path) -> None:
+def test_alive_file_touch_survives_an_unwritable_folder(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     alive = AliveFile(tmp_path / "missing" / "deeper" / ALIVE_FILE_NAME)
-    alive.touch()  # warns, never raises
+    with caplog.at_level("WARNING", logger="fxbot.health"):
+        alive.touch()  # warns, never raises
+        alive.touch()  # and warns once, not at every beat
+    assert not alive.path.exists()
+    [warning] = caplog.records
+    assert warning.getMessage() == (
+        f"cannot write the liveness file {alive.path} (No such file or directory); `status --health` will fail"
+    )
+    alive.path.parent.mkdir(parents=True)
+    alive.touch()  # the folder is back: the beats land again
+    assert alive.path.exists()
     blocker = tmp_path / "file"
     blocker.write_text("")
-    AliveFile(blocker / ALIVE_FILE_NAME).begin()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="fxbot.health"):
+        AliveFile(blocker / ALIVE_FILE_NAME).begin()  # its folder is a file: it cannot even be made
+    assert [r.getMessage() for r in caplog.records] == [
+        f"cannot write the liveness file {blocker / ALIVE_FILE_NAME} (File exists); `status --health` will fail"
+    ]
+    assert blocker.read_text() == ""
 
 
 def test_watchdog_thread_is_not_left_running(tmp_path: Path) -> None:
-    before = {t.name for t in threading.enumerate()}
-    daemon = Daemon(ScheduleSettings(), None, alert=lambda m: None, now=lambda: dt.datetime.now(dt.UTC))
-    assert "fxbot-watchdog" not in before and not daemon.watchdog._thread.is_alive()
+    alive = AliveFile(tmp_path / ALIVE_FILE_NAME)
+    daemon = Daemon(
+        ScheduleSettings(cron="0 3 1 1 *"),
+        None,
+        alert=lambda m: None,
+        now=lambda: dt.datetime.now(dt.UTC),
+        alive_file=alive,
+    )
+    assert not daemon.watchdog._thread.is_alive()  # not before run()
+    seen: list[bool] = []
+
+    def stop_once_running() -> None:
+        deadline = time.monotonic() + 30
+        while not daemon.scheduler.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(daemon.watchdog._thread.is_alive())
+        daemon.stop(signal.SIGTERM)
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    stopper = threading.Thread(target=stop_once_running, daemon=True)
+    stopper.start()
+    try:
+        daemon.run()  # blocks in the scheduler until the stop
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    stopper.join(10)
+    assert seen == [True]  # the watchdog ran beside the scheduler...
+    assert not daemon.watchdog._thread.is_alive()  # ...and run() ended it on the way out
+    assert alive.path.read_text() == f"{os.getpid()}\n"
 
 
 def test_a_stop_that_comes_before_the_scheduler_starts_is_not_lost() -> None:
@@ -371,14 +414,16 @@ def test_a_stop_that_comes_before_the_scheduler_starts_is_not_lost() -> None:
     assert not runner.is_alive()  # it started, saw the stop, and shut down
 
 
-def test_alert_command_redacts_known_secrets_and_escapes_mentions(tmp_path: Path, slack: SlackStandIn) -> None:
+def test_alert_command_redacts_known_secrets_and_escapes_mentions(
+    tmp_path: Path, slack: SlackStandIn, fxbot_cli: FxbotCli
+) -> None:
     """`fxbot alert` never posts a secret as typed, and `<!channel>` in it pings nobody."""
     cfg = {"notify": {"slack": {"channel": "C0FXSIGNALS", "error_channel": "C0FXALERTS", "retries": 0}}}
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(cfg))
     oanda = "0123456789abcdef0123456789abcdef-FAKEfakeFAKEfakeFAKEfakeFAKEfake"
     env = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url, "OANDA_API_TOKEN": oanda}
-    run = run_fxbot("alert", f"<!channel> token {TOKEN} and {oanda} leaked", "--config", str(config), env=env)
+    run = fxbot_cli("alert", f"<!channel> token {TOKEN} and {oanda} leaked", "--config", str(config), env=env)
     assert run.returncode == 0, run.stderr
     [post] = slack.posts("C0FXALERTS")
     assert post["text"] == "fxbot alert: &lt;!channel&gt; token [redacted] and [redacted] leaked"

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from fxbot.metrics import LedgerFigures, MetricsWriter, RunOutcome, collect, read_ledger, render
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, FxbotCli
 from .support.ledger import as_live
 
 NOW = dt.datetime(2025, 1, 6, 23, 0, tzinfo=dt.UTC)  # Monday evening: Monday 2025-01-06 is the last completed day
@@ -89,18 +89,18 @@ def _config(tmp_path: Path, textfile: Path | str) -> Path:
     return path
 
 
-def test_run_once_writes_the_textfile(tmp_path: Path) -> None:
+def test_run_once_writes_the_textfile(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     prom = tmp_path / "textfile_collector" / "fxbot.prom"
     prom.parent.mkdir()
     config = str(_config(tmp_path, prom))
     for day in ("2024-12-27", "2024-12-30", "2024-12-31"):  # three days: the first two calls get scored
-        run = run_fxbot("run-once", "--no-fetch", "--as-of", day, "--force", "--config", config)
+        run = fxbot_cli("run-once", "--no-fetch", "--as-of", day, "--force", "--config", config)
         assert run.returncode == 0, run.stderr
     # Past days can only be replayed: replays never count as live, so the track record is empty...
     assert _value(_parse(prom.read_text()), "fxbot_track_record_calls", window="20") == 0
     # ...until the same calls stand for a live record (relabelled live), as the next run's metrics show.
     assert as_live(tmp_path / "state" / "fxbot.sqlite") == 9
-    run = run_fxbot("run-once", "--no-fetch", "--as-of", "2024-12-31", "--force", "--config", config)
+    run = fxbot_cli("run-once", "--no-fetch", "--as-of", "2024-12-31", "--force", "--config", config)
     assert run.returncode == 0, run.stderr
     parsed = _parse(prom.read_text())
     assert _value(parsed, "fxbot_last_run_exit_code") == 0
@@ -113,7 +113,7 @@ def test_run_once_writes_the_textfile(tmp_path: Path) -> None:
     assert os.stat(prom).st_mode & 0o777 == 0o644  # node_exporter reads it as another user
     assert [p.name for p in prom.parent.iterdir()] == ["fxbot.prom"]  # no temporary file left behind
 
-    stale = run_fxbot("run-once", "--no-fetch", "--config", config)  # bundled data are stale today: exit 3
+    stale = fxbot_cli("run-once", "--no-fetch", "--config", config)  # bundled data are stale today: exit 3
     assert stale.returncode == 3
     after = _parse(prom.read_text())
     assert _value(after, "fxbot_last_run_exit_code") == 3
@@ -121,8 +121,8 @@ def test_run_once_writes_the_textfile(tmp_path: Path) -> None:
     assert _value(after, "fxbot_last_success_timestamp_seconds") <= _value(after, "fxbot_last_run_timestamp_seconds")
 
 
-def test_an_unwritable_textfile_is_a_warning_never_a_failed_run(tmp_path: Path) -> None:
-    run = run_fxbot(
+def test_an_unwritable_textfile_is_a_warning_never_a_failed_run(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
+    run = fxbot_cli(
         "run-once", "--no-fetch", "--as-of", "2024-12-31", "--force",
         "--config", str(_config(tmp_path, tmp_path / "no" / "such" / "folder" / "fxbot.prom")),
     )  # fmt: skip

@@ -13,7 +13,7 @@ from fxbot.pipeline import build_report, load_bars
 from fxbot.signals import ModelAge
 from fxbot.status import status_report
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, FxbotCli
 
 
 def _raw(tmp_path: Path, limit: int) -> dict[str, object]:
@@ -54,10 +54,10 @@ def test_posts_show_the_training_end_in_both_languages(tmp_path: Path) -> None:
         assert any("days old" in b["text"]["text"] for b in blocks if b["type"] == "section" and "fields" not in b)
 
 
-def test_console_and_status(tmp_path: Path) -> None:
+def test_console_and_status(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump(_raw(tmp_path, 30)))
-    run = run_fxbot("run-once", "--dry-run", "--as-of", "2025-02-03", "--config", str(config))
+    run = fxbot_cli("run-once", "--dry-run", "--as-of", "2025-02-03", "--config", str(config))
     assert run.returncode == 0, run.stderr
     assert "models trained to 2024-12-31 (34 days)" in run.stdout and "34 days old" in run.stdout
 
@@ -71,10 +71,8 @@ def test_console_and_status(tmp_path: Path) -> None:
     assert any("past lifecycle.max_model_age_days (5)" in ln for ln in old.lines)
 
 
-def test_a_replay_before_the_training_end_says_so_not_zero_days(tmp_path: Path) -> None:
-    from .conftest import run_fxbot
-
-    run = run_fxbot(
+def test_a_replay_before_the_training_end_says_so_not_zero_days(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
+    run = fxbot_cli(
         "run-once", "--dry-run", "--no-fetch", "--as-of", "2024-06-14", env={"FXBOT_STATE_DIR": str(tmp_path)}
     )
     assert run.returncode == 0, run.stderr

@@ -29,9 +29,21 @@ def _run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import shutil
+
+    # Built from a copy: setuptools writes build/ and fxbot.egg-info/ into the source tree, and two pytest-xdist
+    # workers (or a developer's build) would share the checkout's. The copy holds what the wheel is made of: the
+    # top-level files, the package, and the folders its shipped/ links point to.
+    source = tmp_path_factory.mktemp("source")
+    for item in REPO.iterdir():
+        if item.is_file():
+            shutil.copy2(item, source / item.name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for folder in ("fxbot", "data", "models", "configs"):
+        shutil.copytree(REPO / folder, source / folder, symlinks=True, ignore=ignore)
     out = tmp_path_factory.mktemp("wheel")
     build = _run(
-        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", out, REPO,
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", out, source,
         env=clean_env({"PIP_NO_INDEX": "1"}), cwd=out,
     )  # fmt: skip
     assert build.returncode == 0, build.stderr[-2000:]

@@ -20,7 +20,7 @@ import yaml
 from fxbot.cli import main
 from fxbot.data.store import PriceStore
 
-from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, FxbotCli
 from .support.slack_server import TOKEN, SlackStandIn
 
 CHANNEL = "C0FXSIGNALS"
@@ -218,12 +218,12 @@ def test_too_little_history_is_risk_na_not_a_failed_post(
     assert "loss from history: ¥574,185 (57.4% of equity; following the calls, walk-forward)" in line
 
 
-def test_the_default_state_layout_posts_the_evidence_stored_with_the_champion(tmp_path: Path) -> None:
+def test_the_default_state_layout_posts_the_evidence_stored_with_the_champion(
+    tmp_path: Path, fxbot_cli: FxbotCli
+) -> None:
     """With the default state_dir the shipped models are seeded as versions; their evidence must travel with them."""
-    from .conftest import run_fxbot
-
     state = tmp_path / "state"
-    run = run_fxbot("run-once", "--dry-run", "--no-fetch", "--as-of", "2024-06-14", env={"FXBOT_STATE_DIR": str(state)})
+    run = fxbot_cli("run-once", "--dry-run", "--no-fetch", "--as-of", "2024-06-14", env={"FXBOT_STATE_DIR": str(state)})
     assert run.returncode == 0, run.stderr
     assert list((state / "models" / "USDJPY").glob("USDJPY-*/evidence.json"))  # seeded into the version folder
     assert "WARNING: No edge:" in run.stdout and "Walk-forward: 49.8% vs always-buy 51.0%" in run.stdout
@@ -235,7 +235,7 @@ def test_the_default_state_layout_posts_the_evidence_stored_with_the_champion(tm
     # A champion without stored evidence says so instead of looking tested.
     for evidence in (state / "models").glob("*/*/evidence.json"):
         evidence.unlink()
-    bare = run_fxbot(
+    bare = fxbot_cli(
         "run-once", "--dry-run", "--no-fetch", "--as-of", "2024-06-14", env={"FXBOT_STATE_DIR": str(state)}
     )
     assert bare.returncode == 0, bare.stderr

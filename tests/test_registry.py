@@ -19,7 +19,7 @@ from fxbot.model.artifacts import read_manifest, write_manifest
 from fxbot.model.ensemble import Ensemble
 from fxbot.model.registry import LEGACY, PROMOTION_STEPS, Registry
 
-from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, FxbotCli, run_fxbot
 from .support.env import clean_env
 
 PAIR = "USDJPY"
@@ -147,16 +147,16 @@ def test_a_bad_folder_is_refused_and_the_champion_untouched(
     assert files_below(root) == before  # nothing added, nothing logged, no leftovers
 
 
-def test_cli_import_refusal_is_one_line(root: Path, tmp_path: Path) -> None:
+def test_cli_import_refusal_is_one_line(root: Path, tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     make_variant(root / PAIR, tmp_path / "bad", "2030-01-01T00:00:00+00:00")
     _break_truncated_keras(tmp_path / "bad")
     config = tmp_path / "config.yaml"
     config.write_text(f"model:\n  dir: {root}\ndata:\n  dir: {BUNDLED_DATA}\n")
-    result = run_fxbot("models", "import", str(tmp_path / "bad"), "--config", str(config))
+    result = fxbot_cli("models", "import", str(tmp_path / "bad"), "--config", str(config))
     assert result.returncode == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "member_0.keras is truncated" in lines[0] and "copy the whole version" in lines[0]
-    listed = run_fxbot("models", "list", "--pairs", PAIR, "--config", str(config))
+    listed = fxbot_cli("models", "list", "--pairs", PAIR, "--config", str(config))
     assert listed.returncode == 0 and "[champion]" in listed.stdout and "bad" not in listed.stdout
 
 
@@ -220,7 +220,9 @@ def test_daily_run_finds_the_champion_while_a_promotion_is_killed(root: Path, tm
         assert f"Models: {registry.champion(PAIR)}" in result.stdout  # the champion the pointer names
 
 
-def test_a_damaged_version_is_never_promoted_and_the_cli_rolls_back(root: Path, tmp_path: Path) -> None:
+def test_a_damaged_version_is_never_promoted_and_the_cli_rolls_back(
+    root: Path, tmp_path: Path, fxbot_cli: FxbotCli
+) -> None:
     registry = Registry(root)
     first = registry.migrate(PAIR)
     second = make_variant(registry.champion_folder(PAIR), tmp_path / "new", "2030-01-01T00:00:00+00:00")
@@ -229,30 +231,30 @@ def test_a_damaged_version_is_never_promoted_and_the_cli_rolls_back(root: Path, 
     member.write_bytes(member.read_bytes()[:1000])  # damaged after it was stored
     config = tmp_path / "config.yaml"
     config.write_text(f"model:\n  dir: {root}\ndata:\n  dir: {BUNDLED_DATA}\n")
-    refused = run_fxbot("models", "promote", second, "--config", str(config))
+    refused = fxbot_cli("models", "promote", second, "--config", str(config))
     assert refused.returncode == 3 and "member_2.tflite is not a valid .tflite model" in refused.stderr
     assert registry.champion(PAIR) == first
 
     shutil.rmtree(root / PAIR / second)
     third = make_variant(registry.champion_folder(PAIR), tmp_path / "third", "2031-01-01T00:00:00+00:00")
-    assert run_fxbot("models", "import", str(tmp_path / "third"), "--config", str(config)).returncode == 0
-    promoted = run_fxbot("models", "promote", third, "--config", str(config))
+    assert fxbot_cli("models", "import", str(tmp_path / "third"), "--config", str(config)).returncode == 0
+    promoted = fxbot_cli("models", "promote", third, "--config", str(config))
     assert promoted.returncode == 0 and f"champion is now {third} (was {first})" in promoted.stdout
-    shown = run_fxbot("models", "show", third, "--config", str(config))
+    shown = fxbot_cli("models", "show", third, "--config", str(config))
     assert shown.returncode == 0 and "(champion)" in shown.stdout and "promote" in shown.stdout
-    back = run_fxbot("models", "rollback", "usd/jpy", "--config", str(config))
+    back = fxbot_cli("models", "rollback", "usd/jpy", "--config", str(config))
     assert back.returncode == 0 and f"rolled back from {third} to {first}" in back.stdout
     assert registry.champion(PAIR) == first
-    again = run_fxbot("models", "rollback", PAIR, "--config", str(config))
+    again = fxbot_cli("models", "rollback", PAIR, "--config", str(config))
     assert again.returncode == 2 and "no earlier champion" in again.stderr
 
 
-def test_importing_a_train_out_folder_names_the_version_folders_inside(tmp_path: Path) -> None:
+def test_importing_a_train_out_folder_names_the_version_folders_inside(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     out = tmp_path / "out"  # what `fxbot train --out DIR` writes: DIR/<PAIR>/
     shutil.copytree(SHIPPED_MODELS / PAIR, out / PAIR)
     config = tmp_path / "c.yaml"
     config.write_text(f"model:\n  dir: {tmp_path / 'registry'}\n")
-    run = run_fxbot("models", "import", str(out), "--config", str(config))
+    run = fxbot_cli("models", "import", str(out), "--config", str(config))
     assert run.returncode == 2
     assert f"holds model folders, not one version: import each, `fxbot models import {out / PAIR}`" in run.stderr
     assert not (tmp_path / "registry" / PAIR).exists()  # nothing half-imported

@@ -21,7 +21,7 @@ from fxbot.model.registry import Registry
 from fxbot.model.retrain import last_month_end
 from fxbot.scheduler import RETRAIN_JOB_ID, Daemon, retrain_command, retrain_trigger
 
-from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, FxbotCli, run_fxbot
 from .support.env import clean_env
 
 PAIR = "USDJPY"
@@ -75,7 +75,7 @@ def test_without_tensorflow_retrain_is_skipped_with_one_line(tmp_path: Path) -> 
     assert Registry(tmp_path / "models").champion(PAIR) == champion
 
 
-def test_a_current_champion_needs_no_retraining(tmp_path: Path) -> None:
+def test_a_current_champion_needs_no_retraining(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     shutil.copytree(SHIPPED_MODELS / PAIR, tmp_path / "models" / PAIR)
     config = tmp_path / "c.yaml"
     config.write_text(
@@ -83,7 +83,7 @@ def test_a_current_champion_needs_no_retraining(tmp_path: Path) -> None:
             {"pairs": [PAIR], "data": {"dir": str(BUNDLED_DATA)}, "model": {"dir": str(tmp_path / "models")}}
         )
     )
-    result = run_fxbot("retrain", "--as-of", "2025-03-10", "--config", str(config))
+    result = fxbot_cli("retrain", "--as-of", "2025-03-10", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert "USDJPY: nothing to train: the champion USDJPY-20241231-" in result.stdout
     assert "trained to 2024-12-31 already" in result.stdout

@@ -63,11 +63,56 @@ def test_bad_schedule_is_a_config_error(cron: str, timezone: str, message: str) 
 
 
 def test_job_defaults_allow_late_runs_and_one_instance() -> None:
-    assert job_defaults(ScheduleSettings(misfire_grace_time=900)) == {
-        "misfire_grace_time": 900,
-        "coalesce": True,
-        "max_instances": 1,
-    }
+    import threading
+
+    from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.date import DateTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    defaults = job_defaults(ScheduleSettings(misfire_grace_time=900))
+    assert defaults == {"misfire_grace_time": 900, "coalesce": True, "max_instances": 1}
+    # What the defaults do to a scheduler's jobs: late runs within the grace time run, older ones are missed, a
+    # backlog of missed runs runs once, and a run that comes due while the last one still runs is skipped.
+    events: list[tuple[str, int]] = []
+    seen = threading.Condition()
+
+    def record(event: JobEvent) -> None:
+        with seen:
+            events.append((event.job_id, event.code))
+            seen.notify_all()
+
+    running, release = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        running.set()
+        release.wait(30)
+
+    now = dt.datetime.now(UTC)
+    scheduler = BackgroundScheduler(job_defaults=defaults, timezone=UTC)
+    scheduler.add_listener(record, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+    scheduler.add_job(lambda: None, DateTrigger(now - dt.timedelta(seconds=600)), id="late")  # 10 min late
+    scheduler.add_job(lambda: None, DateTrigger(now - dt.timedelta(seconds=1200)), id="too-late")  # 20 min late
+    backlog = now - dt.timedelta(seconds=299)  # five runs due, one a minute
+    scheduler.add_job(lambda: None, IntervalTrigger(minutes=1), id="backlog", next_run_time=backlog)
+    scheduler.add_job(busy, IntervalTrigger(hours=1), id="busy", next_run_time=now)
+    scheduler.start()
+    try:
+        assert running.wait(10)
+        scheduler.modify_job("busy", next_run_time=dt.datetime.now(UTC))  # due again while it runs
+        with seen:
+            assert seen.wait_for(lambda: ("busy", EVENT_JOB_MAX_INSTANCES) in events, 10), events
+            assert seen.wait_for(lambda: len(events) >= 4, 10), events
+    finally:
+        release.set()
+        scheduler.shutdown(wait=True)
+    assert sorted(events) == [
+        ("backlog", EVENT_JOB_EXECUTED),
+        ("busy", EVENT_JOB_EXECUTED),
+        ("busy", EVENT_JOB_MAX_INSTANCES),
+        ("late", EVENT_JOB_EXECUTED),
+        ("too-late", EVENT_JOB_MISSED),
+    ]
 
 
 def test_catch_up_decision() -> None:

@@ -25,7 +25,7 @@ from fxbot.ledger import Ledger
 from fxbot.pipeline import RunOptions, run_once
 from fxbot.risk import exceedances
 
-from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, FxbotCli, invoke_fxbot
 from .test_import_rules import HEAVY, _config, _modules_after, _top_level
 
 CHROMIUM = os.environ.get("FXBOT_CHROMIUM", "/usr/bin/chromium")
@@ -57,7 +57,7 @@ def ledger_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _site(folder: Path, out: Path, *extra: str) -> Path:
-    run = run_fxbot("site", str(out), "--config", str(folder / "config.yaml"), *extra, cwd=REPO)
+    run = invoke_fxbot("site", str(out), "--config", str(folder / "config.yaml"), *extra, cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(f"fxbot: wrote {out / 'index.html'} (")
     return out / "index.html"
@@ -104,16 +104,18 @@ def test_the_page_is_one_self_contained_file_with_charts_and_always_buy(ledger_f
     assert 50_000 < page.stat().st_size < 1_000_000
 
 
-def test_an_index_html_fxbot_did_not_write_is_never_replaced(ledger_folder: Path, tmp_path: Path) -> None:
+def test_an_index_html_fxbot_did_not_write_is_never_replaced(
+    ledger_folder: Path, tmp_path: Path, fxbot_cli: FxbotCli
+) -> None:
     out = tmp_path / "www"
     out.mkdir()
     (out / "index.html").write_text("<html>someone's own page</html>")
-    run = run_fxbot("site", str(out), "--config", str(ledger_folder / "config.yaml"), cwd=REPO)
+    run = fxbot_cli("site", str(out), "--config", str(ledger_folder / "config.yaml"), cwd=REPO)
     assert run.returncode == 2
     assert run.stderr.strip().splitlines()[-1].startswith(f"fxbot: error: {out / 'index.html'} exists and was not")
     assert (out / "index.html").read_text() == "<html>someone's own page</html>"
     assert [p.name for p in out.iterdir()] == ["index.html"]  # nothing written beside it either
-    missing = run_fxbot("site", "--config", str(ledger_folder / "config.yaml"), cwd=REPO)
+    missing = fxbot_cli("site", "--config", str(ledger_folder / "config.yaml"), cwd=REPO)
     assert missing.returncode == 2 and "set site.dir in the config" in missing.stderr
 
 

@@ -22,7 +22,7 @@ import yaml
 from fxbot.cli import main
 from fxbot.data.store import PriceStore
 
-from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, FxbotCli
 from .support.env import clean_env
 from .support.ledger import as_live
 from .support.slack_server import TOKEN, WEBHOOK_PATH, Recorded, Reply, SlackStandIn
@@ -168,7 +168,7 @@ def _crash_on(server: SlackStandIn, api: str) -> list[subprocess.Popen[str]]:
 
 @pytest.mark.parametrize("slack_stored_it", [True, False])
 def test_crash_between_post_and_record_never_double_posts(
-    slack: SlackStandIn, tmp_path: Path, slack_stored_it: bool
+    slack: SlackStandIn, tmp_path: Path, slack_stored_it: bool, fxbot_cli: FxbotCli
 ) -> None:
     config = write_config(tmp_path)
     env = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url}
@@ -182,8 +182,8 @@ def test_crash_between_post_and_record_never_double_posts(
     assert [r["status"] for r in deliveries(config)] == ["pending"]
     looked = len(slack.calls("conversations.history"))  # the first run looked before posting
     slack.after = None
-    second = _spawn(config, env)
-    out, err = second.communicate(timeout=120)
+    second = fxbot_cli("run-once", "--replay", "--as-of", DAY, "--config", str(config), env=env)  # no kill now
+    out, err = second.stdout, second.stderr
     assert second.returncode == 0, err
     # found at the first look; not found only after waiting twice for Slack to settle (0.5 s, 1 s)
     assert len(slack.calls("conversations.history")) - looked == (1 if slack_stored_it else 3)
@@ -197,7 +197,7 @@ def test_crash_between_post_and_record_never_double_posts(
         assert [r["status"] for r in deliveries(config)] == ["failed", "sent"]
 
 
-def test_webhook_crash_is_not_reposted_without_force(slack: SlackStandIn, tmp_path: Path) -> None:
+def test_webhook_crash_is_not_reposted_without_force(slack: SlackStandIn, tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     config = write_config(tmp_path)
     env = {"SLACK_WEBHOOK_URL": slack.webhook_url}
     victims = _crash_on(slack, "webhook")
@@ -205,14 +205,14 @@ def test_webhook_crash_is_not_reposted_without_force(slack: SlackStandIn, tmp_pa
     victims.append(first)
     first.communicate(timeout=120)
     slack.after = None
-    second = _spawn(config, env)
-    _, err = second.communicate(timeout=120)
+    second = fxbot_cli("run-once", "--replay", "--as-of", DAY, "--config", str(config), env=env)  # no kill now
+    err = second.stderr
     assert second.returncode == 4
     assert "never confirmed it" in err and "--force" in err
     report_posts = [p for p in slack.webhook_posts if "fxbot calls as of" in p["text"]]
     assert len(report_posts) == 1  # the alert about it is not a second report
-    forced = _spawn(config, env, "--force")
-    _, err = forced.communicate(timeout=120)
+    forced = fxbot_cli("run-once", "--replay", "--as-of", DAY, "--config", str(config), "--force", env=env)
+    err = forced.stderr
     assert forced.returncode == 0, err
     assert len([p for p in slack.webhook_posts if "fxbot calls as of" in p["text"]]) == 2
 
@@ -565,30 +565,30 @@ def test_check_calls_slack_but_posts_nothing(
 # -- secrets ------------------------------------------------------------------------------------------
 
 
-def test_secrets_never_appear_in_output_logs_or_ledger(slack: SlackStandIn, tmp_path: Path) -> None:
-    from .conftest import run_fxbot
-
+def test_secrets_never_appear_in_output_logs_or_ledger(
+    slack: SlackStandIn, tmp_path: Path, fxbot_cli: FxbotCli
+) -> None:
     config = write_config(tmp_path)
     outputs: list[str] = []
     bot = {"SLACK_BOT_TOKEN": TOKEN, "FXBOT_SLACK_API_URL": slack.api_url}
     slack.reply("chat.postMessage", Reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0"}))
     for args in (("run-once", "--replay", "--as-of", DAY), ("run-once", "--replay", "--as-of", DAY), ("check",)):
-        result = run_fxbot(*args, "-v", "--config", str(config), env=bot)
+        result = fxbot_cli(*args, "-v", "--config", str(config), env=bot)
         outputs += [result.stdout, result.stderr]
-    bad = run_fxbot(
+    bad = fxbot_cli(
         "run-once", "--replay", "-v", "--as-of", DAY, "--config", str(config), env={**bot, "SLACK_BOT_TOKEN": "x"}
     )
     outputs += [bad.stdout, bad.stderr]
     hook = {"SLACK_WEBHOOK_URL": slack.webhook_url}
     slack.reply("webhook", Reply(503, "busy"), Reply(404, "no_service"))  # the report (not re-sent), the alert
-    result = run_fxbot("run-once", "--replay", "-v", "--as-of", "2024-06-13", "--config", str(config), env=hook)
+    result = fxbot_cli("run-once", "--replay", "-v", "--as-of", "2024-06-13", "--config", str(config), env=hook)
     outputs += [result.stdout, result.stderr]
     assert result.returncode == 4 and len(slack.calls("webhook")) == 2
     # nothing listens on this port: slack_sdk retries the connection and logs the URL it retries
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}{WEBHOOK_PATH}"
-    result = run_fxbot(
+    result = fxbot_cli(
         "run-once",
         "--replay",
         "-v",

@@ -28,7 +28,7 @@ from fxbot.config import settings_from_mapping
 from fxbot.slack_app import views
 from fxbot.slack_app.answers import Answers, week_blocks
 
-from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, REPO, SHIPPED_MODELS, invoke_fxbot, run_fxbot
 from .support.env import clean_env
 from .support.ledger import as_live
 from .support.slack_server import APP_TOKEN, TOKEN, SlackStandIn
@@ -42,12 +42,15 @@ CHANNEL, OTHER_CHANNEL = "C0ALLOWED1", "C0ELSEWHERE"
 @pytest.fixture(scope="module")
 def seeded_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ledger with three replayed daily runs (the first two calls scored by the later runs)."""
+    import gc
+
     folder = tmp_path_factory.mktemp("ledger")
     config = folder / "c.yaml"
     config.write_text(yaml.safe_dump(_raw(folder / "fxbot.sqlite")))
     for day in ("2024-12-27", "2024-12-30", "2024-12-31"):
-        run = run_fxbot("run-once", "--replay", "--no-fetch", "--as-of", day, "--config", str(config))
+        run = invoke_fxbot("run-once", "--replay", "--no-fetch", "--as-of", day, "--config", str(config))
         assert run.returncode == 0, run.stderr
+    gc.collect()  # the runs' ledger connections close (a child's close at exit): as_live's close checkpoints the WAL
     as_live(folder / "fxbot.sqlite")  # they stand for live runs: a replay never counts in a live figure
     return folder / "fxbot.sqlite"
 

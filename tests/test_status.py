@@ -11,7 +11,7 @@ from fxbot.config import settings_from_mapping
 from fxbot.ledger import Ledger
 from fxbot.status import status_report
 
-from .conftest import BUNDLED_DATA, SHIPPED_MODELS, run_fxbot
+from .conftest import BUNDLED_DATA, SHIPPED_MODELS, FxbotCli
 
 NOW = dt.datetime(2024, 6, 14, 23, 0, tzinfo=dt.UTC)  # after Friday 2024-06-14's close
 
@@ -24,7 +24,7 @@ def _raw(tmp_path: Path) -> dict[str, object]:
     }
 
 
-def test_status_before_any_run_and_after_one(tmp_path: Path) -> None:
+def test_status_before_any_run_and_after_one(tmp_path: Path, fxbot_cli: FxbotCli) -> None:
     settings = settings_from_mapping(_raw(tmp_path))
     before = status_report(settings, NOW)
     assert before.lines[0].startswith("last run: none yet")
@@ -36,12 +36,12 @@ def test_status_before_any_run_and_after_one(tmp_path: Path) -> None:
 
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump(_raw(tmp_path)))
-    run = run_fxbot("run-once", "--replay", "--no-fetch", "--as-of", "2024-06-14", "--config", str(config))
+    run = fxbot_cli("run-once", "--replay", "--no-fetch", "--as-of", "2024-06-14", "--config", str(config))
     assert run.returncode == 0, run.stderr
     after = status_report(settings, NOW)
     assert "as of 2024-06-14, ok" in after.lines[0]
     assert "ok, 1 runs (0 failed), 0 unconfirmed deliveries" in after.lines[1]
-    cli = run_fxbot("status", "--config", str(config))
+    cli = fxbot_cli("status", "--config", str(config))
     assert "last run:" in cli.stdout and "next scheduled run:" in cli.stdout
 
 

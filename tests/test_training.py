@@ -78,6 +78,12 @@ def test_scaler_is_fitted_on_training_rows_only() -> None:
 
 def test_training_settings_need_enough_seeds() -> None:
     assert len(TrainingSettings().seeds) == TrainingSettings().members
+    with pytest.raises(ValueError, match=r"training\.seeds has 2 seeds for 3 members; add seeds"):
+        TrainingSettings(members=3, seeds=[1, 2])
+    with pytest.raises(ValueError, match=r"training\.seeds has 0 seeds for 1 members"):
+        TrainingSettings(members=1, seeds=[])
+    assert TrainingSettings(members=3, seeds=[1, 2, 3]).seeds == [1, 2, 3]  # exactly enough
+    assert TrainingSettings(members=1, seeds=[7, 8]).members == 1  # a spare seed is fine
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ starts a fresh process. A new session after a drop is logged at INFO.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import signal
@@ -310,6 +311,17 @@ class SlackApp:
                 self.systemd.stopping("stopping")
             return 0
         finally:
+            # close() waits for the receiving thread, which holds its lock through a recv with slack_sdk's 3 s
+            # timeout, and for the message thread, which polls its queue every second: shutting the socket down
+            # and waking the queue (closed first, as close() does) ends both at once: a stop takes ms, not seconds.
+            client = self.handler.client
+            session = client.current_session
+            sock = session.sock if session is not None else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(2)  # socket.SHUT_RDWR
+            client.closed = True
+            client.message_queue.put(None)
             self.handler.close()  # type: ignore[no-untyped-call]
             for signum, previous in installed:
                 signal.signal(signum, previous)

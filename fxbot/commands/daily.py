@@ -23,7 +23,11 @@ def cmd_run_once(args: argparse.Namespace, settings: Settings) -> int:
     # the daemon (--supervised) the parent does both; a dry run reports nothing.
     monitor = None if args.dry_run or args.supervised else wiring.job_monitor(settings, secrets)
     with monitor.job() if monitor is not None else nullcontext():
-        run_once(settings, wiring.daily_dependencies(settings, secrets), options)
+        dependencies = wiring.daily_dependencies(settings, secrets)
+        try:
+            run_once(settings, dependencies, options)
+        finally:  # the ledger's connection ends with the run, not at exit or garbage collection (in-process callers)
+            dependencies.ledger.close()
     if settings.site.dir and not args.dry_run:  # after the post: the page in a child process (matplotlib)
         wiring.refresh_site(settings, args.config or os.environ.get("FXBOT_CONFIG"))
     return 0
@@ -34,7 +38,11 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     from fxbot.weekly import SummaryOptions, run_summary
 
     options = SummaryOptions(week=args.week, dry_run=args.dry_run, force=args.force)
-    run_summary(settings, wiring.summary_dependencies(settings, Secrets.from_env()), options)
+    dependencies = wiring.summary_dependencies(settings, Secrets.from_env())
+    try:
+        run_summary(settings, dependencies, options)
+    finally:
+        dependencies.ledger.close()
     return 0
 
 

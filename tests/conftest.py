@@ -107,9 +107,8 @@ def invoke_fxbot(
     ``cwd`` or the checkout; stdout and stderr are captured, and the root logger starts without handlers, so
     ``main``'s ``logging.basicConfig`` writes its lines to the captured stderr as it does in a child. All of it
     is put back afterwards. For what a process proves (signals, exit by the console script, imports, memory,
-    locks held across processes), use ``run_fxbot``. What a child closes at exit, such as the ledger's SQLite
-    connection, is left here to the garbage collector: a test that copies a ledger file after a run calls
-    ``gc.collect()`` first, so the WAL is checkpointed into it as after a child's exit.
+    locks held across processes), use ``run_fxbot``. `run-once` and `summary` close their ledger when they end,
+    in process as in a child, so a ledger file is whole (its WAL checkpointed) once the call returns.
     """
     from fxbot.cli import main
 

@@ -42,15 +42,12 @@ CHANNEL, OTHER_CHANNEL = "C0ALLOWED1", "C0ELSEWHERE"
 @pytest.fixture(scope="module")
 def seeded_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ledger with three replayed daily runs (the first two calls scored by the later runs)."""
-    import gc
-
     folder = tmp_path_factory.mktemp("ledger")
     config = folder / "c.yaml"
     config.write_text(yaml.safe_dump(_raw(folder / "fxbot.sqlite")))
     for day in ("2024-12-27", "2024-12-30", "2024-12-31"):
         run = invoke_fxbot("run-once", "--replay", "--no-fetch", "--as-of", day, "--config", str(config))
         assert run.returncode == 0, run.stderr
-    gc.collect()  # the runs' ledger connections close (a child's close at exit): as_live's close checkpoints the WAL
     as_live(folder / "fxbot.sqlite")  # they stand for live runs: a replay never counts in a live figure
     return folder / "fxbot.sqlite"
 

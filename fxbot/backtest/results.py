@@ -10,7 +10,6 @@ null). Leaves: msgspec and the statistics' own records (``BlockStats``, ``SkillS
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 from msgspec import UNSET, Struct, UnsetType
 
 from fxbot.backtest.stats import BlockStats
+from fxbot.signals import TailLoss
 
 
 class Accuracy(Struct):
@@ -31,20 +31,10 @@ class Accuracy(Struct):
     band: list[float]
 
 
-class CallsTail(Struct):
-    """Following the calls, from history: the rolling loss quantile, its shortfall and the worst window."""
+class CallsTail(TailLoss, frozen=True):
+    """Following the calls, from history: the rolling loss quantile, its shortfall and the worst window
+    (``signals.TailLoss``'s fields, in its order), and the gross leverage they were taken at."""
 
-    source: str
-    days: int
-    confidence: float
-    loss_jpy: float
-    shortfall_jpy: float
-    worst_jpy: float
-    worst_start: dt.date
-    worst_end: dt.date
-    windows: int
-    first_day: dt.date
-    last_day: dt.date
     gross_leverage: float
 
 

@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from fxbot import sources
+from fxbot.calendar import last_completed_trading_day
 from fxbot.config import Secrets, Settings
 from fxbot.errors import ConfigError, DeliveryError, FxbotError
 from fxbot.status import CheckResult, check_data_and_models, check_model_age
@@ -45,7 +46,8 @@ def run_checks(
     check_provider(settings, secrets, result, now)
     check_directories(settings, result)
     check_data_and_models(settings, result, now, run_members=True)
-    check_model_age(settings, result, now.date())  # the same verdict and day count as `fxbot status`
+    # the same verdict and day count as `fxbot status` and the post: counted to the last completed trading day
+    check_model_age(settings, result, last_completed_trading_day(now))
     try:
         from fxbot.cron import cron_trigger
 

@@ -80,7 +80,7 @@ def status_report(settings: Settings, now: dt.datetime | None = None) -> CheckRe
     except FxbotError as exc:
         result.problem(f"schedule: {exc}", exc.exit_code)
     check_data_and_models(settings, result, now, whole_files=False)
-    check_model_age(settings, result, now.date())
+    check_model_age(settings, result, last_completed_trading_day(now))
     check_rollback_flags(settings, result, now.date())
     check_live_record(settings, result, now.date())
     return result
@@ -137,7 +137,11 @@ def check_rollback_flags(settings: Settings, result: CheckResult, today: dt.date
 
 
 def check_model_age(settings: Settings, result: CheckResult, today: dt.date) -> None:
-    """One line with the champions' training end and age; exit 3 past ``lifecycle.max_model_age_days``."""
+    """One line with the champions' training end and age; exit 3 past ``lifecycle.max_model_age_days``.
+
+    ``today`` is the last completed trading day, the day the post's calls are made after, so `status`,
+    `check` and the post count the same days at any hour (a Sunday's `status` said 2 days more).
+    """
     from fxbot.model.artifacts import read_manifest
 
     registry = sources.registry(settings)

@@ -120,3 +120,18 @@ def test_check_and_status_agree_on_the_model_age(tmp_path: Path) -> None:
     assert "703 days old, past lifecycle.max_model_age_days (100)" in age
     assert age in check.lines
     assert status.exit_code == check.exit_code == 3
+
+
+def test_on_a_sunday_status_counts_the_days_the_post_counts(tmp_path: Path) -> None:
+    """The post's age runs to the day its calls are made after (the last completed trading day, Friday 2026-12-04:
+    703 days); `status` and `check` count to that day too, not to the calendar date (Sunday: 705)."""
+    from fxbot.check import run_checks
+    from fxbot.config import Secrets
+
+    sunday = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+    settings = settings_from_mapping(
+        _raw(tmp_path, 100) | {"data": {"dir": str(BUNDLED_DATA), "max_staleness_days": 260}}
+    )
+    for result in (status_report(settings, sunday), run_checks(settings, Secrets(), sunday)):
+        (age,) = [ln for ln in result.lines if "model age:" in ln]
+        assert "the oldest is 703 days old" in age

@@ -57,20 +57,30 @@ def test_last_completed_month() -> None:
 
 
 def test_without_tensorflow_retrain_is_skipped_with_one_line(tmp_path: Path) -> None:
+    """Scheduled, the month is skipped with one warning (exit 0); asked for by hand, it is one error line (exit 2)."""
     config, champion = _older_champion(tmp_path)
     before = sorted(p.name for p in (tmp_path / "models" / PAIR).iterdir())
-    result = subprocess.run(
-        [sys.executable, "-c", NO_TF, "retrain", "--as-of", "2024-10-05", "--config", str(config)],
-        env=clean_env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    warnings = [ln for ln in result.stderr.splitlines() if "retrain skipped" in ln]
+
+    def retrain(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", NO_TF, "retrain", "--as-of", "2024-10-05", "--config", str(config), *extra],
+            env=clean_env(),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    scheduled = retrain("--scheduled")
+    assert scheduled.returncode == 0, scheduled.stderr
+    warnings = [ln for ln in scheduled.stderr.splitlines() if "retrain skipped" in ln]
     assert len(warnings) == 1 and "fxbot[train]" in warnings[0] and "fxbot models import DIR" in warnings[0]
+    by_hand = retrain()
+    assert by_hand.returncode == 2, by_hand.stderr
+    (line,) = by_hand.stderr.strip().splitlines()
+    assert line.startswith(f"fxbot: error: fxbot retrain cannot train {PAIR}: TensorFlow is not installed")
+    assert "fxbot models import DIR" in line
     assert sorted(p.name for p in (tmp_path / "models" / PAIR).iterdir()) == before
     assert Registry(tmp_path / "models").champion(PAIR) == champion
 

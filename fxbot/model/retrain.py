@@ -32,6 +32,7 @@ import msgspec
 from fxbot.child import fxbot_argv
 from fxbot.config import Settings, TrainingSettings
 from fxbot.data.bars import Bars, as_date
+from fxbot.errors import UsageError
 from fxbot.extras import install_hint
 from fxbot.model.artifacts import Manifest, read_manifest
 from fxbot.model.holdback import (
@@ -49,7 +50,7 @@ from fxbot.model.registry import LEGACY, Registry
 logger = logging.getLogger(__name__)
 
 NO_TENSORFLOW = (
-    "retrain skipped: TensorFlow is not installed (the slim daily install). Install `fxbot[train]` "
+    "TensorFlow is not installed (the slim daily install). Install `fxbot[train]` "
     f"({install_hint('train')}), or train elsewhere (Docker target `train`: `fxbot train --out DIR`) "
     "and copy the version folder in with `fxbot models import DIR`"
 )
@@ -248,8 +249,6 @@ def retrain_lock(root: Path) -> Iterator[None]:
     """
     import fcntl
 
-    from fxbot.errors import UsageError
-
     root.mkdir(parents=True, exist_ok=True)
     path = root / RETRAIN_LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
@@ -290,8 +289,10 @@ def _retrain(
         else:
             todo.append(pair)
     if todo and not tensorflow_available():
-        logger.warning("%s", NO_TENSORFLOW)
-        return [*out, PairOutcome(",".join(todo), NO_TENSORFLOW, True)]
+        if by == "user":  # asked for by hand: say it as an error (exit 2), not as a skipped month
+            raise UsageError(f"fxbot retrain cannot train {', '.join(todo)}: {NO_TENSORFLOW}")
+        logger.warning("retrain skipped: %s", NO_TENSORFLOW)
+        return [*out, PairOutcome(",".join(todo), f"retrain skipped: {NO_TENSORFLOW}", True)]
     registry = Registry(settings.model.dir, min_members=settings.training.members)
     deadline = time.monotonic() + timeout
     for pair in todo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import subprocess
 import sys
 import typing
@@ -46,6 +47,19 @@ def test_state_dir_default_is_state_in_a_checkout_and_xdg_elsewhere(
     monkeypatch.setenv("XDG_STATE_HOME", "relative/ignored")  # the XDG rule: a relative value is invalid
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert load_settings().state_dir == tmp_path / "home" / ".local" / "state" / "fxbot"
+
+
+def test_a_copy_of_the_default_config_keeps_the_state_folder_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented start of a config is a copy of configs/default.yaml: outside a checkout it must not move the
+    state into whatever folder fxbot runs in (a cron job elsewhere would start an empty ledger)."""
+    monkeypatch.delenv("FXBOT_STATE_DIR")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    copy = tmp_path / "my.yaml"
+    shutil.copyfile(REPO / "configs" / "default.yaml", copy)
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(copy).state_dir == tmp_path / "xdg" / "fxbot"
 
 
 def test_shipped_seeds_are_the_package_copies() -> None:

@@ -23,6 +23,7 @@ import dataclasses
 import math
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 from msgspec import UnsetType
@@ -129,7 +130,7 @@ def _summary(
             ("logistic regression", "logistic_direction"),
         )
     }
-    return SkillRow(**dataclasses.asdict(summary), baselines=baselines)
+    return SkillRow(**msgspec.structs.asdict(summary), baselines=baselines)
 
 
 def skill_evidence(

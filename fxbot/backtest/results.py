@@ -319,8 +319,16 @@ class Verdict(Struct):
     reasons: list[str]
 
 
-class SkillRow(Struct, kw_only=True):
-    """``skill.summary.SkillSummary`` of one scope (pooled or a pair), the baselines, and Holm's p (after the gate)."""
+class SkillSummary(Struct):
+    """Headline figures of one variant over the pooled calls (all pairs), for the report
+    (``skill.summary.skill_summary`` computes them).
+
+    p-values are one-sided ("the vote is better") and uncorrected: apply ``holm`` across the family.
+    McNemar and Pesaran-Timmermann treat calls as independent; ``clustered_p`` does not (it clusters
+    by date) and is the one to trust when pairs move together. Sharpe, DSR and SPA use the portfolio's
+    daily P/L (all pairs' P/L summed per date); Diebold-Mariano compares daily mean Brier losses of
+    the probabilities with climatology's.
+    """
 
     n: int
     days: int
@@ -342,9 +350,20 @@ class SkillRow(Struct, kw_only=True):
     dsr: float
     n_trials: int
     spa_p: float
+    # Multi-day targets: mcnemar_p and pt_p above are HAC (Newey-West, lag horizon - 1, summed per day);
+    # the iid figures are kept beside them. 0 lags: one-day targets, the iid tests.
     hac_lags: int = 0
     mcnemar_p_iid: float = float("nan")
     pt_p_iid: float = float("nan")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for metrics.json."""
+        return msgspec.structs.asdict(self)
+
+
+class SkillRow(SkillSummary, kw_only=True):
+    """A ``SkillSummary`` of one scope (pooled or a pair), its baselines, and Holm's p (set after the gate)."""
+
     baselines: dict[str, float]
     mcnemar_p_holm: float | UnsetType = UNSET
     pt_p_holm: float | UnsetType = UNSET

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from fxbot.backtest.results import SkillSummary
 from fxbot.backtest.skill.arrays import (
     TRADING_DAYS_PER_YEAR,
     FloatArray,
@@ -21,48 +21,6 @@ from fxbot.backtest.skill.paired import mcnemar_hac, mcnemar_test, pesaran_timme
 from fxbot.backtest.skill.pooled import pooled_accuracy, pooled_hit_difference
 from fxbot.backtest.skill.scores import brier_losses, brier_skill, climatology_per_call, diebold_mariano, log_loss_skill
 from fxbot.backtest.skill.sharpe import deflated_sharpe, sharpe_with_se, spa_against_benchmarks
-
-
-@dataclass(frozen=True)
-class SkillSummary:
-    """Headline figures of one variant over the pooled calls (all pairs), for the report.
-
-    p-values are one-sided ("the vote is better") and uncorrected: apply ``holm`` across the family.
-    McNemar and Pesaran-Timmermann treat calls as independent; ``clustered_p`` does not (it clusters
-    by date) and is the one to trust when pairs move together. Sharpe, DSR and SPA use the portfolio's
-    daily P/L (all pairs' P/L summed per date); Diebold-Mariano compares daily mean Brier losses of
-    the probabilities with climatology's.
-    """
-
-    n: int
-    days: int
-    accuracy: float
-    accuracy_se: float
-    always_buy_accuracy: float
-    mcnemar_p: float
-    pt_statistic: float
-    pt_p: float
-    difference: float
-    difference_se: float
-    clustered_p: float
-    brier: float
-    brier_skill: float
-    log_loss_skill: float
-    dm_p: float
-    sharpe: float
-    sharpe_se: float
-    dsr: float
-    n_trials: int
-    spa_p: float
-    # Multi-day targets: mcnemar_p and pt_p above are HAC (Newey-West, lag horizon - 1, summed per day);
-    # the iid figures are kept beside them. 0 lags: one-day targets, the iid tests.
-    hac_lags: int = 0
-    mcnemar_p_iid: float = math.nan
-    pt_p_iid: float = math.nan
-
-    def as_dict(self) -> dict[str, float | int]:
-        """Plain dict for metrics.json."""
-        return asdict(self)
 
 
 def _per_day(codes: npt.NDArray[np.intp], days: int, values: FloatArray, how: Literal["sum", "mean"]) -> FloatArray:
